@@ -1,0 +1,39 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The folders tell the pipeline: Input (the only code that touches C) → Wire (pure-Swift packet
+// decoding and flow tracking) → Artifacts (text parsers) → Diagnosis (facts, checks, findings) →
+// Reports (pure renderers) → Autopsy (runs the pipeline) → netautopsy (argument parsing only).
+let package = Package(
+    name: "netautopsy",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "netautopsy", targets: ["netautopsy"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CPcap", pkgConfig: "libpcap",
+            providers: [.apt(["libpcap-dev"]), .brew(["libpcap"])]),
+        .systemLibrary(
+            name: "CArchive", pkgConfig: "libarchive",
+            providers: [.apt(["libarchive-dev"]), .brew(["libarchive"])]),
+        .target(name: "Wire"),
+        .target(name: "Artifacts"),
+        .target(name: "CStreamShim"),
+        .target(name: "Input", dependencies: ["CPcap", "CArchive", "CStreamShim", "Wire"]),
+        .target(name: "Diagnosis", dependencies: ["Wire", "Artifacts"]),
+        .target(name: "Reports", dependencies: ["Diagnosis"]),
+        .target(name: "Autopsy", dependencies: ["Input", "Wire", "Artifacts", "Diagnosis", "Reports"]),
+        .target(
+            name: "NetautopsyCLI",
+            dependencies: ["Autopsy", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "netautopsy", dependencies: ["NetautopsyCLI"]),
+        .testTarget(
+            name: "NetautopsyTests",
+            dependencies: ["Autopsy", "Input", "Wire", "Artifacts", "Diagnosis", "Reports", "NetautopsyCLI"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,90 @@
+import Artifacts
+import Diagnosis
+import Input
+import Reports
+import Wire
+
+/// Runs the whole pipeline on one input: walk the bundle, analyze each artifact, run the
+/// checks, and assemble the report.
+public struct Autopsy {
+    public static let version = "0.1.0"
+    /// Text lines kept as path-MTU evidence per analysis (the rest are counted by the check).
+    public static let maxTextEvidence = 10_000
+
+    public var walker = BundleWalker()
+
+    public init() {}
+
+    /// Throws only when `path` itself cannot be read; everything inside becomes the report.
+    public func analyze(_ path: String) throws(InputError) -> Report {
+        var facts = Facts()
+        var artifacts: [ArtifactRecord] = []
+        var problems: [ProblemRecord] = []
+        var captureFiles: [CaptureFileRecord] = []
+        try walker.walk(path, file: { file in
+            switch file.sniffed {
+            case .pcap, .pcapng:
+                let (record, captureFacts) = analyzeCapture(file)
+                captureFiles.append(record)
+                facts.captures.append(captureFacts)
+                artifacts.append(ArtifactRecord(path: file.path, kind: ArtifactKind.capture.rawValue, bytes: file.source.position))
+                if let error = record.error {
+                    problems.append(ProblemRecord(path: file.path, message: error + " (frames before it were analyzed)"))
+                }
+            case .text:
+                if let claim = Self.misnamed(file.path) {
+                    problems.append(ProblemRecord(path: file.path, message: "named like \(claim) but it is text: analyzed as text"))
+                }
+                let head = String(decoding: file.head, as: UTF8.self)
+                let kind = ArtifactKind.classifyText(path: file.path, head: head)
+                do {
+                    let bytes = try TextLines.forEach(file.source) { number, line in
+                        guard facts.pathMTULines.count < Self.maxTextEvidence, let m = PathMTUTextMatch.scan(line) else { return }
+                        facts.pathMTULines.append(TextEvidence(file: file.path, line: number, text: String(line), match: m))
+                    }
+                    artifacts.append(ArtifactRecord(path: file.path, kind: kind.rawValue, bytes: bytes))
+                } catch {
+                    problems.append(ProblemRecord(path: file.path, message: "read failed: \(error)"))
+                }
+            case .empty:
+                problems.append(ProblemRecord(path: file.path, message: "empty file"))
+            case .binary, .archive:
+                let claim = Self.misnamed(file.path).map { "named like \($0), but " } ?? ""
+                problems.append(ProblemRecord(path: file.path, message: "\(claim)not a capture, archive or text file: not analyzed"))
+            }
+        }, problem: { p in
+            problems.append(ProblemRecord(path: p.path, message: p.message))
+        })
+        let findings = CheckCatalog.all.flatMap { $0.findings(in: facts) }
+            .enumerated().sorted { ($0.element.severity, -$0.offset) > ($1.element.severity, -$1.offset) }.map(\.element)
+        let totals = captureFiles.reduce(CaptureCounters()) { $0 + $1.counters }
+        return Report(tool: "netautopsy \(Self.version)", input: path, findings: findings,
+                      captures: CapturesSection(totals: totals, files: captureFiles),
+                      artifacts: artifacts, problems: problems)
+    }
+
+    /// What a file's name claims it is, when that is a capture or an archive.
+    static func misnamed(_ path: String) -> String? {
+        let lower = path.lowercased()
+        if [".pcap", ".pcapng", ".cap"].contains(where: lower.hasSuffix) { return "a capture (no pcap/pcapng magic number)" }
+        if [".tar", ".tar.gz", ".tgz", ".zip", ".tar.xz", ".gz"].contains(where: lower.hasSuffix) { return "an archive" }
+        return nil
+    }
+
+    func analyzeCapture(_ file: BundleFile) -> (CaptureFileRecord, CaptureFacts) {
+        var analyzer = CaptureAnalyzer()
+        let outcome = CaptureOpener.read(file, into: &analyzer)
+        let summary = analyzer.finish()
+        var links: [String: Int] = [:]
+        for (value, n) in summary.linkTypes { links[LinkType(rawValue: value)?.name ?? "linktype-\(value)", default: 0] += n }
+        var error = outcome.error
+        if outcome.frames == 0, error == nil, file.sniffed == .pcap || file.sniffed == .pcapng {
+            error = nil  // a valid capture with no packets is not an error
+        }
+        let record = CaptureFileRecord(
+            file: file.path, format: outcome.format, linkTypes: links,
+            firstPacket: summary.firstTime.map(Timestamp.rfc3339), lastPacket: summary.lastTime.map(Timestamp.rfc3339),
+            counters: summary.counters, error: error)
+        return (record, CaptureFacts(file: file.path, format: outcome.format, summary: summary, readError: error))
+    }
+}

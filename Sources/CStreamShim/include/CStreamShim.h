@@ -1,0 +1,10 @@
+#ifndef NETAUTOPSY_CSTREAMSHIM_H
+#define NETAUTOPSY_CSTREAMSHIM_H
+#include <stdio.h>
+#include <sys/types.h>
+
+/* A read-only FILE* whose bytes come from `read` (glibc fopencookie), so libpcap can read a
+   capture streamed out of an archive without a temporary file. `close` runs on fclose. */
+FILE *netautopsy_open_cookie_reader(
+    void *cookie, ssize_t (*read)(void *cookie, char *buffer, size_t size), int (*close)(void *cookie));
+#endif

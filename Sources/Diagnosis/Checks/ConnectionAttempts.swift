@@ -1,0 +1,35 @@
+import Wire
+
+/// Connection attempts of one state grouped by server, as SYN checks report them.
+struct AttemptGroup {
+    var capture: CaptureFacts
+    var server: Endpoint
+    var attempts: [ConnectionAttempt]
+
+    static func grouped(_ facts: Facts, state: ConnectionAttempt.State) -> [AttemptGroup] {
+        var groups: [AttemptGroup] = []
+        for capture in facts.captures {
+            var byServer: [Endpoint: [ConnectionAttempt]] = [:]
+            var order: [Endpoint] = []
+            for a in capture.summary.notableAttempts where a.state == state {
+                if byServer[a.server] == nil { order.append(a.server) }
+                byServer[a.server, default: []].append(a)
+            }
+            groups += order.map { AttemptGroup(capture: capture, server: $0, attempts: byServer[$0]!) }
+        }
+        return groups.sorted { $0.attempts.count > $1.attempts.count }
+    }
+
+    var clients: Int { Set(attempts.map(\.client.address)).count }
+
+    /// The SYN gaps of an attempt: `SYN at +0 s, +1.0 s, +3.0 s`.
+    static func timing(_ a: ConnectionAttempt) -> String {
+        guard let first = a.synTimes.first else { return "" }
+        return a.synTimes.map { "+" + Timestamp.seconds($0 - first) }.joined(separator: ", ")
+    }
+
+    var synFilter: String {
+        let dst = DisplayFilter.ip("dst", server.address)
+        return "tcp.flags.syn==1 && tcp.flags.ack==0 && \(dst) && tcp.dstport==\(server.port)"
+    }
+}

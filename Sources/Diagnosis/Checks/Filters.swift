@@ -1,0 +1,38 @@
+import Wire
+
+/// Wireshark display-filter fragments, so every packet finding names a filter that shows it.
+enum DisplayFilter {
+    static func ip(_ field: String, _ a: IPAddress) -> String {
+        "\(a.isIPv6 ? "ipv6" : "ip").\(field)==\(a)"
+    }
+
+    static func frames(_ frames: [Int]) -> String {
+        "frame.number in {\(frames.map(String.init).joined(separator: " "))}"
+    }
+
+    static func streams(_ streams: [Int]) -> String {
+        "tcp.stream in {\(streams.map(String.init).joined(separator: " "))}"
+    }
+
+    static func protocolName(_ p: UInt8) -> String {
+        switch p {
+        case 1: "ICMP"
+        case 6: "TCP"
+        case 17: "UDP"
+        case 58: "ICMPv6"
+        case 4: "IPIP"
+        case 41: "IPv6-in-IP"
+        case 47: "GRE"
+        case 50: "ESP"
+        case 132: "SCTP"
+        default: "protocol \(p)"
+        }
+    }
+}
+
+extension Array {
+    /// The first `n` elements and how many were left out.
+    func capped(_ n: Int) -> (kept: ArraySlice<Element>, omitted: Int) {
+        (prefix(n), Swift.max(0, count - n))
+    }
+}

@@ -1,0 +1,61 @@
+/// How bad a finding is, ordered: info < low < medium < high < critical.
+public enum Severity: String, Codable, Sendable, CaseIterable, Comparable {
+    case info, low, medium, high, critical
+
+    public static func < (a: Severity, b: Severity) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}
+
+/// One piece of evidence a person can check: packets in a capture (frame numbers and a
+/// Wireshark display filter), a line in a log, or a value read from the bundle.
+public struct Evidence: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable { case packets, line, value }
+
+    public var kind: Kind
+    /// What this evidence shows, in a sentence.
+    public var note: String
+    public var file: String?
+    /// 1-based frame numbers as Wireshark shows them.
+    public var frames: [Int]?
+    /// Timestamps of those frames (RFC 3339, UTC), same order.
+    public var times: [String]?
+    /// A Wireshark/tshark display filter that shows the packets.
+    public var displayFilter: String?
+    public var line: Int?
+    public var text: String?
+
+    public static func packets(_ note: String, file: String, frames: [Int], times: [Int64?], filter: String) -> Evidence {
+        Evidence(kind: .packets, note: note, file: file, frames: frames,
+                 times: times.map { $0.map(Timestamp.rfc3339) ?? "" }, displayFilter: filter)
+    }
+
+    public static func line(_ note: String, file: String, line: Int, text: String) -> Evidence {
+        Evidence(kind: .line, note: note, file: file, line: line, text: text)
+    }
+
+    public static func value(_ note: String, file: String? = nil, text: String) -> Evidence {
+        Evidence(kind: .value, note: note, file: file, text: text)
+    }
+}
+
+/// A diagnosis: what went wrong, the evidence, and the fix. A value, never an error.
+public struct Finding: Codable, Sendable, Equatable {
+    /// The id of the check that produced it (`explain ID` describes it).
+    public var id: String
+    public var severity: Severity
+    public var title: String
+    /// One paragraph: what was seen, in numbers.
+    public var summary: String
+    public var evidence: [Evidence]
+    public var fix: String
+
+    public init(id: String, severity: Severity, title: String, summary: String, evidence: [Evidence], fix: String) {
+        self.id = id
+        self.severity = severity
+        self.title = title
+        self.summary = summary
+        self.evidence = evidence
+        self.fix = fix
+    }
+}

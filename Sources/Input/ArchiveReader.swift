@@ -1,0 +1,128 @@
+import CArchive
+import Wire
+
+/// Streams the entries of any archive libarchive reads (tar, zip, cpio, 7z…, compressed with
+/// gzip, xz, bzip2, zstd…), from a `ByteSource` — so archives nest. Nothing is extracted: entry
+/// bytes are read through `ArchiveReader.EntryStream` into bounded buffers.
+///
+/// With `rawFallback`, a stream that is compressed but not an archive (e.g. `capture.pcap.gz`)
+/// comes out as one entry named `data` (libarchive's raw format).
+public final class ArchiveReader {
+    /// One header of the archive as libarchive reports it.
+    public struct Entry: Sendable {
+        public enum Kind: Sendable, Equatable {
+            case regular, directory, symlink(String), hardlink(String), device, fifo, socket, other
+        }
+        public var path: String
+        public var kind: Kind
+        /// The size the header declares (may be absent or a lie).
+        public var declaredSize: Int64?
+    }
+
+    /// Keeps the source alive and the buffer stable while libarchive reads through the callback.
+    final class Context {
+        let source: ByteSource
+        let buffer: UnsafeMutableRawBufferPointer
+        var failure: String?
+        init(_ source: ByteSource) {
+            self.source = source
+            buffer = .allocate(byteCount: 1 << 17, alignment: 16)
+        }
+        deinit { buffer.deallocate() }
+    }
+
+    private let handle: OpaquePointer
+    private let context: Unmanaged<Context>
+    public let name: String
+
+    public init(_ source: ByteSource, name: String, rawFallback: Bool) throws(InputError) {
+        guard let a = archive_read_new() else { throw .archive(name, "libarchive could not allocate a reader") }
+        archive_read_support_filter_all(a)
+        archive_read_support_format_all(a)
+        if rawFallback { archive_read_support_format_raw(a) }
+        handle = a
+        self.name = name
+        context = Unmanaged.passRetained(Context(source))
+        let status = archive_read_open(a, context.toOpaque(), nil, { _, client, out in
+            guard let client, let out else { return -1 }
+            let ctx = Unmanaged<Context>.fromOpaque(client).takeUnretainedValue()
+            do {
+                let n = try ctx.source.read(into: ctx.buffer)
+                out.pointee = UnsafeRawPointer(ctx.buffer.baseAddress)
+                return n
+            } catch {
+                ctx.failure = "\(error)"
+                return -1
+            }
+        }, nil)
+        guard status == ARCHIVE_OK else {
+            let message = Self.errorText(a, fallback: "not an archive libarchive can read")
+            archive_read_free(a)
+            context.release()
+            throw .archive(name, message)
+        }
+    }
+
+    deinit {
+        archive_read_free(handle)
+        context.release()
+    }
+
+    /// Whether the archive turned out to be a bare compressed stream (libarchive's raw format).
+    public var isRaw: Bool { archive_format(handle) == ARCHIVE_FORMAT_RAW }
+
+    /// The next entry header, or nil at the end. A damaged archive throws (naming it).
+    public func next() throws(InputError) -> Entry? {
+        var entry: OpaquePointer?
+        let status = archive_read_next_header(handle, &entry)
+        if status == ARCHIVE_EOF { return nil }
+        guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else {
+            throw .archive(name, Self.errorText(handle, fallback: "damaged archive"))
+        }
+        let path = archive_entry_pathname_utf8(entry).map { String(cString: $0) }
+            ?? archive_entry_pathname(entry).map { String(cString: $0) } ?? "(unnamed)"
+        var kind: Entry.Kind
+        if let target = archive_entry_hardlink(entry) {
+            kind = .hardlink(String(cString: target))
+        } else {
+            switch archive_entry_filetype(entry) & 0o170000 {
+            case 0o100000: kind = .regular
+            case 0o040000: kind = .directory
+            case 0o120000: kind = .symlink(archive_entry_symlink(entry).map { String(cString: $0) } ?? "")
+            case 0o020000, 0o060000: kind = .device
+            case 0o010000: kind = .fifo
+            case 0o140000: kind = .socket
+            default: kind = isRaw ? .regular : .other
+            }
+        }
+        let size = archive_entry_size_is_set(entry) != 0 ? archive_entry_size(entry) : nil
+        return Entry(path: path, kind: kind, declaredSize: size)
+    }
+
+    /// The current entry's bytes as a stream (valid until `next()` is called again).
+    public func entryStream(path: String) -> EntryStream { EntryStream(reader: self, path: path) }
+
+    fileprivate func readData(into buffer: UnsafeMutableRawBufferPointer, path: String) throws -> Int {
+        let n = archive_read_data(handle, buffer.baseAddress, buffer.count)
+        if n >= 0 { return n }
+        let why = context.takeUnretainedValue().failure ?? Self.errorText(handle, fallback: "damaged entry")
+        throw InputError.archive("\(name): \(path)", why)
+    }
+
+    static func errorText(_ a: OpaquePointer, fallback: String) -> String {
+        archive_error_string(a).map { String(cString: $0) } ?? fallback
+    }
+
+    /// An entry's bytes, read with `archive_read_data`.
+    public final class EntryStream: ByteSource {
+        let reader: ArchiveReader
+        let path: String
+        init(reader: ArchiveReader, path: String) {
+            self.reader = reader
+            self.path = path
+        }
+        public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+            try reader.readData(into: buffer, path: path)
+        }
+    }
+}

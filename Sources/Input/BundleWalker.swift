@@ -1,0 +1,178 @@
+import Foundation
+import Wire
+
+/// One readable file of a bundle: a plain file or an archive entry, streamed.
+public struct BundleFile {
+    /// Path within the bundle (archive entry path, or relative to the bundle directory).
+    public var path: String
+    public var sniffed: Sniffed
+    public var head: [UInt8]
+    public var source: BufferedSource
+    public var declaredSize: Int64?
+}
+
+/// Something in the bundle that was not analyzed, and why.
+public struct BundleProblem: Sendable, Equatable, Codable {
+    public var path: String
+    public var message: String
+    public init(path: String, message: String) {
+        self.path = path
+        self.message = message
+    }
+}
+
+/// Walks a bundle — a directory, an archive (nested to `maxDepth`), or a single file — and
+/// hands each regular file to a visitor as a stream. Archive entries are never written to
+/// disk, so an entry's name cannot place anything anywhere; entries whose names would escape
+/// the bundle (absolute, `..`) and links, devices and FIFOs are reported and skipped.
+public struct BundleWalker {
+    public var maxDepth = 3
+
+    public init() {}
+
+    /// Throws only when `path` itself cannot be read; problems inside are reported to `problem`.
+    public func walk(_ path: String, file: (BundleFile) -> Void, problem: (BundleProblem) -> Void) throws(InputError) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw .cannotOpen(path, "no such file or directory")
+        }
+        if isDirectory.boolValue {
+            try walkDirectory(path, file: file, problem: problem)
+            return
+        }
+        let source = BufferedSource(try FileSource(path: path))
+        let name = (path as NSString).lastPathComponent
+        let head: [UInt8]
+        do { head = try source.peek(Sniffed.headLength) } catch { throw .readFailed(path, "\(error)") }
+        let sniffed = Sniffed(head)
+        if sniffed == .archive {
+            // PATH is an archive: if libarchive cannot even open it, PATH is unreadable.
+            let reader = try ArchiveReader(source, name: name, rawFallback: true)
+            walkArchive(reader, prefix: "", outerName: name, depth: 1, file: file, problem: problem)
+        } else if sniffed == .text || sniffed == .pcap || sniffed == .pcapng || sniffed == .binary || sniffed == .empty {
+            file(BundleFile(path: name, sniffed: sniffed, head: head, source: source, declaredSize: nil))
+        }
+    }
+
+    private func walkDirectory(_ root: String, file: (BundleFile) -> Void, problem: (BundleProblem) -> Void) throws(InputError) {
+        let fm = FileManager.default
+        guard let names = try? fm.subpathsOfDirectory(atPath: root) else { throw .cannotOpen(root, "cannot list directory") }
+        for relative in names.sorted() {
+            let full = (root as NSString).appendingPathComponent(relative)
+            guard let attributes = try? fm.attributesOfItem(atPath: full), let type = attributes[.type] as? FileAttributeType
+            else {
+                problem(BundleProblem(path: relative, message: "cannot stat"))
+                continue
+            }
+            switch type {
+            case .typeDirectory: continue
+            case .typeRegular: break
+            case .typeSymbolicLink:
+                problem(BundleProblem(path: relative, message: "symbolic link not followed"))
+                continue
+            default:
+                problem(BundleProblem(path: relative, message: "not a regular file (device, FIFO or socket): skipped"))
+                continue
+            }
+            do {
+                let source = BufferedSource(try FileSource(path: full))
+                dispatch(source, path: relative, declaredSize: (attributes[.size] as? NSNumber)?.int64Value,
+                         depth: 0, file: file, problem: problem)
+            } catch {
+                problem(BundleProblem(path: relative, message: error.description))
+            }
+        }
+    }
+
+    /// Sniffs a stream and either hands it on or opens it as a nested archive.
+    private func dispatch(_ source: BufferedSource, path: String, declaredSize: Int64?, depth: Int,
+                          file: (BundleFile) -> Void, problem: (BundleProblem) -> Void) {
+        let head: [UInt8]
+        do { head = try source.peek(Sniffed.headLength) } catch {
+            problem(BundleProblem(path: path, message: "\(error)"))
+            return
+        }
+        let sniffed = Sniffed(head)
+        guard sniffed == .archive else {
+            file(BundleFile(path: path, sniffed: sniffed, head: head, source: source, declaredSize: declaredSize))
+            return
+        }
+        guard depth < maxDepth else {
+            problem(BundleProblem(path: path, message: "archive nested deeper than \(maxDepth) levels: not opened"))
+            return
+        }
+        do {
+            let reader = try ArchiveReader(source, name: path, rawFallback: true)
+            walkArchive(reader, prefix: path, outerName: path, depth: depth + 1, file: file, problem: problem)
+        } catch {
+            problem(BundleProblem(path: path, message: "looks compressed or archived, but \(error.description)"))
+        }
+    }
+
+    private func walkArchive(_ reader: ArchiveReader, prefix: String, outerName: String, depth: Int,
+                             file: (BundleFile) -> Void, problem: (BundleProblem) -> Void) {
+        var seen: Set<String> = []
+        while true {
+            let entry: ArchiveReader.Entry?
+            do { entry = try reader.next() } catch {
+                problem(BundleProblem(path: outerName, message: "archive damaged or cut short: \(Self.reason(error)); entries after this point were not read"))
+                return
+            }
+            guard let entry else { return }
+            var name = entry.path
+            if reader.isRaw { name = Self.strippingCompression(prefix.isEmpty ? outerName : prefix) }
+            let shown = prefix.isEmpty || reader.isRaw ? name : "\(prefix)/\(name)"
+            if let why = Self.unsafeName(entry.path) {
+                problem(BundleProblem(path: shown, message: "\(why): skipped"))
+                continue
+            }
+            switch entry.kind {
+            case .regular: break
+            case .directory: continue
+            case .symlink(let target):
+                problem(BundleProblem(path: shown, message: "symbolic link to \(target): not followed"))
+                continue
+            case .hardlink(let target):
+                problem(BundleProblem(path: shown, message: "hard link to \(target): not followed"))
+                continue
+            default:
+                problem(BundleProblem(path: shown, message: "not a regular file (device, FIFO or socket): skipped"))
+                continue
+            }
+            if !seen.insert(entry.path).inserted {
+                problem(BundleProblem(path: shown, message: "duplicate entry name: this copy is analyzed as well"))
+            }
+            let source = BufferedSource(reader.entryStream(path: shown))
+            dispatch(source, path: shown, declaredSize: entry.declaredSize, depth: depth, file: file, problem: problem)
+        }
+    }
+
+    /// Why an entry name is unsafe (absolute, or `..` escaping the bundle), or nil.
+    static func unsafeName(_ path: String) -> String? {
+        if path.hasPrefix("/") { return "absolute path" }
+        var depth = 0
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == ".." {
+                depth -= 1
+                if depth < 0 { return "path escapes the bundle (..)" }
+            } else if part != "." {
+                depth += 1
+            }
+        }
+        if path.contains("\\..") || path.hasPrefix("..\\") { return "path escapes the bundle (..)" }
+        return nil
+    }
+
+    static func strippingCompression(_ name: String) -> String {
+        for suffix in [".gz", ".tgz", ".xz", ".bz2", ".zst", ".lz4", ".z"] where name.lowercased().hasSuffix(suffix) {
+            let base = String(name.dropLast(suffix.count))
+            return suffix == ".tgz" ? base + ".tar" : base
+        }
+        return name
+    }
+
+    static func reason(_ e: InputError) -> String {
+        if case .archive(_, let why) = e { return why }
+        return e.description
+    }
+}

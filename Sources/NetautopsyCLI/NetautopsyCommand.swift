@@ -1,0 +1,97 @@
+import ArgumentParser
+import Autopsy
+import Diagnosis
+import Foundation
+import Reports
+
+/// `netautopsy`: the root command; subcommands do the work.
+public struct NetautopsyCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "netautopsy",
+        abstract: "Offline autopsy of Kubernetes network incidents: captures, node state and logs in, root causes out.",
+        version: Autopsy.version,
+        subcommands: [Analyze.self, Checks.self, Explain.self],
+        defaultSubcommand: Analyze.self)
+
+    public init() {}
+}
+
+extension Severity: ExpressibleByArgument {}
+
+/// Exit codes beyond ArgumentParser's: PATH unreadable (2) and findings at `--fail-on` (3).
+enum ExitStatus {
+    static let unreadableInput: Int32 = 2
+    static let findingsAtThreshold: Int32 = 3
+}
+
+struct Analyze: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Analyze a bundle (.tar.gz, .tgz, .tar, .tar.xz, .zip…), a bundle directory, or one capture (.pcap, .pcapng, .pcap.gz).")
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case markdown, json }
+
+    @Argument(help: "The bundle, bundle directory or capture to analyze.")
+    var path: String
+
+    @Option(name: .shortAndLong, help: "Report format: markdown (for tickets) or json (docs/report-format.md).")
+    var format: Format = .markdown
+
+    @Option(name: .shortAndLong, help: "Write the report to this file instead of standard output.")
+    var output: String?
+
+    @Option(name: .long, help: "Exit with status 3 when a finding is at or above this severity (info, low, medium, high, critical).")
+    var failOn: Severity?
+
+    func run() throws {
+        let report: Report
+        do {
+            report = try Autopsy().analyze(path)
+        } catch {
+            FileHandle.standardError.write(Data("netautopsy: \(error.description)\n".utf8))
+            throw ExitCode(ExitStatus.unreadableInput)
+        }
+        for p in report.problems {
+            FileHandle.standardError.write(Data("netautopsy: \(p.path): \(p.message)\n".utf8))
+        }
+        let text = format == .json ? try JSONRenderer.render(report) : MarkdownRenderer.render(report)
+        if let output {
+            do { try text.write(toFile: output, atomically: true, encoding: .utf8) } catch {
+                throw ValidationError("cannot write \(output): \(error.localizedDescription)")
+            }
+        } else {
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+        if let failOn, let worst = report.worstSeverity, worst >= failOn {
+            throw ExitCode(ExitStatus.findingsAtThreshold)
+        }
+    }
+}
+
+struct Checks: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List every check with its id, severity and title.")
+
+    func run() {
+        for c in CheckCatalog.all {
+            let d = c.description
+            print("\(d.id.padding(toLength: 22, withPad: " ", startingAt: 0)) \(d.severity.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(d.title)")
+        }
+    }
+}
+
+struct Explain: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Explain what a check detects, why it matters and how to fix it.")
+
+    @Argument(help: "A check id, as `netautopsy checks` lists them.")
+    var id: String
+
+    func validate() throws {
+        guard CheckCatalog.check(id: id) != nil else {
+            throw ValidationError("unknown check '\(id)'; `netautopsy checks` lists them")
+        }
+    }
+
+    func run() {
+        let d = CheckCatalog.check(id: id)!.description
+        print("\(d.id): \(d.title)\n\nSeverity: \(d.severity.rawValue)\n\nWhy it matters:\n\(d.rationale)\n\nFix:\n\(d.fix)")
+    }
+}

@@ -1,0 +1,101 @@
+import Diagnosis
+import Wire
+
+/// Renders the report as Markdown for a support ticket: verdict first, then findings with
+/// their evidence and fix, then what was analyzed and what could not be read.
+public enum MarkdownRenderer {
+    public static func render(_ report: Report) -> String {
+        var out = "# netautopsy autopsy: \(Markdown.inline(report.input))\n\n"
+        out += verdict(report) + "\n"
+        if !report.findings.isEmpty {
+            out += "## Findings\n\n"
+            for (i, f) in report.findings.enumerated() { out += finding(f, number: i + 1) }
+        }
+        out += captures(report.captures)
+        out += artifacts(report.artifacts)
+        if !report.problems.isEmpty {
+            out += "## Could not be read\n\n"
+            for p in report.problems { out += "- \(Markdown.code(p.path)): \(Markdown.inline(p.message))\n" }
+            out += "\n"
+        }
+        out += "---\nReport \(Report.schema), \(Markdown.inline(report.tool)). Frame numbers are Wireshark's; "
+            + "paste a display filter into Wireshark's filter bar to see the packets.\n"
+        return out
+    }
+
+    static func verdict(_ r: Report) -> String {
+        guard !r.findings.isEmpty else {
+            let analyzed = r.captures.files.isEmpty ? "no capture" : "\(r.captures.totals.packets) packets in \(r.captures.files.count) capture(s)"
+            return "**Verdict:** no problems found in \(analyzed) and \(r.artifacts.count) artifact(s).\n"
+        }
+        var counts: [Severity: Int] = [:]
+        for f in r.findings { counts[f.severity, default: 0] += 1 }
+        let bySeverity = Severity.allCases.reversed().compactMap { s in counts[s].map { "\($0) \(s.rawValue)" } }
+        var text = "**Verdict:** \(r.findings.count) finding\(r.findings.count == 1 ? "" : "s") "
+            + "(\(bySeverity.joined(separator: ", "))). Most severe first:\n\n"
+        for f in r.findings.prefix(5) {
+            text += "- **\(f.severity.rawValue.uppercased())** \(Markdown.inline(f.title)) — \(Markdown.inline(f.summary))\n"
+        }
+        return text
+    }
+
+    static func finding(_ f: Finding, number: Int) -> String {
+        var out = "### \(number). \(Markdown.inline(f.title))\n\n"
+        out += "Severity **\(f.severity.rawValue)** · check `\(f.id)` (`netautopsy explain \(f.id)`)\n\n"
+        out += Markdown.inline(f.summary) + "\n\n**Evidence**\n\n"
+        for e in f.evidence { out += "- " + evidence(e) + "\n" }
+        out += "\n**Fix:** \(f.fix)\n\n"
+        return out
+    }
+
+    static func evidence(_ e: Evidence) -> String {
+        var s = Markdown.inline(e.note)
+        switch e.kind {
+        case .packets:
+            if let file = e.file { s += " File \(Markdown.code(file))" }
+            if let frames = e.frames, !frames.isEmpty {
+                let shown = frames.prefix(12).map(String.init).joined(separator: ", ")
+                s += ", frame\(frames.count == 1 ? "" : "s") \(shown)\(frames.count > 12 ? " … (\(frames.count))" : "")"
+            }
+            if let first = e.times?.first, !first.isEmpty { s += " (first at \(first))" }
+            if let filter = e.displayFilter { s += ". Filter: \(Markdown.code(filter))" }
+        case .line:
+            s += " \(Markdown.code("\(e.file ?? "?"):\(e.line ?? 0)")): \(Markdown.code(e.text ?? ""))"
+        case .value:
+            if let file = e.file { s += " (\(Markdown.code(file)))" }
+            s += " \(Markdown.code(e.text ?? ""))"
+        }
+        return s
+    }
+
+    static func captures(_ c: CapturesSection) -> String {
+        guard !c.files.isEmpty else { return "## Captures\n\nNo packet capture in the input.\n\n" }
+        var out = "## Captures\n\n| file | format | link types | packets | IPv4 frags | IPv6 frags | ICMP frag-needed | ICMPv6 too big | handshakes | SYN no answer | SYN→RST |\n"
+        out += "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n"
+        for f in c.files {
+            let k = f.counters
+            let links = f.linkTypes.keys.sorted().joined(separator: ", ")
+            out += "| \(Markdown.cell(f.file)) | \(f.format) | \(links) | \(k.packets) | \(k.ipv4Fragments) | \(k.ipv6Fragments) "
+                + "| \(k.icmpFragNeeded) | \(k.icmpv6PacketTooBig) | \(k.tcpHandshakesCompleted) | \(k.synWithoutSynack) | \(k.synRst) |\n"
+        }
+        let t = c.totals
+        if c.files.count > 1 {
+            out += "| **total** | | | \(t.packets) | \(t.ipv4Fragments) | \(t.ipv6Fragments) | \(t.icmpFragNeeded) "
+                + "| \(t.icmpv6PacketTooBig) | \(t.tcpHandshakesCompleted) | \(t.synWithoutSynack) | \(t.synRst) |\n"
+        }
+        if t.truncatedPackets > 0 { out += "\n\(t.truncatedPackets) packet(s) were cut by the capture's snap length.\n" }
+        for f in c.files {
+            if let first = f.firstPacket, let last = f.lastPacket {
+                out += "\n\(Markdown.code(f.file)): \(first) → \(last)"
+            }
+        }
+        return out + "\n\n"
+    }
+
+    static func artifacts(_ a: [ArtifactRecord]) -> String {
+        guard !a.isEmpty else { return "" }
+        var out = "## What was analyzed\n\n| path | kind | bytes |\n|---|---|--:|\n"
+        for r in a { out += "| \(Markdown.cell(r.path)) | \(r.kind) | \(r.bytes) |\n" }
+        return out + "\n"
+    }
+}

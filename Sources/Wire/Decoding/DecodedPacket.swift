@@ -1,0 +1,42 @@
+/// What the decoder found in one captured frame. A plain value: no allocation per packet.
+public struct DecodedPacket: Sendable {
+    /// Marks that the tshark-compatible counters read off a frame (any layer counts).
+    public struct Marks: OptionSet, Sendable {
+        public let rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        /// Some IPv4 header has MF set or a non-zero offset (tshark `ip.flags.mf==1 || ip.frag_offset>0`).
+        public static let ipv4Fragment = Marks(rawValue: 1 << 0)
+        /// Some IPv6 header carries a Fragment extension header (tshark `ipv6.fraghdr`).
+        public static let ipv6FragmentHeader = Marks(rawValue: 1 << 1)
+        /// Some ICMPv4 layer is type 3 code 4.
+        public static let icmpFragmentationNeeded = Marks(rawValue: 1 << 2)
+        /// Some ICMPv6 layer is type 2.
+        public static let icmpv6PacketTooBig = Marks(rawValue: 1 << 3)
+        public static let vxlan = Marks(rawValue: 1 << 4)
+        public static let geneve = Marks(rawValue: 1 << 5)
+    }
+
+    public var linkType: LinkType
+    /// 802.1Q/802.1ad tags walked (QinQ gives 2).
+    public var vlanTags: UInt8 = 0
+    /// Linux cooked capture packet type (4 = outgoing), or nil on other link types.
+    public var cookedPacketType: UInt8?
+    /// SLL2 interface index, or nil.
+    public var interfaceIndex: UInt32?
+    /// The first IP header in the frame.
+    public var outer: IPLayer?
+    /// The tunnel opened inside `outer`, if any.
+    public var tunnel: Tunnel?
+    /// The IP layer inside the tunnel.
+    public var inner: IPLayer?
+    /// Captured bytes ran out before the headers were complete.
+    public var truncated = false
+    public var marks: Marks = []
+
+    public init(linkType: LinkType) {
+        self.linkType = linkType
+    }
+
+    /// The layer transport analysis works on: inside a tunnel if there is one.
+    public var innermost: IPLayer? { inner ?? outer }
+}

@@ -1,0 +1,314 @@
+/// Decodes link, IP, transport and tunnel headers of one frame, bounds-checked throughout.
+///
+/// Running out of bytes sets `truncated` and stops; it is never an error. One tunnel level is
+/// opened (VXLAN on UDP 4789/8472, Geneve on 6081, IP-in-IP, GRE); deeper nesting is left
+/// undecoded. Fragments are not reassembled here (see `FragmentReassembler`).
+public enum PacketDecoder {
+    /// UDP ports decoded as VXLAN: the IANA port and the Linux kernel/flannel default.
+    public static func isVXLANPort(_ port: UInt16) -> Bool { port == 4789 || port == 8472 }
+    public static let genevePort: UInt16 = 6081
+
+    public static func decode(_ bytes: UnsafeRawBufferPointer, linkType: LinkType) -> DecodedPacket {
+        var packet = DecodedPacket(linkType: linkType)
+        let r = ByteReader(bytes)
+        guard let (ethertype, offset) = link(r, linkType, &packet) else {
+            packet.truncated = true
+            return packet
+        }
+        guard let version = ipVersion(ethertype: ethertype, r, offset) else { return packet }
+        packet.outer = ipLayer(r, at: offset, version: version, depth: 0, &packet)
+        return packet
+    }
+
+    /// Decodes an upper-layer payload (e.g. a reassembled datagram) under `header`.
+    public static func decodeTransport(
+        _ bytes: UnsafeRawBufferPointer, header: IPHeader, into packet: inout DecodedPacket, depth: Int
+    ) -> IPLayer {
+        let r = ByteReader(bytes)
+        return transportLayer(r, header: header, payloadOffset: 0, payloadEnd: bytes.count, depth: depth, &packet)
+    }
+
+    // MARK: Link layer
+
+    /// Returns the ethertype-like protocol and the offset of the network header.
+    static func link(_ r: ByteReader, _ linkType: LinkType, _ p: inout DecodedPacket) -> (UInt16, Int)? {
+        switch linkType {
+        case .ethernet:
+            return ethernet(r, at: 0, &p)
+        case .raw, .ipv4, .ipv6:
+            return (0, 0)
+        case .null:
+            guard let b0 = r.u8(at: 0), let b3 = r.u8(at: 3) else { return nil }
+            // Host byte order: the family is in the first byte (LE) or the last (BE).
+            return (addressFamily(b0 != 0 ? b0 : b3), 4)
+        case .loop:
+            guard let family = r.u32(at: 0) else { return nil }
+            return (addressFamily(UInt8(truncatingIfNeeded: family)), 4)
+        case .linuxSLL:
+            guard let type = r.u16(at: 0), let proto = r.u16(at: 14) else { return nil }
+            p.cookedPacketType = UInt8(truncatingIfNeeded: type)
+            return vlanWalk(r, ethertype: proto, at: 16, &p)
+        case .linuxSLL2:
+            guard let proto = r.u16(at: 0), let ifindex = r.u32(at: 4), let type = r.u8(at: 10) else { return nil }
+            p.cookedPacketType = type
+            p.interfaceIndex = ifindex
+            return vlanWalk(r, ethertype: proto, at: 20, &p)
+        }
+    }
+
+    static func ethernet(_ r: ByteReader, at start: Int, _ p: inout DecodedPacket) -> (UInt16, Int)? {
+        guard let type = r.u16(at: start + 12) else { return nil }
+        return vlanWalk(r, ethertype: type, at: start + 14, &p)
+    }
+
+    /// Walks 802.1Q (0x8100), 802.1ad (0x88a8) and legacy QinQ (0x9100, 0x9200) tags.
+    static func vlanWalk(_ r: ByteReader, ethertype: UInt16, at start: Int, _ p: inout DecodedPacket) -> (UInt16, Int)? {
+        var type = ethertype
+        var offset = start
+        while type == 0x8100 || type == 0x88a8 || type == 0x9100 || type == 0x9200 {
+            guard p.vlanTags < 8, let next = r.u16(at: offset + 2) else { return nil }
+            p.vlanTags += 1
+            type = next
+            offset += 4
+        }
+        return (type, offset)
+    }
+
+    /// BSD/Linux address families for IPv4 and IPv6 (AF_INET6 is 10, 24, 28 or 30 by OS).
+    static func addressFamily(_ family: UInt8) -> UInt16 {
+        switch family {
+        case 2: 0x0800
+        case 10, 24, 28, 30: 0x86dd
+        default: 0xffff
+        }
+    }
+
+    static func ipVersion(ethertype: UInt16, _ r: ByteReader, _ offset: Int) -> UInt8? {
+        switch ethertype {
+        case 0x0800: return 4
+        case 0x86dd: return 6
+        case 0:  // raw IP: the version nibble decides
+            guard let b = r.u8(at: offset) else { return nil }
+            let v = b >> 4
+            return v == 4 || v == 6 ? v : nil
+        default: return nil
+        }
+    }
+
+    // MARK: IP
+
+    static func ipLayer(_ r: ByteReader, at start: Int, version: UInt8, depth: Int, _ p: inout DecodedPacket) -> IPLayer? {
+        guard let header = version == 4 ? ipv4(r, at: start) : ipv6(r, at: start) else {
+            p.truncated = true
+            return nil
+        }
+        if header.isIPv4Fragment { p.marks.insert(.ipv4Fragment) }
+        if header.hasIPv6FragmentHeader { p.marks.insert(.ipv6FragmentHeader) }
+        let payloadOffset = start + header.headerLength
+        // The IP length bounds the payload; frames may carry Ethernet padding after it.
+        var payloadEnd = Swift.min(r.bytes.count, start + header.totalLength)
+        if version == 4 && header.totalLength == 0 { payloadEnd = r.bytes.count }  // TSO: length 0
+        if payloadEnd < start + header.totalLength { p.truncated = true }
+        if let fragment = header.fragment, fragment.isFragment {
+            return IPLayer(ip: header, transport: .fragment, payloadOffset: payloadOffset,
+                           capturedPayloadLength: Swift.max(0, payloadEnd - payloadOffset))
+        }
+        return transportLayer(r, header: header, payloadOffset: payloadOffset, payloadEnd: payloadEnd, depth: depth, &p)
+    }
+
+    static func ipv4(_ r: ByteReader, at s: Int) -> IPHeader? {
+        guard let vihl = r.u8(at: s), vihl >> 4 == 4 else { return nil }
+        let ihl = Int(vihl & 0x0f) * 4
+        guard ihl >= 20, let total = r.u16(at: s + 2), let id = r.u16(at: s + 4),
+              let flagsOffset = r.u16(at: s + 6), let ttl = r.u8(at: s + 8), let proto = r.u8(at: s + 9),
+              let src = r.u32(at: s + 12), let dst = r.u32(at: s + 16)
+        else { return nil }
+        let fragment = FragmentInfo(offset: Int(flagsOffset & 0x1fff) * 8,
+                                    moreFragments: flagsOffset & 0x2000 != 0, identification: UInt32(id))
+        return IPHeader(version: 4, source: IPAddress(ipv4: src), destination: IPAddress(ipv4: dst),
+                        protocolNumber: proto, ttl: ttl, totalLength: Int(total), headerLength: ihl,
+                        dontFragment: flagsOffset & 0x4000 != 0, fragment: fragment)
+    }
+
+    static func ipv6(_ r: ByteReader, at s: Int) -> IPHeader? {
+        guard let v = r.u8(at: s), v >> 4 == 6, let payloadLength = r.u16(at: s + 4),
+              var next = r.u8(at: s + 6), let hop = r.u8(at: s + 7),
+              let srcH = r.u64(at: s + 8), let srcL = r.u64(at: s + 16),
+              let dstH = r.u64(at: s + 24), let dstL = r.u64(at: s + 32)
+        else { return nil }
+        var offset = s + 40
+        var fragment: FragmentInfo?
+        // Walk extension headers (RFC 8200 §4): hop-by-hop, routing, fragment, destination options,
+        // AH, mobility, HIP, shim6. A non-first fragment ends the walk: the rest is payload.
+        var walking = true
+        var steps = 0
+        while walking && steps < 16 {
+            steps += 1
+            switch next {
+            case 0, 43, 60, 135, 139, 140:
+                guard let nh = r.u8(at: offset), let len = r.u8(at: offset + 1) else { return nil }
+                next = nh
+                offset += (Int(len) + 1) * 8
+            case 51:
+                guard let nh = r.u8(at: offset), let len = r.u8(at: offset + 1) else { return nil }
+                next = nh
+                offset += (Int(len) + 2) * 4
+            case 44:
+                guard let nh = r.u8(at: offset), let offM = r.u16(at: offset + 2), let ident = r.u32(at: offset + 4)
+                else { return nil }
+                fragment = FragmentInfo(offset: Int(offM & 0xfff8), moreFragments: offM & 1 != 0, identification: ident)
+                next = nh
+                offset += 8
+                if offM & 0xfff8 != 0 { walking = false }
+            default:
+                walking = false
+            }
+        }
+        return IPHeader(version: 6, source: IPAddress(ipv6High: srcH, low: srcL),
+                        destination: IPAddress(ipv6High: dstH, low: dstL), protocolNumber: next, ttl: hop,
+                        totalLength: 40 + Int(payloadLength), headerLength: offset - s, dontFragment: true,
+                        fragment: fragment)
+    }
+
+    // MARK: Transport and tunnels
+
+    static func transportLayer(
+        _ r: ByteReader, header: IPHeader, payloadOffset o: Int, payloadEnd: Int, depth: Int, _ p: inout DecodedPacket
+    ) -> IPLayer {
+        var layer = IPLayer(ip: header, transport: .other, payloadOffset: o,
+                            capturedPayloadLength: Swift.max(0, payloadEnd - o))
+        let payloadLength = header.totalLength == 0 ? payloadEnd - o : header.payloadLength
+        switch header.protocolNumber {
+        case 6:
+            guard let t = tcp(r, at: o, segmentBytes: payloadLength) else { p.truncated = true; return layer }
+            layer.transport = .tcp(t)
+        case 17:
+            guard let sport = r.u16(at: o), let dport = r.u16(at: o + 2), let len = r.u16(at: o + 4) else {
+                p.truncated = true
+                return layer
+            }
+            layer.transport = .udp(UDPHeader(sourcePort: sport, destinationPort: dport, length: len))
+            if depth == 0 { udpTunnel(r, dport: dport, at: o + 8, end: payloadEnd, &p) }
+        case 1, 58:
+            guard let icmp = icmp(r, at: o, v6: header.protocolNumber == 58, end: payloadEnd) else {
+                p.truncated = true
+                return layer
+            }
+            if icmp.isFragmentationNeeded { p.marks.insert(.icmpFragmentationNeeded) }
+            if icmp.isPacketTooBig { p.marks.insert(.icmpv6PacketTooBig) }
+            if let q = icmp.quoted {
+                if q.version == 4 && (q.fragment?.isFragment ?? false) { p.marks.insert(.ipv4Fragment) }
+                if q.version == 6 && q.fragment != nil { p.marks.insert(.ipv6FragmentHeader) }
+            }
+            layer.transport = .icmp(icmp)
+        case 4, 41:
+            if depth == 0 {
+                p.tunnel = .ipInIP
+                p.inner = ipLayer(r, at: o, version: header.protocolNumber == 4 ? 4 : 6, depth: 1, &p)
+            }
+        case 47:
+            if depth == 0 { gre(r, at: o, &p) }
+        default:
+            break
+        }
+        return layer
+    }
+
+    static func tcp(_ r: ByteReader, at o: Int, segmentBytes: Int) -> TCPHeader? {
+        guard let sport = r.u16(at: o), let dport = r.u16(at: o + 2), let seq = r.u32(at: o + 4),
+              let ack = r.u32(at: o + 8), let offFlags = r.u16(at: o + 12), let window = r.u16(at: o + 14)
+        else { return nil }
+        let headerLength = Int(offFlags >> 12) * 4
+        var mss: UInt16 = 0
+        if headerLength > 20 {
+            // Options: find MSS (kind 2, length 4); stop at end-of-list or anything malformed.
+            var i = o + 20
+            let end = o + headerLength
+            while i < end, let kind = r.u8(at: i) {
+                if kind == 0 { break }
+                if kind == 1 { i += 1; continue }
+                guard let len = r.u8(at: i + 1), len >= 2 else { break }
+                if kind == 2, len == 4, let v = r.u16(at: i + 2) { mss = v }
+                i += Int(len)
+            }
+        }
+        return TCPHeader(sourcePort: sport, destinationPort: dport, sequence: seq, acknowledgment: ack,
+                         flags: TCPFlags(rawValue: UInt8(truncatingIfNeeded: offFlags)), window: window,
+                         headerLength: headerLength, payloadLength: Swift.max(0, segmentBytes - headerLength), mss: mss)
+    }
+
+    static func icmp(_ r: ByteReader, at o: Int, v6: Bool, end: Int) -> ICMPMessage? {
+        guard let type = r.u8(at: o), let code = r.u8(at: o + 1) else { return nil }
+        var message = ICMPMessage(isV6: v6, type: type, code: code, mtu: 0, quoted: nil)
+        let isError = v6 ? (1...4).contains(type) : (type == 3 || type == 4 || type == 5 || type == 11 || type == 12)
+        if !v6 && type == 3 && code == 4 { message.mtu = UInt32(r.u16(at: o + 6) ?? 0) }
+        if v6 && type == 2 { message.mtu = r.u32(at: o + 4) ?? 0 }
+        if isError { message.quoted = quoted(r, at: o + 8, end: end) }
+        return message
+    }
+
+    /// The IP header (and ports) an ICMP error quotes; nil when too little was quoted.
+    static func quoted(_ r: ByteReader, at o: Int, end: Int) -> QuotedDatagram? {
+        guard o < end, let b = r.u8(at: o) else { return nil }
+        let bounded = ByteReader(UnsafeRawBufferPointer(rebasing: r.bytes[0..<Swift.min(end, r.bytes.count)]))
+        guard let h = b >> 4 == 4 ? ipv4(bounded, at: o) : (b >> 4 == 6 ? ipv6(bounded, at: o) : nil) else { return nil }
+        var q = QuotedDatagram(source: h.source, destination: h.destination, protocolNumber: h.protocolNumber,
+                               totalLength: h.totalLength, fragment: h.fragment, dontFragment: h.dontFragment,
+                               version: h.version)
+        if h.version == 6 && h.fragment == nil { q.fragment = nil }
+        if h.version == 4 && !(h.fragment?.isFragment ?? false) { q.fragment = nil }
+        let l4 = o + h.headerLength
+        let firstFragment = (h.fragment?.offset ?? 0) == 0
+        if firstFragment, h.protocolNumber == 6 || h.protocolNumber == 17 || h.protocolNumber == 132,
+           let sp = bounded.u16(at: l4), let dp = bounded.u16(at: l4 + 2) {
+            q.sourcePort = sp
+            q.destinationPort = dp
+        }
+        return q
+    }
+
+    static func udpTunnel(_ r: ByteReader, dport: UInt16, at o: Int, end: Int, _ p: inout DecodedPacket) {
+        if isVXLANPort(dport) {
+            // RFC 7348: flags byte with the I bit (0x08) set; the VNI follows in bytes 4–6.
+            guard let flags = r.u8(at: o), flags & 0x08 != 0, let word = r.u32(at: o + 4) else { return }
+            p.marks.insert(.vxlan)
+            p.tunnel = .vxlan(vni: word >> 8, port: dport)
+            innerEthernet(r, at: o + 8, &p)
+        } else if dport == genevePort {
+            // RFC 8926: Ver(2) OptLen(6), flags, protocol type, VNI(24), reserved, options.
+            guard let b0 = r.u8(at: o), b0 >> 6 == 0, let proto = r.u16(at: o + 2), let word = r.u32(at: o + 4)
+            else { return }
+            p.marks.insert(.geneve)
+            p.tunnel = .geneve(vni: word >> 8)
+            let inner = o + 8 + Int(b0 & 0x3f) * 4
+            innerPayload(r, proto: proto, at: inner, &p)
+        }
+    }
+
+    static func gre(_ r: ByteReader, at o: Int, _ p: inout DecodedPacket) {
+        // RFC 2784/2890: C, K, S bits add 4 bytes each; version 0 only.
+        guard let flags = r.u16(at: o), flags & 0x7 == 0, let proto = r.u16(at: o + 2) else { return }
+        var offset = o + 4
+        if flags & 0x8000 != 0 { offset += 4 }
+        if flags & 0x2000 != 0 { offset += 4 }
+        if flags & 0x1000 != 0 { offset += 4 }
+        p.tunnel = .gre
+        innerPayload(r, proto: proto, at: offset, &p)
+    }
+
+    static func innerPayload(_ r: ByteReader, proto: UInt16, at o: Int, _ p: inout DecodedPacket) {
+        switch proto {
+        case 0x6558: innerEthernet(r, at: o, &p)
+        case 0x0800: p.inner = ipLayer(r, at: o, version: 4, depth: 1, &p)
+        case 0x86dd: p.inner = ipLayer(r, at: o, version: 6, depth: 1, &p)
+        default: break
+        }
+    }
+
+    static func innerEthernet(_ r: ByteReader, at o: Int, _ p: inout DecodedPacket) {
+        var scratch = DecodedPacket(linkType: .ethernet)
+        guard let (type, offset) = ethernet(r, at: o, &scratch) else { p.truncated = true; return }
+        guard let version = ipVersion(ethertype: type, r, offset), type != 0 else { return }
+        p.inner = ipLayer(r, at: offset, version: version, depth: 1, &p)
+    }
+}

@@ -1,0 +1,128 @@
+/// Runs one capture's frames through decoding, fragment reassembly and the flow trackers.
+///
+/// Memory grows with live TCP conversations, pending fragments (capped) and notable findings
+/// (capped), not with the number of packets.
+public struct CaptureAnalyzer: PacketConsumer {
+    public static let maxKeptDatagrams = 10_000
+    public static let maxKeptAttempts = 100_000
+
+    private var summary = CaptureSummary()
+    private var reassembler: FragmentReassembler
+    private var tcp = TCPConversations()
+    private var tooBig = TooBigMessages()
+    private var now: Int64 = 0
+
+    public init(fragmentLimits: FragmentReassembler.Limits = .init()) {
+        reassembler = FragmentReassembler(limits: fragmentLimits)
+    }
+
+    public mutating func consume(_ record: PacketRecord) {
+        summary.counters.packets += 1
+        if let t = record.timestamp {
+            now = t
+            if summary.firstTime == nil { summary.firstTime = t }
+            summary.lastTime = Swift.max(summary.lastTime ?? t, t)
+        }
+        if record.capturedLength < record.originalLength { summary.counters.truncatedPackets += 1 }
+        summary.linkTypes[record.linkTypeValue, default: 0] += 1
+        guard let linkType = LinkType(rawValue: record.linkTypeValue) else {
+            summary.counters.unsupportedLinkTypePackets += 1
+            return
+        }
+        var packet = PacketDecoder.decode(record.bytes, linkType: linkType)
+        if var outer = packet.outer {
+            reassembleAndAnalyze(&outer, bytes: record.bytes, depth: 0, frame: record.frameNumber, &packet)
+        }
+        if packet.truncated { summary.counters.headerTruncatedPackets += 1 }
+        count(packet.marks)
+        if reassembler.hasFinished { keep(reassembler.drainFinished()) }
+    }
+
+    /// Handles `layer` (reassembling it if it is a fragment), then the tunnel inside it.
+    private mutating func reassembleAndAnalyze(
+        _ layer: inout IPLayer, bytes: UnsafeRawBufferPointer, depth: Int, frame: Int, _ packet: inout DecodedPacket
+    ) {
+        if case .fragment = layer.transport {
+            let payload = UnsafeRawBufferPointer(
+                rebasing: bytes[layer.payloadOffset..<(layer.payloadOffset + layer.capturedPayloadLength)])
+            let ports = Self.firstFragmentPorts(layer.ip, payload)
+            guard let (whole, header) = reassembler.add(header: layer.ip, payload: payload, frame: frame, time: now,
+                                                       firstPorts: ports) else { return }
+            // As tshark does, the reassembled datagram is dissected at the frame that completed it.
+            whole.withUnsafeBytes { w in
+                var reassembled = PacketDecoder.decodeTransport(w, header: header, into: &packet, depth: depth)
+                reassembled.ip.fragment = nil
+                analyze(reassembled, frame: frame, depth: depth)
+                if depth == 0, var inner = packet.inner {
+                    reassembleAndAnalyze(&inner, bytes: w, depth: 1, frame: frame, &packet)
+                }
+            }
+            return
+        }
+        analyze(layer, frame: frame, depth: depth)
+        if depth == 0, var inner = packet.inner {
+            reassembleAndAnalyze(&inner, bytes: bytes, depth: 1, frame: frame, &packet)
+        }
+    }
+
+    private mutating func analyze(_ layer: IPLayer, frame: Int, depth: Int) {
+        switch layer.transport {
+        case .tcp(let t):
+            tcp.add(t, ip: layer.ip, frame: frame, time: now)
+        case .icmp(let m) where m.isFragmentationNeeded || m.isPacketTooBig:
+            tooBig.add(m, router: layer.ip.source, frame: frame, time: now)
+        default:
+            break
+        }
+    }
+
+    private static func firstFragmentPorts(_ ip: IPHeader, _ payload: UnsafeRawBufferPointer) -> (UInt16, UInt16)? {
+        guard ip.fragment?.offset == 0, ip.protocolNumber == 6 || ip.protocolNumber == 17 else { return nil }
+        let r = ByteReader(payload)
+        guard let s = r.u16(at: 0), let d = r.u16(at: 2) else { return nil }
+        return (s, d)
+    }
+
+    private mutating func count(_ marks: DecodedPacket.Marks) {
+        if marks.isEmpty { return }
+        if marks.contains(.ipv4Fragment) { summary.counters.ipv4Fragments += 1 }
+        if marks.contains(.ipv6FragmentHeader) { summary.counters.ipv6Fragments += 1 }
+        if marks.contains(.icmpFragmentationNeeded) { summary.counters.icmpFragNeeded += 1 }
+        if marks.contains(.icmpv6PacketTooBig) { summary.counters.icmpv6PacketTooBig += 1 }
+        if marks.contains(.vxlan) { summary.counters.vxlanPackets += 1 }
+        if marks.contains(.geneve) { summary.counters.genevePackets += 1 }
+    }
+
+    private mutating func keep(_ datagrams: [FragmentedDatagram]) {
+        for d in datagrams {
+            if summary.fragmentedDatagrams.count < Self.maxKeptDatagrams {
+                summary.fragmentedDatagrams.append(d)
+            } else {
+                summary.fragmentedDatagramsNotKept += 1
+            }
+        }
+    }
+
+    /// Ends the capture and returns what it showed.
+    public mutating func finish() -> CaptureSummary {
+        reassembler.finish(captureEnd: summary.lastTime ?? now)
+        keep(reassembler.drainFinished())
+        tcp.finish()
+        summary.counters.tcpHandshakesCompleted = tcp.handshakesCompleted
+        for a in tcp.attempts {
+            switch a.state {
+            case .unanswered: summary.counters.synWithoutSynack += 1
+            case .refused: summary.counters.synRst += 1
+            default: break
+            }
+            guard a.state != .established || a.synCount > 1 else { continue }
+            if summary.notableAttempts.count < Self.maxKeptAttempts {
+                summary.notableAttempts.append(a)
+            } else {
+                summary.notableAttemptsNotKept += 1
+            }
+        }
+        summary.tooBig = tooBig.groups
+        return summary
+    }
+}

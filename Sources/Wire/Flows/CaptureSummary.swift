@@ -1,0 +1,67 @@
+/// The counters every capture gets, with tshark-equivalent definitions (docs/report-format.md).
+public struct CaptureCounters: Sendable, Equatable, Codable {
+    /// Frames read.
+    public var packets = 0
+    /// Frames whose captured length is below their original length (`frame.cap_len < frame.len`).
+    public var truncatedPackets = 0
+    /// Frames whose captured bytes ended inside a header the decoder needed.
+    public var headerTruncatedPackets = 0
+    /// Frames on link types netautopsy does not decode (counted, not analyzed).
+    public var unsupportedLinkTypePackets = 0
+    public var ipv4Fragments = 0
+    public var ipv6Fragments = 0
+    public var icmpFragNeeded = 0
+    public var icmpv6PacketTooBig = 0
+    public var vxlanPackets = 0
+    public var genevePackets = 0
+    /// TCP streams whose handshake completed (SYN, SYN-ACK, then the originator's ACK).
+    public var tcpHandshakesCompleted = 0
+    /// Streams starting with a SYN to which the responder sent nothing (Zeek `S0`).
+    public var synWithoutSynack = 0
+    /// Streams starting with a SYN answered by RST and no SYN-ACK (Zeek `REJ`).
+    public var synRst = 0
+
+    public init() {}
+
+    public static func + (a: CaptureCounters, b: CaptureCounters) -> CaptureCounters {
+        var c = CaptureCounters()
+        c.packets = a.packets + b.packets
+        c.truncatedPackets = a.truncatedPackets + b.truncatedPackets
+        c.headerTruncatedPackets = a.headerTruncatedPackets + b.headerTruncatedPackets
+        c.unsupportedLinkTypePackets = a.unsupportedLinkTypePackets + b.unsupportedLinkTypePackets
+        c.ipv4Fragments = a.ipv4Fragments + b.ipv4Fragments
+        c.ipv6Fragments = a.ipv6Fragments + b.ipv6Fragments
+        c.icmpFragNeeded = a.icmpFragNeeded + b.icmpFragNeeded
+        c.icmpv6PacketTooBig = a.icmpv6PacketTooBig + b.icmpv6PacketTooBig
+        c.vxlanPackets = a.vxlanPackets + b.vxlanPackets
+        c.genevePackets = a.genevePackets + b.genevePackets
+        c.tcpHandshakesCompleted = a.tcpHandshakesCompleted + b.tcpHandshakesCompleted
+        c.synWithoutSynack = a.synWithoutSynack + b.synWithoutSynack
+        c.synRst = a.synRst + b.synRst
+        return c
+    }
+}
+
+/// Everything the analysis of one capture file found: the facts checks read.
+public struct CaptureSummary: Sendable {
+    public var counters = CaptureCounters()
+    /// First and last frame timestamps (ns since the epoch), nil when no frame had one.
+    public var firstTime: Int64?
+    public var lastTime: Int64?
+    /// Frames per LINKTYPE_ value.
+    public var linkTypes: [UInt16: Int] = [:]
+    public var fragmentedDatagrams: [FragmentedDatagram] = []
+    /// Datagrams beyond `CaptureAnalyzer.maxKeptDatagrams`, counted but not kept.
+    public var fragmentedDatagramsNotKept = 0
+    public var tooBig: [TooBigMessages.Group] = []
+    /// Attempts not established at the first SYN (unanswered, refused, other, SYN retransmitted).
+    public var notableAttempts: [ConnectionAttempt] = []
+    public var notableAttemptsNotKept = 0
+
+    public init() {}
+
+    /// Seconds of capture after `time`; nil without timestamps.
+    public func secondsAfter(_ time: Int64) -> Double? {
+        lastTime.map { Double($0 - time) / 1e9 }
+    }
+}

@@ -1,0 +1,169 @@
+/// An address and port.
+public struct Endpoint: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public var address: IPAddress
+    public var port: UInt16
+    public init(_ address: IPAddress, _ port: UInt16) {
+        self.address = address
+        self.port = port
+    }
+    public static func < (a: Endpoint, b: Endpoint) -> Bool { (a.address, a.port) < (b.address, b.port) }
+    public var description: String { address.isIPv6 ? "[\(address)]:\(port)" : "\(address):\(port)" }
+}
+
+/// One TCP connection attempt's opening as the capture saw it.
+public struct ConnectionAttempt: Sendable {
+    public enum State: String, Sendable {
+        /// SYN seen, the responder sent nothing (Zeek `S0`).
+        case unanswered
+        /// SYN answered by RST, no SYN-ACK (Zeek `REJ`).
+        case refused
+        /// SYN-ACK seen; the originator's ACK completed the handshake.
+        case established
+        /// SYN-ACK seen, but no ACK from the originator followed.
+        case synAckOnly = "synack-only"
+        /// The responder sent something other than SYN-ACK or RST.
+        case other
+    }
+
+    /// tshark `tcp.stream` index (0-based, in order of first packet).
+    public var stream: Int
+    public var client: Endpoint
+    public var server: Endpoint
+    public var state: State
+    /// The originator's SYNs with the first ISN (kernel retransmissions of one attempt).
+    public var synFrames: [Int]
+    public var synTimes: [Int64]
+    public var synCount: Int
+    public var synAckFrame: Int?
+    public var synAckTime: Int64?
+    public var rstFrame: Int?
+    public var rstTime: Int64?
+    public var rstTTL: UInt8?
+    public var mss: UInt16
+    /// Time of the last packet in the conversation.
+    public var lastTime: Int64
+}
+
+/// Follows TCP conversations the way tshark numbers `tcp.stream`, and records how each attempt
+/// that starts with a SYN was answered.
+///
+/// A conversation is the unordered 4-tuple. As in Wireshark's packet-tcp.c, a SYN (without ACK)
+/// on a known conversation starts a new stream when that direction's first sequence number was
+/// different, or when the conversation already saw a FIN or RST: a new connection reusing the
+/// ports. A SYN with the same ISN is a retransmission of the same attempt.
+public struct TCPConversations {
+    struct Conversation {
+        var stream: Int
+        var originator: Endpoint
+        var responder: Endpoint
+        var startsWithSYN: Bool
+        var originatorBaseSeq: UInt32
+        var responderBaseSeq: UInt32?
+        var sawFinOrRst = false
+        var responderPackets = 0
+        var synFrames: [Int] = []
+        var synTimes: [Int64] = []
+        var synCount = 0
+        var synAck: (frame: Int, time: Int64, seq: UInt32)?
+        var rst: (frame: Int, time: Int64, ttl: UInt8)?
+        var handshakeAck = false
+        var mss: UInt16 = 0
+        var lastTime: Int64
+    }
+
+    struct Key: Hashable {
+        var a: Endpoint
+        var b: Endpoint
+        init(_ x: Endpoint, _ y: Endpoint) {
+            if x < y { a = x; b = y } else { a = y; b = x }
+        }
+    }
+
+    /// At most this many SYN frames are kept per attempt as evidence.
+    public static let maxSynFrames = 16
+
+    private var live: [Key: Conversation] = [:]
+    private var streams = 0
+    /// Attempts (streams that began with a SYN) whose outcome is known; `finish` adds the rest.
+    public private(set) var attempts: [ConnectionAttempt] = []
+    public private(set) var handshakesCompleted = 0
+
+    public init() {}
+
+    public var streamCount: Int { streams }
+
+    public mutating func add(_ tcp: TCPHeader, ip: IPHeader, frame: Int, time: Int64) {
+        let src = Endpoint(ip.source, tcp.sourcePort), dst = Endpoint(ip.destination, tcp.destinationPort)
+        let key = Key(src, dst)
+        guard let i = live.index(forKey: key) else {
+            live[key] = start(src, dst, tcp, time: time)
+            record(&live[key]!, tcp, ip: ip, fromOriginator: true, frame: frame, time: time)
+            return
+        }
+        // Read fields, not the whole value: a copy would make the in-place update below copy its arrays.
+        let fromOriginator = src == live.values[i].originator
+        if tcp.flags.isPureSYN {
+            let base = fromOriginator ? live.values[i].originatorBaseSeq : live.values[i].responderBaseSeq
+            if let base, base != tcp.sequence || live.values[i].sawFinOrRst {
+                retire(live.values[i])
+                live[key] = start(src, dst, tcp, time: time)
+                record(&live[key]!, tcp, ip: ip, fromOriginator: true, frame: frame, time: time)
+                return
+            }
+        }
+        if !fromOriginator && live.values[i].responderBaseSeq == nil { live.values[i].responderBaseSeq = tcp.sequence }
+        record(&live.values[i], tcp, ip: ip, fromOriginator: fromOriginator, frame: frame, time: time)
+    }
+
+    private mutating func start(_ src: Endpoint, _ dst: Endpoint, _ tcp: TCPHeader, time: Int64) -> Conversation {
+        defer { streams += 1 }
+        return Conversation(stream: streams, originator: src, responder: dst, startsWithSYN: tcp.flags.isPureSYN,
+                            originatorBaseSeq: tcp.sequence, lastTime: time)
+    }
+
+    private func record(_ c: inout Conversation, _ tcp: TCPHeader, ip: IPHeader, fromOriginator: Bool, frame: Int, time: Int64) {
+        c.lastTime = time
+        let flags = tcp.flags
+        if flags.contains(.fin) || flags.contains(.rst) { c.sawFinOrRst = true }
+        if fromOriginator {
+            if flags.isPureSYN && tcp.sequence == c.originatorBaseSeq {
+                c.synCount += 1
+                if c.synFrames.count < Self.maxSynFrames { c.synFrames.append(frame); c.synTimes.append(time) }
+                if c.mss == 0 { c.mss = tcp.mss }
+            } else if let sa = c.synAck, !c.handshakeAck, flags.contains(.ack), !flags.contains(.syn),
+                      !flags.contains(.rst), tcp.acknowledgment == sa.seq &+ 1 {
+                c.handshakeAck = true
+            }
+        } else {
+            c.responderPackets += 1
+            if flags.isSYNACK && c.synAck == nil { c.synAck = (frame, time, tcp.sequence) }
+            if flags.contains(.rst) && c.rst == nil { c.rst = (frame, time, ip.ttl) }
+        }
+    }
+
+    private mutating func retire(_ c: Conversation) {
+        if c.handshakeAck { handshakesCompleted += 1 }
+        guard c.startsWithSYN else { return }
+        let state: ConnectionAttempt.State
+        if c.synAck != nil {
+            state = c.handshakeAck ? .established : .synAckOnly
+        } else if c.responderPackets == 0 {
+            state = .unanswered
+        } else if c.rst != nil {
+            state = .refused
+        } else {
+            state = .other
+        }
+        attempts.append(ConnectionAttempt(
+            stream: c.stream, client: c.originator, server: c.responder, state: state, synFrames: c.synFrames,
+            synTimes: c.synTimes, synCount: c.synCount, synAckFrame: c.synAck?.frame, synAckTime: c.synAck?.time,
+            rstFrame: c.rst?.frame, rstTime: c.rst?.time, rstTTL: c.rst?.ttl, mss: c.mss, lastTime: c.lastTime))
+    }
+
+    /// Ends the capture: every live conversation is retired; attempts come back in stream order.
+    public mutating func finish() {
+        for c in live.values.sorted(by: { $0.stream < $1.stream }) { retire(c) }
+        live.removeAll()
+        attempts.sort { $0.stream < $1.stream }
+    }
+}

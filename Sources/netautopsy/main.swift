@@ -1,0 +1,3 @@
+import NetautopsyCLI
+
+NetautopsyCommand.main()

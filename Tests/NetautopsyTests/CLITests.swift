@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import NetautopsyCLI
+import Testing
+
+/// The command line as a user meets it: help text, output files and exit codes.
+@Suite struct CLITests {
+    @Test func helpDescribesAnalyze() {
+        let help = NetautopsyCommand.helpMessage(for: NetautopsyCommand.self)
+        #expect(help.contains("analyze"))
+        #expect(help.contains("explain"))
+        let analyze = NetautopsyCommand.helpMessage(for: try! #require(NetautopsyCommand.configuration.subcommands.first))
+        for option in ["--format", "--output", "--fail-on", "<path>"] { #expect(analyze.contains(option), "\(option)") }
+    }
+
+    @Test func failOnExitsThreeAndWritesTheReport() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("r.json").path
+        var command = try NetautopsyCommand.parseAsRoot(["analyze", Paths.fixture("captures/frag-icmp.pcap"),
+                                                          "-f", "json", "-o", out, "--fail-on", "medium"])
+        #expect(throws: ExitCode(3)) { try command.run() }
+        #expect(FileManager.default.fileExists(atPath: out))
+        var relaxed = try NetautopsyCommand.parseAsRoot(["analyze", Paths.fixture("captures/frag-icmp.pcap"),
+                                                          "-o", out, "--fail-on", "critical"])
+        try relaxed.run()
+    }
+
+    @Test func unreadablePathExitsTwo() throws {
+        var command = try NetautopsyCommand.parseAsRoot(["analyze", "/nonexistent.pcap"])
+        #expect(throws: ExitCode(2)) { try command.run() }
+    }
+
+    @Test func explainRejectsUnknownChecks() {
+        #expect(throws: (any Error).self) { try NetautopsyCommand.parseAsRoot(["explain", "no-such-check"]) }
+        #expect((try? NetautopsyCommand.parseAsRoot(["explain", "syn-rst"])) != nil)
+    }
+}

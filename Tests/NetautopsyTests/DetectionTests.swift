@@ -1,0 +1,96 @@
+import Autopsy
+import Diagnosis
+import Reports
+import Testing
+
+/// Each detection on real traffic from fixtures/make-fixtures.sh (frame numbers in fixtures/README.md).
+@Suite struct DetectionTests {
+    func finding(_ id: String, in path: String) throws -> Finding? {
+        try Autopsy().analyze(Paths.fixture(path)).findings.first { $0.id == id }
+    }
+
+    @Test func icmpFragNeededNamesRouterMTUAndQuotedFlow() throws {
+        let f = try #require(try finding("icmp-frag-needed", in: "captures/frag-icmp.pcap"))
+        let notes = f.evidence.map(\.note).joined(separator: "\n")
+        #expect(notes.contains("10.10.1.254 sent"))     // the router on the 1400-byte hop
+        #expect(notes.contains("MTU 1400"))
+        #expect(notes.contains("UDP 10.10.1.1:58068 → 10.10.2.2:44446"))  // the quoted flow (tracepath)
+        #expect(notes.contains("ICMPv6 Packet Too Big"))
+        let frames = Set(f.evidence.flatMap { $0.frames ?? [] })
+        #expect(frames.isSuperset(of: [18, 42, 22, 50]))
+        #expect(f.evidence.allSatisfy { $0.displayFilter?.contains("icmp") == true })
+    }
+
+    @Test func ipFragmentationReportsReassembledFlows() throws {
+        let f = try #require(try finding("ip-fragmentation", in: "captures/frag-icmp.pcap"))
+        #expect(f.summary.contains("reassembled"))
+        let notes = f.evidence.map(\.note).joined(separator: "\n")
+        #expect(notes.contains("UDP 10.10.1.1 → 10.10.2.2:9999"))
+        #expect(notes.contains("identification 0x"))  // the IPv6 Fragment header flows
+        #expect(f.evidence.contains { $0.frames?.contains(13) == true })  // first fragment of the 4000-byte UDP datagram
+    }
+
+    @Test func incompleteReassemblyIsReported() throws {
+        let f = try #require(try finding("ip-fragmentation", in: "captures/incomplete-frags.pcap"))
+        #expect(f.summary.contains("0 reassembled"))
+        #expect(f.evidence.contains { $0.note.contains("never seen") })
+    }
+
+    @Test(arguments: ["captures/tcp-connects-any.pcap", "captures/tcp-connects-sll.pcap", "captures/tcp-connects-nano.pcap"])
+    func synChecksGroupByDestination(_ path: String) throws {
+        let unanswered = try #require(try finding("syn-without-synack", in: path))
+        let notes = unanswered.evidence.map(\.note).joined(separator: "\n")
+        #expect(notes.contains("10.10.2.2:7070"))   // SYN-ACKs dropped by iptables on the server
+        #expect(notes.contains("10.10.2.2:6060"))   // SYNs dropped at the router
+        #expect(!notes.contains(":8080"))            // answered
+        #expect(notes.contains("SYN at +0.000 s, +1."))  // the retransmission timing
+        let refused = try #require(try finding("syn-rst", in: path))
+        #expect(refused.evidence.count == 1)
+        #expect(refused.evidence[0].note.contains("10.10.2.2:9090"))
+        #expect(refused.summary.hasPrefix("2 TCP connection attempts"))
+    }
+
+    @Test func messageTooLongCitesFileAndLine() throws {
+        let report = try Autopsy().analyze(Paths.fixture("sample-bundle.tar.gz"))
+        let f = try #require(report.findings.first { $0.id == "message-too-long" })
+        let cited = f.evidence.compactMap { e in e.file.map { "\($0):\(e.line ?? 0)" } }
+        #expect(cited.contains { $0.hasSuffix("traces/ping-df-v4.txt:3") || $0.contains("traces/ping-df-v4.txt") })
+        #expect(f.evidence.contains { $0.text?.contains("message too long, mtu=1400") == true })
+    }
+
+    @Test func sampleBundleYieldsAllPacketFindingsAndListsArtifacts() throws {
+        let report = try Autopsy().analyze(Paths.fixture("sample-bundle.tar.gz"))
+        let ids = Set(report.findings.map(\.id))
+        #expect(ids == ["ip-fragmentation", "icmp-frag-needed", "message-too-long", "syn-without-synack", "syn-rst"])
+        let kinds = Dictionary(report.artifacts.map { ($0.path.split(separator: "/").last.map(String.init) ?? "", $0.kind) },
+                               uniquingKeysWith: { a, _ in a })
+        #expect(kinds["sysctl-a.txt"] == "sysctl")
+        #expect(kinds["dmesg.txt"] == "dmesg")
+        #expect(kinds["manifest.json"] == "manifest")
+        #expect(kinds["ip-d-link.txt"] == "ip-link")
+        #expect(kinds["frag-icmp.pcap"] == "capture")
+        #expect(report.problems.isEmpty)
+    }
+
+    @Test func cleanCaptureHasNoFindings() throws {
+        let report = try Autopsy().analyze(Paths.fixture("captures/plain.pcapng"))
+        #expect(report.findings.isEmpty)
+        #expect(report.captures.totals.tcpHandshakesCompleted == 1)
+        #expect(MarkdownRenderer.render(report).contains("no problems found"))
+    }
+
+    /// Every check's own passing and failing examples (its description is its test).
+    @Test(arguments: CheckCatalog.all.map { $0.description.id })
+    func checkExamples(_ id: String) throws {
+        let check = try #require(CheckCatalog.check(id: id))
+        for example in check.description.passingExamples {
+            #expect(check.findings(in: example.facts).isEmpty, "\(id): passing example '\(example.name)'")
+        }
+        for example in check.description.failingExamples {
+            let findings = check.findings(in: example.facts)
+            #expect(findings.count == 1, "\(id): failing example '\(example.name)'")
+            let cited = Set(findings.flatMap(\.evidence).flatMap { ($0.frames ?? []) + ($0.line.map { [$0] } ?? []) })
+            #expect(cited.isSuperset(of: example.mustCite), "\(id): '\(example.name)' must cite \(example.mustCite)")
+        }
+    }
+}

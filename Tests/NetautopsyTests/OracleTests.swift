@@ -1,0 +1,57 @@
+import Autopsy
+import Foundation
+import Reports
+import Testing
+import Wire
+
+/// The JSON `captures` counters must equal tshark's on every readable capture: the public corpus
+/// (shared/corpus, real captures from other projects' test suites) and our own fixtures.
+@Suite struct OracleTests {
+    static let corpusRows = OracleRow.load(Paths.corpus.appendingPathComponent("oracle.tsv").path,
+                                           directory: Paths.corpus.appendingPathComponent("pcaps").path)
+    static let fixtureRows = OracleRow.load(Paths.fixture("captures/oracle.tsv"), directory: Paths.fixture("captures"))
+
+    @Test func oraclesArePresent() {
+        #expect(Self.corpusRows.count >= 40, "shared/corpus/oracle.tsv must sit beside the repo (../shared)")
+        #expect(Self.fixtureRows.count >= 8)
+    }
+
+    @Test(arguments: corpusRows + fixtureRows)
+    func countersMatchTshark(_ row: OracleRow) throws {
+        let path = row.directory + "/" + row.file
+        let report = try Autopsy().analyze(path)
+        let c = report.captures.totals
+        // Files tshark itself cannot read only need a clear error, checked below.
+        guard !row.linkType.hasPrefix("unreadable") else {
+            #expect(!report.problems.isEmpty || c.packets == 0, "\(row.file): an unreadable file must be reported")
+            return
+        }
+        func oracle(_ a: String, _ b: String? = nil) -> Int? { row.values[a] ?? b.flatMap { row.values[$0] } }
+        #expect(c.packets == oracle("packets"))
+        #expect(c.ipv4Fragments == oracle("ipv4_fragments"))
+        #expect(c.ipv6Fragments == oracle("ipv6_fragments"))
+        #expect(c.icmpFragNeeded == oracle("icmp_frag_needed"))
+        #expect(c.icmpv6PacketTooBig == oracle("icmpv6_packet_too_big", "icmpv6_ptb"))
+        // The corpus table names S0 `syn_without_synack`; oracle.sh's raw output calls it `syn_no_reply`.
+        #expect(c.synWithoutSynack == oracle("syn_no_reply", "syn_without_synack"))
+        #expect(c.synRst == oracle("syn_rst"))
+        #expect(c.vxlanPackets == oracle("vxlan_packets", "vxlan"))
+        #expect(c.genevePackets == oracle("geneve_packets", "geneve"))
+    }
+
+    /// The JSON carries the counters under `captures` with the documented names.
+    @Test func jsonCarriesTheDocumentedCounters() throws {
+        let report = try Autopsy().analyze(Paths.fixture("captures/frag-icmp.pcap"))
+        let json = try JSONSerialization.jsonObject(with: Data(try JSONRenderer.render(report).utf8)) as! [String: Any]
+        let captures = json["captures"] as! [String: Any]
+        for key in ["packets", "truncated_packets", "ipv4_fragments", "ipv6_fragments", "icmp_frag_needed",
+                    "icmpv6_packet_too_big", "tcp_handshakes_completed", "syn_without_synack", "syn_rst"] {
+            #expect(captures[key] is Int, "captures.\(key)")
+        }
+        #expect(json["schema"] as? String == "netautopsy.report/1")
+        let findings = json["findings"] as! [[String: Any]]
+        for f in findings {
+            for key in ["id", "severity", "title", "evidence", "fix"] { #expect(f[key] != nil, "finding.\(key)") }
+        }
+    }
+}
