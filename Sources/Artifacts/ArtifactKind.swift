@@ -9,6 +9,27 @@ public enum ArtifactKind: String, Codable, Sendable, CaseIterable {
     case ipRoute = "ip-route"
     case resolvConf = "resolv-conf"
     case tracepath, ping
+    /// `/proc/stat` samples (CPU steal between two of them).
+    case procStat = "proc-stat"
+    case softnetStat = "softnet-stat"
+    /// `ss -s`, `ss -tin`.
+    case ss
+    case nstat
+    /// `/proc/net/snmp`, `/proc/net/netstat`, `/proc/net/snmp6`.
+    case snmp
+    /// `/proc/net/stat/nf_conntrack`, `conntrack -S`, `conntrack -C`.
+    case conntrackStats = "conntrack-stats"
+    /// `iptables-save` output (legacy or nft).
+    case iptables
+    /// The collector's rule and chain counts per saved ruleset.
+    case iptablesCounts = "iptables-counts"
+    /// `ipvsadm -Ln`.
+    case ipvs
+    /// kube-proxy's command line, `/proxyMode` answer or configmap.
+    case kubeProxy = "kube-proxy"
+    case kubeletConfig = "kubelet-config"
+    /// tcpdump's stderr: the "N packets dropped by kernel" lines.
+    case tcpdumpStats = "tcpdump-stats"
     /// Text of no known kind: still scanned for path-MTU evidence.
     case text
     /// Bytes that are neither text nor a capture.
@@ -26,6 +47,7 @@ public enum ArtifactKind: String, Codable, Sendable, CaseIterable {
         if name.contains("resolv") { return .resolvConf }
         if name.contains("tracepath") { return .tracepath }
         if name.hasPrefix("ping") { return .ping }
+        if let kind = classifyNodeState(name) { return kind }
         let words = name.replacingAll("_", with: "-")
         if words.contains("ip-") || words.hasPrefix("ip") {
             if words.contains("link") { return .ipLink }
@@ -33,6 +55,22 @@ public enum ArtifactKind: String, Codable, Sendable, CaseIterable {
             if words.contains("route") { return .ipRoute }
         }
         return classifyByContent(head)
+    }
+
+    /// The collector's names for network and node state (docs/bundle-format.md), and sosreport's.
+    static func classifyNodeState(_ name: String) -> ArtifactKind? {
+        if name.contains("conntrack") { return .conntrackStats }
+        if name.contains("iptables") { return name.contains("count") ? .iptablesCounts : .iptables }
+        if name.hasPrefix("ipvsadm") { return .ipvs }
+        if name.contains("kube-proxy") || name.contains("kube_proxy") { return .kubeProxy }
+        if name.contains("kubelet") && name.contains("config") { return .kubeletConfig }
+        if name.contains("softnet") { return .softnetStat }
+        if name.hasPrefix("proc-stat") || name.hasPrefix("proc_stat") { return .procStat }
+        if name.contains("snmp") || name.contains("netstat") { return .snmp }
+        if name.hasPrefix("nstat") { return .nstat }
+        if name.hasPrefix("ss-") || name.hasPrefix("ss_") || name == "ss.txt" { return .ss }
+        if name.contains("tcpdump") { return .tcpdumpStats }
+        return nil
     }
 
     static func classifyByContent(_ head: String) -> ArtifactKind {

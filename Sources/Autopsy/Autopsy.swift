@@ -21,6 +21,7 @@ public struct Autopsy {
         var artifacts: [ArtifactRecord] = []
         var problems: [ProblemRecord] = []
         var captureFiles: [CaptureFileRecord] = []
+        var collection: [CollectionRecord] = []
         try walker.walk(path, file: { file in
             switch file.sniffed {
             case .pcap, .pcapng:
@@ -37,6 +38,13 @@ public struct Autopsy {
                 }
                 let head = String(decoding: file.head, as: UTF8.self)
                 let kind = ArtifactKind.classifyText(path: file.path, head: head)
+                if kind == .manifest {
+                    let (record, problem) = readManifest(file)
+                    if let record { collection.append(record) }
+                    if let problem { problems.append(problem) }
+                    artifacts.append(ArtifactRecord(path: file.path, kind: kind.rawValue, bytes: file.source.position))
+                    return
+                }
                 do {
                     let bytes = try TextLines.forEach(file.source) { number, line in
                         guard facts.pathMTULines.count < Self.maxTextEvidence, let m = PathMTUTextMatch.scan(line) else { return }
@@ -47,7 +55,14 @@ public struct Autopsy {
                     problems.append(ProblemRecord(path: file.path, message: "read failed: \(error)"))
                 }
             case .empty:
-                problems.append(ProblemRecord(path: file.path, message: "empty file"))
+                // An empty command output is a result (no iptables rules, say); an empty file
+                // that claims to be a capture or archive is damage.
+                if let claim = Self.misnamed(file.path) {
+                    problems.append(ProblemRecord(path: file.path, message: "empty file, named like \(claim)"))
+                } else {
+                    let kind = ArtifactKind.classifyText(path: file.path, head: "")
+                    artifacts.append(ArtifactRecord(path: file.path, kind: kind.rawValue, bytes: 0))
+                }
             case .binary, .archive:
                 let claim = Self.misnamed(file.path).map { "named like \($0), but " } ?? ""
                 problems.append(ProblemRecord(path: file.path, message: "\(claim)not a capture, archive or text file: not analyzed"))
@@ -60,7 +75,42 @@ public struct Autopsy {
         let totals = captureFiles.reduce(CaptureCounters()) { $0 + $1.counters }
         return Report(tool: "netautopsy \(Self.version)", input: path, findings: findings,
                       captures: CapturesSection(totals: totals, files: captureFiles),
-                      artifacts: artifacts, problems: problems)
+                      artifacts: artifacts, problems: problems, collection: collection)
+    }
+
+    /// Reads a collector manifest; another tool's manifest.json is just an artifact.
+    func readManifest(_ file: BundleFile) -> (CollectionRecord?, ProblemRecord?) {
+        let bytes: [UInt8]
+        do {
+            let (kept, total) = try TextLines.readAll(file.source, limit: BundleManifest.maxBytes)
+            guard total <= BundleManifest.maxBytes else {
+                return (nil, ProblemRecord(path: file.path, message: ManifestError.tooLarge(BundleManifest.maxBytes).description + ": not read"))
+            }
+            bytes = kept
+        } catch {
+            return (nil, ProblemRecord(path: file.path, message: "read failed: \(error)"))
+        }
+        do {
+            guard let m = try BundleManifest.parse(bytes) else { return (nil, nil) }
+            return (Self.collectionRecord(m, path: file.path), nil)
+        } catch {
+            return (nil, ProblemRecord(path: file.path, message: error.description + "; what the collector did is unknown"))
+        }
+    }
+
+    static func collectionRecord(_ m: BundleManifest, path: String) -> CollectionRecord {
+        let commands = m.commands ?? []
+        func record(_ c: BundleManifest.Command) -> CollectorCommandRecord {
+            CollectorCommandRecord(id: c.id, kind: c.kind, status: c.status ?? "unknown", command: c.command, reason: c.reason)
+        }
+        let missing = commands.filter(\.notCollected)
+        let partial = commands.filter { $0.status != "ok" && !$0.notCollected }
+        let collector = m.collector.map { [$0.name ?? "collector", $0.version].compactMap { $0 }.joined(separator: " ") }
+        return CollectionRecord(
+            manifest: path, format: m.format ?? "?", collector: collector, hostname: m.hostname, kernel: m.kernel,
+            startedAt: m.startedAt, endedAt: m.endedAt, interrupted: m.interrupted ?? false, redacted: m.redacted ?? false,
+            commands: commands.count, collected: commands.count - missing.count,
+            notCollected: missing.map(record), collectedWithErrors: partial.map(record))
     }
 
     /// What a file's name claims it is, when that is a capture or an archive.

@@ -34,4 +34,19 @@ public struct TextLines {
         if !line.isEmpty && !skipping { emit() }
         return total
     }
+
+    /// Reads a whole (small) file: up to `limit` bytes are returned, the rest is read and
+    /// counted but dropped. Returns the bytes kept and the total size.
+    public static func readAll(_ source: BufferedSource, limit: Int) throws -> (bytes: [UInt8], total: Int) {
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var kept: [UInt8] = []
+        var total = 0
+        while true {
+            let n = try chunk.withUnsafeMutableBytes { try source.read(into: $0) }
+            if n == 0 { break }
+            total += n
+            if kept.count < limit { kept.append(contentsOf: chunk[0..<min(n, limit - kept.count)]) }
+        }
+        return (kept, total)
+    }
 }

@@ -10,7 +10,7 @@ public struct NetautopsyCommand: ParsableCommand {
         commandName: "netautopsy",
         abstract: "Offline autopsy of Kubernetes network incidents: captures, node state and logs in, root causes out.",
         version: Autopsy.version,
-        subcommands: [Analyze.self, Checks.self, Explain.self],
+        subcommands: [Analyze.self, Collector.self, Checks.self, Explain.self],
         defaultSubcommand: Analyze.self)
 
     public init() {}
@@ -93,5 +93,20 @@ struct Explain: ParsableCommand {
     func run() {
         let d = CheckCatalog.check(id: id)!.description
         print("\(d.id): \(d.title)\n\nSeverity: \(d.severity.rawValue)\n\nWhy it matters:\n\(d.rationale)\n\nFix:\n\(d.fix)")
+    }
+}
+
+struct Collector: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the node-side collector script (POSIX sh) that gathers an incident bundle.",
+        discussion: """
+            Copy it to a node and run it as root; it writes netautopsy-HOST-UTCSTAMP.tar.gz for `netautopsy analyze`:
+              netautopsy collector > netautopsy-collect.sh
+              netautopsy collector | ssh NODE sudo sh -s -- --duration 60
+            Its options: `netautopsy collector | sh -s -- --help`. Bundle layout: docs/bundle-format.md.
+            """)
+
+    func run() {
+        FileHandle.standardOutput.write(Data(CollectorScript.text.utf8))
     }
 }

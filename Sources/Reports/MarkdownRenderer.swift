@@ -11,6 +11,7 @@ public enum MarkdownRenderer {
             out += "## Findings\n\n"
             for (i, f) in report.findings.enumerated() { out += finding(f, number: i + 1) }
         }
+        for c in report.collection { out += collection(c) }
         out += captures(report.captures)
         out += artifacts(report.artifacts)
         if !report.problems.isEmpty {
@@ -90,6 +91,34 @@ public enum MarkdownRenderer {
             }
         }
         return out + "\n\n"
+    }
+
+    static func collection(_ c: CollectionRecord) -> String {
+        var out = "## Collection\n\n"
+        var who = "Collected by \(Markdown.inline(c.collector ?? "an unknown collector"))"
+        if let host = c.hostname { who += " on \(Markdown.code(host))" }
+        if let kernel = c.kernel { who += " (kernel \(Markdown.inline(kernel)))" }
+        if let start = c.startedAt { who += ", \(Markdown.inline(start)) → \(Markdown.inline(c.endedAt ?? "?"))" }
+        out += who + ": \(c.collected) of \(c.commands) commands produced output (\(Markdown.code(c.manifest))).\n"
+        if c.interrupted { out += "\nThe collection was **stopped early** by the user; captures and later commands may be short.\n" }
+        if c.redacted { out += "\nThe bundle is **redacted**: addresses, MACs and host names in text files are tokens.\n" }
+        if !c.notCollected.isEmpty {
+            out += "\n**Not collected**, so no finding can rest on it:\n\n"
+            for n in c.notCollected { out += "- " + command(n) + "\n" }
+        }
+        if !c.collectedWithErrors.isEmpty {
+            out += "\n**Collected with errors** (output may be partial):\n\n"
+            for n in c.collectedWithErrors { out += "- " + command(n) + "\n" }
+        }
+        return out + "\n"
+    }
+
+    static func command(_ n: CollectorCommandRecord) -> String {
+        var s = "\(Markdown.code(n.id))"
+        if let kind = n.kind { s += " (\(Markdown.inline(kind)))" }
+        s += ": \(Markdown.inline(n.status))"
+        if let reason = n.reason, !reason.isEmpty { s += " — \(Markdown.inline(reason))" }
+        return s
     }
 
     static func artifacts(_ a: [ArtifactRecord]) -> String {

@@ -15,15 +15,19 @@ public struct Report: Codable, Sendable {
     public var artifacts: [ArtifactRecord]
     /// What could not be read or was skipped, and why.
     public var problems: [ProblemRecord]
+    /// One entry per collector manifest in the input: how the bundle was collected and what
+    /// the collector could not gather.
+    public var collection: [CollectionRecord]
 
     public init(tool: String, input: String, findings: [Finding], captures: CapturesSection,
-                artifacts: [ArtifactRecord], problems: [ProblemRecord]) {
+                artifacts: [ArtifactRecord], problems: [ProblemRecord], collection: [CollectionRecord] = []) {
         self.tool = tool
         self.input = input
         self.findings = findings
         self.captures = captures
         self.artifacts = artifacts
         self.problems = problems
+        self.collection = collection
     }
 
     /// The highest severity among the findings, or nil with none.
@@ -98,5 +102,64 @@ public struct ProblemRecord: Codable, Sendable, Equatable {
     public init(path: String, message: String) {
         self.path = path
         self.message = message
+    }
+}
+
+/// How a bundle was collected, from the collector's manifest.json (docs/bundle-format.md).
+public struct CollectionRecord: Codable, Sendable, Equatable {
+    /// Path of the manifest in the input.
+    public var manifest: String
+    public var format: String
+    public var collector: String?
+    public var hostname: String?
+    public var kernel: String?
+    public var startedAt: String?
+    public var endedAt: String?
+    /// The user stopped the collection early (Ctrl-C or SIGTERM).
+    public var interrupted: Bool
+    /// Addresses and names in text files were replaced by tokens.
+    public var redacted: Bool
+    /// Commands the manifest lists, and how many of them produced output.
+    public var commands: Int
+    public var collected: Int
+    /// Commands that produced nothing: skipped, failed, timed out or interrupted, with the reason.
+    public var notCollected: [CollectorCommandRecord]
+    /// Commands that produced output but did not finish cleanly (the output may be partial).
+    public var collectedWithErrors: [CollectorCommandRecord]
+
+    public init(manifest: String, format: String, collector: String?, hostname: String?, kernel: String?,
+                startedAt: String?, endedAt: String?, interrupted: Bool, redacted: Bool, commands: Int,
+                collected: Int, notCollected: [CollectorCommandRecord], collectedWithErrors: [CollectorCommandRecord]) {
+        self.manifest = manifest
+        self.format = format
+        self.collector = collector
+        self.hostname = hostname
+        self.kernel = kernel
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+        self.interrupted = interrupted
+        self.redacted = redacted
+        self.commands = commands
+        self.collected = collected
+        self.notCollected = notCollected
+        self.collectedWithErrors = collectedWithErrors
+    }
+}
+
+/// One collector command that did not end well.
+public struct CollectorCommandRecord: Codable, Sendable, Equatable {
+    public var id: String
+    public var kind: String?
+    /// `skipped`, `failed`, `timed-out` or `interrupted`.
+    public var status: String
+    public var command: String?
+    public var reason: String?
+
+    public init(id: String, kind: String?, status: String, command: String?, reason: String?) {
+        self.id = id
+        self.kind = kind
+        self.status = status
+        self.command = command
+        self.reason = reason
     }
 }

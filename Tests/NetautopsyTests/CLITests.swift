@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import NetautopsyCLI
+@testable import NetautopsyCLI
 import Testing
 
 /// The command line as a user meets it: help text, output files and exit codes.
@@ -29,6 +29,13 @@ import Testing
     @Test func unreadablePathExitsTwo() throws {
         var command = try NetautopsyCommand.parseAsRoot(["analyze", "/nonexistent.pcap"])
         #expect(throws: ExitCode(2)) { try command.run() }
+    }
+
+    @Test func collectorIsASubcommandWithUsage() throws {
+        let help = NetautopsyCommand.helpMessage(for: Collector.self)
+        #expect(help.contains("netautopsy collector | ssh NODE sudo sh -s -- --duration 60"))
+        #expect(try NetautopsyCommand.parseAsRoot(["collector"]) is Collector)
+        #expect(NetautopsyCommand.helpMessage().contains("collector"))
     }
 
     @Test func explainRejectsUnknownChecks() {
