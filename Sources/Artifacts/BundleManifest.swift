@@ -65,9 +65,9 @@ public struct BundleManifest: Decodable, Sendable, Equatable {
     public var redacted: Bool?
     public var commands: [Command]?
 
-    /// Parses a manifest. Returns `.notOurs` for JSON that is some other tool's manifest (a
-    /// file that happens to be called manifest.json), and throws `ManifestError` for what
-    /// claims to be ours but cannot be read.
+    /// Parses a manifest. Returns nil for JSON that is some other tool's manifest (a file that
+    /// happens to be called manifest.json), and throws `ManifestError` for what claims to be
+    /// ours but cannot be read.
     public static func parse(_ bytes: some Collection<UInt8>) throws(ManifestError) -> BundleManifest? {
         let data = Data(bytes)
         let decoder = JSONDecoder()

@@ -369,12 +369,17 @@ sleep_interruptibly() { # SECONDS: returns early on Ctrl-C
 
 # ---------------------------------------------------------------------------- signals, work dir
 interrupted=0
+fio_base="" # where fio ran, for the manifest
 current_pid=""
-capture_pids=""
+capture_entries="" # PID:NAME:INTERFACE of each running tcpdump
 work=""
 
+stop_capture_processes() {
+	for e in $capture_entries; do kill -TERM "${e%%:*}" 2>/dev/null; done
+}
+
 cleanup() {
-	for p in $capture_pids; do kill -TERM "$p" 2>/dev/null; done
+	stop_capture_processes
 	[ -z "$current_pid" ] || terminate "$current_pid" TERM
 	[ -z "$work" ] || rm -rf "$work"
 	[ -z "$partial" ] || rm -f "$partial"
@@ -389,7 +394,7 @@ on_signal() {
 	fi
 	interrupted=1
 	say "interrupted: stopping the capture and finishing the bundle with what was collected (Ctrl-C again to abort)"
-	for p in $capture_pids; do kill -TERM "$p" 2>/dev/null; done
+	stop_capture_processes
 	[ -z "$current_pid" ] || terminate "$current_pid" TERM
 }
 
@@ -426,7 +431,6 @@ t_start=$(now_cs)
 say "collecting into $output (Ctrl-C to stop early)"
 
 # ---------------------------------------------------------------------------- packet capture
-capture_entries=""
 capture_started=""
 capture_t0=0
 
@@ -462,7 +466,6 @@ start_captures() {
 		[ -z "$capture_filter" ] || set -- "$@" "$capture_filter"
 		say "capture: tcpdump $* (for ${duration} s)"
 		tcpdump "$@" </dev/null 2>"$root/captures/$c_name.tcpdump-stderr.txt" &
-		capture_pids="$capture_pids $!"
 		capture_entries="$capture_entries $!:$c_name:$i"
 	done
 }
@@ -474,7 +477,7 @@ stop_captures() {
 		say "capture: waiting $((duration - elapsed)) s more"
 		sleep_interruptibly $((duration - elapsed))
 	fi
-	for e in $capture_entries; do kill -TERM "${e%%:*}" 2>/dev/null; done
+	stop_capture_processes
 	capture_ended=$(utc_now)
 	c_ms=$((($(now_cs) - capture_t0) * 10))
 	for e in $capture_entries; do
@@ -508,7 +511,7 @@ stop_captures() {
 			"$capture_started" "$c_reason" \
 			"\"interface\": $(json_str "$c_if"), \"files\": [$c_files_json], \"total_bytes\": $c_total, \"stderr\": $(json_str "captures/$c_name.tcpdump-stderr.txt"), \"capture_started_at\": $(json_str "$capture_started"), \"capture_ended_at\": $(json_str "$capture_ended"), \"requested_duration_s\": $duration, \"max_capture_mb\": $max_capture_mb, \"snaplen\": ${snaplen:-262144}"
 	done
-	capture_pids=""
+	capture_entries=""
 }
 
 # tcpdump -C/-W names the ring NAME.pcap0..N; rename to NAME.pcap or NAME-1.pcap, NAME-2.pcap... in
@@ -776,7 +779,9 @@ collect_traces() {
 }
 
 collect_fio() {
-	fio_cmd="fio --rw=write --ioengine=sync --fdatasync=1 --bs=2300 --size=22m --runtime=60 --output-format=json"
+	# etcd's WAL write pattern (docs/bundle-format.md); --runtime bounds it on a slow disk
+	set -- --rw=write --ioengine=sync --fdatasync=1 --bs=2300 --size=22m --runtime=60 --output-format=json
+	fio_cmd="fio $*"
 	if [ "$do_fio" = 0 ]; then
 		skip fio-fdatasync fio "$fio_cmd" "disabled with --no-fio"
 		return 0
@@ -798,10 +803,9 @@ collect_fio() {
 		skip fio-fdatasync fio "$fio_cmd" "cannot create a test directory in $base"
 		return 0
 	fi
-	run fio-fdatasync fio disk/fio-fdatasync.json 120 fio --name=etcd-fdatasync "--directory=$fio_work" \
-		--rw=write --ioengine=sync --fdatasync=1 --bs=2300 --size=22m --runtime=60 --output-format=json
+	run fio-fdatasync fio disk/fio-fdatasync.json 120 fio --name=etcd-fdatasync "--directory=$fio_work" "$@"
 	rm -rf "$fio_work"
-	printf '%s\n' "$base" >"$work/fio-base"
+	fio_base=$base
 }
 
 # ---------------------------------------------------------------------------- redaction
@@ -915,8 +919,6 @@ traces_json=""
 for h in $traces; do traces_json="$traces_json${traces_json:+, }$(json_str "$h")"; done
 if_json=""
 for i in $interfaces; do if_json="$if_json${if_json:+, }$(json_str "$i")"; done
-fio_base=""
-[ ! -f "$work/fio-base" ] || read -r fio_base <"$work/fio-base"
 if [ "$interrupted" = 1 ]; then interrupted_json=true; else interrupted_json=false; fi
 if [ "$redact" = 1 ]; then redact_json=true; else redact_json=false; fi
 {

@@ -30,6 +30,23 @@ public struct Report: Codable, Sendable {
         self.collection = collection
     }
 
+    enum CodingKeys: String, CodingKey {
+        case schema, tool, input, findings, captures, artifacts, problems, collection
+    }
+
+    /// Decodes reports of any `/1` version: fields added later (`collection`) may be absent.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        schema = try c.decode(String.self, forKey: .schema)
+        tool = try c.decode(String.self, forKey: .tool)
+        input = try c.decode(String.self, forKey: .input)
+        findings = try c.decode([Finding].self, forKey: .findings)
+        captures = try c.decode(CapturesSection.self, forKey: .captures)
+        artifacts = try c.decode([ArtifactRecord].self, forKey: .artifacts)
+        problems = try c.decode([ProblemRecord].self, forKey: .problems)
+        collection = try c.decodeIfPresent([CollectionRecord].self, forKey: .collection) ?? []
+    }
+
     /// The highest severity among the findings, or nil with none.
     public var worstSeverity: Severity? { findings.map(\.severity).max() }
 }

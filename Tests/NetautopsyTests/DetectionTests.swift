@@ -2,6 +2,7 @@ import Autopsy
 import Diagnosis
 import Reports
 import Testing
+import Foundation
 
 /// Each detection on real traffic from fixtures/make-fixtures.sh (frame numbers in fixtures/README.md).
 @Suite struct DetectionTests {
@@ -70,6 +71,21 @@ import Testing
         #expect(kinds["ip-d-link.txt"] == "ip-link")
         #expect(kinds["frag-icmp.pcap"] == "capture")
         #expect(report.problems.isEmpty)
+    }
+
+    /// A `/1` report written before `collection` existed still decodes; a new one round-trips.
+    @Test func jsonReportDecodesWithAndWithoutLaterFields() throws {
+        let report = try Autopsy().analyze(Paths.fixture("sample-bundle.tar.gz"))
+        let json = try JSONRenderer.render(report)
+        let back = try JSONRenderer.decode(json)
+        #expect(back.findings.map(\.id) == report.findings.map(\.id))
+        #expect(back.collection == report.collection)
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        object.removeValue(forKey: "collection")
+        let older = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+        let decoded = try JSONRenderer.decode(older)
+        #expect(decoded.collection.isEmpty)
+        #expect(decoded.findings.count == report.findings.count)
     }
 
     @Test func cleanCaptureHasNoFindings() throws {
