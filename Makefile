@@ -5,7 +5,7 @@ DEPS = libpcap-dev libarchive-dev zlib1g-dev
 # them those tests are skipped, unless NETAUTOPSY_REQUIRE_LIVE=1 (CI) makes that a failure.
 TEST_TOOLS = tcpdump fio iproute2 iptables iputils-ping iputils-tracepath shellcheck dash procps
 
-.PHONY: deps test-tools build sample test fixtures collector lint clean
+.PHONY: deps test-tools build sample test fixtures collector docs lint clean
 
 # Installs the C libraries when they are missing (Debian/Ubuntu; needs root or sudo).
 deps:
@@ -46,6 +46,10 @@ fixtures:
 collector:
 	collector/embed.sh
 	shellcheck -s sh collector/netautopsy-collect.sh
+
+# docs/checks.md is generated from the check descriptions; a test fails when it is stale.
+docs: build
+	$$($(SWIFT) build -c release --show-bin-path)/netautopsy checks --markdown > docs/checks.md
 
 lint:
 	shellcheck -s sh collector/netautopsy-collect.sh

@@ -12,6 +12,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -24,9 +26,13 @@ let package = Package(
         .target(name: "Artifacts"),
         .target(name: "CStreamShim"),
         .target(name: "Input", dependencies: ["CPcap", "CArchive", "CStreamShim", "Wire"]),
-        .target(name: "Diagnosis", dependencies: ["Wire", "Artifacts"]),
+        .target(
+            name: "Diagnosis",
+            dependencies: ["Wire", "Artifacts", .product(name: "Histogram", package: "hdrhistogram-swift")]),
         .target(name: "Reports", dependencies: ["Diagnosis"]),
-        .target(name: "Autopsy", dependencies: ["Input", "Wire", "Artifacts", "Diagnosis", "Reports"]),
+        .target(
+            name: "Autopsy",
+            dependencies: ["Input", "Wire", "Artifacts", "Diagnosis", "Reports", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "NetautopsyCLI",
             dependencies: ["Autopsy", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

@@ -8,16 +8,18 @@ import Wire
 /// checks, and assemble the report.
 public struct Autopsy {
     public static let version = "0.1.0"
-    /// Text lines kept as path-MTU evidence per analysis (the rest are counted by the check).
-    public static let maxTextEvidence = 10_000
 
     public var walker = BundleWalker()
+    /// Which checks run, with which thresholds (`--config`).
+    public var settings: CheckSettings
 
-    public init() {}
+    public init(settings: CheckSettings = CheckSettings()) {
+        self.settings = settings
+    }
 
     /// Throws only when `path` itself cannot be read; everything inside becomes the report.
     public func analyze(_ path: String) throws(InputError) -> Report {
-        var facts = Facts()
+        var builder = FactsBuilder()
         var artifacts: [ArtifactRecord] = []
         var problems: [ProblemRecord] = []
         var captureFiles: [CaptureFileRecord] = []
@@ -27,7 +29,7 @@ public struct Autopsy {
             case .pcap, .pcapng:
                 let (record, captureFacts) = analyzeCapture(file)
                 captureFiles.append(record)
-                facts.captures.append(captureFacts)
+                builder.facts.captures.append(captureFacts)
                 artifacts.append(ArtifactRecord(path: file.path, kind: ArtifactKind.capture.rawValue, bytes: file.source.position))
                 if let error = record.error {
                     problems.append(ProblemRecord(path: file.path, message: error + " (frames before it were analyzed)"))
@@ -45,15 +47,14 @@ public struct Autopsy {
                     artifacts.append(ArtifactRecord(path: file.path, kind: kind.rawValue, bytes: file.source.position))
                     return
                 }
+                builder.begin(path: file.path, kind: kind)
                 do {
-                    let bytes = try TextLines.forEach(file.source) { number, line in
-                        guard facts.pathMTULines.count < Self.maxTextEvidence, let m = PathMTUTextMatch.scan(line) else { return }
-                        facts.pathMTULines.append(TextEvidence(file: file.path, line: number, text: String(line), match: m))
-                    }
+                    let bytes = try TextLines.forEach(file.source) { number, line in builder.feed(line, number: number) }
                     artifacts.append(ArtifactRecord(path: file.path, kind: kind.rawValue, bytes: bytes))
                 } catch {
-                    problems.append(ProblemRecord(path: file.path, message: "read failed: \(error)"))
+                    problems.append(ProblemRecord(path: file.path, message: "read failed: \(error) (lines before it were analyzed)"))
                 }
+                if let problem = builder.end() { problems.append(ProblemRecord(path: file.path, message: problem)) }
             case .empty:
                 // An empty command output is a result (no iptables rules, say); an empty file
                 // that claims to be a capture or archive is damage.
@@ -70,8 +71,7 @@ public struct Autopsy {
         }, problem: { p in
             problems.append(ProblemRecord(path: p.path, message: p.message))
         })
-        let findings = CheckCatalog.all.flatMap { $0.findings(in: facts) }
-            .enumerated().sorted { ($0.element.severity, -$0.offset) > ($1.element.severity, -$1.offset) }.map(\.element)
+        let findings = CheckCatalog.run(builder.facts, settings: settings)
         let totals = captureFiles.reduce(CaptureCounters()) { $0 + $1.counters }
         return Report(tool: "netautopsy \(Self.version)", input: path, findings: findings,
                       captures: CapturesSection(totals: totals, files: captureFiles),

@@ -42,10 +42,17 @@ struct Analyze: ParsableCommand {
     @Option(name: .long, help: "Exit with status 3 when a finding is at or above this severity (info, low, medium, high, critical).")
     var failOn: Severity?
 
+    @Option(name: .long, help: "A YAML file that disables checks or overrides their thresholds (docs/checks.md).")
+    var config: String?
+
     func run() throws {
+        var settings = CheckSettings()
+        if let config {
+            do { settings = try AnalysisConfig.load(config) } catch { throw ValidationError(error.description) }
+        }
         let report: Report
         do {
-            report = try Autopsy().analyze(path)
+            report = try Autopsy(settings: settings).analyze(path)
         } catch {
             FileHandle.standardError.write(Data("netautopsy: \(error.description)\n".utf8))
             throw ExitCode(ExitStatus.unreadableInput)
@@ -70,10 +77,18 @@ struct Analyze: ParsableCommand {
 struct Checks: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List every check with its id, severity and title.")
 
+    @Flag(help: "Print the full catalog as Markdown (docs/checks.md is generated this way).")
+    var markdown = false
+
     func run() {
+        if markdown {
+            print(CheckDocumentation.markdown(CheckCatalog.all.map(\.description)), terminator: "")
+            return
+        }
+        let width = CheckCatalog.all.map(\.description.id.count).max() ?? 20
         for c in CheckCatalog.all {
             let d = c.description
-            print("\(d.id.padding(toLength: 22, withPad: " ", startingAt: 0)) \(d.severity.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(d.title)")
+            print("\(d.id.padding(toLength: width + 1, withPad: " ", startingAt: 0)) \(d.severity.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(d.title)")
         }
     }
 }
@@ -91,8 +106,7 @@ struct Explain: ParsableCommand {
     }
 
     func run() {
-        let d = CheckCatalog.check(id: id)!.description
-        print("\(d.id): \(d.title)\n\nSeverity: \(d.severity.rawValue)\n\nWhy it matters:\n\(d.rationale)\n\nFix:\n\(d.fix)")
+        print(CheckDocumentation.explain(CheckCatalog.check(id: id)!.description), terminator: "")
     }
 }
 

@@ -62,7 +62,11 @@ import Foundation
     @Test func sampleBundleYieldsAllPacketFindingsAndListsArtifacts() throws {
         let report = try Autopsy().analyze(Paths.fixture("sample-bundle.tar.gz"))
         let ids = Set(report.findings.map(\.id))
-        #expect(ids == ["ip-fragmentation", "icmp-frag-needed", "message-too-long", "syn-without-synack", "syn-rst"])
+        // Packet findings, plus what the namespace's own node state shows: forwarding off (a fresh
+        // netns), a VXLAN device at 1500 over a 1500 underlay, and tcp_mtu_probing 0 with all that MTU trouble.
+        #expect(ids == ["ip-fragmentation", "icmp-frag-needed", "message-too-long", "syn-without-synack", "syn-rst",
+                        "forwarding-disabled", "overlay-mtu-mismatch", "tcp-mtu-probing-off"])
+        #expect(report.findings.map(\.severity) == report.findings.map(\.severity).sorted(by: >), "most severe first")
         let kinds = Dictionary(report.artifacts.map { ($0.path.split(separator: "/").last.map(String.init) ?? "", $0.kind) },
                                uniquingKeysWith: { a, _ in a })
         #expect(kinds["sysctl-a.txt"] == "sysctl")
@@ -93,20 +97,5 @@ import Foundation
         #expect(report.findings.isEmpty)
         #expect(report.captures.totals.tcpHandshakesCompleted == 1)
         #expect(MarkdownRenderer.render(report).contains("no problems found"))
-    }
-
-    /// Every check's own passing and failing examples (its description is its test).
-    @Test(arguments: CheckCatalog.all.map { $0.description.id })
-    func checkExamples(_ id: String) throws {
-        let check = try #require(CheckCatalog.check(id: id))
-        for example in check.description.passingExamples {
-            #expect(check.findings(in: example.facts).isEmpty, "\(id): passing example '\(example.name)'")
-        }
-        for example in check.description.failingExamples {
-            let findings = check.findings(in: example.facts)
-            #expect(findings.count == 1, "\(id): failing example '\(example.name)'")
-            let cited = Set(findings.flatMap(\.evidence).flatMap { ($0.frames ?? []) + ($0.line.map { [$0] } ?? []) })
-            #expect(cited.isSuperset(of: example.mustCite), "\(id): '\(example.name)' must cite \(example.mustCite)")
-        }
     }
 }

@@ -1,3 +1,5 @@
+import Artifacts
+
 /// What a check is for: drives `netautopsy explain`, docs/checks.md and the example tests.
 public struct CheckDescription: Sendable {
     public var id: String
@@ -7,29 +9,96 @@ public struct CheckDescription: Sendable {
     /// The severity it usually reports (a finding may raise or lower it, and says why).
     public var severity: Severity
     public var fix: String
+    /// Thresholds a config file may override.
+    public var parameters: [CheckParameter]
     /// Inputs that must not produce a finding, and inputs that must.
     public var passingExamples: [CheckExample]
     public var failingExamples: [CheckExample]
+
+    public init(id: String, title: String, rationale: String, severity: Severity, fix: String,
+                parameters: [CheckParameter] = [], passingExamples: [CheckExample], failingExamples: [CheckExample]) {
+        self.id = id
+        self.title = title
+        self.rationale = rationale
+        self.severity = severity
+        self.fix = fix
+        self.parameters = parameters
+        self.passingExamples = passingExamples
+        self.failingExamples = failingExamples
+    }
 }
 
-/// A small input for a check, with what a failing example's finding must cite.
+/// A threshold of a check, with its default and unit (`netautopsy explain` lists them).
+public struct CheckParameter: Sendable {
+    public var name: String
+    public var defaultValue: Double
+    public var unit: String
+    public var help: String
+
+    public init(_ name: String, _ defaultValue: Double, unit: String, _ help: String) {
+        self.name = name
+        self.defaultValue = defaultValue
+        self.unit = unit
+        self.help = help
+    }
+}
+
+/// The parameter values a check runs with: its defaults, overridden by the config file.
+public struct CheckParameters: Sendable {
+    var values: [String: Double]
+
+    public init(_ description: CheckDescription, overrides: [String: Double] = [:]) {
+        var v: [String: Double] = [:]
+        for p in description.parameters { v[p.name] = p.defaultValue }
+        values = v.merging(overrides) { $1 }
+    }
+
+    /// The value of a declared parameter (a check reading an undeclared one is a bug).
+    public subscript(name: String) -> Double {
+        guard let v = values[name] else { preconditionFailure("undeclared check parameter \(name)") }
+        return v
+    }
+}
+
+/// A small input for a check: the files of a bundle, parsed as the analyzer parses them, and for
+/// a failing example the `FILE:LINE` (text) or `FILE#FRAME` (capture) citations its finding must have.
 public struct CheckExample: Sendable {
     public var name: String
+    /// Bundle-relative path and content of each file, in order.
+    public var files: [(path: String, text: String)]
     public var facts: Facts
-    /// Frame numbers (packet checks) or line numbers (text checks) the finding must cite.
-    public var mustCite: [Int]
+    public var mustCite: [String]
 
-    public init(_ name: String, facts: Facts, mustCite: [Int] = []) {
+    /// An example made of text files; their kinds come from their names, as in a bundle.
+    public init(_ name: String, files: [(String, String)], mustCite: [String] = []) {
         self.name = name
+        self.files = files.map { (path: $0.0, text: $0.1) }
+        var builder = FactsBuilder()
+        for (path, text) in files {
+            builder.add(path: path, kind: ArtifactKind.classifyText(path: path, head: String(text.prefix(4096))), text: text)
+        }
+        self.facts = builder.facts
+        self.mustCite = mustCite
+    }
+
+    /// An example over facts built by hand (packet checks).
+    public init(_ name: String, facts: Facts, mustCite: [String] = []) {
+        self.name = name
+        self.files = []
         self.facts = facts
         self.mustCite = mustCite
+    }
+
+    /// An example of one file given as lines.
+    public init(_ name: String, _ path: String, _ lines: [String], mustCite lineNumbers: [Int] = []) {
+        self.init(name, files: [(path, lines.joined(separator: "\n"))], mustCite: lineNumbers.map { "\(path):\($0)" })
     }
 }
 
 /// A diagnosis rule over typed facts. One check per file.
 public protocol Check: Sendable {
     var description: CheckDescription { get }
-    func findings(in facts: Facts) -> [Finding]
+    func findings(in facts: Facts, parameters: CheckParameters) -> [Finding]
 }
 
 extension Check {
@@ -38,19 +107,20 @@ extension Check {
         Finding(id: description.id, severity: severity, title: description.title, summary: summary,
                 evidence: evidence, fix: fix ?? description.fix)
     }
+
+    /// Runs with the default parameters.
+    public func findings(in facts: Facts) -> [Finding] {
+        findings(in: facts, parameters: CheckParameters(description))
+    }
 }
 
-/// Every check netautopsy runs, in report order.
-public enum CheckCatalog {
-    public static let all: [any Check] = [
-        IPFragmentationCheck(),
-        ICMPFragNeededCheck(),
-        MessageTooLongCheck(),
-        SynWithoutSynAckCheck(),
-        SynRstCheck(),
-    ]
+/// Which checks run and with which thresholds (from `--config`; empty means all, defaults).
+public struct CheckSettings: Sendable {
+    public var disabled: Set<String> = []
+    public var overrides: [String: [String: Double]] = [:]
 
-    public static func check(id: String) -> (any Check)? {
-        all.first { $0.description.id == id }
+    public init(disabled: Set<String> = [], overrides: [String: [String: Double]] = [:]) {
+        self.disabled = disabled
+        self.overrides = overrides
     }
 }

@@ -19,10 +19,22 @@ public struct ICMPFragNeededCheck: Check {
                 reach the sender; if senders keep sending large packets after these messages, look for \
                 rp_filter or iptables dropping ICMP.
                 """,
-            passingExamples: [], failingExamples: [])
+            passingExamples: [
+                CheckExample("full-size segments acknowledged", packets: [
+                    .tcp(0, "10.10.1.1", 40000, "10.10.2.2", 8080, "PA", payload: 1448),
+                    .tcp(0.001, "10.10.2.2", 8080, "10.10.1.1", 40000, "A", seq: 1, ack: 2448),
+                ]),
+            ],
+            failingExamples: [
+                CheckExample("a router asks for MTU 1400", packets: [
+                    .tcp(0, "10.10.1.1", 40000, "10.10.2.2", 8080, "PA", payload: 1448),
+                    .fragNeeded(0.0003, from: "10.10.1.254", to: "10.10.1.1", mtu: 1400,
+                                quoting: .tcp(0, "10.10.1.1", 40000, "10.10.2.2", 8080, "PA", payload: 1448)),
+                ], mustCiteFrames: [2]),
+            ])
     }
 
-    public func findings(in facts: Facts) -> [Finding] {
+    public func findings(in facts: Facts, parameters: CheckParameters) -> [Finding] {
         var evidence: [Evidence] = []
         var messages = 0
         var mtus: Set<UInt32> = []

@@ -20,7 +20,18 @@ public struct IPFragmentationCheck: Check {
                 (`iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu`), \
                 and keep DNS answers under 1232 bytes (EDNS0 buffer size) or use TCP.
                 """,
-            passingExamples: [], failingExamples: [])
+            passingExamples: [
+                CheckExample("a full-size datagram with DF, not fragmented", packets: [
+                    .udp(0, "10.244.1.5", 5000, "10.244.2.9", 6000, payload: 1400, df: true),
+                ]),
+            ],
+            failingExamples: [
+                CheckExample("a 3000-byte UDP datagram in three fragments", packets: [
+                    .udp(0, "10.10.1.1", 5000, "10.10.2.2", 6000, payload: 1480, fragmentOffset: 0, moreFragments: true),
+                    .udp(0.0001, "10.10.1.1", 5000, "10.10.2.2", 6000, payload: 1480, fragmentOffset: 1480, moreFragments: true),
+                    .udp(0.0002, "10.10.1.1", 5000, "10.10.2.2", 6000, payload: 48, fragmentOffset: 2960),
+                ], mustCiteFrames: [1, 2, 3]),
+            ])
     }
 
     struct FlowKey: Hashable {
@@ -30,7 +41,7 @@ public struct IPFragmentationCheck: Check {
         var protocolNumber: UInt8
     }
 
-    public func findings(in facts: Facts) -> [Finding] {
+    public func findings(in facts: Facts, parameters: CheckParameters) -> [Finding] {
         var evidence: [Evidence] = []
         var total = 0, complete = 0, timedOut = 0, atEnd = 0, evicted = 0, flows = 0
         var severity = Severity.medium

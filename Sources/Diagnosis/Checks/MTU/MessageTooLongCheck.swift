@@ -20,45 +20,34 @@ public struct MessageTooLongCheck: Check {
                 messages allowed so PMTU discovery works.
                 """,
             passingExamples: [
-                CheckExample("tracepath with a constant path MTU", facts: Self.facts("tracepath.txt", [
+                CheckExample("tracepath with a constant path MTU", "tracepath.txt", [
                     " 1?: [LOCALHOST]                      pmtu 1500",
                     " 1:  10.0.0.1                                              0.120ms",
                     "     Resume: pmtu 1500 hops 1 back 1",
-                ])),
-                CheckExample("an unrelated MTU setting", facts: Self.facts("cni.log", [
+                ]),
+                CheckExample("an unrelated MTU setting", "cni.log", [
                     "2024-05-01 12:00:00 setting veth mtu to 1450",
-                ])),
+                ]),
             ],
             failingExamples: [
-                CheckExample("iputils ping's local error", facts: Self.facts("ping.txt", [
+                CheckExample("iputils ping's local error", "ping.txt", [
                     "PING 10.10.2.2 (10.10.2.2) 1472(1500) bytes of data.",
                     "From 10.10.1.1 icmp_seq=1 Frag needed and DF set (mtu = 1400)",
                     "ping: local error: message too long, mtu=1400",
-                ]), mustCite: [2, 3]),
-                CheckExample("an application's EMSGSIZE", facts: Self.facts("app.log", [
+                ], mustCite: [2, 3]),
+                CheckExample("an application's EMSGSIZE", "app.log", [
                     "sendto(): EMSGSIZE on 10.96.0.10:53",
-                ]), mustCite: [1]),
-                CheckExample("tracepath where the path narrows", facts: Self.facts("tracepath.txt", [
+                ], mustCite: [1]),
+                CheckExample("tracepath where the path narrows", "tracepath.txt", [
                     " 1?: [LOCALHOST]                      pmtu 1500",
                     " 1:  10.10.1.1                                             0.091ms",
                     " 2:  10.10.1.1                                             0.050ms pmtu 1400",
                     "     Resume: pmtu 1400 hops 2 back 2",
-                ]), mustCite: [3, 4]),
+                ], mustCite: [3, 4]),
             ])
     }
 
-    /// Facts holding the matching lines of one example file (line numbers from 1).
-    static func facts(_ file: String, _ lines: [String]) -> Facts {
-        var f = Facts()
-        for (i, line) in lines.enumerated() {
-            if let m = PathMTUTextMatch.scan(line[...]) {
-                f.pathMTULines.append(TextEvidence(file: file, line: i + 1, text: line, match: m))
-            }
-        }
-        return f
-    }
-
-    public func findings(in facts: Facts) -> [Finding] {
+    public func findings(in facts: Facts, parameters: CheckParameters) -> [Finding] {
         // Direct errors always count; pmtu lines count in files where the path MTU falls.
         var cited: [TextEvidence<PathMTUTextMatch>] = facts.pathMTULines.filter { $0.match.kind != .pmtu }
         let pmtuFiles = Dictionary(grouping: facts.pathMTULines.filter { $0.match.kind == .pmtu }, by: \.file)

@@ -24,10 +24,24 @@ public struct SynWithoutSynAckCheck: Check {
                 routes to the pod CIDR, and on the server `nstat -az TcpExtListenDrops TcpExtListenOverflows` \
                 with `net.core.somaxconn`.
                 """,
-            passingExamples: [], failingExamples: [])
+            passingExamples: [
+                CheckExample("a completed handshake", packets: [
+                    .tcp(0, "10.244.1.5", 40000, "10.96.0.10", 443, "S"),
+                    .tcp(0.001, "10.96.0.10", 443, "10.244.1.5", 40000, "SA", seq: 5000, ack: 1001),
+                    .tcp(0.002, "10.244.1.5", 40000, "10.96.0.10", 443, "A", seq: 1001, ack: 5001),
+                ]),
+            ],
+            failingExamples: [
+                CheckExample("a SYN retransmitted at 1 s and 3 s, never answered", packets: [
+                    .tcp(0, "10.244.1.5", 40000, "10.244.2.9", 8080, "S"),
+                    .tcp(1, "10.244.1.5", 40000, "10.244.2.9", 8080, "S"),
+                    .tcp(3, "10.244.1.5", 40000, "10.244.2.9", 8080, "S"),
+                    .tcp(6, "10.244.1.5", 41000, "10.244.3.3", 9000, "A"),
+                ], mustCiteFrames: [1, 2, 3]),
+            ])
     }
 
-    public func findings(in facts: Facts) -> [Finding] {
+    public func findings(in facts: Facts, parameters: CheckParameters) -> [Finding] {
         let groups = AttemptGroup.grouped(facts, state: .unanswered)
         guard !groups.isEmpty else { return [] }
         var evidence: [Evidence] = []

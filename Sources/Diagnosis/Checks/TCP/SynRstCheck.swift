@@ -18,10 +18,22 @@ public struct SynRstCheck: Check {
                 the container port, that the pod is ready, and for REJECT rules (`iptables-save | grep REJECT`). \
                 A RST whose TTL differs from the server's usual TTL was likely sent by a middlebox.
                 """,
-            passingExamples: [], failingExamples: [])
+            passingExamples: [
+                CheckExample("a completed handshake", packets: [
+                    .tcp(0, "10.244.1.5", 40000, "10.96.0.10", 443, "S"),
+                    .tcp(0.001, "10.96.0.10", 443, "10.244.1.5", 40000, "SA", seq: 5000, ack: 1001),
+                    .tcp(0.002, "10.244.1.5", 40000, "10.96.0.10", 443, "A", seq: 1001, ack: 5001),
+                ]),
+            ],
+            failingExamples: [
+                CheckExample("no listener: SYN answered by RST", packets: [
+                    .tcp(0, "10.244.1.5", 40000, "10.244.2.9", 9090, "S"),
+                    .tcp(0.0004, "10.244.2.9", 9090, "10.244.1.5", 40000, "RA", seq: 0, ack: 1001),
+                ], mustCiteFrames: [1, 2]),
+            ])
     }
 
-    public func findings(in facts: Facts) -> [Finding] {
+    public func findings(in facts: Facts, parameters: CheckParameters) -> [Finding] {
         let groups = AttemptGroup.grouped(facts, state: .refused)
         guard !groups.isEmpty else { return [] }
         var evidence: [Evidence] = []

@@ -1,0 +1,42 @@
+/// `/etc/resolv.conf` (a node's or a pod's), with the glibc rules of resolv.conf(5): the last
+/// `search`/`domain` line wins, options accumulate, and ndots defaults to 1.
+public struct ResolvConf: Sendable, Equatable, LineParser {
+    public var nameservers: [String] = []
+    public var search: [String] = []
+    public var searchLine: SourceLine?
+    /// Every `options` value (`ndots:5`, `single-request-reopen`, `timeout:2`).
+    public var options: [String] = []
+    public var ndotsLine: SourceLine?
+
+    public init() {}
+
+    public mutating func feed(_ raw: Substring, number: Int) {
+        let f = raw.fields
+        guard let key = f.first, key.first != "#", key.first != ";" else { return }
+        let line = SourceLine(number: number, text: String(raw))
+        switch key {
+        case "nameserver": if f.count > 1 { nameservers.append(String(f[1])) }
+        case "search", "domain":
+            search = f.dropFirst().prefix { $0.first != "#" }.map(String.init)
+            searchLine = line
+        case "options":
+            for o in f.dropFirst() {
+                options.append(String(o))
+                if o.hasPrefix("ndots:") { ndotsLine = line }
+            }
+        default: break
+        }
+    }
+
+    public func finish() -> ResolvConf { self }
+
+    /// `ndots` (glibc caps it at 15); 1 when not set.
+    public var ndots: Int {
+        let v = options.last { $0.hasPrefix("ndots:") }.flatMap { Int($0.dropFirst(6)) } ?? 1
+        return min(max(v, 0), 15)
+    }
+
+    public func has(option name: String) -> Bool { options.contains(name) }
+
+    public var isEmpty: Bool { nameservers.isEmpty && search.isEmpty && options.isEmpty }
+}

@@ -1,0 +1,89 @@
+/// A network device from `ip -d link` (or `ip -d addr`, `ip -s -d link`): what the MTU checks need.
+public struct LinkDevice: Sendable, Equatable {
+    public var index: Int
+    public var name: String
+    /// After the `@`: a veth peer or the lower device of a VLAN/macvlan (`if5` when in another netns).
+    public var peer: String?
+    public var mtu: Int
+    /// `vxlan`, `geneve`, `ipip`, `wireguard`, `veth`, `bridge`… (nil when `-d` was not used).
+    public var kind: String?
+    /// The lower device named by `dev X` in the details (VXLAN, IPIP).
+    public var lowerDevice: String?
+    public var master: String?
+    /// The tunnel's remote/group/local address is IPv6 (VXLAN/Geneve overhead 70 rather than 50).
+    public var ipv6Underlay: Bool
+    /// `external` / collect-metadata mode (one device for all peers, as Cilium uses).
+    public var external: Bool
+    public var up: Bool
+    public var line: SourceLine
+
+    /// Bytes this tunnel adds to each inner packet, when it is a tunnel (domain reference §3.1).
+    public var encapsulationOverhead: Int? {
+        switch kind {
+        case "vxlan", "geneve": ipv6Underlay ? 70 : 50
+        case "ipip", "sit": 20
+        case "ip6tnl": 40
+        case "wireguard": ipv6Underlay ? 80 : 60
+        case "gre": 24
+        case "gretap": 38
+        default: nil
+        }
+    }
+}
+
+/// Parses `ip [-s] -d link|addr` output into devices; other lines (addresses, statistics) are skipped.
+public struct LinkTable: Sendable, LineParser {
+    public private(set) var devices: [LinkDevice] = []
+
+    static let kinds: Set<Substring> = [
+        "vxlan", "geneve", "ipip", "ip6tnl", "sit", "gre", "gretap", "ip6gre", "wireguard", "veth", "bridge",
+        "bond", "vlan", "macvlan", "ipvlan", "dummy", "tun", "vrf", "ifb", "team", "nlmon", "vti", "xfrm",
+        "openvswitch", "bareudp",
+    ]
+
+    public init() {}
+
+    public mutating func feed(_ raw: Substring, number: Int) {
+        if let first = raw.first, first.isNumber {
+            header(raw, number: number)
+            return
+        }
+        guard !devices.isEmpty else { return }
+        let f = raw.fields
+        guard let word = f.first else { return }
+        var d = devices[devices.count - 1]
+        if d.kind == nil, Self.kinds.contains(word) {
+            d.kind = String(word)
+            if word == "vxlan" || word == "ipip" || word == "geneve" || word == "ip6tnl" || word == "sit" || word == "gre" {
+                d.lowerDevice = Number.value(after: "dev", in: f).map(String.init)
+                d.external = f.contains("external")
+                let remote = Number.value(after: "remote", in: f) ?? Number.value(after: "group", in: f)
+                    ?? Number.value(after: "local", in: f)
+                d.ipv6Underlay = remote?.contains(":") ?? false
+            }
+        }
+        devices[devices.count - 1] = d
+    }
+
+    /// `5: eth0@if2: <BROADCAST,…,UP,LOWER_UP> mtu 1500 qdisc noqueue master cni0 state UP …`
+    mutating func header(_ raw: Substring, number: Int) {
+        let f = raw.fields
+        guard f.count >= 4, f[0].hasSuffix(":"), let index = Int(f[0].dropLast()), f[1].hasSuffix(":") else { return }
+        let fullName = f[1].dropLast()
+        var name = fullName, peer: Substring?
+        if let at = fullName.firstIndex(of: "@") {
+            name = fullName[..<at]
+            peer = fullName[fullName.index(after: at)...]
+        }
+        guard let mtu = Number.value(after: "mtu", in: f).flatMap({ Int($0) }) else { return }
+        let flags = f[2]
+        devices.append(LinkDevice(
+            index: index, name: String(name), peer: peer.map(String.init), mtu: mtu, kind: nil, lowerDevice: nil,
+            master: Number.value(after: "master", in: f).map(String.init), ipv6Underlay: false, external: false,
+            up: flags.contains(",UP") || flags.contains("<UP"), line: SourceLine(number: number, text: String(raw))))
+    }
+
+    public func finish() -> LinkTable { self }
+
+    public func device(named name: String) -> LinkDevice? { devices.first { $0.name == name } }
+}

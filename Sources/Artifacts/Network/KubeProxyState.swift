@@ -1,0 +1,73 @@
+/// What a node says about kube-proxy: its mode (from its command line, its `/proxyMode`
+/// answer or its configmap) and how many Services its rules implement.
+public struct KubeProxyState: Sendable, Equatable, LineParser {
+    /// `iptables`, `ipvs`, `nftables`, or `iptables` for an empty `mode:` (the Linux default).
+    public private(set) var mode: String?
+    public private(set) var modeLine: SourceLine?
+    /// How sure the mode is: the running process's `/proxyMode` answer (3) beats its command
+    /// line (2), which beats a configmap (1).
+    var modeRank = 0
+    /// `KUBE-SVC-*` chains declared in an `iptables-save` (one per Service port with endpoints).
+    public private(set) var serviceChains = 0
+    /// `-A` rules in an `iptables-save`.
+    public private(set) var rules = 0
+    /// Virtual services in `ipvsadm -Ln`.
+    public private(set) var ipvsServices = 0
+    /// From the collector's counts file: `FILE all kube-svc-chains N`.
+    public private(set) var countedServiceChains: Int?
+    public private(set) var countedLine: SourceLine?
+    /// The files `modeLine` and `countedLine` are in, set when states of several files are merged.
+    public private(set) var modeFile: String?
+    public private(set) var countedFile: String?
+
+    public init() {}
+
+    public mutating func feed(_ raw: Substring, number: Int) {
+        let line = SourceLine(number: number, text: String(raw))
+        if raw.hasPrefix(":KUBE-SVC-") { serviceChains += 1; return }
+        if raw.hasPrefix("-A ") { rules += 1; return }
+        let f = raw.fields
+        guard let first = f.first else { return }
+        if ["TCP", "UDP", "SCTP", "FWM"].contains(first), f.count >= 3 { ipvsServices += 1; return }
+        if f.count == 4, f[1] == "all", f[2] == "kube-svc-chains", let n = Int(f[3]) {
+            if n > (countedServiceChains ?? -1) { countedServiceChains = n; countedLine = line }
+            return
+        }
+        if f.count == 1, ["iptables", "ipvs", "nftables", "kernelspace", "userspace"].contains(first) {
+            setMode(String(first), line, rank: 3)  // the /proxyMode answer
+            return
+        }
+        for field in f where field.hasPrefix("--proxy-mode") {
+            let value = field.split(separator: "=").dropFirst().first ?? ""
+            setMode(value.isEmpty ? "iptables" : String(value), line, rank: 2)
+        }
+        if first == "mode:" {
+            let value = f.count > 1 ? f[1].filter { $0 != "\"" && $0 != "'" } : ""
+            setMode(value.isEmpty ? "iptables" : value, line, rank: 1)
+        }
+    }
+
+    mutating func setMode(_ value: String, _ line: SourceLine?, rank: Int) {
+        guard rank >= modeRank else { return }
+        mode = value
+        modeLine = line
+        modeRank = rank
+    }
+
+    public func finish() -> KubeProxyState { self }
+
+    public mutating func merge(_ other: KubeProxyState, file: String) {
+        if let m = other.mode, other.modeRank >= modeRank {
+            setMode(m, other.modeLine, rank: other.modeRank)
+            modeFile = file
+        }
+        serviceChains = max(serviceChains, other.serviceChains)
+        rules = max(rules, other.rules)
+        ipvsServices = max(ipvsServices, other.ipvsServices)
+        if let n = other.countedServiceChains, n > (countedServiceChains ?? -1) {
+            countedServiceChains = n
+            countedLine = other.countedLine
+            countedFile = file
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import Artifacts
+
+/// `tcp-memory-pressure`: TCP ran out of its memory budget or orphan allowance.
+public struct TCPMemoryPressureCheck: Check {
+    public init() {}
+
+    public var description: CheckDescription {
+        CheckDescription(
+            id: "tcp-memory-pressure", title: "TCP out of memory or orphaned sockets",
+            rationale: """
+                `TCP: out of memory -- consider tuning tcp_mem` means TCP hit its global memory limit and started \
+                dropping packets and shrinking windows; `too many orphaned sockets` means closed-but-unfinished \
+                sockets exceeded `tcp_max_orphans` and are being reset. Both show up as stalls and resets on every \
+                connection on the node.
+                """,
+            severity: .high,
+            fix: """
+                Raise `net.ipv4.tcp_mem` (pages) to fit the node's memory and connection count, find socket leaks \
+                (`ss -s`, `ss -tanp state close-wait`), and shrink per-socket buffers if they were raised.
+                """,
+            passingExamples: [CheckExample("no pressure", "node/dmesg.txt", ["[ 1.0] TCP: Hash tables configured (established 262144 bind 65536)"])],
+            failingExamples: [
+                CheckExample("tcp_mem exhausted", files: [
+                    ("node/dmesg.txt", "[ 88123.1] TCP: out of memory -- consider tuning tcp_mem"),
+                    ("node/sysctl-a.txt", "net.ipv4.tcp_mem = 93123\t124165\t186246"),
+                ], mustCite: ["node/dmesg.txt:1", "node/sysctl-a.txt:1"]),
+            ])
+    }
+
+    public func findings(in facts: Facts, parameters: CheckParameters) -> [Finding] {
+        let lines = facts.kernelEvents { if case .tcpMemory = $0 { true } else { false } }
+        guard !lines.isEmpty else { return [] }
+        let evidence = Evidence.lines("TCP memory pressure.", lines) + [
+            facts.sysctlEvidence("net.ipv4.tcp_mem", "TCP's memory limits in pages (min, pressure, max)."),
+            facts.sysctlEvidence("net.ipv4.tcp_max_orphans", "The orphaned-socket allowance."),
+        ].compactMap { $0 }
+        return [finding(.high, summary: "The kernel logged \(Format.plural(lines.count, "TCP memory warning"))\(Format.span(lines)).", evidence: evidence)]
+    }
+}

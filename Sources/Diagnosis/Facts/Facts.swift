@@ -1,0 +1,106 @@
+import Artifacts
+import Wire
+
+/// What the analysis of one capture file produced.
+public struct CaptureFacts: Sendable {
+    /// The capture's path within the bundle.
+    public var file: String
+    public var format: String
+    public var summary: CaptureSummary
+    /// Why reading stopped early, if it did.
+    public var readError: String?
+
+    public init(file: String, format: String, summary: CaptureSummary, readError: String?) {
+        self.file = file
+        self.format = format
+        self.summary = summary
+        self.readError = readError
+    }
+}
+
+/// A line of a text artifact that matched a pattern, with where it stands.
+public struct TextEvidence<Match: Sendable>: Sendable {
+    public var file: String
+    /// 1-based line number.
+    public var line: Int
+    public var text: String
+    public var match: Match
+
+    public init(file: String, line: Int, text: String, match: Match) {
+        self.file = file
+        self.line = line
+        self.text = text
+        self.match = match
+    }
+}
+
+/// A parsed artifact and the bundle file it came from.
+public struct Sourced<Value: Sendable>: Sendable {
+    public var file: String
+    public var value: Value
+
+    public init(file: String, value: Value) {
+        self.file = file
+        self.value = value
+    }
+}
+
+/// A kernel log event and when the line says it happened.
+public struct KernelLogEvent: Sendable {
+    public var event: KernelEvent
+    public var time: KernelTime?
+}
+
+/// The typed facts checks read: never paths to open, C handles or raw archive bytes. Each
+/// optional or empty member means that source was not in the bundle (`sources` lists what was).
+public struct Facts: Sendable {
+    public var captures: [CaptureFacts] = []
+    public var pathMTULines: [TextEvidence<PathMTUTextMatch>] = []
+
+    /// Artifact kinds present in the bundle (so a check can tell "fine" from "not collected").
+    public var sources: Set<ArtifactKind> = []
+    public var sysctl: Sourced<SysctlSettings>?
+    public var kernelEvents: [TextEvidence<KernelLogEvent>] = []
+    /// Events beyond the cap, counted but not kept.
+    public var kernelEventsDropped = 0
+    public var coreDNS = CoreDNSLogFacts()
+    public var fio: [Sourced<FioResult>] = []
+    public var links: Sourced<LinkTable>?
+    public var routes: [Sourced<RouteTable>] = []
+    /// The node's and the pods' resolv.conf files.
+    public var resolvConfs: [Sourced<ResolvConf>] = []
+    /// `/proc/stat` samples in bundle order (the collector's start sample first).
+    public var procStats: [Sourced<ProcStat>] = []
+    public var conntrack: Sourced<ConntrackStats>?
+    public var counters: [Sourced<NetCounters>] = []
+    public var softnet: Sourced<SoftnetStat>?
+    public var sockets: Sourced<SocketSummary>?
+    public var kubeProxy = KubeProxyState()
+    public var kubeProxyFiles: [String] = []
+
+    public init(captures: [CaptureFacts] = [], pathMTULines: [TextEvidence<PathMTUTextMatch>] = []) {
+        self.captures = captures
+        self.pathMTULines = pathMTULines
+    }
+
+    /// A kernel counter by nstat name, from whichever counters file has it.
+    public func counter(_ name: String) -> (file: String, value: NetCounters.Value)? {
+        for c in counters { if let v = c.value[name] { return (c.file, v) } }
+        return nil
+    }
+
+    /// The kernel events of one kind.
+    public func kernelEvents(where matches: (KernelEvent) -> Bool) -> [TextEvidence<KernelLogEvent>] {
+        kernelEvents.filter { matches($0.match.event) }
+    }
+
+    /// Lines suppressed by the kernel's rate limiter (`net_ratelimit: N callbacks suppressed`).
+    public var suppressedKernelMessages: Int {
+        kernelEvents.reduce(0) { n, e in if case .suppressed(let c) = e.match.event { n + c } else { n } }
+    }
+
+    /// Devices that carry an overlay (VXLAN, Geneve, IPIP, WireGuard…).
+    public var tunnels: [LinkDevice] {
+        links?.value.devices.filter { $0.encapsulationOverhead != nil } ?? []
+    }
+}
