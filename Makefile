@@ -41,6 +41,7 @@ test: deps test-tools
 fixtures:
 	fixtures/make-fixtures.sh
 	python3 fixtures/make-hostile.py
+	fixtures/make-incident-bundle.sh fixtures/incident-bundle.tar.gz
 
 # Re-embeds collector/netautopsy-collect.sh into the binary after editing it, and lints it.
 collector:

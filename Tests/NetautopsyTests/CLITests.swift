@@ -42,4 +42,28 @@ import Testing
         #expect(throws: (any Error).self) { try NetautopsyCommand.parseAsRoot(["explain", "no-such-check"]) }
         #expect((try? NetautopsyCommand.parseAsRoot(["explain", "syn-rst"])) != nil)
     }
+
+    @Test func configFileDisablesChecksAndBadKeysAreNamed() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = dir.appendingPathComponent("netautopsy.yaml").path
+        let out = dir.appendingPathComponent("r.json").path
+        try "disable: [conntrack-table-full]\nchecks:\n  oom-kill-network:\n    enabled: false\n".write(toFile: config, atomically: true, encoding: .utf8)
+        var command = try NetautopsyCommand.parseAsRoot(["analyze", Paths.fixture("incident-bundle.tar.gz"), "-f", "json", "-o", out,
+                                                          "--config", config, "--fail-on", "critical"])
+        try command.run()  // the only critical finding is disabled
+        let report = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(!report.contains("\"conntrack-table-full\"") && !report.contains("\"oom-kill-network\"") && report.contains("\"somaxconn-low\""))
+        try "checks:\n  somaxconn-low:\n    minimum: 10\n".write(toFile: config, atomically: true, encoding: .utf8)
+        var bad = try NetautopsyCommand.parseAsRoot(["analyze", Paths.fixture("incident-bundle.tar.gz"), "--config", config])
+        #expect { try bad.run() } throws: { error in
+            "\(error)".contains("unknown key 'minimum' in checks.somaxconn-low (it has: enabled, min)")
+        }
+    }
+
+    @Test func checksListsTheCatalog() throws {
+        let help = NetautopsyCommand.helpMessage(for: Analyze.self)
+        #expect(help.contains("--config"))
+        #expect(try NetautopsyCommand.parseAsRoot(["checks", "--markdown"]) is Checks)
+    }
 }

@@ -35,7 +35,10 @@ public struct SomaxconnCheck: Check {
             overflows > 0 ? facts.counterEvidence("TcpExtListenOverflows", "Accept-queue overflows since boot.") : nil,
         ].compactMap { $0 }
         var summary = "net.core.somaxconn is \(v) (below \(Int(parameters["min"])))"
-        if symptoms { summary += ", and listen queues overflowed (\(overflows) overflows, \(Format.plural(floods, "SYN-flooding line")))" }
+        if symptoms {
+            let seen = [overflows > 0 ? "\(overflows) accept-queue overflows" : nil, floods > 0 ? Format.plural(floods, "SYN-flooding line") : nil]
+            summary += ", and listen queues overflowed (\(seen.compactMap { $0 }.joined(separator: ", ")))"
+        }
         return [finding(symptoms ? .high : .medium, summary: summary + ".", evidence: evidence)]
     }
 }

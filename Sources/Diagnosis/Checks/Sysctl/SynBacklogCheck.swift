@@ -35,7 +35,9 @@ public struct SynBacklogCheck: Check {
         var evidence = [facts.sysctlEvidence("net.ipv4.tcp_max_syn_backlog", "The SYN queue size.")].compactMap { $0 }
         evidence += Evidence.lines("The SYN queue overflowed.", floods, cap: 3)
         if cookies > 0, let e = facts.counterEvidence("TcpExtSyncookiesSent", "SYN cookies sent since boot.") { evidence.append(e) }
-        return [finding(.medium, summary: "tcp_max_syn_backlog is \(v) and the SYN queue overflowed (\(Format.plural(floods.count, "kernel warning")), \(cookies) cookies sent, \(drops) listen drops).",
+        let seen = [floods.isEmpty ? nil : Format.plural(floods.count, "kernel warning"), cookies > 0 ? "\(cookies) SYN cookies sent" : nil,
+                    drops > 0 ? "\(drops) listen drops" : nil].compactMap { $0 }
+        return [finding(.medium, summary: "tcp_max_syn_backlog is \(v) and the SYN queue overflowed (\(seen.joined(separator: ", "))).",
                         evidence: evidence)]
     }
 }
