@@ -5,7 +5,7 @@ import Diagnosis
 public enum CheckDocumentation {
     /// `netautopsy explain ID`.
     public static func explain(_ d: CheckDescription) -> String {
-        var out = "\(d.id): \(d.title)\n\nSeverity: \(d.severity.rawValue)\n\nWhy it matters:\n\(d.rationale)\n\nFix:\n\(d.fix)\n"
+        var out = "\(d.id): \(d.title)\n\nSeverity: \(d.severity.rawValue)\n\nWhy it matters:\n\(d.rationale)\n\nEvidence:\n\(d.evidence)\n\nFix:\n\(d.fix)\n"
         if !d.parameters.isEmpty {
             out += "\nParameters (override in --config under checks.\(d.id)):\n"
             for p in d.parameters { out += "  \(p.name) = \(number(p.defaultValue)) \(p.unit): \(p.help)\n" }
@@ -50,7 +50,7 @@ public enum CheckDocumentation {
             """
         for d in checks { out += "| [`\(d.id)`](#\(d.id)) | \(d.severity.rawValue) | \(Markdown.cell(d.title)) |\n" }
         for d in checks {
-            out += "\n## \(d.id)\n\n**\(d.title)** · severity \(d.severity.rawValue)\n\n\(d.rationale)\n\n**Fix.** \(d.fix)\n"
+            out += "\n## \(d.id)\n\n**\(d.title)** · severity \(d.severity.rawValue)\n\n\(d.rationale)\n\n**Evidence.** \(d.evidence)\n\n**Fix.** \(d.fix)\n"
             if !d.parameters.isEmpty {
                 out += "\n| parameter | default | unit | meaning |\n|---|---|---|---|\n"
                 for p in d.parameters { out += "| `\(p.name)` | \(number(p.defaultValue)) | \(p.unit) | \(Markdown.cell(p.help)) |\n" }

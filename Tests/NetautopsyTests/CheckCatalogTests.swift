@@ -14,6 +14,7 @@ import Autopsy
         let check = try #require(CheckCatalog.check(id: id))
         let d = check.description
         #expect(!d.passingExamples.isEmpty && !d.failingExamples.isEmpty, "\(id) needs passing and failing examples")
+        #expect(!d.title.isEmpty && !d.rationale.isEmpty && !d.evidence.isEmpty && !d.fix.isEmpty, "\(id) is described")
         for example in d.passingExamples {
             let findings = check.findings(in: example.facts)
             #expect(findings.isEmpty, "\(id): passing example '\(example.name)' produced \(findings.map(\.summary))")

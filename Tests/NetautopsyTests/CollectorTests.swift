@@ -244,7 +244,13 @@ enum CollectedBundle {
     /// The manifest of a bundle, read by the analyzer's own parser.
     static func manifest(_ bundle: String, in dir: URL) throws -> BundleManifest {
         let text = try extract("manifest.json", from: bundle, in: dir)
-        return try #require(try BundleManifest.parse(Array(text.utf8)))
+        do {
+            return try #require(try BundleManifest.parse(Array(text.utf8)))
+        } catch {
+            // Seen once under load (not reproduced since): keep what the collector wrote.
+            Issue.record("manifest.json of \(bundle) (\(text.utf8.count) bytes): \(text.prefix(6000))")
+            throw error
+        }
     }
 
     /// One file of the bundle (path relative to the bundle's top directory).

@@ -8,6 +8,8 @@ public struct SysctlSettings: Sendable, LineParser {
     }
 
     public private(set) var entries: [String: Entry] = [:]
+    /// `sysctl -a` has a few thousand keys; a file with more is not sysctl output, and is not kept whole.
+    public static let maxEntries = 100_000
 
     public init() {}
 
@@ -22,6 +24,7 @@ public struct SysctlSettings: Sendable, LineParser {
         // an interface name's own dot (`net.ipv4.conf.eth0/100.rp_filter`) and stays.
         let name = key.contains(".") ? String(key) : String(key.map { $0 == "/" ? "." : $0 })
         let value = line[line.index(after: eq)...].fields.joined(separator: " ")
+        guard entries.count < Self.maxEntries || entries[name] != nil else { return }
         entries[name] = Entry(value: value, line: SourceLine(number: number, text: String(raw)))
     }
 

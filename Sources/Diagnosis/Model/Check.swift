@@ -8,6 +8,8 @@ public struct CheckDescription: Sendable {
     public var rationale: String
     /// The severity it usually reports (a finding may raise or lower it, and says why).
     public var severity: Severity
+    /// What a finding shows a person can check (lines, frames, values).
+    public var evidence: String
     public var fix: String
     /// Thresholds a config file may override.
     public var parameters: [CheckParameter]
@@ -15,12 +17,13 @@ public struct CheckDescription: Sendable {
     public var passingExamples: [CheckExample]
     public var failingExamples: [CheckExample]
 
-    public init(id: String, title: String, rationale: String, severity: Severity, fix: String,
+    public init(id: String, title: String, rationale: String, severity: Severity, evidence: String, fix: String,
                 parameters: [CheckParameter] = [], passingExamples: [CheckExample], failingExamples: [CheckExample]) {
         self.id = id
         self.title = title
         self.rationale = rationale
         self.severity = severity
+        self.evidence = evidence
         self.fix = fix
         self.parameters = parameters
         self.passingExamples = passingExamples

@@ -14,6 +14,7 @@ public struct CoreDNSFailedAnswersCheck: Check {
                 keep failing for the cache's denial TTL.
                 """,
             severity: .low,
+            evidence: "The failed answers' log lines, the counts and share, and the names most affected.",
             fix: """
                 Read CoreDNS's `errors` lines for the cause (often `i/o timeout` to an upstream), check the `forward` \
                 upstreams and egress to them, and the names involved (a malformed name in an app's config is common).

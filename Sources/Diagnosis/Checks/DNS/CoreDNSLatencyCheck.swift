@@ -15,13 +15,14 @@ public struct CoreDNSLatencyCheck: Check {
                 never got an upstream answer.
                 """,
             severity: .medium,
+            evidence: "p50/p95/p99/max of all logged queries, and the slowest answers' log lines.",
             fix: """
                 Check CoreDNS CPU throttling and replicas (or the autoscaler), enable/enlarge `cache`, look at the \
                 `errors` lines for upstream timeouts, and consider NodeLocal DNSCache.
                 """,
             parameters: [
                 CheckParameter("p95_ms", 100, unit: "ms", "95th percentile of query durations above which the check reports"),
-                CheckParameter("slow_seconds", 1, unit: "s", "a single answer at least this slow is reported"),
+                CheckParameter("slow_seconds", 1, unit: "s", "a single answer at least this slow is reported (1 or more)"),
             ],
             passingExamples: [
                 CheckExample("fast cluster answers", "k8s/coredns/coredns-abc.log", [
@@ -48,7 +49,8 @@ public struct CoreDNSLatencyCheck: Check {
         let slow = dns.slow.filter { $0.match.duration >= slowLimit }
         guard p95 * 1000 > parameters["p95_ms"] || !slow.isEmpty else { return [] }
         var summary = "\(dns.queries) logged queries: p50 \(Format.ms(p50)), p95 \(Format.ms(p95)), p99 \(Format.ms(p99)), max \(Format.ms(maxSeconds))"
-        if !slow.isEmpty { summary += "; \(Format.plural(max(slow.count, dns.slowCount), "answer")) took \(Int(slowLimit)) s or more" }
+        // Examples are kept from 1 s up; the full count is known for the default threshold.
+        if !slow.isEmpty { summary += "; \(Format.plural(slowLimit == 1 ? dns.slowCount : slow.count, "answer")) took \(Int(slowLimit)) s or more" }
         let noAnswer = slow.filter { $0.match.flags == "-" }.count
         if noAnswer > 0 { summary += " (\(noAnswer) with no response written)" }
         let worst = slow.sorted { $0.match.duration > $1.match.duration }

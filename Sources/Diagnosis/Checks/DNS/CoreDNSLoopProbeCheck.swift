@@ -14,6 +14,7 @@ public struct CoreDNSLoopProbeCheck: Check {
                 queries also time out, `coredns-upstream-timeout` reports those.
                 """,
             severity: .info,
+            evidence: "The HINFO probe lines.",
             fix: "Nothing, if real queries are answered. They stop when the upstream answers HINFO or the loop plugin is removed.",
             passingExamples: [
                 CheckExample("a real query timing out is not a probe", "k8s/coredns/coredns.log", [

@@ -15,6 +15,7 @@ public struct CoreDNSUpstreamTimeoutCheck: Check {
                 The loop plugin's HINFO probes are excluded (`coredns-loop-probe`).
                 """,
             severity: .medium,
+            evidence: "The `errors` plugin lines, and the timeout count per upstream address.",
             fix: """
                 Check reachability of each upstream from the CoreDNS pods (`dig @U`), the `forward` plugin's list \
                 (drop dead resolvers, set `policy sequential`/`health_check`), cloud resolver rate limits (e.g. \

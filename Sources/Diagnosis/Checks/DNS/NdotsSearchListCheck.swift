@@ -14,6 +14,7 @@ public struct NdotsSearchListCheck: Check {
                 load on CoreDNS and its upstreams.
                 """,
             severity: .low,
+            evidence: "The resolv.conf `search` and `options` lines, and the worst-case query count.",
             fix: """
                 Lower ndots for workloads that call external names (`dnsConfig.options: [{name: ndots, value: "2"}]`), \
                 use trailing-dot FQDNs, trim the node's search domains (they are appended to the pods' list).

@@ -18,6 +18,7 @@ public struct SearchPathAmplificationCheck: Check {
                 were forwarded upstream (the node's own search domain) and add upstream latency and load.
                 """,
             severity: .low,
+            evidence: "The longest chain's log lines (NXDOMAIN siblings, then the answer), the average factor, the NXDOMAIN share, queries that went upstream, and the top clients.",
             fix: """
                 Use fully qualified names with a trailing dot (`api.example.com.`) in clients, lower ndots for the \
                 workload (`dnsConfig.options: [{name: ndots, value: "2"}]`), enable CoreDNS `autopath`, or NodeLocal \

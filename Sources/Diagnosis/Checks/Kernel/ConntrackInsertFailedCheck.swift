@@ -14,6 +14,7 @@ public struct ConntrackInsertFailedCheck: Check {
                 retrying: the classic Kubernetes "DNS takes 5 seconds" symptom.
                 """,
             severity: .medium,
+            evidence: "The per-CPU conntrack statistics lines and the summed insert_failed.",
             fix: """
                 Use NodeLocal DNSCache (TCP to CoreDNS, no conntrack race) or add `options single-request-reopen` \
                 (glibc) to the pod `dnsConfig`; kernels from 5.0 resolve most clashes (the `clash_resolve` counter).

@@ -13,6 +13,7 @@ public struct ConntrackNearMaxCheck: Check {
                 it was higher at the worst moment, not lower.
                 """,
             severity: .high,
+            evidence: "The `nf_conntrack_count` and `nf_conntrack_max` lines (or the `conntrack -C` count) and the ratio.",
             fix: """
                 Raise `net.netfilter.nf_conntrack_max` (kube-proxy: `conntrack.maxPerCore`, `conntrack.min`), and find \
                 what holds so many entries (`conntrack -L | awk '{print $3}' | sort | uniq -c`): short-lived \

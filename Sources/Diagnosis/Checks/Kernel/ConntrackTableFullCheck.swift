@@ -14,6 +14,7 @@ public struct ConntrackTableFullCheck: Check {
                 The `drop` and `early_drop` counters of `/proc/net/stat/nf_conntrack` (or `conntrack -S`) count the same drops.
                 """,
             severity: .critical,
+            evidence: "The kernel's table-full lines with their times, rate-limited message counts, drop counters, and the `nf_conntrack_max`/`count` lines.",
             fix: """
                 Raise `net.netfilter.nf_conntrack_max` (and `nf_conntrack_buckets`), through kube-proxy's \
                 `conntrack.maxPerCore`/`conntrack.min` where kube-proxy manages it; shorten \

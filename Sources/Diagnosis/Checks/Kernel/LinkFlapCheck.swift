@@ -16,6 +16,7 @@ public struct LinkFlapCheck: Check {
                 veths and bridge ports change state with every pod start and stop, so they are ignored here.
                 """,
             severity: .medium,
+            evidence: "The link-state lines per device (pod veths and bridge ports excluded).",
             fix: """
                 Check the cable/switch port or the cloud NIC (driver and firmware, `ethtool -S` errors, the \
                 hypervisor's events); correlate with NETDEV WATCHDOG lines and packet loss in the capture.

@@ -13,6 +13,7 @@ public struct NICTransmitTimeoutCheck: Check {
                 It is a driver, firmware or (virtual) hardware problem, not a configuration one.
                 """,
             severity: .high,
+            evidence: "The NETDEV WATCHDOG lines (device, driver, queue).",
             fix: """
                 Update the NIC driver/firmware (or the hypervisor's virtio/ENA/gVNIC driver), check for link flaps and \
                 NIC errors (`ip -s link`, `ethtool -S`), and move workloads off the node if it repeats.

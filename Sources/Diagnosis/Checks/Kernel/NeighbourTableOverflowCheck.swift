@@ -13,6 +13,7 @@ public struct NeighbourTableOverflowCheck: Check {
                 like random connection timeouts on large clusters or flat pod networks.
                 """,
             severity: .high,
+            evidence: "The overflow lines, the table named, and the `gc_thresh1/2/3` lines.",
             fix: """
                 Raise `net.ipv4.neigh.default.gc_thresh1/2/3` (and the `ipv6` ones) to fit the number of pods and \
                 nodes, e.g. 4096 / 8192 / 16384.

@@ -20,6 +20,7 @@ public struct NetworkOOMKillCheck: Check {
                 restarts: an outage that looks like a network fault. Other OOM kills are reported at low severity.
                 """,
             severity: .high,
+            evidence: "The `Killed process PID (NAME)` lines.",
             fix: """
                 Give these pods memory requests and limits that fit their peak (CoreDNS grows with the number of \
                 Services and cache size), reserve memory for system daemons (`--system-reserved`, `--kube-reserved`), \

@@ -15,6 +15,7 @@ public struct SynFloodingCheck: Check {
                 connect delays. `TcpExtListenOverflows`/`ListenDrops` count the same overflows.
                 """,
             severity: .medium,
+            evidence: "The kernel's SYN-flooding lines (port, cookies or dropping), ListenOverflows, and the somaxconn / SYN backlog / syncookies lines.",
             fix: """
                 Raise `net.core.somaxconn` and `net.ipv4.tcp_max_syn_backlog` (≥ 4096) and the server's own \
                 `listen()` backlog (nginx `backlog=`, Go's is somaxconn); scale the service or make it accept faster.

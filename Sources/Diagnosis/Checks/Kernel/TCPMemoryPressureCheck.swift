@@ -14,6 +14,7 @@ public struct TCPMemoryPressureCheck: Check {
                 connection on the node.
                 """,
             severity: .high,
+            evidence: "The kernel's TCP memory lines, and the `tcp_mem` / `tcp_max_orphans` lines.",
             fix: """
                 Raise `net.ipv4.tcp_mem` (pages) to fit the node's memory and connection count, find socket leaks \
                 (`ss -s`, `ss -tanp state close-wait`), and shrink per-socket buffers if they were raised.

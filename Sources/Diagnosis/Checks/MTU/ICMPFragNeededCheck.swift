@@ -13,6 +13,7 @@ public struct ICMPFragNeededCheck: Check {
                 iptables) or the sender ignores them, large packets vanish — the classic black hole.
                 """,
             severity: .medium,
+            evidence: "The ICMP frames, the reporting router, the advertised MTU and the quoted flow, with a display filter.",
             fix: """
                 Lower the MTU (or TCP MSS) on this path to the advertised value: align the CNI/pod MTU with \
                 the underlay minus encapsulation overhead. Make sure ICMP type 3 code 4 (and ICMPv6 type 2) \

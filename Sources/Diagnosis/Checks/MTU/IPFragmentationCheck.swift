@@ -14,6 +14,7 @@ public struct IPFragmentationCheck: Check {
                 whole datagram, which shows up as timeouts.
                 """,
             severity: .medium,
+            evidence: "Fragment frames per datagram (IP ID, offsets, reassembly outcome, missing ranges), with a display filter.",
             fix: """
                 Make packets fit the path: set the CNI/pod MTU to underlay MTU − overhead (VXLAN/Geneve 50, \
                 IPv6 underlay 70, IPIP 20, WireGuard 60/80), keep PMTU discovery on, clamp TCP MSS \

@@ -14,6 +14,7 @@ public struct MessageTooLongCheck: Check {
                 their packets (UDP, DNS, tunnels) fail or time out.
                 """,
             severity: .medium,
+            evidence: "Each matching line with its file and line number, and the MTU it reports.",
             fix: """
                 Compare the MTU in these lines with the interface and CNI MTUs (`ip -d link`): set the pod/overlay \
                 MTU to the smallest path MTU minus encapsulation overhead, and keep ICMP fragmentation-needed \

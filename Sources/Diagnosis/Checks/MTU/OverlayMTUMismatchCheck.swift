@@ -17,6 +17,7 @@ public struct OverlayMTUMismatchCheck: Check {
                 design is recognised and not flagged when the routes carry the lower MTU.
                 """,
             severity: .high,
+            evidence: "The `ip -d link` lines of the tunnel and its underlay (and the pod veths), and the MTU that fits.",
             fix: """
                 Set the CNI MTU to the underlay MTU minus the overhead (Calico: Installation `spec.calicoNetwork.mtu` \
                 or `veth_mtu`; flannel: `FLANNEL_MTU` follows the interface; Cilium: `--mtu`), then restart the pods so \

@@ -14,6 +14,7 @@ public struct TCPMTUProbingCheck: Check {
                 tunnels, and more when the bundle already shows MTU trouble.
                 """,
             severity: .low,
+            evidence: "The `tcp_mtu_probing` line, the overlay devices, and the MTU trouble seen elsewhere in the bundle.",
             fix: "Set `net.ipv4.tcp_mtu_probing = 1` (sysctl.d or the node image), and fix the MTU itself.",
             passingExamples: [
                 CheckExample("probing on with a VXLAN overlay", files: [

@@ -14,6 +14,7 @@ public struct CPUStealCheck: Check {
                 since boot with one sample, which dilutes a recent spike).
                 """,
             severity: .medium,
+            evidence: "The aggregate `cpu` line of each `/proc/stat` sample, and the steal share between them.",
             fix: """
                 Move to instances without CPU credits or overcommit (burstable T-class instances out of credits show \
                 steal), use dedicated hosts, or spread latency-sensitive pods away from this node.

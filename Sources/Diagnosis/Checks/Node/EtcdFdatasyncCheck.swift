@@ -15,6 +15,7 @@ public struct EtcdFdatasyncCheck: Check {
                 8 and 10 ms is marginal.
                 """,
             severity: .high,
+            evidence: "p99 / p99.9 / max fdatasync latency, the job options, and fio's percentile line.",
             fix: """
                 Put etcd's data (at least the WAL, `--wal-dir`) on a dedicated SSD/NVMe or provisioned-IOPS volume, \
                 away from noisy neighbours; monitor `etcd_disk_wal_fsync_duration_seconds`.

@@ -13,6 +13,7 @@ public struct FioNoSyncSamplesCheck: Check {
                 says nothing about etcd's WAL: it is reported so that nobody reads it as "the disk is fine".
                 """,
             severity: .info,
+            evidence: "Each job without sync latencies: its sample count and options.",
             fix: """
                 Re-run in the etcd data directory: `fio --rw=write --ioengine=sync --fdatasync=1 --directory=/var/lib/etcd/fio \
                 --size=22m --bs=2300 --name=etcd --output-format=json` (the collector does this unless `--no-fio`).

@@ -15,6 +15,7 @@ public struct KubeProxyIptablesScaleCheck: Check {
                 endpoints); the mode comes from kube-proxy's `/proxyMode`, command line or configmap.
                 """,
             severity: .medium,
+            evidence: "kube-proxy's mode line (proxyMode answer, command line or configmap), and the KUBE-SVC chain count.",
             fix: """
                 Switch kube-proxy to `ipvs` or (Kubernetes ≥ 1.31) `nftables` mode, or to an eBPF dataplane (Cilium \
                 kube-proxy replacement); meanwhile raise `iptables.minSyncPeriod` to batch updates.

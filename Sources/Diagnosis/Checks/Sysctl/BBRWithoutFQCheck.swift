@@ -13,6 +13,7 @@ public struct BBRWithoutFQCheck: Check {
                 `pfifo_fast`/`fq_codel` can burst and lose packets on shallow-buffered paths.
                 """,
             severity: .low,
+            evidence: "The `default_qdisc` and `tcp_congestion_control` lines.",
             fix: "Set `net.core.default_qdisc = fq` (new qdiscs) and replace the root qdisc on existing interfaces (`tc qdisc replace dev eth0 root fq`).",
             passingExamples: [
                 CheckExample("cubic (the default)", "node/sysctl-a.txt", ["net.core.default_qdisc = fq_codel", "net.ipv4.tcp_congestion_control = cubic"]),

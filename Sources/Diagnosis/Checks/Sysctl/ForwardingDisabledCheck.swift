@@ -14,6 +14,7 @@ public struct ForwardingDisabledCheck: Check {
                 backends. Both are reset by a reboot or an OS update that drops the sysctl.d file.
                 """,
             severity: .critical,
+            evidence: "The `ip_forward` / `bridge-nf-call-iptables` lines, and the bridge devices from `ip -d link`.",
             fix: """
                 `sysctl -w net.ipv4.ip_forward=1` and `net.bridge.bridge-nf-call-iptables=1` (load `br_netfilter`), and \
                 persist them in /etc/sysctl.d/ and /etc/modules-load.d/.

@@ -15,6 +15,7 @@ public struct LocalPortRangeCheck: Check {
                 SNAT nodes.
                 """,
             severity: .medium,
+            evidence: "The `ip_local_port_range` (and `ip_local_reserved_ports`) lines.",
             fix: """
                 Keep the range clear of NodePorts, e.g. `net.ipv4.ip_local_port_range = 32768 60999` (the default), or \
                 reserve NodePorts with `net.ipv4.ip_local_reserved_ports = 30000-32767`.

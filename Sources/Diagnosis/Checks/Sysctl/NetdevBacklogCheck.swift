@@ -15,6 +15,7 @@ public struct NetdevBacklogCheck: Check {
                 (`netdev_budget`).
                 """,
             severity: .medium,
+            evidence: "Dropped packets and time squeezes summed from softnet_stat, and the `netdev_max_backlog` line.",
             fix: """
                 Raise `net.core.netdev_max_backlog` (e.g. 5000–30000) and, if time squeezes are high, \
                 `net.core.netdev_budget`/`netdev_budget_usecs`; spread interrupts (RPS/RSS, irqbalance).

@@ -14,6 +14,7 @@ public struct SocketBufferCheck: Check {
                 transfers across zones or regions, not for request/response traffic, hence info.
                 """,
             severity: .info,
+            evidence: "The `rmem_max`/`wmem_max` lines.",
             fix: """
                 On nodes that move bulk data over high-RTT paths: `net.core.rmem_max = net.core.wmem_max = 16777216` and \
                 the third value of `net.ipv4.tcp_rmem`/`tcp_wmem` to 16777216.

@@ -14,6 +14,7 @@ public struct SomaxconnCheck: Check {
                 listen overflows or SYN-flooding warnings are also seen, which raises the severity.
                 """,
             severity: .medium,
+            evidence: "The `net.core.somaxconn` line of sysctl -a, and ListenOverflows when counted.",
             fix: "Set `net.core.somaxconn = 4096` (or more) and make the server pass a large backlog to listen().",
             parameters: [CheckParameter("min", 1024, unit: "connections", "somaxconn below which the check reports")],
             passingExamples: [CheckExample("the ≥ 5.4 default", "node/sysctl-a.txt", ["net.core.somaxconn = 4096"])],

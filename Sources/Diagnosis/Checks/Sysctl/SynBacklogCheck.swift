@@ -13,6 +13,7 @@ public struct SynBacklogCheck: Check {
                 only matters when SYNs were actually dropped or cookies sent, so the check reports only then.
                 """,
             severity: .medium,
+            evidence: "The `tcp_max_syn_backlog` line, the SYN-flooding kernel lines, and the SyncookiesSent counter.",
             fix: "Set `net.ipv4.tcp_max_syn_backlog = 4096` (or more) together with `net.core.somaxconn`; keep `tcp_syncookies = 1`.",
             parameters: [CheckParameter("min", 4096, unit: "requests", "tcp_max_syn_backlog below which the check reports (with symptoms)")],
             passingExamples: [

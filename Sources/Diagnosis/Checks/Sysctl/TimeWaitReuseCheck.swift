@@ -14,6 +14,7 @@ public struct TimeWaitReuseCheck: Check {
                 60 s; without `tcp_tw_reuse = 1` new connections to the same destination run out of ports.
                 """,
             severity: .low,
+            evidence: "The `tcp_tw_recycle` or `tcp_tw_reuse` line, and `ss -s`'s TCP line with the TIME-WAIT count.",
             fix: """
                 Remove `tcp_tw_recycle` from sysctl.d; set `net.ipv4.tcp_tw_reuse = 1` on nodes with heavy outbound \
                 connection churn, and prefer connection reuse (keep-alive, pooling) in the clients.

@@ -13,6 +13,7 @@ public struct SynRstCheck: Check {
                 "connection refused"; retries can still add latency.
                 """,
             severity: .medium,
+            evidence: "SYN and RST frames per destination with a display filter, and the RST's TTL.",
             fix: """
                 Check that the process listens on the port (`ss -ltnp`), that the Service's targetPort matches \
                 the container port, that the pod is ready, and for REJECT rules (`iptables-save | grep REJECT`). \

@@ -18,6 +18,7 @@ public struct SynWithoutSynAckCheck: Check {
                 kube-proxy/conntrack entries, a full SYN backlog, or routing towards a dead node.
                 """,
             severity: .high,
+            evidence: "SYN frames per destination with their retransmission timing, how long the capture went on afterwards, and a display filter.",
             fix: """
                 For the destinations listed: check NetworkPolicies and security groups, that the Service has \
                 ready endpoints (`kubectl get endpointslices`), kube-proxy rules for the ClusterIP/NodePort, \
