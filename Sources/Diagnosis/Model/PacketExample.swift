@@ -18,6 +18,13 @@ public struct PacketSketch: Sendable {
         return PacketSketch(seconds: at, bytes: ip, summary: "\(format(at)) \(src):\(sport) → \(dst):\(dport) TCP [\(flags)] len=\(payload) (IP \(ip.count) bytes\(df ? ", DF" : ""))")
     }
 
+    /// SYN, SYN-ACK, ACK from a pod to a Service address.
+    public static let completedHandshake: [PacketSketch] = [
+        .tcp(0, "10.244.1.5", 40000, "10.96.0.10", 443, "S"),
+        .tcp(0.001, "10.96.0.10", 443, "10.244.1.5", 40000, "SA", seq: 5000, ack: 1001),
+        .tcp(0.002, "10.244.1.5", 40000, "10.96.0.10", 443, "A", seq: 1001, ack: 5001),
+    ]
+
     /// A UDP datagram, or one fragment of it when `fragmentOffset`/`moreFragments` are given
     /// (a non-first fragment carries only payload bytes, no UDP header).
     public static func udp(_ at: Double, _ src: String, _ sport: UInt16, _ dst: String, _ dport: UInt16, payload: Int,

@@ -20,11 +20,7 @@ public struct SynRstCheck: Check {
                 A RST whose TTL differs from the server's usual TTL was likely sent by a middlebox.
                 """,
             passingExamples: [
-                CheckExample("a completed handshake", packets: [
-                    .tcp(0, "10.244.1.5", 40000, "10.96.0.10", 443, "S"),
-                    .tcp(0.001, "10.96.0.10", 443, "10.244.1.5", 40000, "SA", seq: 5000, ack: 1001),
-                    .tcp(0.002, "10.244.1.5", 40000, "10.96.0.10", 443, "A", seq: 1001, ack: 5001),
-                ]),
+                CheckExample("a completed handshake", packets: PacketSketch.completedHandshake),
             ],
             failingExamples: [
                 CheckExample("no listener: SYN answered by RST", packets: [

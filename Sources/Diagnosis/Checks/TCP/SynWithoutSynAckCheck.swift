@@ -26,11 +26,7 @@ public struct SynWithoutSynAckCheck: Check {
                 with `net.core.somaxconn`.
                 """,
             passingExamples: [
-                CheckExample("a completed handshake", packets: [
-                    .tcp(0, "10.244.1.5", 40000, "10.96.0.10", 443, "S"),
-                    .tcp(0.001, "10.96.0.10", 443, "10.244.1.5", 40000, "SA", seq: 5000, ack: 1001),
-                    .tcp(0.002, "10.244.1.5", 40000, "10.96.0.10", 443, "A", seq: 1001, ack: 5001),
-                ]),
+                CheckExample("a completed handshake", packets: PacketSketch.completedHandshake),
             ],
             failingExamples: [
                 CheckExample("a SYN retransmitted at 1 s and 3 s, never answered", packets: [
