@@ -1,4 +1,4 @@
-/// Small helpers the line parsers share: whitespace splitting and number parsing that never trap.
+/// Small helpers the line parsers share: whitespace splitting, trimming and token lookup.
 extension Substring {
     /// Fields separated by runs of spaces or tabs.
     var fields: [Substring] { split(whereSeparator: { $0 == " " || $0 == "\t" }) }
@@ -15,21 +15,10 @@ extension Substring {
         guard let r = firstRange(of: marker) else { return nil }
         return self[r.upperBound...]
     }
-
-    /// The leading run of characters satisfying `isPart`.
-    func prefix(while isPart: (Character) -> Bool, max: Int) -> Substring {
-        var end = startIndex
-        var n = 0
-        while end < endIndex, n < max, isPart(self[end]) { end = index(after: end); n += 1 }
-        return self[startIndex..<end]
-    }
 }
 
-/// Parses numbers without trapping on overflow or junk.
-enum Number {
-    static func int(_ s: Substring) -> Int? { Int(s) }
-    static func hex(_ s: Substring) -> Int64? { Int64(s, radix: 16) }
-
+/// Token lookup for `key value` lists.
+enum Tokens {
     /// The value following `key` in `key value` token lists (`mtu 1450`, `dev eth0`).
     static func value(after key: String, in fields: [Substring]) -> Substring? {
         guard let i = fields.firstIndex(where: { $0 == key }), i + 1 < fields.count else { return nil }
@@ -37,24 +26,23 @@ enum Number {
     }
 }
 
-/// Feeds every line of a whole text to a line parser (1-based line numbers).
-public protocol LineParser {
-    associatedtype Output
+/// A parser that is its own result: fed one line at a time (1-based line numbers), so a large
+/// file streams through it; what it has read so far is always a valid value.
+public protocol LineParser: Sendable {
     init()
     mutating func feed(_ line: Substring, number: Int)
-    func finish() -> Output
 }
 
 extension LineParser {
     /// Parses a whole text at once; the streaming path calls `feed` line by line instead.
-    public static func parse(_ text: String) -> Output {
+    public static func parse(_ text: String) -> Self {
         var p = Self()
         var number = 0
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             number += 1
             p.feed(line, number: number)
         }
-        return p.finish()
+        return p
     }
 }
 

@@ -24,6 +24,17 @@ public enum CheckDocumentation {
         return out
     }
 
+    /// The `--config` example docs/checks.md shows (a test parses it, so it stays valid).
+    public static let configExample = """
+        disable: [socket-buffers-small]
+        checks:
+          cpu-steal:
+            steal_percent: 15
+          link-flap:
+            enabled: false
+
+        """
+
     /// docs/checks.md: generated; a test fails when the committed file differs.
     public static func markdown(_ checks: [CheckDescription]) -> String {
         var out = """
@@ -36,13 +47,7 @@ public enum CheckDocumentation {
             Thresholds can be overridden and checks disabled with `netautopsy analyze --config FILE`:
 
             ```yaml
-            disable: [socket-buffers-small]
-            checks:
-              cpu-steal:
-                steal_percent: 15
-              link-flap:
-                enabled: false
-            ```
+            \(configExample)```
 
             | id | severity | title |
             |---|---|---|

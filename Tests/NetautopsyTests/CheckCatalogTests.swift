@@ -56,14 +56,7 @@ import Autopsy
 /// `--config`, `explain` and the generated docs page.
 @Suite struct CatalogInterfaceTests {
     @Test func configOverridesAndDisables() throws {
-        let s = try AnalysisConfig.parse("""
-            disable: [socket-buffers-small]
-            checks:
-              cpu-steal:
-                steal_percent: 15
-              link-flap:
-                enabled: false
-            """)
+        let s = try AnalysisConfig.parse(CheckDocumentation.configExample)
         #expect(s.disabled == ["socket-buffers-small", "link-flap"])
         #expect(s.overrides["cpu-steal"]?["steal_percent"] == 15)
         #expect(try AnalysisConfig.parse("").disabled.isEmpty)

@@ -50,7 +50,8 @@ public enum CoreDNSLogLine: Sendable, Equatable {
     public static func parse(_ raw: Substring) -> CoreDNSLogLine {
         var line = raw.trimmed
         var time: String?
-        if let first = line.fields.first, first.first?.isNumber == true, first.contains("T"), first.contains(":") {
+        let first = line.prefix { $0 != " " && $0 != "\t" }
+        if first.first?.isNumber == true, first.contains("T"), first.contains(":") {
             time = String(first)
             line = line.dropFirst(first.count).trimmed
         }

@@ -28,8 +28,6 @@ public struct ResolvConf: Sendable, Equatable, LineParser {
         }
     }
 
-    public func finish() -> ResolvConf { self }
-
     /// `ndots` (glibc caps it at 15); 1 when not set.
     public var ndots: Int {
         let v = options.last { $0.hasPrefix("ndots:") }.flatMap { Int($0.dropFirst(6)) } ?? 1

@@ -49,8 +49,6 @@ public struct ConntrackStats: Sendable, Equatable, LineParser {
         if lines.count < 64 { lines.append(SourceLine(number: number, text: String(raw))) }
     }
 
-    public func finish() -> ConntrackStats { self }
-
     public var isEmpty: Bool { counters.isEmpty && entries == nil }
 
     public func merged(with other: ConntrackStats) -> ConntrackStats {

@@ -14,7 +14,6 @@ public struct LinkDevice: Sendable, Equatable {
     public var ipv6Underlay: Bool
     /// `external` / collect-metadata mode (one device for all peers, as Cilium uses).
     public var external: Bool
-    public var up: Bool
     public var line: SourceLine
 
     /// Bytes this tunnel adds to each inner packet, when it is a tunnel (domain reference §3.1).
@@ -55,10 +54,10 @@ public struct LinkTable: Sendable, LineParser {
         if d.kind == nil, Self.kinds.contains(word) {
             d.kind = String(word)
             if word == "vxlan" || word == "ipip" || word == "geneve" || word == "ip6tnl" || word == "sit" || word == "gre" {
-                d.lowerDevice = Number.value(after: "dev", in: f).map(String.init)
+                d.lowerDevice = Tokens.value(after: "dev", in: f).map(String.init)
                 d.external = f.contains("external")
-                let remote = Number.value(after: "remote", in: f) ?? Number.value(after: "group", in: f)
-                    ?? Number.value(after: "local", in: f)
+                let remote = Tokens.value(after: "remote", in: f) ?? Tokens.value(after: "group", in: f)
+                    ?? Tokens.value(after: "local", in: f)
                 d.ipv6Underlay = remote?.contains(":") ?? false
             }
         }
@@ -75,15 +74,12 @@ public struct LinkTable: Sendable, LineParser {
             name = fullName[..<at]
             peer = fullName[fullName.index(after: at)...]
         }
-        guard let mtu = Number.value(after: "mtu", in: f).flatMap({ Int($0) }) else { return }
-        let flags = f[2]
+        guard let mtu = Tokens.value(after: "mtu", in: f).flatMap({ Int($0) }) else { return }
         devices.append(LinkDevice(
             index: index, name: String(name), peer: peer.map(String.init), mtu: mtu, kind: nil, lowerDevice: nil,
-            master: Number.value(after: "master", in: f).map(String.init), ipv6Underlay: false, external: false,
-            up: flags.contains(",UP") || flags.contains("<UP"), line: SourceLine(number: number, text: String(raw))))
+            master: Tokens.value(after: "master", in: f).map(String.init), ipv6Underlay: false, external: false,
+            line: SourceLine(number: number, text: String(raw))))
     }
-
-    public func finish() -> LinkTable { self }
 
     public func device(named name: String) -> LinkDevice? { devices.first { $0.name == name } }
 }

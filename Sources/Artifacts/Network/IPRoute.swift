@@ -24,15 +24,13 @@ public struct RouteTable: Sendable, LineParser {
         if Self.types.contains(first) { f.removeFirst() }
         guard let destination = f.first, destination == "default" || destination.contains("/") || destination.contains(".")
                 || destination.contains(":") else { return }
-        var mtu = Number.value(after: "mtu", in: f)
+        var mtu = Tokens.value(after: "mtu", in: f)
         if mtu == "lock" { mtu = f.firstIndex(of: "lock").flatMap { $0 + 1 < f.count ? f[$0 + 1] : nil } }
         routes.append(Route(
-            destination: String(destination), device: Number.value(after: "dev", in: f).map(String.init),
-            mtu: mtu.flatMap { Int($0) }, table: Number.value(after: "table", in: f).map(String.init),
+            destination: String(destination), device: Tokens.value(after: "dev", in: f).map(String.init),
+            mtu: mtu.flatMap { Int($0) }, table: Tokens.value(after: "table", in: f).map(String.init),
             line: SourceLine(number: number, text: String(raw))))
     }
-
-    public func finish() -> RouteTable { self }
 
     /// The device of the main table's default route (the underlay, when nothing else says).
     public var defaultDevice: String? {

@@ -54,8 +54,6 @@ public struct KubeProxyState: Sendable, Equatable, LineParser {
         modeRank = rank
     }
 
-    public func finish() -> KubeProxyState { self }
-
     public mutating func merge(_ other: KubeProxyState, file: String) {
         if let m = other.mode, other.modeRank >= modeRank {
             setMode(m, other.modeLine, rank: other.modeRank)

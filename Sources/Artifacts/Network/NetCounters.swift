@@ -33,8 +33,6 @@ public struct NetCounters: Sendable, LineParser {
         }
     }
 
-    public func finish() -> NetCounters { self }
-
     public subscript(name: String) -> Value? { values[name] }
 
     public mutating func merge(_ other: NetCounters) {
@@ -58,8 +56,6 @@ public struct SoftnetStat: Sendable, Equatable, LineParser {
         else { return }
         processed += p; dropped += d; timeSqueezed += t; cpus += 1
     }
-
-    public func finish() -> SoftnetStat { self }
 }
 
 /// The TCP line of `ss -s`: `TCP:   1 (estab 0, closed 0, orphaned 0, timewait 0)`.
@@ -80,6 +76,4 @@ public struct SocketSummary: Sendable, Equatable, LineParser {
         }
         line = SourceLine(number: number, text: String(raw))
     }
-
-    public func finish() -> SocketSummary { self }
 }

@@ -24,6 +24,28 @@ public enum KernelEvent: Sendable, Equatable {
     /// `net_ratelimit: N callbacks suppressed`: N more messages were not printed.
     case suppressed(count: Int)
 
+    /// The event's case without its values, for filtering.
+    public enum Kind: Sendable {
+        case conntrackTableFull, synFlood, neighbourTableOverflow, transmitTimeout, link, martian, tcpMemory
+        case hungTask, softLockup, oomKill, suppressed
+    }
+
+    public var kind: Kind {
+        switch self {
+        case .conntrackTableFull: .conntrackTableFull
+        case .synFlood: .synFlood
+        case .neighbourTableOverflow: .neighbourTableOverflow
+        case .transmitTimeout: .transmitTimeout
+        case .link: .link
+        case .martian: .martian
+        case .tcpMemory: .tcpMemory
+        case .hungTask: .hungTask
+        case .softLockup: .softLockup
+        case .oomKill: .oomKill
+        case .suppressed: .suppressed
+        }
+    }
+
     /// Recognises one normalised message; nil when it is none of the above.
     public static func match(_ message: Substring) -> KernelEvent? {
         // "table full" alone too: syslog sometimes wraps the line after the comma.
@@ -85,7 +107,7 @@ public enum KernelEvent: Sendable, Equatable {
             device = String(f[0])
             driver = String(f[1].dropFirst().dropLast(2))
         }
-        let queue = Number.value(after: "queue", in: f).flatMap { Int($0) }
+        let queue = Tokens.value(after: "queue", in: f).flatMap { Int($0) }
         return .transmitTimeout(device: device, driver: driver, queue: queue)
     }
 

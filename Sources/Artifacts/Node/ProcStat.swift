@@ -42,6 +42,4 @@ public struct ProcStat: Sendable, LineParser {
             bootTime = Int64(f[1])
         }
     }
-
-    public func finish() -> ProcStat { self }
 }

@@ -28,8 +28,6 @@ public struct SysctlSettings: Sendable, LineParser {
         entries[name] = Entry(value: value, line: SourceLine(number: number, text: String(raw)))
     }
 
-    public func finish() -> SysctlSettings { self }
-
     public subscript(key: String) -> Entry? { entries[key] }
 
     /// The value as one integer (nil when absent or not a number).

@@ -6,6 +6,11 @@ extension Evidence {
         .line(note, file: file, line: line.number, text: line.text)
     }
 
+    /// Up to `cap` lines of one file, plus a count of the rest.
+    static func lines(_ note: String, file: String, _ lines: [SourceLine], cap: Int = 10) -> [Evidence] {
+        Evidence.lines(note, lines.map { TextEvidence(file: file, line: $0.number, text: $0.text, match: ()) }, cap: cap)
+    }
+
     /// Up to `cap` matched lines, plus a count of the rest.
     static func lines<M>(_ note: String, _ lines: [TextEvidence<M>], cap: Int = 10) -> [Evidence] {
         let (kept, omitted) = lines.capped(cap)

@@ -21,8 +21,6 @@ public struct CoreDNSLogFacts: Sendable {
     public var failed: [TextEvidence<CoreDNSQuery>] = []
     public var errors: [TextEvidence<CoreDNSError>] = []
     public var errorCount = 0
-    /// Queries answered after recursion (`ra` without `aa`): they went upstream.
-    public var recursed = 0
     public var chains = SearchChains()
 
     public init() {}
@@ -32,7 +30,6 @@ public struct CoreDNSLogFacts: Sendable {
     mutating func add(_ q: CoreDNSQuery, file: String, line: Int, text: String) {
         queries += 1
         rcodes[q.rcode, default: 0] += 1
-        if q.recursed { recursed += 1 }
         _ = latency.record(UInt64(min(max(q.duration * 1e6, 1), 3.6e9)))
         let e = TextEvidence(file: file, line: line, text: text, match: q)
         if q.duration >= 1 {
@@ -68,15 +65,13 @@ public struct SearchChains: Sendable {
         public var upstreamSiblings: Int { siblings.filter { $0.match.recursed || $0.match.duration > 0.001 }.count }
     }
 
-    /// Chains with at least one sibling, longest first among the first found.
+    /// Chains with at least one sibling, the first ones found.
     public var examples: [Chain] = []
-    /// Resolved names (answers) seen, with or without siblings.
-    public var resolved = 0
     /// Queries inside chains (siblings + answers of chains with siblings).
     public var chainedQueries = 0
-    public var chainsWithSiblings = 0
-    public var siblingsHistogram: [Int: Int] = [:]
+    /// Chains per client address.
     public var clientsWithChains: [String: Int] = [:]
+    public var chainsWithSiblings: Int { clientsWithChains.values.reduce(0, +) }
     var recent: [String: [TextEvidence<CoreDNSQuery>]] = [:]
 
     mutating func add(_ e: TextEvidence<CoreDNSQuery>) {
@@ -86,14 +81,11 @@ public struct SearchChains: Sendable {
             window.append(e)
             if window.count > CoreDNSLogFacts.lookBack { window.removeFirst() }
         } else if q.rcode == "NOERROR" {
-            resolved += 1
             let prefix = q.name.hasSuffix(".") ? q.name : q.name + "."
             let siblings = window.filter { $0.match.type == q.type && $0.match.name.count > prefix.count && $0.match.name.hasPrefix(prefix) }
             if !siblings.isEmpty {
                 window.removeAll { s in siblings.contains { $0.file == s.file && $0.line == s.line } }
-                chainsWithSiblings += 1
                 chainedQueries += siblings.count + 1
-                siblingsHistogram[siblings.count, default: 0] += 1
                 clientsWithChains[q.client, default: 0] += 1
                 if examples.count < CoreDNSLogFacts.maxExamples {
                     examples.append(Chain(client: q.client, siblings: siblings, answer: e))

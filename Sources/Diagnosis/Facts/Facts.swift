@@ -51,14 +51,11 @@ public struct KernelLogEvent: Sendable {
     public var time: KernelTime?
 }
 
-/// The typed facts checks read: never paths to open, C handles or raw archive bytes. Each
-/// optional or empty member means that source was not in the bundle (`sources` lists what was).
+/// The typed facts checks read: never paths to open, C handles or raw archive bytes. An optional
+/// or empty member means that source was not in the bundle.
 public struct Facts: Sendable {
     public var captures: [CaptureFacts] = []
     public var pathMTULines: [TextEvidence<PathMTUTextMatch>] = []
-
-    /// Artifact kinds present in the bundle (so a check can tell "fine" from "not collected").
-    public var sources: Set<ArtifactKind> = []
     public var sysctl: Sourced<SysctlSettings>?
     public var kernelEvents: [TextEvidence<KernelLogEvent>] = []
     /// Events beyond the cap, counted but not kept.
@@ -90,8 +87,8 @@ public struct Facts: Sendable {
     }
 
     /// The kernel events of one kind.
-    public func kernelEvents(where matches: (KernelEvent) -> Bool) -> [TextEvidence<KernelLogEvent>] {
-        kernelEvents.filter { matches($0.match.event) }
+    public func kernelEvents(_ kind: KernelEvent.Kind) -> [TextEvidence<KernelLogEvent>] {
+        kernelEvents.filter { $0.match.event.kind == kind }
     }
 
     /// Lines suppressed by the kernel's rate limiter (`net_ratelimit: N callbacks suppressed`).

@@ -2,7 +2,8 @@ import Artifacts
 
 /// Turns the text artifacts of a bundle into typed facts (the combiner between parsers and
 /// checks). Files stream through line by line; each kind goes to its parser, and every line is
-/// also scanned for path-MTU evidence. Which sources were present is recorded in `facts.sources`.
+/// also scanned for path-MTU evidence. A source that was not in the bundle leaves its member of
+/// `Facts` nil or empty.
 public struct FactsBuilder: Sendable {
     public static let maxKernelEvents = 50_000
     public static let maxPathMTULines = 10_000
@@ -12,23 +13,16 @@ public struct FactsBuilder: Sendable {
     public var facts = Facts()
     var path = ""
     var kind = ArtifactKind.text
-    var parse = FileParse.none
+    /// The current file's line parser, when its kind has one.
+    var parser: (any LineParser)?
+    /// Kinds that are not parsed into one value: accumulated into `facts` line by line, or (fio) read whole.
+    var special = Special.none
     var nonEmptyLines = 0
     var linksScore = (0, 0)
 
-    enum FileParse: Sendable {
+    enum Special: Sendable {
         case none, dmesg, coredns
-        case sysctl(SysctlSettings)
         case fio(String, truncated: Bool)
-        case links(LinkTable)
-        case routes(RouteTable)
-        case resolv(ResolvConf)
-        case procStat(ProcStat)
-        case conntrack(ConntrackStats)
-        case counters(NetCounters)
-        case softnet(SoftnetStat)
-        case sockets(SocketSummary)
-        case kubeProxy(KubeProxyState)
     }
 
     public init() {}
@@ -49,26 +43,32 @@ public struct FactsBuilder: Sendable {
         self.path = path
         self.kind = kind
         nonEmptyLines = 0
-        facts.sources.insert(kind)
+        special = .none
+        parser = Self.parser(for: kind)
         switch kind {
-        case .sysctl: parse = .sysctl(SysctlSettings())
-        case .dmesg: parse = .dmesg
+        case .dmesg: special = .dmesg
         case .corednsLog:
-            parse = .coredns
+            special = .coredns
             facts.coreDNS.files.append(path)
-        case .fio: parse = .fio("", truncated: false)
-        case .ipLink, .ipAddress: parse = .links(LinkTable())
-        case .ipRoute: parse = .routes(RouteTable())
-        case .resolvConf: parse = .resolv(ResolvConf())
-        case .procStat: parse = .procStat(ProcStat())
-        case .conntrackStats: parse = .conntrack(ConntrackStats())
-        case .snmp, .nstat: parse = .counters(NetCounters())
-        case .softnetStat: parse = .softnet(SoftnetStat())
-        case .ss: parse = .sockets(SocketSummary())
-        case .iptables, .iptablesCounts, .ipvs, .kubeProxy:
-            parse = .kubeProxy(KubeProxyState())
-            facts.kubeProxyFiles.append(path)
-        default: parse = .none
+        case .fio: special = .fio("", truncated: false)
+        case .iptables, .iptablesCounts, .ipvs, .kubeProxy: facts.kubeProxyFiles.append(path)
+        default: break
+        }
+    }
+
+    static func parser(for kind: ArtifactKind) -> (any LineParser)? {
+        switch kind {
+        case .sysctl: SysctlSettings()
+        case .ipLink, .ipAddress: LinkTable()
+        case .ipRoute: RouteTable()
+        case .resolvConf: ResolvConf()
+        case .procStat: ProcStat()
+        case .conntrackStats: ConntrackStats()
+        case .snmp, .nstat: NetCounters()
+        case .softnetStat: SoftnetStat()
+        case .ss: SocketSummary()
+        case .iptables, .iptablesCounts, .ipvs, .kubeProxy: KubeProxyState()
+        default: nil
         }
     }
 
@@ -77,25 +77,16 @@ public struct FactsBuilder: Sendable {
         if facts.pathMTULines.count < Self.maxPathMTULines, let m = PathMTUTextMatch.scan(line) {
             facts.pathMTULines.append(TextEvidence(file: path, line: number, text: String(line), match: m))
         }
-        switch parse {
+        parser?.feed(line, number: number)
+        switch special {
         case .none: break
         case .dmesg: kernelLine(line, number: number)
         case .coredns: coreDNSLine(line, number: number)
-        case .sysctl(var p): parse = .none; p.feed(line, number: number); parse = .sysctl(p)
         case .fio(var text, let truncated):
-            parse = .none
+            special = .none  // keep `text` uniquely referenced while it grows
             let over = text.utf8.count + line.utf8.count >= Self.maxFioBytes
             if !over { text += line; text += "\n" }
-            parse = .fio(text, truncated: truncated || over)
-        case .links(var p): parse = .none; p.feed(line, number: number); parse = .links(p)
-        case .routes(var p): parse = .none; p.feed(line, number: number); parse = .routes(p)
-        case .resolv(var p): parse = .none; p.feed(line, number: number); parse = .resolv(p)
-        case .procStat(var p): parse = .none; p.feed(line, number: number); parse = .procStat(p)
-        case .conntrack(var p): parse = .none; p.feed(line, number: number); parse = .conntrack(p)
-        case .counters(var p): parse = .none; p.feed(line, number: number); parse = .counters(p)
-        case .softnet(var p): parse = .none; p.feed(line, number: number); parse = .softnet(p)
-        case .sockets(var p): parse = .none; p.feed(line, number: number); parse = .sockets(p)
-        case .kubeProxy(var p): parse = .none; p.feed(line, number: number); parse = .kubeProxy(p)
+            special = .fio(text, truncated: truncated || over)
         }
     }
 
@@ -118,20 +109,21 @@ public struct FactsBuilder: Sendable {
 
     /// Finishes the current file; returns a problem to report, if its content was unusable.
     public mutating func end() -> String? {
-        defer { parse = .none }
+        defer { parser = nil; special = .none }
         let unrecognised = nonEmptyLines > 0 ? "no \(kind.rawValue) content recognised in \(nonEmptyLines) lines: not used" : nil
-        switch parse {
-        case .none, .dmesg, .coredns: return nil
-        case .sysctl(let p):
-            guard !p.isEmpty else { return unrecognised }
-            if (facts.sysctl?.value.entries.count ?? 0) < p.entries.count { facts.sysctl = Sourced(file: path, value: p) }
-        case .fio(let text, let truncated):
+        if case .fio(let text, let truncated) = special {
             if truncated { return "fio output larger than \(Self.maxFioBytes >> 20) MiB: not read" }
             guard nonEmptyLines > 0 else { return nil }
             do { facts.fio.append(Sourced(file: path, value: try FioResult.parse(text))) } catch {
                 return error.description
             }
-        case .links(let p):
+            return nil
+        }
+        switch parser {
+        case let p as SysctlSettings:
+            guard !p.isEmpty else { return unrecognised }
+            if (facts.sysctl?.value.entries.count ?? 0) < p.entries.count { facts.sysctl = Sourced(file: path, value: p) }
+        case let p as LinkTable:
             guard !p.devices.isEmpty else { return unrecognised }
             // `ip -d link` beats `ip addr`; among equals the one that knows more device kinds.
             let score = (kind == .ipLink ? 1 : 0, p.devices.filter { $0.kind != nil }.count)
@@ -139,26 +131,28 @@ public struct FactsBuilder: Sendable {
                 facts.links = Sourced(file: path, value: p)
                 linksScore = score
             }
-        case .routes(let p):
+        case let p as RouteTable:
             if !p.routes.isEmpty { facts.routes.append(Sourced(file: path, value: p)) }
-        case .resolv(let p):
+        case let p as ResolvConf:
             guard !p.isEmpty else { return unrecognised }
             facts.resolvConfs.append(Sourced(file: path, value: p))
-        case .procStat(let p):
+        case let p as ProcStat:
             guard p.cpu != nil else { return unrecognised }
             facts.procStats.append(Sourced(file: path, value: p))
             facts.procStats.sort { ($0.value.cpu?.total ?? 0) < ($1.value.cpu?.total ?? 0) }
-        case .conntrack(let p):
+        case let p as ConntrackStats:
             guard !p.isEmpty else { return nonEmptyLines > 1 ? unrecognised : nil }
             facts.conntrack = facts.conntrack.map { Sourced(file: $0.file, value: $0.value.merged(with: p)) } ?? Sourced(file: path, value: p)
-        case .counters(let p):
+        case let p as NetCounters:
             if !p.values.isEmpty { facts.counters.append(Sourced(file: path, value: p)) }
-        case .softnet(let p):
+        case let p as SoftnetStat:
             if p.cpus > 0 { facts.softnet = Sourced(file: path, value: p) }
-        case .sockets(let p):
+        case let p as SocketSummary:
             if p.line != nil { facts.sockets = Sourced(file: path, value: p) }
-        case .kubeProxy(let p):
+        case let p as KubeProxyState:
             facts.kubeProxy.merge(p, file: path)
+        default:
+            break
         }
         return nil
     }

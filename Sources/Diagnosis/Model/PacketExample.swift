@@ -91,7 +91,6 @@ extension CheckExample {
         }
         var facts = Facts()
         facts.captures = [CaptureFacts(file: capture, format: "pcap", summary: analyzer.finish(), readError: nil)]
-        facts.sources.insert(.capture)
         let listing = packets.enumerated().map { "\($0.offset + 1)  \($0.element.summary)" }.joined(separator: "\n")
         self.init(name, facts: facts, mustCite: mustCiteFrames.map { "\(capture)#\($0)" })
         self.files = [(path: capture, text: listing)]

@@ -34,9 +34,7 @@ public struct ConntrackInsertFailedCheck: Check {
 
     public func findings(in facts: Facts, parameters: CheckParameters) -> [Finding] {
         guard let c = facts.conntrack, let failed = c.value.counters["insert_failed"], failed > 0 else { return [] }
-        var evidence = Evidence.lines("Per-CPU conntrack statistics.", c.value.lines.map {
-            TextEvidence(file: c.file, line: $0.number, text: $0.text, match: ())
-        }, cap: 4)
+        var evidence = Evidence.lines("Per-CPU conntrack statistics.", file: c.file, c.value.lines, cap: 4)
         evidence.append(.value("insert_failed summed over CPUs.", file: c.file, text: "\(failed)"))
         return [finding(.medium, summary: "\(failed) conntrack insertions failed since boot (summed over CPUs).", evidence: evidence)]
     }

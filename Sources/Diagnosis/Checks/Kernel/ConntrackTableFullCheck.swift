@@ -49,7 +49,7 @@ public struct ConntrackTableFullCheck: Check {
     }
 
     public func findings(in facts: Facts, parameters: CheckParameters) -> [Finding] {
-        let lines = facts.kernelEvents { $0 == .conntrackTableFull }
+        let lines = facts.kernelEvents(.conntrackTableFull)
         let drops = (facts.conntrack?.value.counters["drop"] ?? 0) + (facts.conntrack?.value.counters["early_drop"] ?? 0)
         guard !lines.isEmpty || drops > 0 else { return [] }
         var parts: [String] = []
@@ -62,9 +62,7 @@ public struct ConntrackTableFullCheck: Check {
         if drops > 0 { parts.append("conntrack statistics count \(drops) packets dropped (drop + early_drop) since boot") }
         var evidence = Evidence.lines("The kernel dropped a packet: the conntrack table was full.", lines)
         if drops > 0, let c = facts.conntrack {
-            evidence += Evidence.lines("Per-CPU conntrack statistics.", c.value.lines.map {
-                TextEvidence(file: c.file, line: $0.number, text: $0.text, match: ())
-            }, cap: 4)
+            evidence += Evidence.lines("Per-CPU conntrack statistics.", file: c.file, c.value.lines, cap: 4)
             evidence.append(.value("Conntrack drop + early_drop counters, summed over CPUs.", file: c.file, text: "\(drops)"))
         }
         evidence += [

@@ -39,11 +39,9 @@ public struct LinkFlapCheck: Check {
     }
 
     public func findings(in facts: Facts, parameters: CheckParameters) -> [Finding] {
-        let lines = facts.kernelEvents {
-            if case .link(let device, _, let bridgePort) = $0 {
-                return !bridgePort && !Self.podDevicePrefixes.contains { device.hasPrefix($0) }
-            }
-            return false
+        let lines = facts.kernelEvents(.link).filter {
+            guard case .link(let device, _, let bridgePort) = $0.match.event else { return false }
+            return !bridgePort && !Self.podDevicePrefixes.contains { device.hasPrefix($0) }
         }
         var downs: [String: Int] = [:]
         for l in lines { if case .link(let d, let up, _) = l.match.event, !up { downs[d, default: 0] += 1 } }

@@ -33,7 +33,7 @@ public struct NICTransmitTimeoutCheck: Check {
     }
 
     public func findings(in facts: Facts, parameters: CheckParameters) -> [Finding] {
-        let lines = facts.kernelEvents { if case .transmitTimeout = $0 { true } else { false } }
+        let lines = facts.kernelEvents(.transmitTimeout)
         guard !lines.isEmpty else { return [] }
         var devices = Set<String>()
         for l in lines {

@@ -33,7 +33,7 @@ public struct NeighbourTableOverflowCheck: Check {
     }
 
     public func findings(in facts: Facts, parameters: CheckParameters) -> [Finding] {
-        let lines = facts.kernelEvents { if case .neighbourTableOverflow = $0 { true } else { false } }
+        let lines = facts.kernelEvents(.neighbourTableOverflow)
         guard !lines.isEmpty else { return [] }
         var tables = Set<String>()
         for l in lines { if case .neighbourTableOverflow(let t) = l.match.event { tables.insert(t ?? "neighbour table") } }

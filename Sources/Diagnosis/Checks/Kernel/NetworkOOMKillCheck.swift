@@ -41,7 +41,7 @@ public struct NetworkOOMKillCheck: Check {
     }
 
     public func findings(in facts: Facts, parameters: CheckParameters) -> [Finding] {
-        let kills = facts.kernelEvents { if case .oomKill = $0 { true } else { false } }
+        let kills = facts.kernelEvents(.oomKill)
         guard !kills.isEmpty else { return [] }
         func name(_ e: TextEvidence<KernelLogEvent>) -> String {
             if case .oomKill(_, let p, _) = e.match.event { p } else { "" }

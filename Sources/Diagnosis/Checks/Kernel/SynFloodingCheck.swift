@@ -40,7 +40,7 @@ public struct SynFloodingCheck: Check {
     }
 
     public func findings(in facts: Facts, parameters: CheckParameters) -> [Finding] {
-        let lines = facts.kernelEvents { if case .synFlood = $0 { true } else { false } }
+        let lines = facts.kernelEvents(.synFlood)
         let overflows = facts.counter("TcpExtListenOverflows")?.value.value ?? 0
         let drops = facts.counter("TcpExtListenDrops")?.value.value ?? 0
         guard !lines.isEmpty || overflows > 0 || drops > 0 else { return [] }

@@ -29,7 +29,7 @@ public struct TCPMemoryPressureCheck: Check {
     }
 
     public func findings(in facts: Facts, parameters: CheckParameters) -> [Finding] {
-        let lines = facts.kernelEvents { if case .tcpMemory = $0 { true } else { false } }
+        let lines = facts.kernelEvents(.tcpMemory)
         guard !lines.isEmpty else { return [] }
         let evidence = Evidence.lines("TCP memory pressure.", lines) + [
             facts.sysctlEvidence("net.ipv4.tcp_mem", "TCP's memory limits in pages (min, pressure, max)."),

@@ -64,7 +64,8 @@ public struct EtcdFdatasyncCheck: Check {
                 let ms = p99 / 1e6
                 let severity: Severity
                 if ms >= parameters["fail_ms"] { severity = .high } else if ms >= parameters["marginal_ms"] { severity = .medium } else { return nil }
-                var figures = "p99 \(Format.ms(ms / 1000))"
+                // fio reports nanoseconds; Format.ms takes seconds.
+                var figures = "p99 \(Format.ms(p99 / 1e9))"
                 if let p999 = job.percentile(99.9) { figures += ", p99.9 \(Format.ms(p999 / 1e9))" }
                 if let max = job.syncMaxNs { figures += ", max \(Format.ms(max / 1e9))" }
                 let options = ["bs", "size", "ioengine", "fdatasync", "directory"].compactMap { k in job.options[k].map { "\(k)=\($0)" } }

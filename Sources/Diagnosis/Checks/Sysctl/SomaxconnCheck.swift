@@ -29,7 +29,7 @@ public struct SomaxconnCheck: Check {
     public func findings(in facts: Facts, parameters: CheckParameters) -> [Finding] {
         guard let v = facts.sysctl?.value.int("net.core.somaxconn"), Double(v) < parameters["min"] else { return [] }
         let overflows = facts.counter("TcpExtListenOverflows")?.value.value ?? 0
-        let floods = facts.kernelEvents { if case .synFlood = $0 { true } else { false } }.count
+        let floods = facts.kernelEvents(.synFlood).count
         let symptoms = overflows > 0 || floods > 0
         let evidence = [
             facts.sysctlEvidence("net.core.somaxconn", "The cap on listen() backlogs."),

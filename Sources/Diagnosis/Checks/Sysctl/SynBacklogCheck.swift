@@ -29,7 +29,7 @@ public struct SynBacklogCheck: Check {
 
     public func findings(in facts: Facts, parameters: CheckParameters) -> [Finding] {
         guard let v = facts.sysctl?.value.int("net.ipv4.tcp_max_syn_backlog"), Double(v) < parameters["min"] else { return [] }
-        let floods = facts.kernelEvents { if case .synFlood = $0 { true } else { false } }
+        let floods = facts.kernelEvents(.synFlood)
         let cookies = facts.counter("TcpExtSyncookiesSent")?.value.value ?? 0
         let drops = facts.counter("TcpExtListenDrops")?.value.value ?? 0
         guard !floods.isEmpty || cookies > 0 || drops > 0 else { return [] }
