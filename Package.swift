@@ -22,7 +22,7 @@ let package = Package(
         .systemLibrary(
             name: "CArchive", pkgConfig: "libarchive",
             providers: [.apt(["libarchive-dev"]), .brew(["libarchive"])]),
-        .target(name: "Wire"),
+        .target(name: "Wire", dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")]),
         .target(name: "Artifacts"),
         .target(name: "CStreamShim"),
         .target(name: "Input", dependencies: ["CPcap", "CArchive", "CStreamShim", "Wire"]),

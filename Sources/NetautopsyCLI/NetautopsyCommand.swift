@@ -10,7 +10,7 @@ public struct NetautopsyCommand: ParsableCommand {
         commandName: "netautopsy",
         abstract: "Offline autopsy of Kubernetes network incidents: captures, node state and logs in, root causes out.",
         version: Autopsy.version,
-        subcommands: [Analyze.self, Collector.self, Checks.self, Explain.self],
+        subcommands: [Analyze.self, Extract.self, Collector.self, Checks.self, Explain.self],
         defaultSubcommand: Analyze.self)
 
     public init() {}
@@ -122,5 +122,41 @@ struct Collector: ParsableCommand {
 
     func run() {
         FileHandle.standardOutput.write(Data(CollectorScript.text.utf8))
+    }
+}
+
+/// `netautopsy extract BUNDLE --finding ID -o evidence.pcap`.
+struct Extract: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write the packets behind a finding to a pcap file, to open exactly those in Wireshark.")
+
+    @Argument(help: "The bundle, bundle directory or capture that was analyzed.")
+    var path: String
+
+    @Option(name: .long, help: "The finding's check id (as in the report, e.g. pmtu-black-hole).")
+    var finding: String
+
+    @Option(name: .shortAndLong, help: "The pcap file to write (with several captures: one file each, named after them).")
+    var output: String
+
+    @Option(name: .long, help: "The YAML --config the report was made with (thresholds decide which packets are cited).")
+    var config: String?
+
+    func run() throws {
+        var settings = CheckSettings()
+        if let config {
+            do { settings = try AnalysisConfig.load(config) } catch { throw ValidationError(error.description) }
+        }
+        do {
+            let written = try EvidenceExtractor(autopsy: Autopsy(settings: settings)).extract(path, finding: finding, output: output)
+            for w in written {
+                var line = "\(w.output): \(w.frames) frame\(w.frames == 1 ? "" : "s") from \(w.capture)"
+                if w.skipped > 0 { line += " (\(w.skipped) cited frame\(w.skipped == 1 ? "" : "s") not written: another link type)" }
+                print(line)
+            }
+        } catch {
+            FileHandle.standardError.write(Data("netautopsy: \(error.description)\n".utf8))
+            throw ExitCode(ExitStatus.unreadableInput)
+        }
     }
 }

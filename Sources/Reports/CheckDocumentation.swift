@@ -13,7 +13,7 @@ public enum CheckDocumentation {
         for (title, examples) in [("Examples that pass", d.passingExamples), ("Examples that fail", d.failingExamples)] where !examples.isEmpty {
             out += "\n\(title):\n"
             for e in examples {
-                out += "  - \(e.name)\n"
+                out += "  - \(e.title)\n"
                 for f in e.files {
                     out += "      \(f.path):\n"
                     for line in f.text.split(separator: "\n", omittingEmptySubsequences: false).prefix(12) { out += "        \(line)\n" }
@@ -62,7 +62,7 @@ public enum CheckDocumentation {
             }
             for (title, examples) in [("Passes", d.passingExamples), ("Fails", d.failingExamples)] {
                 for e in examples {
-                    out += "\n\(title): *\(Markdown.inline(e.name))*"
+                    out += "\n\(title): *\(Markdown.inline(e.title))*"
                     if !e.mustCite.isEmpty { out += " — must cite \(e.mustCite.map { "`\($0)`" }.joined(separator: ", "))" }
                     out += "\n"
                     for f in e.files {

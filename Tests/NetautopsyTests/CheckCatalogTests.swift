@@ -16,11 +16,11 @@ import Autopsy
         #expect(!d.passingExamples.isEmpty && !d.failingExamples.isEmpty, "\(id) needs passing and failing examples")
         #expect(!d.title.isEmpty && !d.rationale.isEmpty && !d.evidence.isEmpty && !d.fix.isEmpty, "\(id) is described")
         for example in d.passingExamples {
-            let findings = check.findings(in: example.facts)
+            let findings = check.findings(in: example.facts, parameters: CheckParameters(d, overrides: example.parameters))
             #expect(findings.isEmpty, "\(id): passing example '\(example.name)' produced \(findings.map(\.summary))")
         }
         for example in d.failingExamples {
-            let findings = check.findings(in: example.facts)
+            let findings = check.findings(in: example.facts, parameters: CheckParameters(d, overrides: example.parameters))
             #expect(!findings.isEmpty, "\(id): failing example '\(example.name)' produced no finding")
             #expect(findings.allSatisfy { $0.id == id && !$0.evidence.isEmpty && !$0.fix.isEmpty })
             let cited = Set(findings.flatMap(\.evidence).flatMap { e -> [String] in

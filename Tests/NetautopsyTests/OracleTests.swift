@@ -37,6 +37,37 @@ import Wire
         #expect(c.synRst == oracle("syn_rst"))
         #expect(c.vxlanPackets == oracle("vxlan_packets", "vxlan"))
         #expect(c.genevePackets == oracle("geneve_packets", "geneve"))
+        if let q = oracle("dns_queries") { #expect(c.dnsQueries == q, "dns_queries") }
+        if let u = oracle("dns_unanswered") { #expect(c.dnsUnanswered == u, "dns_unanswered") }
+    }
+
+    /// tshark's TCP analysis (`tcp.analysis.*`) and DNS matching counts, computed by
+    /// fixtures/analysis-oracle.sh over the public corpus and our own real-traffic captures.
+    static let analysisRows =
+        OracleRow.load(Paths.fixture("corpus-analysis-oracle.tsv"), directory: Paths.corpus.appendingPathComponent("pcaps").path)
+        + OracleRow.load(Paths.fixture("captures/analysis-oracle.tsv"), directory: Paths.fixture("captures"))
+
+    @Test func analysisOraclesArePresent() {
+        #expect(Self.analysisRows.count >= 48)
+    }
+
+    @Test(arguments: analysisRows)
+    func tcpAnalysisAndDNSMatchTshark(_ row: OracleRow) throws {
+        // Files tshark cannot read as captures are only required to be reported (countersMatchTshark).
+        let unreadable = Self.corpusRows.contains { $0.file == row.file && $0.linkType.hasPrefix("unreadable") }
+        guard !unreadable else { return }
+        let report = try Autopsy().analyze(row.directory + "/" + row.file)
+        let c = report.captures.totals
+        let expected: [(String, Int)] = [
+            ("tcp_retransmission", c.tcpRetransmissions), ("tcp_fast_retransmission", c.tcpFastRetransmissions),
+            ("tcp_spurious_retransmission", c.tcpSpuriousRetransmissions), ("tcp_out_of_order", c.tcpOutOfOrder),
+            ("tcp_lost_segment", c.tcpLostSegments), ("tcp_duplicate_ack", c.tcpDuplicateAcks),
+            ("tcp_zero_window", c.tcpZeroWindows), ("tcp_keep_alive", c.tcpKeepAlives),
+            ("dns_queries", c.dnsQueries), ("dns_responses", c.dnsResponses), ("dns_unanswered", c.dnsUnanswered),
+        ]
+        for (column, ours) in expected {
+            #expect(ours == row.values[column], "\(column): netautopsy \(ours), tshark \(row.values[column].map(String.init) ?? "-")")
+        }
     }
 
     /// The JSON carries the counters under `captures` with the documented names.

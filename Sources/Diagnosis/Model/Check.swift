@@ -71,6 +71,16 @@ public struct CheckExample: Sendable {
     public var files: [(path: String, text: String)]
     public var facts: Facts
     public var mustCite: [String]
+    /// Parameter overrides the example runs with (to keep an example small); empty for the defaults.
+    public var parameters: [String: Double] = [:]
+
+    /// The example's name, with its parameter overrides if any.
+    public var title: String {
+        parameters.isEmpty ? name
+            : name + " (with " + parameters.sorted { $0.key < $1.key }.map { "\($0.key) = \(CheckExample.number($0.value))" }.joined(separator: ", ") + ")"
+    }
+
+    static func number(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v) }
 
     /// An example made of text files; their kinds come from their names, as in a bundle.
     public init(_ name: String, files: [(String, String)], mustCite: [String] = []) {

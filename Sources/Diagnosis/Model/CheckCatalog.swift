@@ -3,6 +3,8 @@ public enum CheckCatalog {
     public static let all: [any Check] = [
         // Packets
         IPFragmentationCheck(), ICMPFragNeededCheck(), MessageTooLongCheck(), SynWithoutSynAckCheck(), SynRstCheck(),
+        PMTUBlackHoleCheck(), TCPRetransmissionCheck(), ZeroWindowCheck(), SlowConnectCheck(),
+        DNSUnansweredCheck(), DNSResendCheck(), DNSWireLatencyCheck(),
         // Kernel log and connection tracking
         ConntrackTableFullCheck(), ConntrackNearMaxCheck(), ConntrackInsertFailedCheck(), SynFloodingCheck(),
         NeighbourTableOverflowCheck(), NICTransmitTimeoutCheck(), LinkFlapCheck(), NetworkOOMKillCheck(), TCPMemoryPressureCheck(),

@@ -9,13 +9,28 @@ public struct PacketSketch: Sendable {
 
     /// A TCP segment (`flags` as "S", "SA", "A", "RA", "PA"…) with `payload` bytes.
     public static func tcp(_ at: Double, _ src: String, _ sport: UInt16, _ dst: String, _ dport: UInt16,
-                           _ flags: String, seq: UInt32 = 1000, ack: UInt32 = 0, payload: Int = 0, df: Bool = true) -> PacketSketch {
+                           _ flags: String, seq: UInt32 = 1000, ack: UInt32 = 0, payload: Int = 0, df: Bool = true,
+                           window: UInt16 = 65535) -> PacketSketch {
         var bits: UInt8 = 0
         for (c, b) in [("F", 0x01), ("S", 0x02), ("R", 0x04), ("P", 0x08), ("A", 0x10)] as [(Character, UInt8)] where flags.contains(c) { bits |= b }
-        var t = be16(sport) + be16(dport) + be32(seq) + be32(ack) + [0x50, bits] + be16(65535) + [0, 0, 0, 0]
+        var t = be16(sport) + be16(dport) + be32(seq) + be32(ack) + [0x50, bits] + be16(window) + [0, 0, 0, 0]
         t += [UInt8](repeating: 0x61, count: payload)
         let ip = ipv4(src, dst, proto: 6, id: 0x1000, df: df, payload: t)
-        return PacketSketch(seconds: at, bytes: ip, summary: "\(format(at)) \(src):\(sport) → \(dst):\(dport) TCP [\(flags)] len=\(payload) (IP \(ip.count) bytes\(df ? ", DF" : ""))")
+        let win = window == 65535 ? "" : " win=\(window)"
+        return PacketSketch(seconds: at, bytes: ip, summary: "\(format(at)) \(src):\(sport) → \(dst):\(dport) TCP [\(flags)] seq=\(seq) ack=\(ack)\(win) len=\(payload) (IP \(ip.count) bytes\(df ? ", DF" : ""))")
+    }
+
+    /// A DNS query, or a response when `rcode` is given, over UDP.
+    public static func dns(_ at: Double, _ src: String, _ sport: UInt16, _ dst: String, _ dport: UInt16,
+                           id: UInt16, _ name: String, type: UInt16 = 1, rcode: UInt8? = nil) -> PacketSketch {
+        let flags: UInt16 = rcode.map { 0x8180 | UInt16($0) } ?? 0x0100
+        var msg = be16(id) + be16(flags) + be16(1) + be16(0) + be16(0) + be16(0)
+        for label in name.split(separator: ".") { msg += [UInt8(label.utf8.count)] + Array(label.utf8) }
+        msg += [0] + be16(type) + be16(1)
+        let body = be16(sport) + be16(dport) + be16(UInt16(8 + msg.count)) + [0, 0] + msg
+        let ip = ipv4(src, dst, proto: 17, id: id, df: false, payload: body)
+        let what = rcode.map { "response 0x\(String(id, radix: 16)) \(DNSMessage.rcodeName($0))" } ?? "query 0x\(String(id, radix: 16))"
+        return PacketSketch(seconds: at, bytes: ip, summary: "\(format(at)) \(src):\(sport) → \(dst):\(dport) DNS standard \(what) \(DNSMessage.typeName(type)) \(name)")
     }
 
     /// SYN, SYN-ACK, ACK from a pod to a Service address.
@@ -80,7 +95,8 @@ public struct PacketSketch: Sendable {
 extension CheckExample {
     /// An example capture: the sketched packets run through the same analyzer as a real capture
     /// (frames numbered from 1, as Wireshark does). `mustCite` lists frame numbers.
-    public init(_ name: String, capture: String = "captures/example.pcap", packets: [PacketSketch], mustCiteFrames: [Int] = []) {
+    public init(_ name: String, capture: String = "captures/example.pcap", packets: [PacketSketch], mustCiteFrames: [Int] = [],
+                parameters: [String: Double] = [:]) {
         var analyzer = CaptureAnalyzer()
         let base: Int64 = 1_714_564_800_000_000_000  // 2024-05-01T12:00:00Z
         for (i, p) in packets.enumerated() {
@@ -94,5 +110,6 @@ extension CheckExample {
         let listing = packets.enumerated().map { "\($0.offset + 1)  \($0.element.summary)" }.joined(separator: "\n")
         self.init(name, facts: facts, mustCite: mustCiteFrames.map { "\(capture)#\($0)" })
         self.files = [(path: capture, text: listing)]
+        self.parameters = parameters
     }
 }

@@ -10,6 +10,7 @@ public struct CaptureAnalyzer: PacketConsumer {
     private var reassembler: FragmentReassembler
     private var tcp = TCPConversations()
     private var tooBig = TooBigMessages()
+    private var dns = DNSLookups()
     private var now: Int64 = 0
 
     public init(fragmentLimits: FragmentReassembler.Limits = .init()) {
@@ -46,29 +47,48 @@ public struct CaptureAnalyzer: PacketConsumer {
             let payload = UnsafeRawBufferPointer(
                 rebasing: bytes[layer.payloadOffset..<(layer.payloadOffset + layer.capturedPayloadLength)])
             let ports = Self.firstFragmentPorts(layer.ip, payload)
-            guard let (whole, header) = reassembler.add(header: layer.ip, payload: payload, frame: frame, time: now,
-                                                       firstPorts: ports) else { return }
+            guard let (whole, first) = reassembler.add(header: layer.ip, payload: payload, frame: frame, time: now,
+                                                      firstPorts: ports) else { return }
+            // The first fragment's header with the reassembled length (tshark's `tcp.len` of the whole segment).
+            var header = first
+            header.totalLength = first.headerLength + whole.count
             // As tshark does, the reassembled datagram is dissected at the frame that completed it.
             whole.withUnsafeBytes { w in
                 var reassembled = PacketDecoder.decodeTransport(w, header: header, into: &packet, depth: depth)
                 reassembled.ip.fragment = nil
-                analyze(reassembled, frame: frame, depth: depth)
+                analyze(reassembled, bytes: w, frame: frame, depth: depth)
                 if depth == 0, var inner = packet.inner {
                     reassembleAndAnalyze(&inner, bytes: w, depth: 1, frame: frame, &packet)
                 }
             }
             return
         }
-        analyze(layer, frame: frame, depth: depth)
+        analyze(layer, bytes: bytes, frame: frame, depth: depth)
         if depth == 0, var inner = packet.inner {
             reassembleAndAnalyze(&inner, bytes: bytes, depth: 1, frame: frame, &packet)
         }
     }
 
-    private mutating func analyze(_ layer: IPLayer, frame: Int, depth: Int) {
+    private mutating func analyze(_ layer: IPLayer, bytes: UnsafeRawBufferPointer, frame: Int, depth: Int) {
         switch layer.transport {
         case .tcp(let t):
             tcp.add(t, ip: layer.ip, frame: frame, time: now)
+            if t.payloadLength >= 14, DNSMessage.isDNS(sourcePort: t.sourcePort, destinationPort: t.destinationPort, tcp: true) {
+                // DNS over TCP: a 2-byte length, then the message (only messages starting in this segment).
+                let start = layer.payloadOffset + t.headerLength
+                let end = Swift.min(bytes.count, layer.payloadOffset + layer.capturedPayloadLength)
+                if let m = DNSMessage.parse(ByteReader(bytes), at: start + 2, end: end) {
+                    dns.add(m, source: Endpoint(layer.ip.source, t.sourcePort),
+                            destination: Endpoint(layer.ip.destination, t.destinationPort), tcp: true, frame: frame, time: now)
+                }
+            }
+        case .udp(let u) where DNSMessage.isDNS(sourcePort: u.sourcePort, destinationPort: u.destinationPort, tcp: false):
+            let start = layer.payloadOffset + 8
+            let end = Swift.min(bytes.count, layer.payloadOffset + layer.capturedPayloadLength)
+            if let m = DNSMessage.parse(ByteReader(bytes), at: start, end: end) {
+                dns.add(m, source: Endpoint(layer.ip.source, u.sourcePort),
+                        destination: Endpoint(layer.ip.destination, u.destinationPort), tcp: false, frame: frame, time: now)
+            }
         case .icmp(let m) where m.isFragmentationNeeded || m.isPacketTooBig:
             tooBig.add(m, router: layer.ip.source, frame: frame, time: now)
         default:
@@ -109,6 +129,9 @@ public struct CaptureAnalyzer: PacketConsumer {
         keep(reassembler.drainFinished())
         tcp.finish()
         summary.counters.tcpHandshakesCompleted = tcp.handshakesCompleted
+        summary.counters.take(tcp.flagCounts)
+        summary.tcpFlows = tcp.flows
+        summary.tcpFlowsNotKept = tcp.flowsNotKept
         for a in tcp.attempts {
             switch a.state {
             case .unanswered: summary.counters.synWithoutSynack += 1
@@ -123,6 +146,10 @@ public struct CaptureAnalyzer: PacketConsumer {
             }
         }
         summary.tooBig = tooBig.groups
+        summary.dns = dns.finish()
+        summary.counters.dnsQueries = dns.queries
+        summary.counters.dnsResponses = dns.responses
+        summary.counters.dnsUnanswered = dns.queries - dns.answeredTransactions
         return summary
     }
 }

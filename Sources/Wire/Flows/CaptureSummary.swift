@@ -20,8 +20,34 @@ public struct CaptureCounters: Sendable, Equatable, Codable {
     public var synWithoutSynack = 0
     /// Streams starting with a SYN answered by RST and no SYN-ACK (Zeek `REJ`).
     public var synRst = 0
+    /// Segments tshark's `tcp.analysis.retransmission` matches (plain, fast and spurious).
+    public var tcpRetransmissions = 0
+    public var tcpFastRetransmissions = 0
+    public var tcpSpuriousRetransmissions = 0
+    public var tcpOutOfOrder = 0
+    /// `tcp.analysis.lost_segment`: a gap before this segment ("previous segment not captured").
+    public var tcpLostSegments = 0
+    public var tcpDuplicateAcks = 0
+    public var tcpZeroWindows = 0
+    public var tcpKeepAlives = 0
+    /// DNS messages with QR=0 (tshark `dns.flags.response==0`, mDNS and LLMNR included).
+    public var dnsQueries = 0
+    public var dnsResponses = 0
+    /// Queries tshark gives no `dns.response_in` (see docs/report-format.md for the matching rule).
+    public var dnsUnanswered = 0
 
     public init() {}
+
+    mutating func take(_ t: TCPAnalysisCounts) {
+        tcpRetransmissions = t.retransmissions
+        tcpFastRetransmissions = t.fastRetransmissions
+        tcpSpuriousRetransmissions = t.spuriousRetransmissions
+        tcpOutOfOrder = t.outOfOrder
+        tcpLostSegments = t.lostSegments
+        tcpDuplicateAcks = t.duplicateAcks
+        tcpZeroWindows = t.zeroWindows
+        tcpKeepAlives = t.keepAlives
+    }
 
     public static func + (a: CaptureCounters, b: CaptureCounters) -> CaptureCounters {
         var c = CaptureCounters()
@@ -38,6 +64,17 @@ public struct CaptureCounters: Sendable, Equatable, Codable {
         c.tcpHandshakesCompleted = a.tcpHandshakesCompleted + b.tcpHandshakesCompleted
         c.synWithoutSynack = a.synWithoutSynack + b.synWithoutSynack
         c.synRst = a.synRst + b.synRst
+        c.tcpRetransmissions = a.tcpRetransmissions + b.tcpRetransmissions
+        c.tcpFastRetransmissions = a.tcpFastRetransmissions + b.tcpFastRetransmissions
+        c.tcpSpuriousRetransmissions = a.tcpSpuriousRetransmissions + b.tcpSpuriousRetransmissions
+        c.tcpOutOfOrder = a.tcpOutOfOrder + b.tcpOutOfOrder
+        c.tcpLostSegments = a.tcpLostSegments + b.tcpLostSegments
+        c.tcpDuplicateAcks = a.tcpDuplicateAcks + b.tcpDuplicateAcks
+        c.tcpZeroWindows = a.tcpZeroWindows + b.tcpZeroWindows
+        c.tcpKeepAlives = a.tcpKeepAlives + b.tcpKeepAlives
+        c.dnsQueries = a.dnsQueries + b.dnsQueries
+        c.dnsResponses = a.dnsResponses + b.dnsResponses
+        c.dnsUnanswered = a.dnsUnanswered + b.dnsUnanswered
         return c
     }
 }
@@ -57,6 +94,10 @@ public struct CaptureSummary: Sendable {
     /// Attempts not established at the first SYN (unanswered, refused, other, SYN retransmitted).
     public var notableAttempts: [ConnectionAttempt] = []
     public var notableAttemptsNotKept = 0
+    /// TCP flows with retransmissions, duplicate ACKs, zero windows or resets, in stream order.
+    public var tcpFlows: [TCPFlowSummary] = []
+    public var tcpFlowsNotKept = 0
+    public var dns = DNSSummary()
 
     public init() {}
 

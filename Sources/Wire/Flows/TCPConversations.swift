@@ -68,7 +68,17 @@ public struct TCPConversations {
         var rst: (frame: Int, time: Int64, ttl: UInt8)?
         var handshakeAck = false
         var mss: UInt16 = 0
+        var responderMSS: UInt16 = 0
         var lastTime: Int64
+        var firstTime: Int64
+        var firstFrame: Int
+        // Sequence analysis (Wireshark tcp.analysis.*), originator → responder and back.
+        var originatorSeq = TCPSequenceState()
+        var responderSeq = TCPSequenceState()
+        var originatorHealth = TCPDirectionTracker()
+        var responderHealth = TCPDirectionTracker()
+        var lastSynTime: Int64?
+        var initialRTT: Int64?
     }
 
     struct Key: Hashable {
@@ -84,6 +94,13 @@ public struct TCPConversations {
 
     private var live: [Key: Conversation] = [:]
     private var streams = 0
+    public var settings = TCPAnalysisSettings()
+    /// Segments per Wireshark analysis flag, over all streams.
+    public private(set) var flagCounts = TCPAnalysisCounts()
+    /// Flows with retransmissions, duplicate ACKs, zero windows or resets (the first `maxFlows`).
+    public private(set) var flows: [TCPFlowSummary] = []
+    public private(set) var flowsNotKept = 0
+    public static let maxFlows = 50_000
     /// Attempts (streams that began with a SYN) whose outcome is known; `finish` adds the rest.
     public private(set) var attempts: [ConnectionAttempt] = []
     public private(set) var handshakesCompleted = 0
@@ -96,8 +113,8 @@ public struct TCPConversations {
         let src = Endpoint(ip.source, tcp.sourcePort), dst = Endpoint(ip.destination, tcp.destinationPort)
         let key = Key(src, dst)
         guard let i = live.index(forKey: key) else {
-            live[key] = start(src, dst, tcp, time: time)
-            record(&live[key]!, tcp, ip: ip, fromOriginator: true, frame: frame, time: time)
+            live[key] = start(src, dst, tcp, time: time, frame: frame)
+            flagCounts.add(record(&live[key]!, tcp, ip: ip, fromOriginator: true, frame: frame, time: time))
             return
         }
         // Read fields, not the whole value: a copy would make the in-place update below copy its arrays.
@@ -106,23 +123,25 @@ public struct TCPConversations {
             let base = fromOriginator ? live.values[i].originatorBaseSeq : live.values[i].responderBaseSeq
             if let base, base != tcp.sequence || live.values[i].sawFinOrRst {
                 retire(live.values[i])
-                live[key] = start(src, dst, tcp, time: time)
-                record(&live[key]!, tcp, ip: ip, fromOriginator: true, frame: frame, time: time)
+                live[key] = start(src, dst, tcp, time: time, frame: frame)
+                flagCounts.add(record(&live[key]!, tcp, ip: ip, fromOriginator: true, frame: frame, time: time))
                 return
             }
         }
         if !fromOriginator && live.values[i].responderBaseSeq == nil { live.values[i].responderBaseSeq = tcp.sequence }
-        record(&live.values[i], tcp, ip: ip, fromOriginator: fromOriginator, frame: frame, time: time)
+        flagCounts.add(record(&live.values[i], tcp, ip: ip, fromOriginator: fromOriginator, frame: frame, time: time))
     }
 
-    private mutating func start(_ src: Endpoint, _ dst: Endpoint, _ tcp: TCPHeader, time: Int64) -> Conversation {
+    private mutating func start(_ src: Endpoint, _ dst: Endpoint, _ tcp: TCPHeader, time: Int64, frame: Int) -> Conversation {
         defer { streams += 1 }
         return Conversation(stream: streams, originator: src, responder: dst, startsWithSYN: tcp.flags.isPureSYN,
-                            originatorBaseSeq: tcp.sequence, lastTime: time)
+                            originatorBaseSeq: tcp.sequence, lastTime: time, firstTime: time, firstFrame: frame)
     }
 
-    private func record(_ c: inout Conversation, _ tcp: TCPHeader, ip: IPHeader, fromOriginator: Bool, frame: Int, time: Int64) {
+    /// Records one segment; returns its Wireshark analysis flags.
+    private func record(_ c: inout Conversation, _ tcp: TCPHeader, ip: IPHeader, fromOriginator: Bool, frame: Int, time: Int64) -> TCPAnalysisFlags {
         c.lastTime = time
+        let analysis = analyze(&c, tcp, ip: ip, fromOriginator: fromOriginator, frame: frame, time: time)
         let flags = tcp.flags
         if flags.contains(.fin) || flags.contains(.rst) { c.sawFinOrRst = true }
         if fromOriginator {
@@ -136,13 +155,47 @@ public struct TCPConversations {
             }
         } else {
             c.responderPackets += 1
-            if flags.isSYNACK && c.synAck == nil { c.synAck = (frame, time, tcp.sequence) }
+            if flags.isSYNACK && c.synAck == nil { c.synAck = (frame, time, tcp.sequence); c.responderMSS = tcp.mss }
             if flags.contains(.rst) && c.rst == nil { c.rst = (frame, time, ip.ttl) }
         }
+        return analysis
+    }
+
+    private func analyze(_ c: inout Conversation, _ tcp: TCPHeader, ip: IPHeader, fromOriginator: Bool, frame: Int, time: Int64) -> TCPAnalysisFlags {
+        // Initial RTT as Wireshark takes it: from the most recent SYN to the first ACK without SYN.
+        if tcp.flags.isPureSYN { c.lastSynTime = time }
+        if c.initialRTT == nil, let syn = c.lastSynTime, tcp.flags.contains(.ack), !tcp.flags.contains(.syn) {
+            c.initialRTT = time - syn
+        }
+        let flags: TCPAnalysisFlags
+        if fromOriginator {
+            flags = TCPSequenceAnalysis.analyze(tcp, fwd: &c.originatorSeq, rev: &c.responderSeq, time: time,
+                                                initialRTT: c.initialRTT, settings: settings)
+            c.originatorHealth.sent(tcp, ipLength: ip.totalLength, flags: flags, frame: frame, time: time)
+            if tcp.flags.contains(.ack) { c.responderHealth.acknowledged(tcp.acknowledgment, frame: frame, time: time) }
+        } else {
+            flags = TCPSequenceAnalysis.analyze(tcp, fwd: &c.responderSeq, rev: &c.originatorSeq, time: time,
+                                                initialRTT: c.initialRTT, settings: settings)
+            c.responderHealth.sent(tcp, ipLength: ip.totalLength, flags: flags, frame: frame, time: time)
+            if tcp.flags.contains(.ack) { c.originatorHealth.acknowledged(tcp.acknowledgment, frame: frame, time: time) }
+        }
+        return flags
     }
 
     private mutating func retire(_ c: Conversation) {
         if c.handshakeAck { handshakesCompleted += 1 }
+        var o = c.originatorHealth, r = c.responderHealth
+        let out = o.finish(), back = r.finish()
+        if out.hasAnomaly || back.hasAnomaly {
+            if flows.count < Self.maxFlows {
+                let mss: UInt16 = [c.mss, c.responderMSS].filter { $0 > 0 }.min() ?? 0
+                flows.append(TCPFlowSummary(stream: c.stream, client: c.originator, server: c.responder,
+                                            firstTime: c.firstTime, lastTime: c.lastTime, firstFrame: c.firstFrame,
+                                            mss: Int(mss), clientToServer: out, serverToClient: back))
+            } else {
+                flowsNotKept += 1
+            }
+        }
         guard c.startsWithSYN else { return }
         let state: ConnectionAttempt.State
         if c.synAck != nil {
@@ -165,5 +218,52 @@ public struct TCPConversations {
         for c in live.values.sorted(by: { $0.stream < $1.stream }) { retire(c) }
         live.removeAll()
         attempts.sort { $0.stream < $1.stream }
+        flows.sort { $0.stream < $1.stream }
+    }
+}
+
+/// Segments per Wireshark TCP analysis flag (tshark `tcp.analysis.*` display filters).
+public struct TCPAnalysisCounts: Sendable, Equatable, Codable {
+    /// `tcp.analysis.retransmission`: plain, fast and spurious together, as tshark's filter matches them.
+    public var retransmissions = 0
+    public var fastRetransmissions = 0
+    public var spuriousRetransmissions = 0
+    public var outOfOrder = 0
+    public var lostSegments = 0
+    public var ackedUnseen = 0
+    public var duplicateAcks = 0
+    public var zeroWindows = 0
+    public var zeroWindowProbes = 0
+    public var keepAlives = 0
+
+    public init() {}
+
+    mutating func add(_ f: TCPAnalysisFlags) {
+        if f.isEmpty { return }
+        if !f.isDisjoint(with: .anyRetransmission) { retransmissions += 1 }
+        if f.contains(.fastRetransmission) { fastRetransmissions += 1 }
+        if f.contains(.spuriousRetransmission) { spuriousRetransmissions += 1 }
+        if f.contains(.outOfOrder) { outOfOrder += 1 }
+        if f.contains(.lostSegment) { lostSegments += 1 }
+        if f.contains(.ackedUnseen) { ackedUnseen += 1 }
+        if f.contains(.duplicateAck) { duplicateAcks += 1 }
+        if f.contains(.zeroWindow) { zeroWindows += 1 }
+        if f.contains(.zeroWindowProbe) { zeroWindowProbes += 1 }
+        if f.contains(.keepAlive) { keepAlives += 1 }
+    }
+
+    public static func + (a: TCPAnalysisCounts, b: TCPAnalysisCounts) -> TCPAnalysisCounts {
+        var c = a
+        c.retransmissions += b.retransmissions
+        c.fastRetransmissions += b.fastRetransmissions
+        c.spuriousRetransmissions += b.spuriousRetransmissions
+        c.outOfOrder += b.outOfOrder
+        c.lostSegments += b.lostSegments
+        c.ackedUnseen += b.ackedUnseen
+        c.duplicateAcks += b.duplicateAcks
+        c.zeroWindows += b.zeroWindows
+        c.zeroWindowProbes += b.zeroWindowProbes
+        c.keepAlives += b.keepAlives
+        return c
     }
 }

@@ -1,0 +1,76 @@
+import Wire
+
+/// `dns-unanswered`: DNS queries seen on the wire that never got an answer.
+public struct DNSUnansweredCheck: Check {
+    public init() {}
+
+    public var description: CheckDescription {
+        CheckDescription(
+            id: "dns-unanswered", title: "DNS queries never answered (capture)",
+            rationale: """
+                A query without an answer costs the client its full resolver timeout (glibc: 5 s per try, \
+                `attempts:2`) before it tries again or fails: this is the "DNS takes 5 or 10 seconds" symptom. \
+                Lookups are matched on the client side (client address and port, DNS id, name and type), so an \
+                answer from another address than the one queried, as after Service NAT, still counts; resends of \
+                the same question belong to the same lookup. A lookup is judged unanswered only if the capture \
+                went on at least `min_silence` after its last query; closer to the end it is indeterminate.
+                """,
+            severity: .high,
+            evidence: "Per server: the unanswered questions with their query frames and resends, and a display filter.",
+            fix: """
+                Check the DNS path for the servers named: CoreDNS pod health and its errors log, conntrack drops \
+                and `insert_failed` on the node (`conntrack -S`), NetworkPolicies allowing UDP and TCP 53 to \
+                kube-dns, and the upstream resolvers' reachability.
+                """,
+            parameters: [
+                CheckParameter("min_silence", 5, unit: "s", "capture time after the last query needed to call it unanswered"),
+            ],
+            passingExamples: [
+                CheckExample("a query answered in 1 ms", packets: [
+                    .dns(0, "10.244.1.5", 41000, "10.96.0.10", 53, id: 0x1234, "web.default.svc.cluster.local"),
+                    .dns(0.001, "10.96.0.10", 53, "10.244.1.5", 41000, id: 0x1234, "web.default.svc.cluster.local", rcode: 0),
+                ]),
+            ],
+            failingExamples: [
+                CheckExample("a query resent after 5 s, never answered", packets: [
+                    .dns(0, "10.244.1.5", 41000, "10.96.0.10", 53, id: 0x1234, "api.example.com"),
+                    .dns(5, "10.244.1.5", 41000, "10.96.0.10", 53, id: 0x1234, "api.example.com"),
+                    .dns(11, "10.244.1.5", 41002, "10.96.0.10", 53, id: 0x4321, "web.default.svc.cluster.local"),
+                    .dns(11.001, "10.96.0.10", 53, "10.244.1.5", 41002, id: 0x4321, "web.default.svc.cluster.local", rcode: 0),
+                ], mustCiteFrames: [1, 2]),
+            ])
+    }
+
+    public func findings(in facts: Facts, parameters: CheckParameters) -> [Finding] {
+        let silence = Int64(parameters["min_silence"] * 1e9)
+        var evidence: [Evidence] = []
+        var judged = 0, indeterminate = 0
+        for capture in facts.captures {
+            let dns = capture.summary.dns
+            guard dns.unansweredCount > 0, let end = capture.summary.lastTime else { continue }
+            let sure = dns.unanswered.filter { end - $0.lastSendTime >= silence }
+            judged += sure.count
+            indeterminate += dns.unanswered.count - sure.count
+            var byServer: [IPAddress: [DNSLookup]] = [:]
+            for l in sure { byServer[l.server.address, default: []].append(l) }
+            for (server, lookups) in byServer.sorted(by: { $0.value.count > $1.value.count }) where evidence.count < 20 {
+                let names = Set(lookups.map(\.question)).sorted().prefix(5).joined(separator: ", ")
+                for l in lookups.prefix(3) {
+                    evidence.append(l.evidence("\(lookups.count) lookup\(lookups.count == 1 ? "" : "s") to \(server) got no answer "
+                        + "(\(names)). This one: \(l.question) from \(l.client), sent \(l.sends) time\(l.sends == 1 ? "" : "s"); "
+                        + "the capture went on \(Timestamp.seconds(end - l.lastSendTime)) after the last.", file: capture.file))
+                }
+            }
+            if dns.unansweredCount > dns.unanswered.count {
+                evidence.append(.value("More unanswered lookups were counted than itemised (memory cap).", file: capture.file,
+                                       text: "\(dns.unansweredCount) lookups"))
+                judged += dns.unansweredCount - dns.unanswered.count
+            }
+        }
+        guard judged > 0 else { return [] }
+        var summary = "\(judged) DNS lookup\(judged == 1 ? "" : "s") got no answer although the capture went on "
+            + "\(Timestamp.seconds(silence)) or more"
+        summary += indeterminate > 0 ? " (\(indeterminate) more too close to the end of the capture to judge)." : "."
+        return [finding(.high, summary: summary, evidence: evidence)]
+    }
+}

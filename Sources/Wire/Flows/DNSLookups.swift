@@ -1,0 +1,333 @@
+import Histogram
+
+/// One question as the client lived it: the first query, any resends of it (same client socket,
+/// DNS id, name and type), and the answer. The server may answer from another address than the one
+/// queried (a Service ClusterIP DNATed to a CoreDNS pod), so the client side alone identifies it.
+public struct DNSLookup: Sendable {
+    public var client: Endpoint
+    /// Where the first query went.
+    public var server: Endpoint
+    /// The address the answer came from, when answered.
+    public var responder: IPAddress?
+    public var id: UInt16
+    public var name: String
+    public var qtype: UInt16
+    public var overTCP: Bool
+    /// The query and its resends (the first `maxSends`), and their times.
+    public var queryFrames: [Int]
+    public var queryTimes: [Int64]
+    public var sends: Int
+    public var responseFrame: Int?
+    public var responseTime: Int64?
+    public var rcode: UInt8?
+    public var answerCount: Int = 0
+    public var truncated = false
+
+    public static let maxSends = 8
+
+    public var firstTime: Int64 { queryTimes[0] }
+    public var lastSendTime: Int64 { queryTimes[queryTimes.count - 1] }
+    /// Time from the first query to the answer: what the application waited.
+    public var latency: Int64? { responseTime.map { $0 - firstTime } }
+    public var typeName: String { DNSMessage.typeName(qtype) }
+    public var rcodeName: String? { rcode.map(DNSMessage.rcodeName) }
+    /// All frames of the lookup: queries then the answer.
+    public var frames: [Int] { queryFrames + (responseFrame.map { [$0] } ?? []) }
+    public var times: [Int64] { queryTimes + (responseTime.map { [$0] } ?? []) }
+}
+
+/// A/AAAA queries a client sent in parallel from one socket where exactly one of them had to be
+/// resent or was never answered: the conntrack insertion race behind "DNS takes 5 s" (kubernetes#56903).
+public struct DNSParallelPair: Sendable {
+    public var first: DNSLookup
+    public var second: DNSLookup
+    /// Nanoseconds between the two first queries.
+    public var gap: Int64
+}
+
+/// Search-list expansion seen on the wire: NXDOMAIN siblings, then the name that resolved.
+public struct DNSSearchChain: Sendable {
+    public var client: IPAddress
+    public var siblings: [DNSLookup]
+    public var answer: DNSLookup
+    public var factor: Int { siblings.count + 1 }
+}
+
+/// Per-server DNS statistics; latencies in microseconds.
+public struct DNSServerStats: Sendable {
+    public var server: IPAddress
+    public var lookups = 0
+    public var answered = 0
+    public var resent = 0
+    public var rcodes: [UInt8: Int] = [:]
+    public var latency = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000,
+                                           numberOfSignificantValueDigits: .three)
+    public var slowest: [DNSLookup] = []
+
+    init(server: IPAddress) { self.server = server }
+
+    public func percentile(_ p: Double) -> Int64? {
+        latency.totalCount == 0 ? nil : Int64(latency.valueAtPercentile(p)) * 1000
+    }
+}
+
+/// What the DNS traffic of one capture showed.
+public struct DNSSummary: Sendable {
+    public var lookups = 0
+    public var servers: [DNSServerStats] = []
+    /// Lookups never answered (the first `maxExamples`), and how many in all.
+    public var unanswered: [DNSLookup] = []
+    public var unansweredCount = 0
+    /// Lookups answered only after the query was resent.
+    public var resent: [DNSLookup] = []
+    public var resentCount = 0
+    public var parallelPairs: [DNSParallelPair] = []
+    public var parallelPairCount = 0
+    public var chains: [DNSSearchChain] = []
+    public var chainCount = 0
+    public var chainedLookups = 0
+    public var chainsPerClient: [IPAddress: Int] = [:]
+    public var nxdomain = 0
+    /// Lookups closed before their answer because the tracker was full.
+    public var evicted = 0
+
+    public static let maxExamples = 200
+}
+
+/// Matches DNS queries and responses twice: the way tshark sets `dns.response_in` (for the
+/// oracle counters) and as client lookups (for latency, resends, races and search chains).
+///
+/// tshark's rule (packet-dns.c, 4.0): per conversation (address/port pair) a query starts a
+/// transaction keyed by its id unless the latest transaction with that id is unanswered and less
+/// than 5 s old, in which case it is a retransmission; a response answers the latest transaction
+/// with its id if that has no answer yet. Only the query that started a transaction shows
+/// `dns.response_in`, so unanswered = queries − answered transactions.
+struct DNSLookups {
+    struct ConversationKey: Hashable {
+        var a: Endpoint
+        var b: Endpoint
+        var tcp: Bool
+        init(_ x: Endpoint, _ y: Endpoint, tcp: Bool) {
+            if x < y { a = x; b = y } else { a = y; b = x }
+            self.tcp = tcp
+        }
+    }
+    struct Transaction {
+        var time: Int64
+        var answered: Bool
+    }
+    struct LookupKey: Hashable {
+        var client: Endpoint
+        var id: UInt16
+        var tcp: Bool
+    }
+
+    static let retransmissionWindow: Int64 = 5_000_000_000
+    /// A query is a resend of the open lookup when it comes this soon after the last send.
+    static let resendWindow: Int64 = 30_000_000_000
+    /// Conversations and lookups idle this long are closed (answers later than this are not matched).
+    static let idleLimit: Int64 = 120_000_000_000
+    static let maxOpen = 200_000
+    /// Queries of an A/AAAA pair must leave within this of each other to count as parallel.
+    static let parallelWindow: Int64 = 10_000_000
+    static let searchLookBack = 32
+    static let searchWindow: Int64 = 10_000_000_000
+
+    var queries = 0
+    var responses = 0
+    var answeredTransactions = 0
+    private var transactions: [ConversationKey: (last: Int64, byID: [UInt16: Transaction])] = [:]
+    private var open: [LookupKey: DNSLookup] = [:]
+    private var lastSweep: Int64 = 0
+    private var pairCandidates: [Endpoint: [DNSLookup]] = [:]
+    private var recentNX: [IPAddress: [DNSLookup]] = [:]
+    private var serverIndex: [IPAddress: Int] = [:]
+    private(set) var summary = DNSSummary()
+
+    mutating func add(_ m: DNSMessage, source: Endpoint, destination: Endpoint, tcp: Bool, frame: Int, time: Int64) {
+        sweep(now: time)
+        countLikeTshark(m, source, destination, tcp: tcp, time: time)
+        if m.isResponse {
+            let key = LookupKey(client: destination, id: m.id, tcp: tcp)
+            guard var l = open[key], l.responseFrame == nil else { return }
+            l.responseFrame = frame
+            l.responseTime = time
+            l.responder = source.address
+            l.rcode = m.rcode
+            l.answerCount = Int(m.answerCount)
+            l.truncated = m.truncated
+            open[key] = nil
+            close(l)
+        } else {
+            guard let name = m.name else { return }
+            let key = LookupKey(client: source, id: m.id, tcp: tcp)
+            if var l = open[key] {
+                if l.name == name && l.qtype == m.qtype && time - l.lastSendTime < Self.resendWindow {
+                    l.sends += 1
+                    if l.queryFrames.count < DNSLookup.maxSends { l.queryFrames.append(frame); l.queryTimes.append(time) }
+                    open[key] = l
+                    return
+                }
+                open[key] = nil
+                close(l)
+            }
+            if open.count >= Self.maxOpen, let victim = open.min(by: { $0.value.lastSendTime < $1.value.lastSendTime }) {
+                open[victim.key] = nil
+                summary.evicted += 1
+                close(victim.value)
+            }
+            open[key] = DNSLookup(client: source, server: destination, id: m.id, name: name, qtype: m.qtype,
+                                  overTCP: tcp, queryFrames: [frame], queryTimes: [time], sends: 1)
+        }
+    }
+
+    private mutating func countLikeTshark(_ m: DNSMessage, _ s: Endpoint, _ d: Endpoint, tcp: Bool, time: Int64) {
+        let key = ConversationKey(s, d, tcp: tcp)
+        var entry = transactions[key] ?? (last: time, byID: [:])
+        entry.last = time
+        if m.isResponse {
+            responses += 1
+            if var t = entry.byID[m.id], !t.answered {
+                t.answered = true
+                entry.byID[m.id] = t
+                answeredTransactions += 1
+            }
+        } else {
+            queries += 1
+            if let t = entry.byID[m.id], !t.answered, time - t.time < Self.retransmissionWindow {
+                // A retransmission: no new transaction, and this query never shows response_in.
+            } else {
+                entry.byID[m.id] = Transaction(time: time, answered: false)
+            }
+        }
+        transactions[key] = entry
+    }
+
+    private mutating func sweep(now: Int64) {
+        guard now - lastSweep >= 10_000_000_000 else { return }
+        lastSweep = now
+        transactions = transactions.filter { now - $0.value.last < Self.idleLimit }
+        let stale = open.filter { now - $0.value.lastSendTime >= Self.resendWindow }
+        for (k, l) in stale.sorted(by: { $0.value.firstTime < $1.value.firstTime }) {
+            open[k] = nil
+            close(l)
+        }
+        pairCandidates = pairCandidates.filter { now - ($0.value.last?.firstTime ?? 0) < Self.idleLimit }
+        recentNX = recentNX.filter { now - ($0.value.last?.firstTime ?? 0) < Self.searchWindow }
+    }
+
+    /// A lookup is over: answered, superseded, or idle.
+    private mutating func close(_ l: DNSLookup) {
+        summary.lookups += 1
+        let s = server(l.server.address)
+        summary.servers[s].lookups += 1
+        if l.sends > 1 { summary.servers[s].resent += 1 }
+        if let rcode = l.rcode, let latency = l.latency {
+            summary.servers[s].answered += 1
+            summary.servers[s].rcodes[rcode, default: 0] += 1
+            summary.servers[s].latency.record(UInt64(Swift.max(1, latency / 1000)))
+            keepSlowest(l, in: s)
+            if l.sends > 1 {
+                summary.resentCount += 1
+                if summary.resent.count < DNSSummary.maxExamples { summary.resent.append(l) }
+            }
+            if rcode == 3 { summary.nxdomain += 1 }
+            searchChain(l)
+        } else {
+            summary.unansweredCount += 1
+            if summary.unanswered.count < DNSSummary.maxExamples { summary.unanswered.append(l) }
+        }
+        pair(l)
+    }
+
+    private mutating func server(_ address: IPAddress) -> Int {
+        if let i = serverIndex[address] { return i }
+        serverIndex[address] = summary.servers.count
+        summary.servers.append(DNSServerStats(server: address))
+        return summary.servers.count - 1
+    }
+
+    private mutating func keepSlowest(_ l: DNSLookup, in s: Int) {
+        summary.servers[s].slowest.append(l)
+        summary.servers[s].slowest.sort { ($0.latency ?? 0) > ($1.latency ?? 0) }
+        if summary.servers[s].slowest.count > 5 { summary.servers[s].slowest.removeLast() }
+    }
+
+    /// Pairs A with AAAA of the same name from the same socket sent within `parallelWindow`.
+    private mutating func pair(_ l: DNSLookup) {
+        guard l.qtype == 1 || l.qtype == 28, !l.overTCP else { return }
+        var list = pairCandidates[l.client] ?? []
+        if let i = list.firstIndex(where: { $0.name == l.name && $0.qtype != l.qtype
+                                            && abs($0.firstTime - l.firstTime) <= Self.parallelWindow }) {
+            let other = list.remove(at: i)
+            // Exactly one of the two had trouble: both lost is a dead path, not the insertion race.
+            let troubled = (other.sends > 1 || other.rcode == nil) != (l.sends > 1 || l.rcode == nil)
+            if troubled {
+                summary.parallelPairCount += 1
+                let (a, b) = other.firstTime <= l.firstTime ? (other, l) : (l, other)
+                if summary.parallelPairs.count < DNSSummary.maxExamples {
+                    summary.parallelPairs.append(DNSParallelPair(first: a, second: b, gap: b.firstTime - a.firstTime))
+                }
+            }
+        } else {
+            list.append(l)
+            if list.count > 8 { list.removeFirst() }
+        }
+        pairCandidates[l.client] = list
+    }
+
+    private mutating func searchChain(_ l: DNSLookup) {
+        let client = l.client.address
+        var recent = recentNX[client] ?? []
+        if l.rcode == 3 {
+            recent.append(l)
+            if recent.count > Self.searchLookBack { recent.removeFirst() }
+            recentNX[client] = recent
+            return
+        }
+        guard l.rcode == 0, !recent.isEmpty else { return }
+        let siblings = recent.filter {
+            $0.qtype == l.qtype && l.firstTime - $0.firstTime <= Self.searchWindow
+                && Self.isSearchSibling($0.name, of: l.name)
+        }
+        guard !siblings.isEmpty else { return }
+        recent.removeAll { r in siblings.contains { $0.queryFrames[0] == r.queryFrames[0] } }
+        recentNX[client] = recent
+        summary.chainCount += 1
+        summary.chainedLookups += siblings.count + 1
+        summary.chainsPerClient[client, default: 0] += 1
+        if summary.chains.count < DNSSummary.maxExamples {
+            summary.chains.append(DNSSearchChain(client: client, siblings: siblings, answer: l))
+        }
+    }
+
+    /// Whether `candidate` is `answer` expanded with another search domain: either `answer` plus a
+    /// suffix (`api.example.com.default.svc.cluster.local` for `api.example.com`), or the same base
+    /// with a different one of nested search domains (`kubernetes.default.default.svc.cluster.local`
+    /// for `kubernetes.default.svc.cluster.local`).
+    static func isSearchSibling(_ candidate: String, of answer: String) -> Bool {
+        let c = candidate.lowercased(), a = answer.lowercased()
+        if c.count > a.count + 1 && c.hasPrefix(a + ".") { return true }
+        let cl = c.split(separator: "."), al = a.split(separator: ".")
+        var k = 0
+        while k < cl.count && k < al.count && cl[k] == al[k] { k += 1 }
+        guard k >= 1, k < cl.count, k < al.count else { return false }
+        let cs = cl[k...], asuf = al[k...]
+        // Nested search domains: one remaining suffix ends the other.
+        return cs.count > asuf.count ? cs.suffix(asuf.count).elementsEqual(asuf) : asuf.suffix(cs.count).elementsEqual(cs)
+    }
+
+    /// Closes every open lookup at the end of the capture.
+    mutating func finish() -> DNSSummary {
+        for (_, l) in open.sorted(by: { $0.value.firstTime < $1.value.firstTime }) { close(l) }
+        open.removeAll()
+        return summary
+    }
+}
+
+/// The search-sibling rule, public for tests and documentation.
+public enum DNSLookupsProbe {
+    public static func isSearchSibling(_ candidate: String, of answer: String) -> Bool {
+        DNSLookups.isSearchSibling(candidate, of: answer)
+    }
+}

@@ -1,0 +1,228 @@
+/// One stretch during which a receiver advertised a zero window.
+public struct ZeroWindowEpisode: Sendable {
+    public var startFrame: Int
+    public var startTime: Int64
+    /// The frame that opened the window again, or nil if it was still closed when the flow ended.
+    public var endFrame: Int?
+    public var endTime: Int64?
+    /// Zero-window frames in the episode.
+    public var frames: Int
+
+    /// Nanoseconds the window stayed closed (until the flow's last packet if it never reopened).
+    public func duration(flowEnd: Int64) -> Int64 { (endTime ?? flowEnd) - startTime }
+}
+
+/// The same data segment sent again and again: the first send and its retransmissions.
+public struct RetransmissionStall: Sendable {
+    public var sequence: UInt32
+    /// The largest payload length among the sends.
+    public var length: Int
+    /// The IP total length of that largest send.
+    public var ipLength: Int
+    /// Sends of this sequence number: the original (when captured) and the retransmissions, in order.
+    public var frames: [Int]
+    public var times: [Int64]
+    public var lengths: [Int]
+    public var retransmissions: Int
+    /// The first frame acknowledging data past `sequence`, if any.
+    public var ackFrame: Int?
+    public var ackTime: Int64?
+
+    public static let maxSends = 16
+
+    /// The last send before the acknowledgment was smaller than the largest: the data only got
+    /// through once resent in smaller pieces (PLPMTUD / `tcp_mtu_probing`, or a late PMTU update).
+    public var recoveredBySmallerSegment: Bool {
+        guard ackFrame != nil, let last = lengths.last else { return false }
+        return last < length
+    }
+}
+
+/// One direction of a TCP flow as Wireshark's sequence analysis judges it.
+public struct TCPDirectionHealth: Sendable {
+    public var segments = 0
+    public var dataSegments = 0
+    public var dataBytes = 0
+    /// Segments tshark's `tcp.analysis.retransmission` matches (plain, fast and spurious).
+    public var retransmissions = 0
+    public var fastRetransmissions = 0
+    public var spuriousRetransmissions = 0
+    public var retransmittedBytes = 0
+    public var duplicateAcks = 0
+    public var zeroWindows = 0
+    public var outOfOrder = 0
+    public var lostSegments = 0
+    public var resets = 0
+    /// Frames of retransmissions (the first `maxFrames`) and their timestamps.
+    public var retransmissionFrames: [Int] = []
+    public var retransmissionTimes: [Int64] = []
+    public var duplicateAckFrames: [Int] = []
+    /// Zero-window episodes this direction advertised (the first `maxEpisodes`).
+    public var zeroWindowEpisodes: [ZeroWindowEpisode] = []
+    /// The largest payload of a segment the peer acknowledged, and that segment's IP total length.
+    public var largestAckedSegment = 0
+    public var largestAckedIPLength = 0
+    /// The sequence number retransmitted most often.
+    public var worstStall: RetransmissionStall?
+
+    public static let maxFrames = 32
+    public static let maxEpisodes = 16
+
+    public init() {}
+
+    var hasAnomaly: Bool { retransmissions > 0 || duplicateAcks > 0 || zeroWindows > 0 || resets > 0 }
+}
+
+/// A TCP flow's health, kept for flows with retransmissions, duplicate ACKs, zero windows or resets.
+public struct TCPFlowSummary: Sendable {
+    /// tshark `tcp.stream`.
+    public var stream: Int
+    /// The side that sent the first packet (the SYN when the capture saw it).
+    public var client: Endpoint
+    public var server: Endpoint
+    public var firstTime: Int64
+    public var lastTime: Int64
+    public var firstFrame: Int
+    /// Negotiated MSS: the smaller MSS option of SYN and SYN-ACK, 0 when unseen.
+    public var mss: Int
+    public var clientToServer: TCPDirectionHealth
+    public var serverToClient: TCPDirectionHealth
+
+    public var retransmissions: Int { clientToServer.retransmissions + serverToClient.retransmissions }
+    public var dataSegments: Int { clientToServer.dataSegments + serverToClient.dataSegments }
+    /// tshark display filter for this stream.
+    public var displayFilter: String { "tcp.stream==\(stream)" }
+}
+
+/// Per-direction bookkeeping behind `TCPDirectionHealth`: unacknowledged data segments (bounded)
+/// and the sequence number currently being retransmitted.
+struct TCPDirectionTracker {
+    struct Sent {
+        var seq: UInt32
+        var length: Int
+        var ipLength: Int
+        var frame: Int
+        var time: Int64
+    }
+
+    /// At most this many unacknowledged segments are remembered; when full, the smallest is dropped,
+    /// since only the largest acknowledged size matters.
+    static let maxUnacked = 16
+
+    var health = TCPDirectionHealth()
+    var unacked: [Sent] = []
+    var stall: RetransmissionStall?
+    var openEpisode: ZeroWindowEpisode?
+
+    mutating func sent(_ tcp: TCPHeader, ipLength: Int, flags: TCPAnalysisFlags, frame: Int, time: Int64) {
+        health.segments += 1
+        let len = tcp.payloadLength
+        if tcp.flags.contains(.rst) { health.resets += 1 }
+        if len > 0 { health.dataSegments += 1; health.dataBytes += len }
+        if flags.contains(.duplicateAck) {
+            health.duplicateAcks += 1
+            if health.duplicateAckFrames.count < TCPDirectionHealth.maxFrames { health.duplicateAckFrames.append(frame) }
+        }
+        if flags.contains(.outOfOrder) { health.outOfOrder += 1 }
+        if flags.contains(.lostSegment) { health.lostSegments += 1 }
+        if flags.contains(.zeroWindow) {
+            health.zeroWindows += 1
+            if openEpisode == nil {
+                openEpisode = ZeroWindowEpisode(startFrame: frame, startTime: time, frames: 0)
+            }
+            openEpisode!.frames += 1
+        } else if tcp.window > 0 && !tcp.flags.contains(.syn), var e = openEpisode {
+            e.endFrame = frame
+            e.endTime = time
+            closeEpisode(e)
+        }
+        if !flags.isDisjoint(with: .anyRetransmission) {
+            health.retransmissions += 1
+            health.retransmittedBytes += len
+            if flags.contains(.fastRetransmission) { health.fastRetransmissions += 1 }
+            if flags.contains(.spuriousRetransmission) { health.spuriousRetransmissions += 1 }
+            if health.retransmissionFrames.count < TCPDirectionHealth.maxFrames {
+                health.retransmissionFrames.append(frame)
+                health.retransmissionTimes.append(time)
+            }
+            if len > 0 && !flags.contains(.spuriousRetransmission) {
+                resent(tcp.sequence, length: len, ipLength: ipLength, frame: frame, time: time)
+            }
+        }
+        guard len > 0 else { return }
+        if !flags.isDisjoint(with: [.retransmission, .fastRetransmission, .spuriousRetransmission, .outOfOrder]) {
+            // Data sent again: a later cumulative ACK no longer proves the earlier, overlapping sends got through.
+            let start = tcp.sequence, end = tcp.sequence &+ UInt32(len)
+            unacked.removeAll { seqLT($0.seq, end) && seqGT($0.seq &+ UInt32($0.length), start) }
+        }
+        remember(Sent(seq: tcp.sequence, length: len, ipLength: ipLength, frame: frame, time: time))
+    }
+
+    private mutating func remember(_ s: Sent) {
+        if unacked.count >= Self.maxUnacked {
+            guard let i = unacked.indices.min(by: { unacked[$0].length < unacked[$1].length }),
+                  unacked[i].length <= s.length else { return }
+            unacked.remove(at: i)
+        }
+        unacked.append(s)
+    }
+
+    private mutating func resent(_ seq: UInt32, length: Int, ipLength: Int, frame: Int, time: Int64) {
+        if var s = stall, s.sequence == seq, s.ackFrame == nil {
+            s.retransmissions += 1
+            if length > s.length { s.length = length; s.ipLength = ipLength }
+            if s.frames.count < RetransmissionStall.maxSends {
+                s.frames.append(frame); s.times.append(time); s.lengths.append(length)
+            }
+            stall = s
+        } else {
+            keepWorst()
+            var s = RetransmissionStall(sequence: seq, length: length, ipLength: ipLength, frames: [], times: [],
+                                        lengths: [], retransmissions: 1)
+            if let original = unacked.first(where: { $0.seq == seq }) {
+                s.frames.append(original.frame); s.times.append(original.time); s.lengths.append(original.length)
+                if original.length > s.length { s.length = original.length; s.ipLength = original.ipLength }
+            }
+            s.frames.append(frame); s.times.append(time); s.lengths.append(length)
+            stall = s
+        }
+    }
+
+    private mutating func keepWorst() {
+        guard let s = stall else { return }
+        if s.retransmissions > (health.worstStall?.retransmissions ?? 0) { health.worstStall = s }
+    }
+
+    /// The peer acknowledged everything before `ack`.
+    mutating func acknowledged(_ ack: UInt32, frame: Int, time: Int64) {
+        if !unacked.isEmpty {
+            unacked.removeAll { s in
+                guard seqLE(s.seq &+ UInt32(s.length), ack) else { return false }
+                if s.length > health.largestAckedSegment {
+                    health.largestAckedSegment = s.length
+                    health.largestAckedIPLength = s.ipLength
+                }
+                return true
+            }
+        }
+        if var s = stall, s.ackFrame == nil, seqGT(ack, s.sequence) {
+            s.ackFrame = frame
+            s.ackTime = time
+            stall = s
+            if let last = s.lengths.last, seqLE(s.sequence &+ UInt32(last), ack), last > health.largestAckedSegment {
+                health.largestAckedSegment = last
+            }
+        }
+    }
+
+    private mutating func closeEpisode(_ e: ZeroWindowEpisode) {
+        if health.zeroWindowEpisodes.count < TCPDirectionHealth.maxEpisodes { health.zeroWindowEpisodes.append(e) }
+        openEpisode = nil
+    }
+
+    mutating func finish() -> TCPDirectionHealth {
+        if let e = openEpisode { closeEpisode(e) }
+        keepWorst()
+        return health
+    }
+}

@@ -1,0 +1,116 @@
+import Autopsy
+import Diagnosis
+import Foundation
+import Input
+import Reports
+import Testing
+import Wire
+
+/// The deep packet checks on real traffic from fixtures/make-wire-fixtures.sh (namespaces, iptables
+/// loss, dnsmasq behind a DNATed ClusterIP, a router whose ICMP is filtered).
+@Suite struct WireDetectionTests {
+    /// Seconds since midnight of an RFC 3339 UTC time (`…T06:10:01.123456789Z`).
+    static func secondOfDay(_ t: String) -> Double {
+        let clock = t.split(separator: "T").last?.dropLast() ?? ""
+        let parts = clock.split(separator: ":").compactMap { Double($0) }
+        return parts.count == 3 ? parts[0] * 3600 + parts[1] * 60 + parts[2] : 0
+    }
+
+    func report(_ name: String) throws -> Report { try Autopsy().analyze(Paths.fixture("captures/" + name)) }
+
+    func finding(_ id: String, in name: String) throws -> Finding? {
+        try report(name).findings.first { $0.id == id }
+    }
+
+    @Test func blackHoleWithoutProbingIsReportedWithTimeline() throws {
+        let r = try report("pmtu-blackhole.pcap")
+        let f = try #require(r.findings.first { $0.id == "pmtu-black-hole" })
+        #expect(f.severity == .high)
+        let e = try #require(f.evidence.first)
+        #expect(e.note.contains("MSS 1460") && e.note.contains("1448-byte segment") && e.note.contains("never acknowledged"))
+        #expect(e.note.contains("No ICMP"))
+        #expect((e.frames ?? []).count >= 4, "the original and at least three resends")
+        // Timeline grows: Linux doubles the RTO between resends.
+        let seconds = (e.times ?? []).map(Self.secondOfDay)
+        let gaps = zip(seconds.dropFirst(), seconds).map { $0 - $1 }
+        #expect(gaps.count >= 3 && zip(gaps.dropFirst(), gaps).allSatisfy { $0 > $1 }, "backoff: \(gaps)")
+        #expect(!r.findings.contains { $0.id == "tcp-zero-window" })
+    }
+
+    @Test func blackHoleRecoveredByMTUProbingSaysSo() throws {
+        let f = try #require(try finding("pmtu-black-hole", in: "pmtu-blackhole-probing.pcap"))
+        #expect(f.summary.contains("recovered only by resending smaller segments"))
+        #expect(f.evidence.contains { $0.note.contains("after being resent as 1024 bytes") })  // tcp_base_mss
+        // The router's hop is 1400 bytes: the path MTU bracket must contain it.
+        let bracket = try #require(f.summary.range(of: "lies between "))
+        let numbers = f.summary[bracket.upperBound...].split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        #expect(numbers.count >= 2 && numbers[0] <= 1400 && 1400 <= numbers[1] + 1, "\(f.summary)")
+    }
+
+    @Test func lossyPathReportsRetransmissionsByKindButNoBlackHole() throws {
+        let r = try report("tcp-loss.pcap")
+        let f = try #require(r.findings.first { $0.id == "tcp-retransmissions" })
+        let c = r.captures.totals
+        #expect(c.tcpRetransmissions > 20 && c.tcpFastRetransmissions > 0 && c.tcpDuplicateAcks > 0)
+        #expect(f.evidence.count == 2, "one item per destination (upload 5001 and download 5011)")
+        #expect(f.evidence.allSatisfy { $0.displayFilter?.hasPrefix("tcp.analysis.retransmission") == true })
+        #expect(!r.findings.contains { $0.id == "pmtu-black-hole" })
+    }
+
+    @Test func stalledReceiverIsAZeroWindowEpisode() throws {
+        let f = try #require(try finding("tcp-zero-window", in: "tcp-zero-window.pcap"))
+        let e = try #require(f.evidence.first)
+        #expect(e.note.contains("10.30.2.2:5002 advertised a zero window"))  // the receiver that slept 2.5 s
+        #expect(f.summary.contains("the longest lasted 2.") || f.summary.contains("the longest lasted 1."))
+    }
+
+    @Test func synDroppedTwiceIsASlowConnect() throws {
+        let r = try report("tcp-slow-connect.pcap")
+        let f = try #require(r.findings.first { $0.id == "tcp-slow-connect" })
+        #expect(f.evidence.first?.frames?.count == 4 || f.evidence.first?.frames?.count == 5)
+        #expect(f.summary.contains("the slowest took 2.") || f.summary.contains("the slowest took 3."))
+        #expect(!r.findings.contains { $0.id == "syn-without-synack" })
+    }
+
+    @Test func clusterDNSShowsChainsResendsAndUnansweredLookups() throws {
+        let r = try report("dns-cluster.pcap")
+        let ids = Set(r.findings.map(\.id))
+        #expect(ids.isSuperset(of: ["dns-unanswered", "dns-resend-timeout", "dns-search-amplification"]))
+        let resend = try #require(r.findings.first { $0.id == "dns-resend-timeout" })
+        #expect(resend.summary.contains("1 parallel A/AAAA pair"))
+        #expect(resend.evidence.contains { $0.note.contains("slow.example.com") && $0.note.contains("A only after 2 sends") })
+        let unanswered = try #require(r.findings.first { $0.id == "dns-unanswered" })
+        #expect(unanswered.evidence.allSatisfy { $0.note.contains("dead.example.net") })
+        let chain = try #require(r.findings.first { $0.id == "dns-search-amplification" })
+        #expect(chain.evidence.contains { $0.note.contains("api.example.com.default.svc.cluster.local NXDOMAIN → api.example.com.svc.cluster.local NXDOMAIN → api.example.com.cluster.local NXDOMAIN → api.example.com NOERROR") })
+    }
+
+    @Test func searchSiblingDefinition() {
+        #expect(DNSSearchSibling.test("api.example.com.svc.cluster.local", "api.example.com"))
+        #expect(DNSSearchSibling.test("kubernetes.default.default.svc.cluster.local", "kubernetes.default.svc.cluster.local"))
+        #expect(!DNSSearchSibling.test("www.google.com", "www.example.com"))
+        #expect(!DNSSearchSibling.test("api.foo.svc.cluster.local", "api.bar.svc.cluster.local"))
+        #expect(!DNSSearchSibling.test("api.example.com", "api.example.com"))
+    }
+
+    /// `extract` writes exactly the cited frames, readable by libpcap, in order.
+    @Test func extractWritesTheCitedFrames() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("na-extract-\(UUID().uuidString).pcap").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let path = Paths.fixture("captures/pmtu-blackhole.pcap")
+        let written = try EvidenceExtractor().extract(path, finding: "pmtu-black-hole", output: out)
+        let f = try #require(try Autopsy().analyze(path).findings.first { $0.id == "pmtu-black-hole" })
+        let cited = Set(f.evidence.flatMap { $0.frames ?? [] })
+        #expect(written.count == 1 && written[0].frames == cited.count && written[0].skipped == 0)
+        let back = try Autopsy().analyze(out)
+        #expect(back.captures.totals.packets == cited.count)
+        #expect(back.captures.totals.tcpRetransmissions == cited.count - 1, "all but the original are retransmissions")
+        #expect(throws: EvidenceExtractor.ExtractError.self) { try EvidenceExtractor().extract(path, finding: "dns-unanswered", output: out) }
+    }
+}
+
+/// Test access to the search-sibling rule.
+enum DNSSearchSibling {
+    static func test(_ candidate: String, _ answer: String) -> Bool { DNSLookupsProbe.isSearchSibling(candidate, of: answer) }
+}
+
