@@ -135,6 +135,7 @@ public struct Autopsy {
             file: file.path, format: outcome.format, linkTypes: links,
             firstPacket: summary.firstTime.map(Timestamp.rfc3339), lastPacket: summary.lastTime.map(Timestamp.rfc3339),
             counters: summary.counters, error: error)
-        return (record, CaptureFacts(file: file.path, format: outcome.format, summary: summary, readError: error))
+        return (record, CaptureFacts(file: file.path, format: outcome.format, summary: summary, readError: error,
+                                     interfaces: outcome.interfaces))
     }
 }

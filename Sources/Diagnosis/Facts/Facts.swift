@@ -9,12 +9,16 @@ public struct CaptureFacts: Sendable {
     public var summary: CaptureSummary
     /// Why reading stopped early, if it did.
     public var readError: String?
+    /// The capture's interfaces: link type, snap length and, for pcapng, the drop counters of its
+    /// Interface Statistics Blocks.
+    public var interfaces: [CaptureInterface]
 
-    public init(file: String, format: String, summary: CaptureSummary, readError: String?) {
+    public init(file: String, format: String, summary: CaptureSummary, readError: String?, interfaces: [CaptureInterface] = []) {
         self.file = file
         self.format = format
         self.summary = summary
         self.readError = readError
+        self.interfaces = interfaces
     }
 }
 
@@ -72,6 +76,8 @@ public struct Facts: Sendable {
     public var counters: [Sourced<NetCounters>] = []
     public var softnet: Sourced<SoftnetStat>?
     public var sockets: Sourced<SocketSummary>?
+    /// tcpdump's own statistics (its stderr as the collector saves it).
+    public var tcpdumpStats: [Sourced<TcpdumpStats>] = []
     public var kubeProxy = KubeProxyState()
     public var kubeProxyFiles: [String] = []
 

@@ -67,6 +67,7 @@ public struct FactsBuilder: Sendable {
         case .snmp, .nstat: NetCounters()
         case .softnetStat: SoftnetStat()
         case .ss: SocketSummary()
+        case .tcpdumpStats: TcpdumpStats()
         case .iptables, .iptablesCounts, .ipvs, .kubeProxy: KubeProxyState()
         default: nil
         }
@@ -151,6 +152,8 @@ public struct FactsBuilder: Sendable {
             if p.line != nil { facts.sockets = Sourced(file: path, value: p) }
         case let p as KubeProxyState:
             facts.kubeProxy.merge(p, file: path)
+        case let p as TcpdumpStats:
+            if !p.lines.isEmpty { facts.tcpdumpStats.append(Sourced(file: path, value: p)) }
         default:
             break
         }

@@ -1,0 +1,86 @@
+import Artifacts
+import Wire
+
+/// `capture-quality`: what the captures could not see — packets the capturing kernel dropped and
+/// packets cut short by the snap length — so absence-based findings are read with care.
+public struct CaptureQualityCheck: Check {
+    public init() {}
+
+    public var description: CheckDescription {
+        CheckDescription(
+            id: "capture-quality", title: "Capture lost or truncated packets",
+            rationale: """
+                Findings built on what is missing from a capture (a SYN without SYN-ACK, an unanswered DNS \
+                query, a retransmission) assume the capture saw everything on its interface. Packets the capturing \
+                kernel dropped (pcapng Interface Statistics `isb_ifdrop`/`isb_osdrop`, or tcpdump's "N packets \
+                dropped by kernel") break that assumption. Packets cut to the snap length keep their headers, so \
+                TCP analysis still holds (lengths come from the IP header), but DNS names and other payload \
+                are only partly visible. Truncated means `frame.cap_len < frame.len`.
+                """,
+            severity: .low,
+            evidence: "The drop counters (ISB or the tcpdump statistics lines), the share of truncated frames and the snap length.",
+            fix: """
+                Re-capture with a larger buffer (`tcpdump -B 16384`), a capture filter that keeps only the \
+                traffic of interest, and `-s 0` (or at least 512 bytes to keep DNS payloads); write to a fast local \
+                disk. Treat absence-based findings from these captures as indicative until confirmed.
+                """,
+            parameters: [
+                CheckParameter("truncated_share", 0.01, unit: "ratio", "share of truncated frames reported"),
+            ],
+            passingExamples: [
+                CheckExample("tcpdump dropped nothing", "captures/any.tcpdump-stderr.txt", [
+                    "tcpdump: listening on any, link-type LINUX_SLL2 (Linux cooked v2), snapshot length 262144 bytes",
+                    "2231 packets captured",
+                    "2231 packets received by filter",
+                    "0 packets dropped by kernel",
+                ]),
+            ],
+            failingExamples: [
+                CheckExample("the kernel dropped packets during the capture", "captures/any.tcpdump-stderr.txt", [
+                    "tcpdump: listening on any, link-type LINUX_SLL2 (Linux cooked v2), snapshot length 262144 bytes",
+                    "81934 packets captured",
+                    "120411 packets received by filter",
+                    "38477 packets dropped by kernel",
+                ], mustCite: [4]),
+            ])
+    }
+
+    public func findings(in facts: Facts, parameters: CheckParameters) -> [Finding] {
+        var evidence: [Evidence] = []
+        var dropped = 0, truncated = 0, frames = 0
+        var severity = Severity.info
+        for s in facts.tcpdumpStats where s.value.dropped > 0 {
+            dropped += s.value.dropped
+            severity = .medium
+            for line in s.value.lines where line.text.contains("dropped") {
+                evidence.append(.line("tcpdump reports packets it never saw.", file: s.file, line: line.number, text: line.text))
+            }
+        }
+        for c in facts.captures {
+            let isb = c.interfaces.compactMap(\.droppedPackets).reduce(0, +)
+            if isb > 0 {
+                dropped += Int(isb)
+                severity = .medium
+                evidence.append(.value("The capture's Interface Statistics Blocks count packets dropped while capturing.",
+                                       file: c.file, text: "\(isb) packets dropped (isb_ifdrop + isb_osdrop)"))
+            }
+            let k = c.summary.counters
+            guard k.packets > 0, Double(k.truncatedPackets) / Double(k.packets) > parameters["truncated_share"] else { continue }
+            truncated += k.truncatedPackets
+            frames += k.packets
+            severity = Swift.max(severity, .low)
+            let snap = c.interfaces.map(\.snapLength).filter { $0 > 0 }.min()
+            evidence.append(.value("Frames cut to the snap length\(snap.map { " (\($0) bytes)" } ?? ""): payload analysis (DNS names) "
+                + "sees only part of them; TCP analysis is unaffected.", file: c.file,
+                text: "\(k.truncatedPackets) of \(k.packets) frames truncated (frame.cap_len < frame.len)"))
+        }
+        guard dropped > 0 || truncated > 0 else { return [] }
+        var parts: [String] = []
+        if dropped > 0 {
+            parts.append("\(dropped) packet\(dropped == 1 ? " was" : "s were") dropped by the capturing system: findings about "
+                + "missing packets (unanswered SYNs or DNS queries, retransmissions) may be capture artefacts")
+        }
+        if truncated > 0 { parts.append("\(truncated) of \(frames) frames were cut to the snap length") }
+        return [finding(severity, summary: parts.joined(separator: "; ") + ".", evidence: evidence)]
+    }
+}
