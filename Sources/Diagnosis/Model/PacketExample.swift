@@ -6,6 +6,17 @@ public struct PacketSketch: Sendable {
     public var seconds: Double
     public var bytes: [UInt8]
     public var summary: String
+    /// The capture interface (pcapng interface id) the packet was seen on.
+    public var interface: UInt32 = 0
+
+    /// The same packet seen on another capture interface (as `tcpdump -i any` records it).
+    public func on(interface: UInt32, at time: Double? = nil) -> PacketSketch {
+        var p = self
+        p.interface = interface
+        if let time { p.seconds = time }
+        p.summary = "\(Self.format(p.seconds))" + summary.drop { $0 != " " } + " [interface \(interface)]"
+        return p
+    }
 
     /// A TCP segment (`flags` as "S", "SA", "A", "RA", "PA"…) with `payload` bytes.
     public static func tcp(_ at: Double, _ src: String, _ sport: UInt16, _ dst: String, _ dport: UInt16,
@@ -102,7 +113,7 @@ extension CheckExample {
         for (i, p) in packets.enumerated() {
             p.bytes.withUnsafeBytes { raw in
                 analyzer.consume(PacketRecord(frameNumber: i + 1, timestamp: base + Int64(p.seconds * 1e9), capturedLength: raw.count,
-                                              originalLength: raw.count, linkTypeValue: LinkType.raw.rawValue, interfaceID: 0, bytes: raw))
+                                              originalLength: raw.count, linkTypeValue: LinkType.raw.rawValue, interfaceID: p.interface, bytes: raw))
             }
         }
         var facts = Facts()

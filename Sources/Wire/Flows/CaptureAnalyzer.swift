@@ -5,12 +5,15 @@
 public struct CaptureAnalyzer: PacketConsumer {
     public static let maxKeptDatagrams = 10_000
     public static let maxKeptAttempts = 100_000
+    public static let maxDuplicateExamples = 16
 
     private var summary = CaptureSummary()
     private var reassembler: FragmentReassembler
     private var tcp = TCPConversations()
     private var tooBig = TooBigMessages()
     private var dns = DNSLookups()
+    private var duplicates = DuplicateFilter()
+    private var sawSeveralInterfaces = false
     private var now: Int64 = 0
 
     public init(fragmentLimits: FragmentReassembler.Limits = .init()) {
@@ -32,7 +35,20 @@ public struct CaptureAnalyzer: PacketConsumer {
         }
         var packet = PacketDecoder.decode(record.bytes, linkType: linkType)
         if var outer = packet.outer {
-            reassembleAndAnalyze(&outer, bytes: record.bytes, depth: 0, frame: record.frameNumber, &packet)
+            if record.interfaceID != 0 { sawSeveralInterfaces = true }
+            let multi = linkType == .linuxSLL || linkType == .linuxSLL2 || sawSeveralInterfaces
+            let identity = UInt64(record.interfaceID) << 32 | UInt64(packet.interfaceIndex ?? 0)
+            if multi, let original = duplicates.check(outer, bytes: record.bytes, interface: identity,
+                                                      knowsInterface: linkType == .linuxSLL2 || sawSeveralInterfaces,
+                                                      frame: record.frameNumber, time: now) {
+                // The same packet on another interface (`-i any`): counted once, not analyzed again.
+                summary.counters.duplicatePackets += 1
+                if summary.duplicateExamples.count < Self.maxDuplicateExamples {
+                    summary.duplicateExamples.append((copy: record.frameNumber, original: original))
+                }
+            } else {
+                reassembleAndAnalyze(&outer, bytes: record.bytes, depth: 0, frame: record.frameNumber, &packet)
+            }
         }
         if packet.truncated { summary.counters.headerTruncatedPackets += 1 }
         count(packet.marks)

@@ -35,6 +35,10 @@ public struct CaptureCounters: Sendable, Equatable, Codable {
     public var dnsResponses = 0
     /// Queries tshark gives no `dns.response_in` (see docs/report-format.md for the matching rule).
     public var dnsUnanswered = 0
+    /// Frames that repeat a packet already seen on another interface within 1 ms (`tcpdump -i any`):
+    /// counted in `packets` and the per-packet counters, but not analyzed again (TCP, DNS,
+    /// reassembly), so on such captures the TCP and DNS counters differ from tshark's by design.
+    public var duplicatePackets = 0
 
     public init() {}
 
@@ -75,6 +79,7 @@ public struct CaptureCounters: Sendable, Equatable, Codable {
         c.dnsQueries = a.dnsQueries + b.dnsQueries
         c.dnsResponses = a.dnsResponses + b.dnsResponses
         c.dnsUnanswered = a.dnsUnanswered + b.dnsUnanswered
+        c.duplicatePackets = a.duplicatePackets + b.duplicatePackets
         return c
     }
 }
@@ -98,6 +103,8 @@ public struct CaptureSummary: Sendable {
     public var tcpFlows: [TCPFlowSummary] = []
     public var tcpFlowsNotKept = 0
     public var dns = DNSSummary()
+    /// Duplicate frames and the frame each copies (the first `CaptureAnalyzer.maxDuplicateExamples`).
+    public var duplicateExamples: [(copy: Int, original: Int)] = []
 
     public init() {}
 
