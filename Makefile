@@ -40,6 +40,8 @@ test: deps test-tools
 # Rebuilds the real-traffic fixtures (root: network namespaces, tcpdump, iptables).
 fixtures:
 	fixtures/make-fixtures.sh
+	fixtures/make-wire-fixtures.sh
+	fixtures/analysis-oracle.sh ../shared/corpus/pcaps > fixtures/corpus-analysis-oracle.tsv
 	python3 fixtures/make-hostile.py
 	fixtures/make-incident-bundle.sh fixtures/incident-bundle.tar.gz
 
@@ -54,7 +56,7 @@ docs: build
 
 lint:
 	shellcheck -s sh collector/netautopsy-collect.sh
-	shellcheck collector/embed.sh fixtures/collector-scenario.sh
+	shellcheck collector/embed.sh fixtures/collector-scenario.sh fixtures/make-wire-fixtures.sh fixtures/analysis-oracle.sh
 
 clean:
 	rm -rf .build
