@@ -85,6 +85,21 @@ import Wire
         #expect(chain.evidence.contains { $0.note.contains("api.example.com.default.svc.cluster.local NXDOMAIN → api.example.com.svc.cluster.local NXDOMAIN → api.example.com.cluster.local NXDOMAIN → api.example.com NOERROR") })
     }
 
+    @Test func serverAbortsAreAResetStorm() throws {
+        let f = try #require(try finding("tcp-reset-storm", in: "tcp-resets.pcap"))
+        let e = try #require(f.evidence.first)
+        #expect(e.note.hasPrefix("8 established streams to 10.30.2.2:5007") && e.note.contains("8 reset by the server"))
+        #expect(e.frames?.count == 8)
+        #expect(try !report("tcp-loss.pcap").findings.contains { $0.id == "tcp-reset-storm" })
+    }
+
+    /// vxlan-overlay.pcap (make-fixtures.sh): VXLAN mtu 1500 over a 1500 underlay.
+    @Test func vxlanOverUnderlayMTUSaysWhichMTUToSet() throws {
+        let f = try #require(try finding("overlay-fragmentation", in: "vxlan-overlay.pcap"))
+        #expect(f.summary.contains("Set the overlay (pod) MTU to 1450 or less"))
+        #expect(f.evidence.contains { $0.note.contains("a 1538-byte outer packet (inner packet 1488 bytes)") && $0.frames == [5, 6] })
+    }
+
     @Test func searchSiblingDefinition() {
         #expect(DNSSearchSibling.test("api.example.com.svc.cluster.local", "api.example.com"))
         #expect(DNSSearchSibling.test("kubernetes.default.default.svc.cluster.local", "kubernetes.default.svc.cluster.local"))

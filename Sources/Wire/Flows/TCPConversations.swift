@@ -191,7 +191,7 @@ public struct TCPConversations {
                 let mss: UInt16 = [c.mss, c.responderMSS].filter { $0 > 0 }.min() ?? 0
                 flows.append(TCPFlowSummary(stream: c.stream, client: c.originator, server: c.responder,
                                             firstTime: c.firstTime, lastTime: c.lastTime, firstFrame: c.firstFrame,
-                                            mss: Int(mss), clientToServer: out, serverToClient: back))
+                                            mss: Int(mss), established: c.handshakeAck, clientToServer: out, serverToClient: back))
             } else {
                 flowsNotKept += 1
             }

@@ -53,6 +53,9 @@ public struct TCPDirectionHealth: Sendable {
     public var outOfOrder = 0
     public var lostSegments = 0
     public var resets = 0
+    /// The first RST this direction sent.
+    public var firstResetFrame: Int?
+    public var firstResetTime: Int64?
     /// Frames of retransmissions (the first `maxFrames`) and their timestamps.
     public var retransmissionFrames: [Int] = []
     public var retransmissionTimes: [Int64] = []
@@ -85,10 +88,18 @@ public struct TCPFlowSummary: Sendable {
     public var firstFrame: Int
     /// Negotiated MSS: the smaller MSS option of SYN and SYN-ACK, 0 when unseen.
     public var mss: Int
+    /// The three-way handshake completed in the capture.
+    public var established: Bool
     public var clientToServer: TCPDirectionHealth
     public var serverToClient: TCPDirectionHealth
 
     public var retransmissions: Int { clientToServer.retransmissions + serverToClient.retransmissions }
+    /// The flow's first RST, from either side.
+    public var firstReset: (frame: Int, time: Int64)? {
+        let all = [(clientToServer.firstResetFrame, clientToServer.firstResetTime), (serverToClient.firstResetFrame, serverToClient.firstResetTime)]
+            .compactMap { f, t in f.flatMap { frame in t.map { (frame: frame, time: $0) } } }
+        return all.min { $0.frame < $1.frame }
+    }
     public var dataSegments: Int { clientToServer.dataSegments + serverToClient.dataSegments }
     /// tshark display filter for this stream.
     public var displayFilter: String { "tcp.stream==\(stream)" }
@@ -117,7 +128,10 @@ struct TCPDirectionTracker {
     mutating func sent(_ tcp: TCPHeader, ipLength: Int, flags: TCPAnalysisFlags, frame: Int, time: Int64) {
         health.segments += 1
         let len = tcp.payloadLength
-        if tcp.flags.contains(.rst) { health.resets += 1 }
+        if tcp.flags.contains(.rst) {
+            health.resets += 1
+            if health.firstResetFrame == nil { health.firstResetFrame = frame; health.firstResetTime = time }
+        }
         if len > 0 { health.dataSegments += 1; health.dataBytes += len }
         if flags.contains(.duplicateAck) {
             health.duplicateAcks += 1
