@@ -7,11 +7,16 @@ struct AttemptGroup {
     var attempts: [ConnectionAttempt]
 
     static func grouped(_ facts: Facts, state: ConnectionAttempt.State) -> [AttemptGroup] {
+        grouped(facts) { $0.state == state }
+    }
+
+    /// The attempts `include` selects, per capture and server, largest groups first.
+    static func grouped(_ facts: Facts, where include: (ConnectionAttempt) -> Bool) -> [AttemptGroup] {
         var groups: [AttemptGroup] = []
         for capture in facts.captures {
             var byServer: [Endpoint: [ConnectionAttempt]] = [:]
             var order: [Endpoint] = []
-            for a in capture.summary.notableAttempts where a.state == state {
+            for a in capture.summary.notableAttempts where include(a) {
                 if byServer[a.server] == nil { order.append(a.server) }
                 byServer[a.server, default: []].append(a)
             }

@@ -35,37 +35,34 @@ public struct SlowConnectCheck: Check {
     }
 
     public func findings(in facts: Facts, parameters: CheckParameters) -> [Finding] {
+        let groups = AttemptGroup.grouped(facts) { $0.state == .established && $0.synCount > 1 }
+        guard !groups.isEmpty else { return [] }
         var evidence: [Evidence] = []
         var total = 0, worst: Int64 = 0
-        for capture in facts.captures {
-            var byServer: [Endpoint: [ConnectionAttempt]] = [:]
-            var order: [Endpoint] = []
-            for a in capture.summary.notableAttempts where a.state == .established && a.synCount > 1 {
-                if byServer[a.server] == nil { order.append(a.server) }
-                byServer[a.server, default: []].append(a)
-            }
-            for server in order.sorted(by: { byServer[$0]!.count > byServer[$1]!.count }) {
-                let attempts = byServer[server]!
-                total += attempts.count
-                let latencies = attempts.compactMap { a in a.synAckTime.flatMap { t in a.synTimes.first.map { t - $0 } } }
-                worst = Swift.max(worst, latencies.max() ?? 0)
-                guard evidence.count < 20 else { continue }
-                let example = attempts.max { ($0.synAckTime ?? 0) - ($0.synTimes.first ?? 0) < ($1.synAckTime ?? 0) - ($1.synTimes.first ?? 0) }!
-                let latency = (example.synAckTime ?? 0) - (example.synTimes.first ?? 0)
-                let note = "\(attempts.count) connection\(attempts.count == 1 ? "" : "s") to \(server) needed a SYN "
-                    + "retransmission (connect latencies \(latencies.sorted().map(Timestamp.seconds).joined(separator: ", "))). "
-                    + "Slowest: stream \(example.stream) from \(example.client), SYN at \(AttemptGroup.timing(example)), "
-                    + "SYN-ACK after \(Timestamp.seconds(latency))."
-                var frames = attempts.prefix(10).flatMap { $0.synFrames + ($0.synAckFrame.map { [$0] } ?? []) }
-                var times = attempts.prefix(10).flatMap { $0.synTimes + ($0.synAckTime.map { [$0] } ?? []) }
-                frames = Array(frames.prefix(40)); times = Array(times.prefix(40))
-                evidence.append(.packets(note, file: capture.file, frames: frames, times: times,
-                                         filter: "tcp.flags.syn==1 && " + DisplayFilter.streams(attempts.prefix(40).map(\.stream))))
-            }
+        for g in groups {
+            total += g.attempts.count
+            let latencies = g.attempts.compactMap(Self.connectLatency)
+            worst = Swift.max(worst, latencies.max() ?? 0)
+            guard evidence.count < 20, let example = g.attempts.max(by: { (Self.connectLatency($0) ?? 0) < (Self.connectLatency($1) ?? 0) })
+            else { continue }
+            let note = "\(g.attempts.count) connection\(g.attempts.count == 1 ? "" : "s") to \(g.server) needed a SYN "
+                + "retransmission (connect latencies \(latencies.sorted().map(Timestamp.seconds).joined(separator: ", "))). "
+                + "Slowest: stream \(example.stream) from \(example.client), SYN at \(AttemptGroup.timing(example)), "
+                + "SYN-ACK after \(Timestamp.seconds(Self.connectLatency(example) ?? 0))."
+            let shown = g.attempts.prefix(10)
+            let frames = shown.flatMap { $0.synFrames + ($0.synAckFrame.map { [$0] } ?? []) }.prefix(40)
+            let times = shown.flatMap { $0.synTimes + ($0.synAckTime.map { [$0] } ?? []) }.prefix(40)
+            evidence.append(.packets(note, file: g.capture.file, frames: Array(frames), times: Array(times),
+                                     filter: "tcp.flags.syn==1 && " + DisplayFilter.streams(g.attempts.prefix(40).map(\.stream))))
         }
-        guard total > 0 else { return [] }
         let summary = "\(total) TCP connection\(total == 1 ? "" : "s") succeeded only after retransmitting the SYN; "
             + "the slowest took \(Timestamp.seconds(worst)) to connect."
         return [finding(total >= 3 ? .high : .medium, summary: summary, evidence: evidence)]
+    }
+
+    /// First SYN to SYN-ACK.
+    static func connectLatency(_ a: ConnectionAttempt) -> Int64? {
+        guard let ack = a.synAckTime, let first = a.synTimes.first else { return nil }
+        return ack - first
     }
 }
