@@ -46,10 +46,7 @@ struct Analyze: ParsableCommand {
     var config: String?
 
     func run() throws {
-        var settings = CheckSettings()
-        if let config {
-            do { settings = try AnalysisConfig.load(config) } catch { throw ValidationError(error.description) }
-        }
+        let settings = try checkSettings(config)
         let report: Report
         do {
             report = try Autopsy(settings: settings).analyze(path)
@@ -143,15 +140,12 @@ struct Extract: ParsableCommand {
     var config: String?
 
     func run() throws {
-        var settings = CheckSettings()
-        if let config {
-            do { settings = try AnalysisConfig.load(config) } catch { throw ValidationError(error.description) }
-        }
+        let settings = try checkSettings(config)
         do {
             let written = try EvidenceExtractor(autopsy: Autopsy(settings: settings)).extract(path, finding: finding, output: output)
             for w in written {
                 var line = "\(w.output): \(w.frames) frame\(w.frames == 1 ? "" : "s") from \(w.capture)"
-                if w.skipped > 0 { line += " (\(w.skipped) cited frame\(w.skipped == 1 ? "" : "s") not written: another link type)" }
+                if w.skipped > 0 { line += " (\(w.skipped) cited frame\(w.skipped == 1 ? "" : "s") not written: another link type, or not in the file)" }
                 print(line)
             }
         } catch {
@@ -159,4 +153,10 @@ struct Extract: ParsableCommand {
             throw ExitCode(ExitStatus.unreadableInput)
         }
     }
+}
+
+/// The check settings of `--config FILE`, or the defaults; a bad file is a usage error naming it.
+func checkSettings(_ config: String?) throws -> CheckSettings {
+    guard let config else { return CheckSettings() }
+    do { return try AnalysisConfig.load(config) } catch { throw ValidationError(error.description) }
 }

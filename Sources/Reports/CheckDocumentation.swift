@@ -8,7 +8,7 @@ public enum CheckDocumentation {
         var out = "\(d.id): \(d.title)\n\nSeverity: \(d.severity.rawValue)\n\nWhy it matters:\n\(d.rationale)\n\nEvidence:\n\(d.evidence)\n\nFix:\n\(d.fix)\n"
         if !d.parameters.isEmpty {
             out += "\nParameters (override in --config under checks.\(d.id)):\n"
-            for p in d.parameters { out += "  \(p.name) = \(number(p.defaultValue)) \(p.unit): \(p.help)\n" }
+            for p in d.parameters { out += "  \(p.name) = \(CheckParameter.format(p.defaultValue)) \(p.unit): \(p.help)\n" }
         }
         for (title, examples) in [("Examples that pass", d.passingExamples), ("Examples that fail", d.failingExamples)] where !examples.isEmpty {
             out += "\n\(title):\n"
@@ -58,7 +58,7 @@ public enum CheckDocumentation {
             out += "\n## \(d.id)\n\n**\(d.title)** · severity \(d.severity.rawValue)\n\n\(d.rationale)\n\n**Evidence.** \(d.evidence)\n\n**Fix.** \(d.fix)\n"
             if !d.parameters.isEmpty {
                 out += "\n| parameter | default | unit | meaning |\n|---|---|---|---|\n"
-                for p in d.parameters { out += "| `\(p.name)` | \(number(p.defaultValue)) | \(p.unit) | \(Markdown.cell(p.help)) |\n" }
+                for p in d.parameters { out += "| `\(p.name)` | \(CheckParameter.format(p.defaultValue)) | \(p.unit) | \(Markdown.cell(p.help)) |\n" }
             }
             for (title, examples) in [("Passes", d.passingExamples), ("Fails", d.failingExamples)] {
                 for e in examples {
@@ -74,7 +74,4 @@ public enum CheckDocumentation {
         return out
     }
 
-    static func number(_ v: Double) -> String {
-        v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v)
-    }
 }

@@ -101,11 +101,11 @@ import Wire
     }
 
     @Test func searchSiblingDefinition() {
-        #expect(DNSSearchSibling.test("api.example.com.svc.cluster.local", "api.example.com"))
-        #expect(DNSSearchSibling.test("kubernetes.default.default.svc.cluster.local", "kubernetes.default.svc.cluster.local"))
-        #expect(!DNSSearchSibling.test("www.google.com", "www.example.com"))
-        #expect(!DNSSearchSibling.test("api.foo.svc.cluster.local", "api.bar.svc.cluster.local"))
-        #expect(!DNSSearchSibling.test("api.example.com", "api.example.com"))
+        #expect(DNSSearchList.isExpansion("api.example.com.svc.cluster.local", of: "api.example.com"))
+        #expect(DNSSearchList.isExpansion("kubernetes.default.default.svc.cluster.local", of: "kubernetes.default.svc.cluster.local"))
+        #expect(!DNSSearchList.isExpansion("www.google.com", of: "www.example.com"))
+        #expect(!DNSSearchList.isExpansion("api.foo.svc.cluster.local", of: "api.bar.svc.cluster.local"))
+        #expect(!DNSSearchList.isExpansion("api.example.com", of: "api.example.com"))
     }
 
     /// `extract` writes exactly the cited frames, readable by libpcap, in order.
@@ -123,9 +123,3 @@ import Wire
         #expect(throws: EvidenceExtractor.ExtractError.self) { try EvidenceExtractor().extract(path, finding: "dns-unanswered", output: out) }
     }
 }
-
-/// Test access to the search-sibling rule.
-enum DNSSearchSibling {
-    static func test(_ candidate: String, _ answer: String) -> Bool { DNSLookupsProbe.isSearchSibling(candidate, of: answer) }
-}
-

@@ -38,6 +38,11 @@ public struct CheckParameter: Sendable {
     public var unit: String
     public var help: String
 
+    /// A parameter value as docs and `explain` show it: whole numbers without a decimal point.
+    public static func format(_ v: Double) -> String {
+        v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v)
+    }
+
     public init(_ name: String, _ defaultValue: Double, unit: String, _ help: String) {
         self.name = name
         self.defaultValue = defaultValue
@@ -77,10 +82,8 @@ public struct CheckExample: Sendable {
     /// The example's name, with its parameter overrides if any.
     public var title: String {
         parameters.isEmpty ? name
-            : name + " (with " + parameters.sorted { $0.key < $1.key }.map { "\($0.key) = \(CheckExample.number($0.value))" }.joined(separator: ", ") + ")"
+            : name + " (with " + parameters.sorted { $0.key < $1.key }.map { "\($0.key) = \(CheckParameter.format($0.value))" }.joined(separator: ", ") + ")"
     }
-
-    static func number(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v) }
 
     /// An example made of text files; their kinds come from their names, as in a bundle.
     public init(_ name: String, files: [(String, String)], mustCite: [String] = []) {

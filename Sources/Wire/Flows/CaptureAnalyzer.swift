@@ -63,15 +63,11 @@ public struct CaptureAnalyzer: PacketConsumer {
             let payload = UnsafeRawBufferPointer(
                 rebasing: bytes[layer.payloadOffset..<(layer.payloadOffset + layer.capturedPayloadLength)])
             let ports = Self.firstFragmentPorts(layer.ip, payload)
-            guard let (whole, first) = reassembler.add(header: layer.ip, payload: payload, frame: frame, time: now,
-                                                      firstPorts: ports) else { return }
-            // The first fragment's header with the reassembled length (tshark's `tcp.len` of the whole segment).
-            var header = first
-            header.totalLength = first.headerLength + whole.count
+            guard let (whole, header) = reassembler.add(header: layer.ip, payload: payload, frame: frame, time: now,
+                                                       firstPorts: ports) else { return }
             // As tshark does, the reassembled datagram is dissected at the frame that completed it.
             whole.withUnsafeBytes { w in
-                var reassembled = PacketDecoder.decodeTransport(w, header: header, into: &packet, depth: depth)
-                reassembled.ip.fragment = nil
+                let reassembled = PacketDecoder.decodeTransport(w, header: header, into: &packet, depth: depth)
                 analyze(reassembled, bytes: w, frame: frame, depth: depth)
                 if depth == 0, var inner = packet.inner {
                     reassembleAndAnalyze(&inner, bytes: w, depth: 1, frame: frame, &packet)
@@ -88,7 +84,7 @@ public struct CaptureAnalyzer: PacketConsumer {
     private mutating func analyze(_ layer: IPLayer, bytes: UnsafeRawBufferPointer, frame: Int, depth: Int) {
         switch layer.transport {
         case .tcp(let t):
-            tcp.add(t, ip: layer.ip, frame: frame, time: now)
+            summary.counters.count(tcp.add(t, ip: layer.ip, frame: frame, time: now))
             if t.payloadLength >= 14, DNSMessage.isDNS(sourcePort: t.sourcePort, destinationPort: t.destinationPort, tcp: true) {
                 // DNS over TCP: a 2-byte length, then the message (only messages starting in this segment).
                 let start = layer.payloadOffset + t.headerLength
@@ -145,7 +141,6 @@ public struct CaptureAnalyzer: PacketConsumer {
         keep(reassembler.drainFinished())
         tcp.finish()
         summary.counters.tcpHandshakesCompleted = tcp.handshakesCompleted
-        summary.counters.take(tcp.flagCounts)
         summary.tcpFlows = tcp.flows
         summary.tcpFlowsNotKept = tcp.flowsNotKept
         for a in tcp.attempts {

@@ -42,15 +42,17 @@ public struct CaptureCounters: Sendable, Equatable, Codable {
 
     public init() {}
 
-    mutating func take(_ t: TCPAnalysisCounts) {
-        tcpRetransmissions = t.retransmissions
-        tcpFastRetransmissions = t.fastRetransmissions
-        tcpSpuriousRetransmissions = t.spuriousRetransmissions
-        tcpOutOfOrder = t.outOfOrder
-        tcpLostSegments = t.lostSegments
-        tcpDuplicateAcks = t.duplicateAcks
-        tcpZeroWindows = t.zeroWindows
-        tcpKeepAlives = t.keepAlives
+    /// Counts one segment's Wireshark analysis flags.
+    mutating func count(_ f: TCPAnalysisFlags) {
+        if f.isEmpty { return }
+        if !f.isDisjoint(with: .anyRetransmission) { tcpRetransmissions += 1 }
+        if f.contains(.fastRetransmission) { tcpFastRetransmissions += 1 }
+        if f.contains(.spuriousRetransmission) { tcpSpuriousRetransmissions += 1 }
+        if f.contains(.outOfOrder) { tcpOutOfOrder += 1 }
+        if f.contains(.lostSegment) { tcpLostSegments += 1 }
+        if f.contains(.duplicateAck) { tcpDuplicateAcks += 1 }
+        if f.contains(.zeroWindow) { tcpZeroWindows += 1 }
+        if f.contains(.keepAlive) { tcpKeepAlives += 1 }
     }
 
     public static func + (a: CaptureCounters, b: CaptureCounters) -> CaptureCounters {

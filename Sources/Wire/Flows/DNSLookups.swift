@@ -58,7 +58,6 @@ public struct DNSServerStats: Sendable {
     public var server: IPAddress
     public var lookups = 0
     public var answered = 0
-    public var resent = 0
     public var rcodes: [UInt8: Int] = [:]
     public var latency = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000,
                                            numberOfSignificantValueDigits: .three)
@@ -87,7 +86,6 @@ public struct DNSSummary: Sendable {
     public var chainCount = 0
     public var chainedLookups = 0
     public var chainsPerClient: [IPAddress: Int] = [:]
-    public var nxdomain = 0
     /// Lookups closed before their answer because the tracker was full.
     public var evicted = 0
 
@@ -116,6 +114,10 @@ struct DNSLookups {
         var time: Int64
         var answered: Bool
     }
+    struct Conversation {
+        var last: Int64
+        var byID: [UInt16: Transaction] = [:]
+    }
     struct LookupKey: Hashable {
         var client: Endpoint
         var id: UInt16
@@ -136,7 +138,7 @@ struct DNSLookups {
     var queries = 0
     var responses = 0
     var answeredTransactions = 0
-    private var transactions: [ConversationKey: (last: Int64, byID: [UInt16: Transaction])] = [:]
+    private var transactions: [ConversationKey: Conversation] = [:]
     private var open: [LookupKey: DNSLookup] = [:]
     private var lastSweep: Int64 = 0
     private var pairCandidates: [Endpoint: [DNSLookup]] = [:]
@@ -171,36 +173,40 @@ struct DNSLookups {
                 open[key] = nil
                 close(l)
             }
-            if open.count >= Self.maxOpen, let victim = open.min(by: { $0.value.lastSendTime < $1.value.lastSendTime }) {
-                open[victim.key] = nil
-                summary.evicted += 1
-                close(victim.value)
-            }
+            if open.count >= Self.maxOpen { evictOldest() }
             open[key] = DNSLookup(client: source, server: destination, id: m.id, name: name, qtype: m.qtype,
                                   overTCP: tcp, queryFrames: [frame], queryTimes: [time], sends: 1)
         }
     }
 
+    /// The tracker is full: the oldest eighth of the open lookups is closed in one pass, so a flood
+    /// of new queries costs one sort per `maxOpen / 8` queries rather than a scan per query.
+    private mutating func evictOldest() {
+        let victims = open.sorted { $0.value.lastSendTime < $1.value.lastSendTime }.prefix(Self.maxOpen / 8)
+        for (k, l) in victims {
+            open[k] = nil
+            summary.evicted += 1
+            close(l)
+        }
+    }
+
     private mutating func countLikeTshark(_ m: DNSMessage, _ s: Endpoint, _ d: Endpoint, tcp: Bool, time: Int64) {
+        // Mutated in place: copying a conversation out and back would copy its id table per packet.
         let key = ConversationKey(s, d, tcp: tcp)
-        var entry = transactions[key] ?? (last: time, byID: [:])
-        entry.last = time
+        transactions[key, default: Conversation(last: time)].last = time
         if m.isResponse {
             responses += 1
-            if var t = entry.byID[m.id], !t.answered {
-                t.answered = true
-                entry.byID[m.id] = t
+            if transactions[key]!.byID[m.id]?.answered == false {
+                transactions[key]!.byID[m.id]!.answered = true
                 answeredTransactions += 1
             }
         } else {
             queries += 1
-            if let t = entry.byID[m.id], !t.answered, time - t.time < Self.retransmissionWindow {
-                // A retransmission: no new transaction, and this query never shows response_in.
-            } else {
-                entry.byID[m.id] = Transaction(time: time, answered: false)
-            }
+            // A query repeating the latest unanswered transaction of its id within 5 s is a retransmission:
+            // no new transaction, and it never shows response_in.
+            if let t = transactions[key]!.byID[m.id], !t.answered, time - t.time < Self.retransmissionWindow { return }
+            transactions[key]!.byID[m.id] = Transaction(time: time, answered: false)
         }
-        transactions[key] = entry
     }
 
     private mutating func sweep(now: Int64) {
@@ -221,7 +227,6 @@ struct DNSLookups {
         summary.lookups += 1
         let s = server(l.server.address)
         summary.servers[s].lookups += 1
-        if l.sends > 1 { summary.servers[s].resent += 1 }
         if let rcode = l.rcode, let latency = l.latency {
             summary.servers[s].answered += 1
             summary.servers[s].rcodes[rcode, default: 0] += 1
@@ -231,7 +236,6 @@ struct DNSLookups {
                 summary.resentCount += 1
                 if summary.resent.count < DNSSummary.maxExamples { summary.resent.append(l) }
             }
-            if rcode == 3 { summary.nxdomain += 1 }
             searchChain(l)
         } else {
             summary.unansweredCount += 1
@@ -288,7 +292,7 @@ struct DNSLookups {
         guard l.rcode == 0, !recent.isEmpty else { return }
         let siblings = recent.filter {
             $0.qtype == l.qtype && l.firstTime - $0.firstTime <= Self.searchWindow
-                && Self.isSearchSibling($0.name, of: l.name)
+                && DNSSearchList.isExpansion($0.name, of: l.name)
         }
         guard !siblings.isEmpty else { return }
         recent.removeAll { r in siblings.contains { $0.queryFrames[0] == r.queryFrames[0] } }
@@ -301,11 +305,22 @@ struct DNSLookups {
         }
     }
 
+    /// Closes every open lookup at the end of the capture.
+    mutating func finish() -> DNSSummary {
+        for (_, l) in open.sorted(by: { $0.value.firstTime < $1.value.firstTime }) { close(l) }
+        open.removeAll()
+        return summary
+    }
+}
+
+
+/// How a resolver's search list shows on the wire.
+public enum DNSSearchList {
     /// Whether `candidate` is `answer` expanded with another search domain: either `answer` plus a
     /// suffix (`api.example.com.default.svc.cluster.local` for `api.example.com`), or the same base
     /// with a different one of nested search domains (`kubernetes.default.default.svc.cluster.local`
     /// for `kubernetes.default.svc.cluster.local`).
-    static func isSearchSibling(_ candidate: String, of answer: String) -> Bool {
+    public static func isExpansion(_ candidate: String, of answer: String) -> Bool {
         let c = candidate.lowercased(), a = answer.lowercased()
         if c.count > a.count + 1 && c.hasPrefix(a + ".") { return true }
         let cl = c.split(separator: "."), al = a.split(separator: ".")
@@ -315,19 +330,5 @@ struct DNSLookups {
         let cs = cl[k...], asuf = al[k...]
         // Nested search domains: one remaining suffix ends the other.
         return cs.count > asuf.count ? cs.suffix(asuf.count).elementsEqual(asuf) : asuf.suffix(cs.count).elementsEqual(cs)
-    }
-
-    /// Closes every open lookup at the end of the capture.
-    mutating func finish() -> DNSSummary {
-        for (_, l) in open.sorted(by: { $0.value.firstTime < $1.value.firstTime }) { close(l) }
-        open.removeAll()
-        return summary
-    }
-}
-
-/// The search-sibling rule, public for tests and documentation.
-public enum DNSLookupsProbe {
-    public static func isSearchSibling(_ candidate: String, of answer: String) -> Bool {
-        DNSLookups.isSearchSibling(candidate, of: answer)
     }
 }

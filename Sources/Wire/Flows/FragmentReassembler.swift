@@ -49,7 +49,8 @@ public struct FragmentReassembler {
         self.limits = limits
     }
 
-    /// Adds one fragment; returns the reassembled upper-layer payload when it completes the datagram.
+    /// Adds one fragment; when it completes the datagram, returns the upper-layer payload and the
+    /// first fragment's header describing the whole datagram (total length of all of it, no fragment info).
     public mutating func add(
         header: IPHeader, payload: UnsafeRawBufferPointer, frame: Int, time: Int64, firstPorts: (UInt16, UInt16)?
     ) -> (payload: [UInt8], header: IPHeader)? {
@@ -92,7 +93,10 @@ public struct FragmentReassembler {
             }
             d.covered = Self.merge(d.covered, range)
             if let end = d.end, d.covered.count == 1, d.covered[0] == 0..<end, d.haveFirst {
-                done = (Array(d.payload.prefix(end)), d.header)
+                var whole = d.header
+                whole.totalLength = whole.headerLength + end
+                whole.fragment = nil
+                done = (Array(d.payload.prefix(end)), whole)
             }
         }
         pendingBytes += grown

@@ -95,8 +95,6 @@ public struct TCPConversations {
     private var live: [Key: Conversation] = [:]
     private var streams = 0
     public var settings = TCPAnalysisSettings()
-    /// Segments per Wireshark analysis flag, over all streams.
-    public private(set) var flagCounts = TCPAnalysisCounts()
     /// Flows with retransmissions, duplicate ACKs, zero windows or resets (the first `maxFlows`).
     public private(set) var flows: [TCPFlowSummary] = []
     public private(set) var flowsNotKept = 0
@@ -109,13 +107,14 @@ public struct TCPConversations {
 
     public var streamCount: Int { streams }
 
-    public mutating func add(_ tcp: TCPHeader, ip: IPHeader, frame: Int, time: Int64) {
+    /// Adds one segment; returns Wireshark's analysis flags for it.
+    @discardableResult
+    public mutating func add(_ tcp: TCPHeader, ip: IPHeader, frame: Int, time: Int64) -> TCPAnalysisFlags {
         let src = Endpoint(ip.source, tcp.sourcePort), dst = Endpoint(ip.destination, tcp.destinationPort)
         let key = Key(src, dst)
         guard let i = live.index(forKey: key) else {
             live[key] = start(src, dst, tcp, time: time, frame: frame)
-            flagCounts.add(record(&live[key]!, tcp, ip: ip, fromOriginator: true, frame: frame, time: time))
-            return
+            return record(&live[key]!, tcp, ip: ip, fromOriginator: true, frame: frame, time: time)
         }
         // Read fields, not the whole value: a copy would make the in-place update below copy its arrays.
         let fromOriginator = src == live.values[i].originator
@@ -124,12 +123,11 @@ public struct TCPConversations {
             if let base, base != tcp.sequence || live.values[i].sawFinOrRst {
                 retire(live.values[i])
                 live[key] = start(src, dst, tcp, time: time, frame: frame)
-                flagCounts.add(record(&live[key]!, tcp, ip: ip, fromOriginator: true, frame: frame, time: time))
-                return
+                return record(&live[key]!, tcp, ip: ip, fromOriginator: true, frame: frame, time: time)
             }
         }
         if !fromOriginator && live.values[i].responderBaseSeq == nil { live.values[i].responderBaseSeq = tcp.sequence }
-        flagCounts.add(record(&live.values[i], tcp, ip: ip, fromOriginator: fromOriginator, frame: frame, time: time))
+        return record(&live.values[i], tcp, ip: ip, fromOriginator: fromOriginator, frame: frame, time: time)
     }
 
     private mutating func start(_ src: Endpoint, _ dst: Endpoint, _ tcp: TCPHeader, time: Int64, frame: Int) -> Conversation {
@@ -219,51 +217,5 @@ public struct TCPConversations {
         live.removeAll()
         attempts.sort { $0.stream < $1.stream }
         flows.sort { $0.stream < $1.stream }
-    }
-}
-
-/// Segments per Wireshark TCP analysis flag (tshark `tcp.analysis.*` display filters).
-public struct TCPAnalysisCounts: Sendable, Equatable, Codable {
-    /// `tcp.analysis.retransmission`: plain, fast and spurious together, as tshark's filter matches them.
-    public var retransmissions = 0
-    public var fastRetransmissions = 0
-    public var spuriousRetransmissions = 0
-    public var outOfOrder = 0
-    public var lostSegments = 0
-    public var ackedUnseen = 0
-    public var duplicateAcks = 0
-    public var zeroWindows = 0
-    public var zeroWindowProbes = 0
-    public var keepAlives = 0
-
-    public init() {}
-
-    mutating func add(_ f: TCPAnalysisFlags) {
-        if f.isEmpty { return }
-        if !f.isDisjoint(with: .anyRetransmission) { retransmissions += 1 }
-        if f.contains(.fastRetransmission) { fastRetransmissions += 1 }
-        if f.contains(.spuriousRetransmission) { spuriousRetransmissions += 1 }
-        if f.contains(.outOfOrder) { outOfOrder += 1 }
-        if f.contains(.lostSegment) { lostSegments += 1 }
-        if f.contains(.ackedUnseen) { ackedUnseen += 1 }
-        if f.contains(.duplicateAck) { duplicateAcks += 1 }
-        if f.contains(.zeroWindow) { zeroWindows += 1 }
-        if f.contains(.zeroWindowProbe) { zeroWindowProbes += 1 }
-        if f.contains(.keepAlive) { keepAlives += 1 }
-    }
-
-    public static func + (a: TCPAnalysisCounts, b: TCPAnalysisCounts) -> TCPAnalysisCounts {
-        var c = a
-        c.retransmissions += b.retransmissions
-        c.fastRetransmissions += b.fastRetransmissions
-        c.spuriousRetransmissions += b.spuriousRetransmissions
-        c.outOfOrder += b.outOfOrder
-        c.lostSegments += b.lostSegments
-        c.ackedUnseen += b.ackedUnseen
-        c.duplicateAcks += b.duplicateAcks
-        c.zeroWindows += b.zeroWindows
-        c.zeroWindowProbes += b.zeroWindowProbes
-        c.keepAlives += b.keepAlives
-        return c
     }
 }

@@ -101,8 +101,6 @@ public struct TCPFlowSummary: Sendable {
         return all.min { $0.frame < $1.frame }
     }
     public var dataSegments: Int { clientToServer.dataSegments + serverToClient.dataSegments }
-    /// tshark display filter for this stream.
-    public var displayFilter: String { "tcp.stream==\(stream)" }
 }
 
 /// Per-direction bookkeeping behind `TCPDirectionHealth`: unacknowledged data segments (bounded)

@@ -34,24 +34,23 @@ public struct PMTUBlackHoleCheck: Check {
                 CheckParameter("min_resends", 2, unit: "retransmissions", "times one large segment must be resent unacknowledged"),
             ],
             passingExamples: [
-                CheckExample("a large segment lost once, then acknowledged", packets: PacketSketch.completedHandshake + [
-                    .tcp(0.010, "10.244.1.5", 40000, "10.96.0.10", 443, "PA", seq: 1001, ack: 5001, payload: 100),
-                    .tcp(0.011, "10.96.0.10", 443, "10.244.1.5", 40000, "A", seq: 5001, ack: 1101),
-                    .tcp(0.020, "10.244.1.5", 40000, "10.96.0.10", 443, "A", seq: 1101, ack: 5001, payload: 1448),
-                    .tcp(0.230, "10.244.1.5", 40000, "10.96.0.10", 443, "A", seq: 1101, ack: 5001, payload: 1448),
+                CheckExample("a large segment lost once, then acknowledged", packets: Self.requestThenLargeSegment(resentAt: [0.230]) + [
                     .tcp(0.231, "10.96.0.10", 443, "10.244.1.5", 40000, "A", seq: 5001, ack: 2549),
                 ]),
             ],
             failingExamples: [
-                CheckExample("small request acknowledged, 1448-byte segment resent at 0.2, 0.6 and 1.4 s", packets: PacketSketch.completedHandshake + [
-                    .tcp(0.010, "10.244.1.5", 40000, "10.96.0.10", 443, "PA", seq: 1001, ack: 5001, payload: 100),
-                    .tcp(0.011, "10.96.0.10", 443, "10.244.1.5", 40000, "A", seq: 5001, ack: 1101),
-                    .tcp(0.020, "10.244.1.5", 40000, "10.96.0.10", 443, "A", seq: 1101, ack: 5001, payload: 1448),
-                    .tcp(0.230, "10.244.1.5", 40000, "10.96.0.10", 443, "A", seq: 1101, ack: 5001, payload: 1448),
-                    .tcp(0.640, "10.244.1.5", 40000, "10.96.0.10", 443, "A", seq: 1101, ack: 5001, payload: 1448),
-                    .tcp(1.460, "10.244.1.5", 40000, "10.96.0.10", 443, "A", seq: 1101, ack: 5001, payload: 1448),
-                ], mustCiteFrames: [6, 7, 8, 9]),
+                CheckExample("small request acknowledged, 1448-byte segment resent at 0.2, 0.6 and 1.4 s",
+                             packets: Self.requestThenLargeSegment(resentAt: [0.230, 0.640, 1.460]), mustCiteFrames: [6, 7, 8, 9]),
             ])
+    }
+
+    /// A handshake, a 100-byte request that is acknowledged, then a 1448-byte segment sent at 0.020 s
+    /// and again at each of `resentAt`.
+    static func requestThenLargeSegment(resentAt: [Double]) -> [PacketSketch] {
+        PacketSketch.completedHandshake + [
+            .tcp(0.010, "10.244.1.5", 40000, "10.96.0.10", 443, "PA", seq: 1001, ack: 5001, payload: 100),
+            .tcp(0.011, "10.96.0.10", 443, "10.244.1.5", 40000, "A", seq: 5001, ack: 1101),
+        ] + ([0.020] + resentAt).map { .tcp($0, "10.244.1.5", 40000, "10.96.0.10", 443, "A", seq: 1101, ack: 5001, payload: 1448) }
     }
 
     public func findings(in facts: Facts, parameters: CheckParameters) -> [Finding] {
