@@ -29,7 +29,8 @@ public struct BundleManifest: Decodable, Sendable, Equatable {
         public var durationMs: Int?
         public var startedAt: String?
         public var reason: String?
-        /// Captures: every file of the ring buffer, and the capture window.
+        /// Captures: the interface, every file of the ring buffer, and the capture window.
+        public var interface: String?
         public var files: [String]?
         public var captureStartedAt: String?
         public var captureEndedAt: String?

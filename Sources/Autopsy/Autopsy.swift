@@ -41,8 +41,9 @@ public struct Autopsy {
                 let head = String(decoding: file.head, as: UTF8.self)
                 let kind = ArtifactKind.classifyText(path: file.path, head: head)
                 if kind == .manifest {
-                    let (record, problem) = readManifest(file)
+                    let (record, problem, manifest) = readManifest(file)
                     if let record { collection.append(record) }
+                    if let manifest { builder.facts.captureDevices.merge(Self.captureDevices(manifest, path: file.path)) { a, _ in a } }
                     if let problem { problems.append(problem) }
                     artifacts.append(ArtifactRecord(path: file.path, kind: kind.rawValue, bytes: file.source.position))
                     return
@@ -79,23 +80,37 @@ public struct Autopsy {
     }
 
     /// Reads a collector manifest; another tool's manifest.json is just an artifact.
-    func readManifest(_ file: BundleFile) -> (CollectionRecord?, ProblemRecord?) {
+    func readManifest(_ file: BundleFile) -> (CollectionRecord?, ProblemRecord?, BundleManifest?) {
         let bytes: [UInt8]
         do {
             let (kept, total) = try TextLines.readAll(file.source, limit: BundleManifest.maxBytes)
             guard total <= BundleManifest.maxBytes else {
-                return (nil, ProblemRecord(path: file.path, message: ManifestError.tooLarge(BundleManifest.maxBytes).description + ": not read"))
+                return (nil, ProblemRecord(path: file.path, message: ManifestError.tooLarge(BundleManifest.maxBytes).description + ": not read"), nil)
             }
             bytes = kept
         } catch {
-            return (nil, ProblemRecord(path: file.path, message: "read failed: \(error)"))
+            return (nil, ProblemRecord(path: file.path, message: "read failed: \(error)"), nil)
         }
         do {
-            guard let m = try BundleManifest.parse(bytes) else { return (nil, nil) }
-            return (Self.collectionRecord(m, path: file.path), nil)
+            guard let m = try BundleManifest.parse(bytes) else { return (nil, nil, nil) }
+            return (Self.collectionRecord(m, path: file.path), nil, m)
         } catch {
-            return (nil, ProblemRecord(path: file.path, message: error.description + "; what the collector did is unknown"))
+            return (nil, ProblemRecord(path: file.path, message: error.description + "; what the collector did is unknown"), nil)
         }
+    }
+
+    /// The interface each capture file was taken on, by the file's path in the bundle (the
+    /// manifest's paths are relative to the folder it sits in).
+    static func captureDevices(_ m: BundleManifest, path: String) -> [String: String] {
+        let folder = path.split(separator: "/").dropLast().joined(separator: "/")
+        var devices: [String: String] = [:]
+        for c in m.commands ?? [] {
+            guard let interface = c.interface, interface != "any" else { continue }
+            for f in (c.files ?? []) + [c.output].compactMap({ $0 }) {
+                devices[folder.isEmpty ? f : folder + "/" + f] = interface
+            }
+        }
+        return devices
     }
 
     static func collectionRecord(_ m: BundleManifest, path: String) -> CollectionRecord {

@@ -37,8 +37,12 @@ import Wire
         #expect(c.synRst == oracle("syn_rst"))
         #expect(c.vxlanPackets == oracle("vxlan_packets", "vxlan"))
         #expect(c.genevePackets == oracle("geneve_packets", "geneve"))
-        if let q = oracle("dns_queries") { #expect(c.dnsQueries == q, "dns_queries") }
-        if let u = oracle("dns_unanswered") { #expect(c.dnsUnanswered == u, "dns_unanswered") }
+        // oracle.sh counts DNS frames; the analysis oracle counts messages (several DNS-over-TCP messages
+        // can share a segment) and, where it has the file, is the one compared (tcpAnalysisAndDNSMatchTshark).
+        if !Self.analysisRows.contains(where: { $0.file == row.file && $0.directory == row.directory }) {
+            if let q = oracle("dns_queries") { #expect(c.dnsQueries == q, "dns_queries") }
+            if let u = oracle("dns_unanswered") { #expect(c.dnsUnanswered == u, "dns_unanswered") }
+        }
     }
 
     /// tshark's TCP analysis (`tcp.analysis.*`) and DNS matching counts, computed by

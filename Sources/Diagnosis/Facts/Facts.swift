@@ -78,6 +78,8 @@ public struct Facts: Sendable {
     public var sockets: Sourced<SocketSummary>?
     /// tcpdump's own statistics (its stderr as the collector saves it).
     public var tcpdumpStats: [Sourced<TcpdumpStats>] = []
+    /// The interface each capture file was taken on, from the collector's manifest (by file path).
+    public var captureDevices: [String: String] = [:]
     public var kubeProxy = KubeProxyState()
     public var kubeProxyFiles: [String] = []
 

@@ -3,7 +3,7 @@ public enum CheckCatalog {
     public static let all: [any Check] = [
         // Packets
         IPFragmentationCheck(), ICMPFragNeededCheck(), MessageTooLongCheck(), SynWithoutSynAckCheck(), SynRstCheck(),
-        PMTUBlackHoleCheck(), OverlayFragmentationCheck(), TCPRetransmissionCheck(), ZeroWindowCheck(), SlowConnectCheck(), ResetStormCheck(), CaptureQualityCheck(), CaptureDuplicatesCheck(),
+        PMTUBlackHoleCheck(), OverlayFragmentationCheck(), OverlayPacketsTooBigCheck(), TCPRetransmissionCheck(), ZeroWindowCheck(), SlowConnectCheck(), ResetStormCheck(), CaptureQualityCheck(), CaptureDuplicatesCheck(),
         DNSUnansweredCheck(), DNSResendCheck(), DNSWireLatencyCheck(),
         // Kernel log and connection tracking
         ConntrackTableFullCheck(), ConntrackNearMaxCheck(), ConntrackInsertFailedCheck(), SynFloodingCheck(),

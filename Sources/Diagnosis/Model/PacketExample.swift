@@ -1,3 +1,4 @@
+import Artifacts
 import Wire
 
 /// A packet drawn by hand for a check's examples: raw IPv4 bytes (LINKTYPE_RAW) built field by
@@ -45,6 +46,11 @@ public struct PacketSketch: Sendable {
     }
 
     /// SYN, SYN-ACK, ACK from a pod to a Service address.
+    /// Steady background traffic: 200 UDP datagrams a second between two pods, from time 0.
+    public static func busy(seconds: Double) -> [PacketSketch] {
+        (0..<Int(seconds * 200)).map { .udp(Double($0) / 200, "10.244.1.20", 5000, "10.244.1.21", 5001, payload: 100) }
+    }
+
     public static let completedHandshake: [PacketSketch] = [
         .tcp(0, "10.244.1.5", 40000, "10.96.0.10", 443, "S"),
         .tcp(0.001, "10.96.0.10", 443, "10.244.1.5", 40000, "SA", seq: 5000, ack: 1001),
@@ -106,8 +112,10 @@ public struct PacketSketch: Sendable {
 extension CheckExample {
     /// An example capture: the sketched packets run through the same analyzer as a real capture
     /// (frames numbered from 1, as Wireshark does). `mustCite` lists frame numbers.
+    /// `files` are text files of the same bundle (an `ip -d link` beside the capture, say), and
+    /// `mustCiteLines` their `FILE:LINE` citations.
     public init(_ name: String, capture: String = "captures/example.pcap", packets: [PacketSketch], mustCiteFrames: [Int] = [],
-                parameters: [String: Double] = [:]) {
+                parameters: [String: Double] = [:], files: [(String, [String])] = [], mustCiteLines: [String] = []) {
         var analyzer = CaptureAnalyzer()
         let base: Int64 = 1_714_564_800_000_000_000  // 2024-05-01T12:00:00Z
         for (i, p) in packets.enumerated() {
@@ -116,11 +124,20 @@ extension CheckExample {
                                               originalLength: raw.count, linkTypeValue: LinkType.raw.rawValue, interfaceID: p.interface, bytes: raw))
             }
         }
-        var facts = Facts()
+        var builder = FactsBuilder()
+        for (path, lines) in files {
+            let text = lines.joined(separator: "\n")
+            builder.add(path: path, kind: ArtifactKind.classifyText(path: path, head: String(text.prefix(4096))), text: text)
+        }
+        var facts = builder.facts
         facts.captures = [CaptureFacts(file: capture, format: "pcap", summary: analyzer.finish(), readError: nil)]
-        let listing = packets.enumerated().map { "\($0.offset + 1)  \($0.element.summary)" }.joined(separator: "\n")
-        self.init(name, facts: facts, mustCite: mustCiteFrames.map { "\(capture)#\($0)" })
-        self.files = [(path: capture, text: listing)]
+        var lines = packets.enumerated().map { "\($0.offset + 1)  \($0.element.summary)" }
+        if lines.count > 40 {  // long runs of background traffic are elided in the listing
+            lines.replaceSubrange(8..<(lines.count - 8), with: ["⋮  (frames 9–\(lines.count - 8) elided)"])
+        }
+        let listing = lines.joined(separator: "\n")
+        self.init(name, facts: facts, mustCite: mustCiteFrames.map { "\(capture)#\($0)" } + mustCiteLines)
+        self.files = [(path: capture, text: listing)] + files.map { (path: $0.0, text: $0.1.joined(separator: "\n")) }
         self.parameters = parameters
     }
 }

@@ -86,6 +86,26 @@ public struct CaptureCounters: Sendable, Equatable, Codable {
     }
 }
 
+/// A stretch of a capture with no frames although the capture's average rate says there should
+/// have been many: at least `CaptureAnalyzer.gapMinimum` long, and at least
+/// `CaptureAnalyzer.gapExpectedFrames` frames at the rate of the whole capture. A capture paused,
+/// a ring-buffer file missing, or a link down look like this; so does traffic that truly stopped,
+/// which is why a gap only makes absence-based findings around it indeterminate.
+public struct CaptureGap: Sendable, Equatable {
+    /// The last frame before the silence and the first after it.
+    public var frameBefore: Int
+    public var frameAfter: Int
+    public var start: Int64
+    public var end: Int64
+    /// Frames the capture's average rate predicts for the silence.
+    public var expectedFrames: Double
+
+    public var duration: Int64 { end - start }
+
+    /// Whether `time` falls within the gap or at most `margin` before its start.
+    public func covers(_ time: Int64, margin: Int64 = 0) -> Bool { time >= start - margin && time < end }
+}
+
 /// Everything the analysis of one capture file found: the facts checks read.
 public struct CaptureSummary: Sendable {
     public var counters = CaptureCounters()
@@ -105,6 +125,14 @@ public struct CaptureSummary: Sendable {
     public var tcpFlows: [TCPFlowSummary] = []
     public var tcpFlowsNotKept = 0
     public var dns = DNSSummary()
+    /// Large IP packets per capture interface, by size.
+    public var packetSizes = PacketSizes()
+    /// Silences the capture's own rate makes implausible (`CaptureGap`), longest first.
+    public var gaps: [CaptureGap] = []
+    /// Frames whose timestamp is earlier than the frame before them (captures concatenated rather
+    /// than merged, or a clock stepped back), and the first such frame.
+    public var timeReversals = 0
+    public var firstTimeReversalFrame: Int?
     /// Duplicate frames and the frame each copies (the first `CaptureAnalyzer.maxDuplicateExamples`).
     public var duplicateExamples: [(copy: Int, original: Int)] = []
 

@@ -88,6 +88,8 @@ public struct DNSSummary: Sendable {
     public var chainsPerClient: [IPAddress: Int] = [:]
     /// Lookups closed before their answer because the tracker was full.
     public var evicted = 0
+    /// Open lookups kept at most; beyond, the oldest eighth is closed early (`evicted`).
+    public static let maxOpenLookups = 200_000
 
     public static let maxExamples = 200
 }
@@ -129,7 +131,7 @@ struct DNSLookups {
     static let resendWindow: Int64 = 30_000_000_000
     /// Conversations and lookups idle this long are closed (answers later than this are not matched).
     static let idleLimit: Int64 = 120_000_000_000
-    static let maxOpen = 200_000
+    static let maxOpen = DNSSummary.maxOpenLookups
     /// Queries of an A/AAAA pair must leave within this of each other to count as parallel.
     static let parallelWindow: Int64 = 10_000_000
     static let searchLookBack = 32

@@ -1,7 +1,10 @@
 /// Reassembles IPv4 and IPv6 fragments (RFC 791, RFC 8200 §4.5) with bounded memory.
 ///
 /// Key: (version, source, destination, protocol for IPv4, identification). A datagram is complete
-/// when its bytes are covered from 0 to the end given by the last fragment (MF clear). Pending
+/// when its bytes are covered from 0 to the end given by the last fragment (MF clear), by the
+/// fragments' IP lengths: a fragment cut by the snap length still covers its bytes. A datagram
+/// completed from cut fragments counts as reassembled but is not returned for dissection (its
+/// content is partly unknown; tshark does not dissect it either). Pending
 /// datagrams expire after `timeout` of capture time (Linux `ipfrag_time`: 30 s; IPv6 60 s), or
 /// when the caps on pending datagrams or bytes are reached (oldest first); both are counted.
 public struct FragmentReassembler {
@@ -34,6 +37,8 @@ public struct FragmentReassembler {
         var overlap = false
         var inconsistent = false
         var haveFirst = false
+        /// Some fragment was cut by the snap length.
+        var truncated = false
         var sourcePort: UInt16?
         var destinationPort: UInt16?
     }
@@ -60,7 +65,7 @@ public struct FragmentReassembler {
                       protocolNumber: header.version == 4 ? header.protocolNumber : 0, version: header.version)
         let declared = header.payloadLength
         let length = Swift.min(declared, payload.count)
-        let range = info.offset..<(info.offset + length)
+        let range = info.offset..<(info.offset + declared)
         if pending[key] == nil {
             if pending.count >= limits.maxPendingDatagrams { evictOldest(reason: .evicted) }
             pending[key] = Pending(header: header, firstSeen: time, lastSeen: time)
@@ -70,6 +75,7 @@ public struct FragmentReassembler {
         Self.update(&pending[key]!) { d in
             d.lastSeen = time
             d.fragmentCount += 1
+            if length < declared { d.truncated = true }
             if d.fragments.count < FragmentedDatagram.maxObservations {
                 d.fragments.append(FragmentObservation(frame: frame, time: time, offset: info.offset, length: declared,
                                                        moreFragments: info.moreFragments, dontFragment: header.dontFragment))
@@ -103,6 +109,7 @@ public struct FragmentReassembler {
         if done != nil, let d = pending.removeValue(forKey: key) {
             pendingBytes -= d.payload.count
             finished.append(Self.summary(d, outcome: .complete))
+            if d.truncated { done = nil }
         }
         if pendingBytes > limits.maxPendingBytes { evictOldest(reason: .evicted) }
         return done

@@ -42,6 +42,10 @@ public struct ConnectionAttempt: Sendable {
     public var mss: UInt16
     /// Time of the last packet in the conversation.
     public var lastTime: Int64
+    /// An `unanswered` attempt whose originator went on to acknowledge (ACK without SYN or RST):
+    /// it must have received a SYN-ACK the capture did not hold (a one-direction capture,
+    /// asymmetric routing, or capture drops), so "no answer" cannot be claimed. The first such frame.
+    public var ackWithoutSynAckFrame: Int?
 }
 
 /// Follows TCP conversations the way tshark numbers `tcp.stream`, and records how each attempt
@@ -67,6 +71,8 @@ public struct TCPConversations {
         var synAck: (frame: Int, time: Int64, seq: UInt32)?
         var rst: (frame: Int, time: Int64, ttl: UInt8)?
         var handshakeAck = false
+        /// First originator segment acknowledging something while no SYN-ACK was seen.
+        var ackWithoutSynAck: Int?
         var mss: UInt16 = 0
         var responderMSS: UInt16 = 0
         var lastTime: Int64
@@ -150,6 +156,9 @@ public struct TCPConversations {
             } else if let sa = c.synAck, !c.handshakeAck, flags.contains(.ack), !flags.contains(.syn),
                       !flags.contains(.rst), tcp.acknowledgment == sa.seq &+ 1 {
                 c.handshakeAck = true
+            } else if c.synAck == nil, c.ackWithoutSynAck == nil, c.responderPackets == 0, flags.contains(.ack),
+                      !flags.contains(.syn), !flags.contains(.rst) {
+                c.ackWithoutSynAck = frame
             }
         } else {
             c.responderPackets += 1
@@ -208,7 +217,8 @@ public struct TCPConversations {
         attempts.append(ConnectionAttempt(
             stream: c.stream, client: c.originator, server: c.responder, state: state, synFrames: c.synFrames,
             synTimes: c.synTimes, synCount: c.synCount, synAckFrame: c.synAck?.frame, synAckTime: c.synAck?.time,
-            rstFrame: c.rst?.frame, rstTime: c.rst?.time, rstTTL: c.rst?.ttl, mss: c.mss, lastTime: c.lastTime))
+            rstFrame: c.rst?.frame, rstTime: c.rst?.time, rstTTL: c.rst?.ttl, mss: c.mss, lastTime: c.lastTime,
+            ackWithoutSynAckFrame: c.ackWithoutSynAck))
     }
 
     /// Ends the capture: every live conversation is retired; attempts come back in stream order.

@@ -15,14 +15,22 @@ public struct CaptureQualityCheck: Check {
                 kernel dropped (pcapng Interface Statistics `isb_ifdrop`/`isb_osdrop`, or tcpdump's "N packets \
                 dropped by kernel") break that assumption. Packets cut to the snap length keep their headers, so \
                 TCP analysis still holds (lengths come from the IP header), but DNS names and other payload \
-                are only partly visible. Truncated means `frame.cap_len < frame.len`.
+                are only partly visible. Truncated means `frame.cap_len < frame.len`. A gap is a silence of at \
+                least 1 s in which the capture's average rate predicts at least 100 frames (a paused capture, a \
+                missing ring-buffer file, a link down, or traffic that truly stopped); absence-based findings \
+                next to a gap are indeterminate. Frames whose timestamps go backwards mean files were \
+                concatenated rather than merged, or the clock stepped: time-based analysis is unreliable there.
                 """,
             severity: .low,
-            evidence: "The drop counters (ISB or the tcpdump statistics lines), the share of truncated frames and the snap length.",
+            evidence: """
+                The drop counters (ISB or the tcpdump statistics lines), the share of truncated frames and the snap \
+                length, the longest gaps with the frames around them, and the first frame whose time goes backwards.
+                """,
             fix: """
                 Re-capture with a larger buffer (`tcpdump -B 16384`), a capture filter that keeps only the \
                 traffic of interest, and `-s 0` (or at least 512 bytes to keep DNS payloads); write to a fast local \
-                disk. Treat absence-based findings from these captures as indicative until confirmed.
+                disk. Merge capture files with `mergecap` (it orders by time) rather than concatenating them. \
+                Treat absence-based findings from these captures as indicative until confirmed.
                 """,
             parameters: [
                 CheckParameter("truncated_share", 0.01, unit: "ratio", "share of truncated frames reported"),
@@ -34,6 +42,11 @@ public struct CaptureQualityCheck: Check {
                     "2231 packets received by filter",
                     "0 packets dropped by kernel",
                 ]),
+                CheckExample("a quiet capture: a second without frames is not a gap", packets: [
+                    .tcp(0, "10.244.1.5", 40000, "10.244.2.9", 8080, "S"),
+                    .tcp(1, "10.244.1.5", 40000, "10.244.2.9", 8080, "S"),
+                    .tcp(3, "10.244.1.5", 40000, "10.244.2.9", 8080, "S"),
+                ]),
             ],
             failingExamples: [
                 CheckExample("the kernel dropped packets during the capture", "captures/any.tcpdump-stderr.txt", [
@@ -42,12 +55,14 @@ public struct CaptureQualityCheck: Check {
                     "120411 packets received by filter",
                     "38477 packets dropped by kernel",
                 ], mustCite: [4]),
+                CheckExample("a busy capture goes silent for 3 s", packets: PacketSketch.busy(seconds: 1)
+                    + [.udp(4, "10.244.1.20", 5000, "10.244.1.21", 5001, payload: 100)], mustCiteFrames: [200, 201]),
             ])
     }
 
     public func findings(in facts: Facts, parameters: CheckParameters) -> [Finding] {
         var evidence: [Evidence] = []
-        var dropped = 0, truncated = 0, frames = 0
+        var dropped = 0, truncated = 0, frames = 0, gaps = 0, reversals = 0
         var severity = Severity.info
         for s in facts.tcpdumpStats where s.value.dropped > 0 {
             dropped += s.value.dropped
@@ -64,6 +79,20 @@ public struct CaptureQualityCheck: Check {
                 evidence.append(.value("The capture's Interface Statistics Blocks count packets dropped while capturing.",
                                        file: c.file, text: "\(isb) packets dropped (isb_ifdrop + isb_osdrop)"))
             }
+            for g in c.summary.gaps.prefix(5) {
+                evidence.append(.packets("No frame for \(Timestamp.seconds(g.duration)), where the capture's average rate "
+                    + "predicts about \(Int(g.expectedFrames.rounded())).", file: c.file, frames: [g.frameBefore, g.frameAfter],
+                    times: [g.start, g.end], filter: "frame.number == \(g.frameBefore) || frame.number == \(g.frameAfter)"))
+            }
+            gaps += c.summary.gaps.count
+            if !c.summary.gaps.isEmpty { severity = Swift.max(severity, .low) }
+            if let first = c.summary.firstTimeReversalFrame {
+                reversals += c.summary.timeReversals
+                severity = Swift.max(severity, .low)
+                evidence.append(.packets("\(c.summary.timeReversals) frame(s) are timestamped earlier than the frame before "
+                    + "them; the first is frame \(first).", file: c.file, frames: [first - 1, first], times: [],
+                    filter: "frame.number == \(first - 1) || frame.number == \(first)"))
+            }
             let k = c.summary.counters
             guard k.packets > 0, Double(k.truncatedPackets) / Double(k.packets) > parameters["truncated_share"] else { continue }
             truncated += k.truncatedPackets
@@ -74,13 +103,18 @@ public struct CaptureQualityCheck: Check {
                 + "sees only part of them; TCP analysis is unaffected.", file: c.file,
                 text: "\(k.truncatedPackets) of \(k.packets) frames truncated (frame.cap_len < frame.len)"))
         }
-        guard dropped > 0 || truncated > 0 else { return [] }
+        guard dropped > 0 || truncated > 0 || gaps > 0 || reversals > 0 else { return [] }
         var parts: [String] = []
         if dropped > 0 {
             parts.append("\(dropped) packet\(dropped == 1 ? " was" : "s were") dropped by the capturing system: findings about "
                 + "missing packets (unanswered SYNs or DNS queries, retransmissions) may be capture artefacts")
         }
         if truncated > 0 { parts.append("\(truncated) of \(frames) frames were cut to the snap length") }
+        if gaps > 0 {
+            parts.append("\(gaps) gap\(gaps == 1 ? "" : "s") where a busy capture went silent for a second or more: "
+                + "absence-based findings next to them are indeterminate")
+        }
+        if reversals > 0 { parts.append("\(reversals) frame\(reversals == 1 ? "" : "s") go back in time (files concatenated, not merged?)") }
         return [finding(severity, summary: parts.joined(separator: "; ") + ".", evidence: evidence)]
     }
 }

@@ -13,7 +13,8 @@ public struct DNSUnansweredCheck: Check {
                 Lookups are matched on the client side (client address and port, DNS id, name and type), so an \
                 answer from another address than the one queried, as after Service NAT, still counts; resends of \
                 the same question belong to the same lookup. A lookup is judged unanswered only if the capture \
-                went on at least `min_silence` after its last query; closer to the end it is indeterminate.
+                went on at least `min_silence` after its last query; closer to the end it is indeterminate, and so \
+                is a lookup sent once while the capture dropped packets or just before a gap in it.
                 """,
             severity: .high,
             evidence: "Per server: the unanswered questions with their query frames and resends, and a display filter.",
@@ -48,9 +49,22 @@ public struct DNSUnansweredCheck: Check {
         for capture in facts.captures {
             let dns = capture.summary.dns
             guard dns.unansweredCount > 0, let end = capture.summary.lastTime else { continue }
-            let sure = dns.unanswered.filter { end - $0.lastSendTime >= silence }
+            let coverage = CaptureCoverage(capture, facts: facts)
+            var sure: [DNSLookup] = []
+            var blind: [String] = []
+            for l in dns.unanswered {
+                if let why = coverage.blindSpot(lastSend: l.lastSendTime, sends: l.sends, window: silence) {
+                    blind.append(why)
+                } else {
+                    sure.append(l)
+                }
+            }
             judged += sure.count
-            indeterminate += dns.unanswered.count - sure.count
+            indeterminate += blind.count
+            if let why = blind.first {
+                evidence.append(.value("Lookups without an answer that the capture cannot vouch for.", file: capture.file,
+                                       text: "\(blind.count) indeterminate; the first because \(why)"))
+            }
             var byServer: [IPAddress: [DNSLookup]] = [:]
             for l in sure { byServer[l.server.address, default: []].append(l) }
             for (server, lookups) in byServer.sorted(by: { $0.value.count > $1.value.count }) where evidence.count < 20 {
@@ -66,11 +80,16 @@ public struct DNSUnansweredCheck: Check {
                                        text: "\(dns.unansweredCount) lookups"))
                 judged += dns.unansweredCount - dns.unanswered.count
             }
+            if dns.evicted > 0 {
+                evidence.append(.value("More lookups were open at once than the tracker keeps (\(DNSSummary.maxOpenLookups)): the oldest "
+                    + "were closed early, and those still without an answer count as unanswered.", file: capture.file,
+                    text: "\(dns.evicted) lookups closed early"))
+            }
         }
         guard judged > 0 else { return [] }
         var summary = "\(judged) DNS lookup\(judged == 1 ? "" : "s") got no answer although the capture went on "
             + "\(Timestamp.seconds(silence)) or more"
-        summary += indeterminate > 0 ? " (\(indeterminate) more too close to the end of the capture to judge)." : "."
+        summary += indeterminate > 0 ? " (\(indeterminate) more the capture could not judge)." : "."
         return [finding(.high, summary: summary, evidence: evidence)]
     }
 }

@@ -3,7 +3,8 @@ import Wire
 /// `syn-without-synack`: connection attempts the server never answered (Zeek `S0`).
 public struct SynWithoutSynAckCheck: Check {
     /// An attempt is judged unanswered only if the capture went on this long after its last SYN
-    /// (the first Linux SYN retransmission comes after 1 s); otherwise it is indeterminate.
+    /// (the first Linux SYN retransmission comes after 1 s) and could have seen the answer
+    /// (`CaptureCoverage`); otherwise it is indeterminate.
     public static let minimumSilence: Int64 = 1_000_000_000
 
     public init() {}
@@ -15,7 +16,10 @@ public struct SynWithoutSynAckCheck: Check {
                 A SYN that gets no SYN-ACK is retransmitted after 1 s, then 3 s, 7 s… (or 1 s steps on \
                 kernels ≥ 6.5): the client sees connect latency of seconds or a timeout. Causes: a \
                 NetworkPolicy or security group dropping traffic, no ready endpoint behind a Service, stale \
-                kube-proxy/conntrack entries, a full SYN backlog, or routing towards a dead node.
+                kube-proxy/conntrack entries, a full SYN backlog, or routing towards a dead node. An attempt counts \
+                only where the capture could have seen the answer: not in its last second, not when the client \
+                went on to acknowledge (the SYN-ACK was not captured), and, for a SYN sent once, not while the \
+                capture dropped packets or just before a gap in it.
                 """,
             severity: .high,
             evidence: "SYN frames per destination with their retransmission timing, how long the capture went on afterwards, and a display filter.",
@@ -27,6 +31,13 @@ public struct SynWithoutSynAckCheck: Check {
                 """,
             passingExamples: [
                 CheckExample("a completed handshake", packets: PacketSketch.completedHandshake),
+                CheckExample("only one direction captured: the client's ACK shows a SYN-ACK reached it", packets: [
+                    .tcp(0, "10.244.1.5", 40000, "10.244.2.9", 8080, "S"),
+                    .tcp(0.001, "10.244.1.5", 40000, "10.244.2.9", 8080, "A"),
+                    .tcp(5, "10.244.1.5", 40000, "10.244.2.9", 8080, "FA"),
+                ]),
+                CheckExample("a single SYN just before a gap in a busy capture", packets: PacketSketch.busy(seconds: 1)
+                    + [.tcp(1, "10.244.1.5", 40000, "10.244.2.9", 8080, "S"), .tcp(4, "10.244.1.7", 41000, "10.244.3.3", 9000, "A")]),
             ],
             failingExamples: [
                 CheckExample("a SYN retransmitted at 1 s and 3 s, never answered", packets: [
@@ -43,15 +54,18 @@ public struct SynWithoutSynAckCheck: Check {
         guard !groups.isEmpty else { return [] }
         var evidence: [Evidence] = []
         var judged = 0, indeterminate = 0, severity = Severity.info
+        let total = groups.reduce(0) { $0 + $1.attempts.count }
         for g in groups {
-            let silent = g.attempts.filter { a in
-                guard let last = a.synTimes.last, let end = g.capture.summary.lastTime else { return false }
-                return end - last >= Self.minimumSilence
+            let coverage = CaptureCoverage(g.capture, facts: facts)
+            var silent: [ConnectionAttempt] = []
+            var blind: [String] = []
+            for a in g.attempts {
+                if let reason = Self.blindSpot(a, coverage) { blind.append(reason) } else { silent.append(a) }
             }
             judged += silent.count
-            indeterminate += g.attempts.count - silent.count
+            indeterminate += blind.count
             if !silent.isEmpty {
-                let high = g.attempts.count >= 3 || g.server.port == 53 || groups.reduce(0) { $0 + $1.attempts.count } >= 3
+                let high = g.attempts.count >= 3 || g.server.port == 53 || total >= 3
                 severity = Swift.max(severity, high ? .high : .medium)
             }
             guard evidence.count < 20 else { continue }
@@ -64,18 +78,31 @@ public struct SynWithoutSynAckCheck: Check {
                 note += "; the capture went on \(Timestamp.seconds(after - last)) after the last SYN"
             }
             note += "."
-            if silent.count < g.attempts.count {
-                note += " \(g.attempts.count - silent.count) attempt(s) came less than 1 s before the capture ended: indeterminate."
+            if !blind.isEmpty {
+                note += " \(blind.count) attempt(s) indeterminate; the first because " + blind[0] + "."
             }
             let frames = g.attempts.flatMap(\.synFrames).prefix(40)
             let times = g.attempts.flatMap(\.synTimes).prefix(40)
             evidence.append(.packets(note, file: g.capture.file, frames: Array(frames), times: times.map { $0 },
                                      filter: g.synFilter + " && " + DisplayFilter.streams(g.attempts.prefix(40).map(\.stream))))
         }
-        var summary = "\(judged + indeterminate) TCP connection attempt\(judged + indeterminate == 1 ? "" : "s") to "
+        // Attempts the capture cannot vouch for are only mentioned next to judged ones.
+        guard judged > 0 else { return [] }
+        var summary = "\(judged) TCP connection attempt\(judged == 1 ? "" : "s") to "
             + "\(groups.count) destination\(groups.count == 1 ? "" : "s") got neither SYN-ACK nor RST"
         summary += indeterminate > 0
-            ? " (\(indeterminate) too close to the end of the capture to judge)." : "."
+            ? " (\(indeterminate) more the capture could not judge: too close to its end, during its drops or gaps, or answered unseen)."
+            : "."
         return [finding(severity, summary: summary, evidence: evidence)]
+    }
+
+    /// Why the capture cannot say this attempt went unanswered; nil when it can.
+    static func blindSpot(_ a: ConnectionAttempt, _ coverage: CaptureCoverage) -> String? {
+        if let frame = a.ackWithoutSynAckFrame {
+            return "the client acknowledged in frame \(frame), so a SYN-ACK reached it that the capture does not hold "
+                + "(one direction captured, or asymmetric routing)"
+        }
+        guard let last = a.synTimes.last else { return "no SYN timestamps" }
+        return coverage.blindSpot(lastSend: last, sends: a.synCount, window: minimumSilence)
     }
 }

@@ -16,7 +16,7 @@ public struct TCPRetransmissionCheck: Check {
                 (address and port) and over all flows to it.
                 """,
             severity: .medium,
-            evidence: "Per destination: data segments, retransmissions by kind (plain, fast, spurious), the worst flows with their retransmission frames, and display filters.",
+            evidence: "Per destination: data segments, retransmissions by kind (plain, fast, spurious), the worst flows with their retransmission frames, display filters, and the top host pairs by retransmissions across all captures.",
             fix: """
                 Find where the loss is: compare the capture points, then look at the node's NIC and softirq drops \
                 (`ip -s link`, `/proc/net/softnet_stat`, `nstat TcpExtTCPLostRetransmit`), conntrack drops \
@@ -97,10 +97,33 @@ public struct TCPRetransmissionCheck: Check {
             evidence.append(.packets(note, file: capture.file, frames: frames.map(\.0), times: frames.map(\.1),
                                      filter: "tcp.analysis.retransmission && " + DisplayFilter.streams(worst.map(\.stream))))
         }
+        if let pairs = Self.topHostPairs(facts) { evidence.append(pairs) }
         let total = judged.reduce(0) { $0 + $1.1.retransmissions }
         let summary = "\(total) retransmitted TCP segment\(total == 1 ? "" : "s") to \(judged.count) destination"
             + "\(judged.count == 1 ? "" : "s") above \(Format.percent(warn)) of their data segments (worst: "
             + "\(judged[0].1.server) at \(Format.percent(judged[0].2)))."
         return [finding(severity, summary: summary, evidence: evidence)]
+    }
+
+    /// The host pairs (client address → server address, ports ignored) with the most
+    /// retransmissions across all captures: which nodes or pods the trouble is between.
+    static func topHostPairs(_ facts: Facts) -> Evidence? {
+        struct Pair: Hashable { var client: IPAddress; var server: IPAddress }
+        var totals: [Pair: (retransmissions: Int, segments: Int, flows: Int)] = [:]
+        for capture in facts.captures {
+            for f in capture.summary.tcpFlows where f.retransmissions > 0 {
+                let key = Pair(client: f.client.address, server: f.server.address)
+                let t = totals[key] ?? (0, 0, 0)
+                totals[key] = (t.retransmissions + f.retransmissions, t.segments + f.dataSegments, t.flows + 1)
+            }
+        }
+        guard totals.count > 1 else { return nil }
+        let top = totals.sorted { ($0.value.retransmissions, $1.key.client) > ($1.value.retransmissions, $0.key.client) }.prefix(5)
+        let text = top.map { p in
+            "\(p.key.client) → \(p.key.server): \(p.value.retransmissions) of \(p.value.segments) "
+                + "(\(Format.percent(Double(p.value.retransmissions) / Double(Swift.max(1, p.value.segments)))), \(Format.plural(p.value.flows, "flow")))"
+        }.joined(separator: "; ")
+        return .value("Top host pairs by retransmitted segments, all captures together (\(totals.count) pairs had some).",
+                      file: facts.captures.count == 1 ? facts.captures[0].file : nil, text: text)
     }
 }

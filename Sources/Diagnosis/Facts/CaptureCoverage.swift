@@ -1,0 +1,67 @@
+import Artifacts
+import Wire
+
+/// What one capture could and could not have seen, for findings built on a missing packet (a
+/// SYN-ACK, a DNS response). A capture vouches for an absence only when it was demonstrably
+/// running and complete around the time the answer was due.
+///
+/// The blind spots, in the order they are tested:
+/// 1. the capture ended less than the answer window after the last send;
+/// 2. the capture dropped packets (pcapng ISB counters, or tcpdump's statistics on the
+///    collector's `<name>.tcpdump-stderr.txt` beside `<name>.pcap*`) and the request was sent
+///    once: the answer may be among the dropped;
+/// 3. a gap (`CaptureGap`) starts within the answer window after a request sent once.
+///
+/// A request the client sent again is judged whatever the drops or gaps: the resend itself shows
+/// the client had no answer to the earlier sends.
+struct CaptureCoverage {
+    let capture: CaptureFacts
+    /// Packets the capturing system dropped, and where that number comes from.
+    let dropped: Int
+    let dropSource: String?
+
+    init(_ capture: CaptureFacts, facts: Facts) {
+        self.capture = capture
+        let isb = capture.interfaces.compactMap(\.droppedPackets).reduce(0, +)
+        if isb > 0 {
+            dropped = Int(clamping: isb)
+            dropSource = "the capture's Interface Statistics Blocks"
+        } else if let stats = Self.tcpdumpStats(for: capture.file, in: facts), stats.value.dropped > 0 {
+            dropped = stats.value.dropped
+            dropSource = stats.file
+        } else {
+            dropped = 0
+            dropSource = nil
+        }
+    }
+
+    /// The tcpdump statistics that belong to a capture: `captures/eth0.tcpdump-stderr.txt` for
+    /// `captures/eth0.pcap`, `eth0.pcap0`, `eth0.pcapng`…; the only statistics file when the
+    /// bundle has a single capture.
+    static func tcpdumpStats(for file: String, in facts: Facts) -> Sourced<TcpdumpStats>? {
+        let suffix = ".tcpdump-stderr.txt"
+        for s in facts.tcpdumpStats where s.file.hasSuffix(suffix) {
+            let stem = String(s.file.dropLast(suffix.count))
+            if file.hasPrefix(stem + ".pcap") { return s }
+        }
+        return facts.captures.count == 1 && facts.tcpdumpStats.count == 1 ? facts.tcpdumpStats[0] : nil
+    }
+
+    /// Why the capture cannot vouch that nothing answered a request last sent at `time` after
+    /// `sends` sends, with answers due within `window`; nil when it can.
+    func blindSpot(lastSend time: Int64, sends: Int, window: Int64) -> String? {
+        guard let end = capture.summary.lastTime else { return "the capture has no timestamps" }
+        if end - time < window {
+            return "the capture ended \(Timestamp.seconds(end - time)) after the last send"
+        }
+        guard sends <= 1 else { return nil }
+        if dropped > 0 {
+            return "sent once while the capture dropped \(dropped) packets (\(dropSource ?? "capture statistics"))"
+        }
+        if let g = capture.summary.gaps.first(where: { $0.start >= time && $0.start - time < window }) {
+            return "sent once just before a \(Timestamp.seconds(g.duration)) gap in the capture "
+                + "(frames \(g.frameBefore)–\(g.frameAfter))"
+        }
+        return nil
+    }
+}

@@ -1,0 +1,51 @@
+/// The large IP packets a capture saw on each of its interfaces, by size: what the wire shows of
+/// an MTU (the largest packets that really crossed an interface) and, on a tunnel device, of inner
+/// packets too large for the underlay once encapsulated.
+///
+/// Only packets of at least `floor` bytes (IP total length) are profiled; each distinct size keeps
+/// its count and first frame, so memory is bounded by the number of distinct sizes (at most
+/// 65,535 − `floor`) per interface, and interfaces by `maxInterfaces`.
+public struct PacketSizes: Sendable {
+    public static let floor = 1200
+    public static let maxInterfaces = 256
+
+    /// A capture interface: the pcapng interface (0 for classic pcap) and, on Linux cooked v2
+    /// (`-i any`), the kernel's ifindex.
+    public struct Interface: Hashable, Sendable {
+        public var capture: UInt32
+        public var ifindex: Int?
+        public init(capture: UInt32, ifindex: Int?) {
+            self.capture = capture
+            self.ifindex = ifindex
+        }
+    }
+
+    public struct Size: Sendable, Equatable {
+        public var count: Int
+        public var firstFrame: Int
+        public var firstTime: Int64?
+    }
+
+    public private(set) var byInterface: [Interface: [Int: Size]] = [:]
+
+    public init() {}
+
+    mutating func add(_ ipLength: Int, interface: Interface, frame: Int, time: Int64?) {
+        guard ipLength >= Self.floor else { return }
+        guard byInterface[interface] != nil || byInterface.count < Self.maxInterfaces else { return }
+        if byInterface[interface, default: [:]][ipLength] == nil {
+            byInterface[interface, default: [:]][ipLength] = Size(count: 1, firstFrame: frame, firstTime: time)
+        } else {
+            byInterface[interface]![ipLength]!.count += 1
+        }
+    }
+
+    /// Packets on `interface` larger than `limit` and at most `ceiling`: how many, and the first
+    /// frame of each size, largest first.
+    public func above(_ limit: Int, upTo ceiling: Int = .max, on interface: Interface)
+        -> (count: Int, sizes: [(size: Int, first: Size)]) {
+        let sizes = (byInterface[interface] ?? [:]).filter { $0.key > limit && $0.key <= ceiling }
+            .sorted { $0.key > $1.key }.map { (size: $0.key, first: $0.value) }
+        return (sizes.reduce(0) { $0 + $1.first.count }, sizes)
+    }
+}
