@@ -5,7 +5,7 @@ DEPS = libpcap-dev libarchive-dev zlib1g-dev
 # them those tests are skipped, unless NETAUTOPSY_REQUIRE_LIVE=1 (CI) makes that a failure.
 TEST_TOOLS = tcpdump fio iproute2 iptables iputils-ping iputils-tracepath shellcheck dash procps
 
-.PHONY: deps test-tools build sample test fixtures collector docs lint clean
+.PHONY: deps test-tools build sample test fixtures bench-inputs bench collector docs lint clean
 
 # Installs the C libraries when they are missing (Debian/Ubuntu; needs root or sudo).
 deps:
@@ -45,6 +45,13 @@ fixtures:
 	python3 fixtures/make-hostile.py
 	fixtures/make-incident-bundle.sh fixtures/incident-bundle.tar.gz
 
+# The benchmark (docs/performance.md): inputs from real traffic (root), then the timed runs.
+bench-inputs:
+	bench/make-inputs.sh
+
+bench: bench-inputs
+	bench/run.sh
+
 # Re-embeds collector/netautopsy-collect.sh into the binary after editing it, and lints it.
 collector:
 	collector/embed.sh
@@ -56,7 +63,8 @@ docs: build
 
 lint:
 	shellcheck -s sh collector/netautopsy-collect.sh
-	shellcheck collector/embed.sh fixtures/collector-scenario.sh fixtures/make-wire-fixtures.sh fixtures/analysis-oracle.sh
+	shellcheck collector/embed.sh fixtures/collector-scenario.sh fixtures/make-wire-fixtures.sh fixtures/analysis-oracle.sh \
+	  bench/make-inputs.sh bench/run.sh
 
 clean:
 	rm -rf .build

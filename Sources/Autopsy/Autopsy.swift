@@ -12,6 +12,8 @@ public struct Autopsy {
     public var walker = BundleWalker()
     /// Which checks run, with which thresholds (`--config`).
     public var settings: CheckSettings
+    /// Told how far each capture's analysis has come (nil: nobody is watching).
+    public var progress: ProgressReporter?
 
     public init(settings: CheckSettings = CheckSettings()) {
         self.settings = settings
@@ -138,7 +140,15 @@ public struct Autopsy {
 
     func analyzeCapture(_ file: BundleFile) -> (CaptureFileRecord, CaptureFacts) {
         var analyzer = CaptureAnalyzer()
-        let outcome = CaptureOpener.read(file, into: &analyzer)
+        let outcome: CaptureReadOutcome
+        if let progress {
+            var metered = Metered(analyzer, reporter: progress, file: file)
+            outcome = CaptureOpener.read(file, into: &metered)
+            metered.finish()
+            analyzer = metered.inner
+        } else {
+            outcome = CaptureOpener.read(file, into: &analyzer)
+        }
         let summary = analyzer.finish()
         var links: [String: Int] = [:]
         for (value, n) in summary.linkTypes { links[LinkType(rawValue: value)?.name ?? "linktype-\(value)", default: 0] += n }

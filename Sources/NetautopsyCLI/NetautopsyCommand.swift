@@ -45,11 +45,16 @@ struct Analyze: ParsableCommand {
     @Option(name: .long, help: "A YAML file that disables checks or overrides their thresholds (docs/checks.md).")
     var config: String?
 
+    @Flag(inversion: .prefixedNo, help: "Show progress (bytes and packets per second) on standard error; by default only when it is a terminal.")
+    var progress: Bool?
+
     func run() throws {
         let settings = try checkSettings(config)
         let report: Report
         do {
-            report = try Autopsy(settings: settings).analyze(path)
+            var autopsy = Autopsy(settings: settings)
+            if progress ?? TerminalProgress.standardErrorIsTerminal { autopsy.progress = TerminalProgress() }
+            report = try autopsy.analyze(path)
         } catch {
             FileHandle.standardError.write(Data("netautopsy: \(error.description)\n".utf8))
             throw ExitCode(ExitStatus.unreadableInput)

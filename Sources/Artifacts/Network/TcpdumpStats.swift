@@ -15,7 +15,8 @@ public struct TcpdumpStats: Sendable, Equatable, LineParser {
 
     public mutating func feed(_ raw: Substring, number: Int) {
         let f = raw.fields
-        guard f.count >= 3, let n = Int(f[0]), f[1] == "packets" || f[1] == "packet" else { return }
+        // Counts beyond 2^48 are not a real capture's; refusing them keeps the sums below from overflowing.
+        guard f.count >= 3, let n = Int(f[0]), n <= 1 << 48, f[1] == "packets" || f[1] == "packet" else { return }
         let rest = f.dropFirst(2).joined(separator: " ")
         switch rest {
         case "captured": captured = n

@@ -5,15 +5,16 @@ import Wire
 /// SYN-ACK, a DNS response). A capture vouches for an absence only when it was demonstrably
 /// running and complete around the time the answer was due.
 ///
-/// The blind spots, in the order they are tested:
-/// 1. the capture ended less than the answer window after the last send;
+/// The blind spots of a request sent once, in the order they are tested:
+/// 1. the capture ended less than the answer window after it;
 /// 2. the capture dropped packets (pcapng ISB counters, or tcpdump's statistics on the
 ///    collector's `<name>.tcpdump-stderr.txt` beside `<name>.pcap*`) and the request was sent
 ///    once: the answer may be among the dropped;
 /// 3. a gap (`CaptureGap`) starts within the answer window after a request sent once.
 ///
-/// A request the client sent again is judged whatever the drops or gaps: the resend itself shows
-/// the client had no answer to the earlier sends.
+/// A request the client sent again is judged whatever the capture's end, drops or gaps: the resend
+/// itself shows the client had no answer to the earlier sends (the evidence says how long the
+/// capture went on after the last).
 struct CaptureCoverage {
     let capture: CaptureFacts
     /// Packets the capturing system dropped, and where that number comes from.
@@ -22,7 +23,7 @@ struct CaptureCoverage {
 
     init(_ capture: CaptureFacts, facts: Facts) {
         self.capture = capture
-        let isb = capture.interfaces.compactMap(\.droppedPackets).reduce(0, +)
+        let isb = capture.droppedPackets
         if isb > 0 {
             dropped = Int(clamping: isb)
             dropSource = "the capture's Interface Statistics Blocks"
@@ -50,11 +51,11 @@ struct CaptureCoverage {
     /// Why the capture cannot vouch that nothing answered a request last sent at `time` after
     /// `sends` sends, with answers due within `window`; nil when it can.
     func blindSpot(lastSend time: Int64, sends: Int, window: Int64) -> String? {
+        guard sends <= 1 else { return nil }
         guard let end = capture.summary.lastTime else { return "the capture has no timestamps" }
         if end - time < window {
-            return "the capture ended \(Timestamp.seconds(end - time)) after the last send"
+            return "the capture ended \(Timestamp.seconds(end - time)) after it"
         }
-        guard sends <= 1 else { return nil }
         if dropped > 0 {
             return "sent once while the capture dropped \(dropped) packets (\(dropSource ?? "capture statistics"))"
         }

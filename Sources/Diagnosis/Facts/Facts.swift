@@ -22,6 +22,17 @@ public struct CaptureFacts: Sendable {
     }
 }
 
+extension CaptureFacts {
+    /// Packets the capturing system dropped by the pcapng Interface Statistics Blocks, summed over
+    /// interfaces (saturating: the counters come from the file).
+    public var droppedPackets: UInt64 {
+        interfaces.compactMap(\.droppedPackets).reduce(0) { a, b in
+            let (sum, overflow) = a.addingReportingOverflow(b)
+            return overflow ? .max : sum
+        }
+    }
+}
+
 /// A line of a text artifact that matched a pattern, with where it stands.
 public struct TextEvidence<Match: Sendable>: Sendable {
     public var file: String

@@ -6,13 +6,6 @@ public struct CaptureAnalyzer: PacketConsumer {
     public static let maxKeptDatagrams = 10_000
     public static let maxKeptAttempts = 100_000
     public static let maxDuplicateExamples = 16
-    /// Silences shorter than this are never gaps (a SYN retransmission timer is 1 s).
-    public static let gapMinimum: Int64 = 1_000_000_000
-    /// A silence is a gap when the capture's average rate predicts at least this many frames in it.
-    public static let gapExpectedFrames = 100.0
-    /// Silences of at least `gapMinimum` kept as gap candidates (the longest when there are more).
-    public static let maxSilences = 4_096
-
     private var summary = CaptureSummary()
     private var reassembler: FragmentReassembler
     private var tcp = TCPConversations()
@@ -22,8 +15,7 @@ public struct CaptureAnalyzer: PacketConsumer {
     private var duplicates = DuplicateFilter()
     private var sawSeveralInterfaces = false
     private var now: Int64 = 0
-    private var previousTime: Int64?
-    private var silences: [CaptureGap] = []
+    private var timeline = CaptureTimeline()
 
     public init(fragmentLimits: FragmentReassembler.Limits = .init()) {
         reassembler = FragmentReassembler(limits: fragmentLimits)
@@ -35,16 +27,7 @@ public struct CaptureAnalyzer: PacketConsumer {
             now = t
             if summary.firstTime == nil { summary.firstTime = t }
             summary.lastTime = Swift.max(summary.lastTime ?? t, t)
-            if let p = previousTime {
-                if t < p {
-                    summary.timeReversals += 1
-                    if summary.firstTimeReversalFrame == nil { summary.firstTimeReversalFrame = record.frameNumber }
-                } else if t - p >= Self.gapMinimum {
-                    noteSilence(CaptureGap(frameBefore: record.frameNumber - 1, frameAfter: record.frameNumber,
-                                           start: p, end: t, expectedFrames: 0))
-                }
-            }
-            previousTime = t
+            timeline.add(t, frame: record.frameNumber)
         }
         if record.capturedLength < record.originalLength { summary.counters.truncatedPackets += 1 }
         summary.linkTypes[record.linkTypeValue, default: 0] += 1
@@ -106,9 +89,10 @@ public struct CaptureAnalyzer: PacketConsumer {
         switch layer.transport {
         case .tcp(let t):
             summary.counters.count(tcp.add(t, ip: layer.ip, frame: frame, time: now))
-            if t.payloadLength > 0 || !t.flags.isDisjoint(with: [.fin, .rst]),
+            if t.payloadLength > 0 || !t.flags.isDisjoint(with: [.syn, .fin, .rst]),
                DNSMessage.isDNS(sourcePort: t.sourcePort, destinationPort: t.destinationPort, tcp: true) {
-                let start = layer.payloadOffset + t.headerLength
+                // The header may end beyond the captured bytes (a small snap length): then nothing is read.
+                let start = Swift.min(bytes.count, layer.payloadOffset + t.headerLength)
                 let end = Swift.max(start, Swift.min(bytes.count, layer.payloadOffset + layer.capturedPayloadLength))
                 let source = Endpoint(layer.ip.source, t.sourcePort), destination = Endpoint(layer.ip.destination, t.destinationPort)
                 dnsOverTCP.add(t, source: source, destination: destination, payload: UnsafeRawBufferPointer(rebasing: bytes[start..<end]),
@@ -149,26 +133,6 @@ public struct CaptureAnalyzer: PacketConsumer {
         if marks.contains(.geneve) { summary.counters.genevePackets += 1 }
     }
 
-    /// Keeps the longest `maxSilences` silences (halving the list by duration when it fills).
-    private mutating func noteSilence(_ s: CaptureGap) {
-        silences.append(s)
-        if silences.count >= 2 * Self.maxSilences {
-            silences.sort { $0.duration > $1.duration }
-            silences.removeLast(silences.count - Self.maxSilences)
-        }
-    }
-
-    /// The silences the capture's average frame rate makes implausible.
-    private func gaps() -> [CaptureGap] {
-        guard let first = summary.firstTime, let last = summary.lastTime, last > first else { return [] }
-        let rate = Double(summary.counters.packets) / (Double(last - first) / 1e9)
-        return silences.compactMap { s in
-            var g = s
-            g.expectedFrames = rate * Double(s.duration) / 1e9
-            return g.expectedFrames >= Self.gapExpectedFrames ? g : nil
-        }.sorted { $0.duration > $1.duration }.prefix(Self.maxSilences).map { $0 }
-    }
-
     private mutating func keep(_ datagrams: [FragmentedDatagram]) {
         for d in datagrams {
             if summary.fragmentedDatagrams.count < Self.maxKeptDatagrams {
@@ -201,7 +165,9 @@ public struct CaptureAnalyzer: PacketConsumer {
             }
         }
         summary.tooBig = tooBig.groups
-        summary.gaps = gaps()
+        summary.gaps = timeline.finished()
+        summary.timeReversals = timeline.reversals
+        summary.firstTimeReversalFrame = timeline.firstReversalFrame
         summary.dns = dns.finish()
         summary.counters.dnsQueries = dns.queries
         summary.counters.dnsResponses = dns.responses

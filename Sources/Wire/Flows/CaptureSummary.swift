@@ -86,9 +86,8 @@ public struct CaptureCounters: Sendable, Equatable, Codable {
     }
 }
 
-/// A stretch of a capture with no frames although the capture's average rate says there should
-/// have been many: at least `CaptureAnalyzer.gapMinimum` long, and at least
-/// `CaptureAnalyzer.gapExpectedFrames` frames at the rate of the whole capture. A capture paused,
+/// A stretch of a capture with no frames although the traffic just before it says there should
+/// have been many (definition: `CaptureTimeline`). A capture paused,
 /// a ring-buffer file missing, or a link down look like this; so does traffic that truly stopped,
 /// which is why a gap only makes absence-based findings around it indeterminate.
 public struct CaptureGap: Sendable, Equatable {
@@ -129,8 +128,8 @@ public struct CaptureSummary: Sendable {
     public var packetSizes = PacketSizes()
     /// Silences the capture's own rate makes implausible (`CaptureGap`), longest first.
     public var gaps: [CaptureGap] = []
-    /// Frames whose timestamp is earlier than the frame before them (captures concatenated rather
-    /// than merged, or a clock stepped back), and the first such frame.
+    /// Frames more than a second earlier than the latest time before them (captures concatenated
+    /// rather than merged, or a clock stepped back), and the first such frame.
     public var timeReversals = 0
     public var firstTimeReversalFrame: Int?
     /// Duplicate frames and the frame each copies (the first `CaptureAnalyzer.maxDuplicateExamples`).

@@ -2,12 +2,14 @@
 /// length), per direction, so that a message split across segments, or several messages in one
 /// segment, are each read once.
 ///
-/// Segments are taken in capture order. A segment continuing the direction's stream is appended;
-/// data already consumed (a retransmission) is skipped; a segment after a gap (a lost or
-/// uncaptured segment, or a snap-length cut) drops what was pending and restarts at that segment,
-/// assuming a message starts there. Pending bytes per direction are bounded by the largest
-/// message (65,535 + 2), and at most `maxDirections` directions are followed at once (the
-/// longest-idle is dropped first, counted in `dropped`).
+/// Segments are taken in capture order. A SYN (or SYN-ACK) starts the direction afresh at its
+/// sequence number + 1; a segment continuing the direction's stream is appended; data already
+/// consumed (a retransmission) is skipped; a segment after a gap (a lost or uncaptured segment, a
+/// snap-length cut, a jump of more than `maxJump` either way, or `idleLimit` of silence) drops what
+/// was pending and restarts at that segment, assuming a message starts there. A FIN or RST ends
+/// the direction (an RST both). Pending bytes are bounded per direction by the largest message
+/// (65,535 + 2) and in all by `maxPendingTotal`; at most `maxDirections` directions are followed at
+/// once (the longest idle are dropped first, counted in `dropped`).
 struct DNSOverTCP {
     struct Key: Hashable {
         var source: Endpoint
@@ -23,8 +25,12 @@ struct DNSOverTCP {
 
     static let maxDirections = 4_096
     static let maxPending = 65_537
+    static let maxPendingTotal = 16 << 20
+    static let maxJump: Int64 = 1 << 20
+    static let idleLimit: Int64 = 120_000_000_000
 
     private var directions: [Key: Direction] = [:]
+    private var pendingTotal = 0
     /// Directions dropped to stay within `maxDirections`.
     private(set) var dropped = 0
 
@@ -35,26 +41,37 @@ struct DNSOverTCP {
         message: (UnsafeRawBufferPointer) -> Void
     ) {
         let key = Key(source: source, destination: destination)
-        defer {
-            if tcp.flags.contains(.fin) || tcp.flags.contains(.rst) { directions[key] = nil }
+        if tcp.flags.contains(.rst) {
+            forget(key)
+            forget(Key(source: destination, destination: source))
+            return
         }
+        if tcp.flags.contains(.syn) {
+            forget(key)
+            if directions.count >= Self.maxDirections { evictIdlest() }
+            directions[key] = Direction(nextSequence: tcp.sequence &+ 1, lastTime: time)
+        }
+        defer { if tcp.flags.contains(.fin) { forget(key) } }
         guard tcp.payloadLength > 0 else { return }
+        // Data on a SYN (TCP Fast Open) starts after the SYN's own sequence number.
+        let sequence = tcp.flags.contains(.syn) ? tcp.sequence &+ 1 : tcp.sequence
         var bytes = payload
         var direction: Direction
-        if var d = directions[key] {
-            let behind = Int(Int32(bitPattern: d.nextSequence &- tcp.sequence))
-            if behind >= bytes.count { return }  // all of it was seen: a retransmission
-            if behind > 0 {
-                bytes = UnsafeRawBufferPointer(rebasing: bytes[behind...])
-            } else if behind < 0 {
+        if var d = directions[key], time - d.lastTime < Self.idleLimit {
+            let behind = Int64(Int32(bitPattern: d.nextSequence &- sequence))
+            if behind >= Int64(bytes.count), behind <= Self.maxJump { return }  // all of it was seen: a retransmission
+            if behind > 0, behind <= Self.maxJump {
+                bytes = UnsafeRawBufferPointer(rebasing: bytes[Int(behind)...])
+            } else if behind != 0 {
                 d.pending.removeAll()  // a gap: restart at this segment
             }
             direction = d
         } else {
-            if directions.count >= Self.maxDirections { evictIdlest() }
-            direction = Direction(nextSequence: tcp.sequence, lastTime: time)
+            if directions[key] == nil, directions.count >= Self.maxDirections { evictIdlest() }
+            direction = Direction(nextSequence: sequence, lastTime: time)
         }
-        direction.nextSequence = tcp.sequence &+ UInt32(truncatingIfNeeded: tcp.payloadLength)
+        pendingTotal -= directions[key]?.pending.count ?? 0
+        direction.nextSequence = sequence &+ UInt32(truncatingIfNeeded: tcp.payloadLength)
         direction.lastTime = time
         if direction.pending.isEmpty {
             // The common case, a segment holding whole messages, is read in place.
@@ -65,10 +82,16 @@ struct DNSOverTCP {
             let used = direction.pending.withUnsafeBytes { Self.messages(in: $0, message) }
             direction.pending.removeFirst(used)
         }
-        if payload.count < tcp.payloadLength || direction.pending.count > Self.maxPending {
-            direction.pending.removeAll()  // cut by the snap length: the rest of the stream is unknown
+        if payload.count < tcp.payloadLength || direction.pending.count > Self.maxPending
+            || pendingTotal + direction.pending.count > Self.maxPendingTotal {
+            direction.pending.removeAll()  // cut by the snap length, or over a bound: the rest is unknown
         }
+        pendingTotal += direction.pending.count
         directions[key] = direction
+    }
+
+    private mutating func forget(_ key: Key) {
+        if let d = directions.removeValue(forKey: key) { pendingTotal -= d.pending.count }
     }
 
     /// Calls `message` for each whole length-prefixed message at the start of `bytes`; returns the
@@ -86,7 +109,7 @@ struct DNSOverTCP {
 
     private mutating func evictIdlest() {
         let victims = directions.sorted { $0.value.lastTime < $1.value.lastTime }.prefix(Self.maxDirections / 8)
-        for (k, _) in victims { directions[k] = nil }
+        for (k, _) in victims { forget(k) }
         dropped += victims.count
     }
 }

@@ -2,12 +2,13 @@
 /// an MTU (the largest packets that really crossed an interface) and, on a tunnel device, of inner
 /// packets too large for the underlay once encapsulated.
 ///
-/// Only packets of at least `floor` bytes (IP total length) are profiled; each distinct size keeps
-/// its count and first frame, so memory is bounded by the number of distinct sizes (at most
-/// 65,535 − `floor`) per interface, and interfaces by `maxInterfaces`.
+/// Only packets of `floor` to `ceiling` bytes (IP total length: the MTUs that matter, jumbo frames
+/// included) are profiled; each distinct size keeps its count and first frame, so memory is bounded
+/// by `ceiling − floor` sizes per interface and `maxInterfaces` interfaces.
 public struct PacketSizes: Sendable {
     public static let floor = 1200
-    public static let maxInterfaces = 256
+    public static let ceiling = 9216
+    public static let maxInterfaces = 64
 
     /// A capture interface: the pcapng interface (0 for classic pcap) and, on Linux cooked v2
     /// (`-i any`), the kernel's ifindex.
@@ -31,7 +32,7 @@ public struct PacketSizes: Sendable {
     public init() {}
 
     mutating func add(_ ipLength: Int, interface: Interface, frame: Int, time: Int64?) {
-        guard ipLength >= Self.floor else { return }
+        guard ipLength >= Self.floor, ipLength <= Self.ceiling else { return }
         guard byInterface[interface] != nil || byInterface.count < Self.maxInterfaces else { return }
         if byInterface[interface, default: [:]][ipLength] == nil {
             byInterface[interface, default: [:]][ipLength] = Size(count: 1, firstFrame: frame, firstTime: time)

@@ -72,9 +72,9 @@ public struct CaptureQualityCheck: Check {
             }
         }
         for c in facts.captures {
-            let isb = c.interfaces.compactMap(\.droppedPackets).reduce(0, +)
+            let isb = c.droppedPackets
             if isb > 0 {
-                dropped += Int(isb)
+                dropped = dropped.addingReportingOverflow(Int(clamping: isb)).overflow ? .max : dropped + Int(clamping: isb)
                 severity = .medium
                 evidence.append(.value("The capture's Interface Statistics Blocks count packets dropped while capturing.",
                                        file: c.file, text: "\(isb) packets dropped (isb_ifdrop + isb_osdrop)"))

@@ -13,8 +13,8 @@ public struct DNSUnansweredCheck: Check {
                 Lookups are matched on the client side (client address and port, DNS id, name and type), so an \
                 answer from another address than the one queried, as after Service NAT, still counts; resends of \
                 the same question belong to the same lookup. A lookup is judged unanswered only if the capture \
-                went on at least `min_silence` after its last query; closer to the end it is indeterminate, and so \
-                is a lookup sent once while the capture dropped packets or just before a gap in it.
+                went on at least `min_silence` after it, did not drop packets and has no gap right after it; a \
+                lookup the client resent is judged anyway (the resend shows the first went unanswered).
                 """,
             severity: .high,
             evidence: "Per server: the unanswered questions with their query frames and resends, and a display filter.",
@@ -87,8 +87,8 @@ public struct DNSUnansweredCheck: Check {
             }
         }
         guard judged > 0 else { return [] }
-        var summary = "\(judged) DNS lookup\(judged == 1 ? "" : "s") got no answer although the capture went on "
-            + "\(Timestamp.seconds(silence)) or more"
+        var summary = "\(judged) DNS lookup\(judged == 1 ? "" : "s") got no answer: resent without one, or the capture "
+            + "went on \(Timestamp.seconds(silence)) or more after a single query"
         summary += indeterminate > 0 ? " (\(indeterminate) more the capture could not judge)." : "."
         return [finding(.high, summary: summary, evidence: evidence)]
     }

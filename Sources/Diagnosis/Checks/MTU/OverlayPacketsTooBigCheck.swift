@@ -15,7 +15,9 @@ public struct OverlayPacketsTooBigCheck: Check {
                 60/80): above the underlay MTU it is fragmented (outer DF clear) or dropped (DF set, as Geneve \
                 and WireGuard send it), which the underlay capture may not even show. This is the wire proof of \
                 the 1500-over-1500 mismatch. The capture's interface comes from the pcapng interface name, the \
-                Linux cooked v2 ifindex (`-i any`), the collector manifest, or a file named after the device; the \
+                Linux cooked v2 ifindex (`-i any`, resolved against the bundle's `ip -d link`, so both must come \
+                from the same network namespace, as the collector takes them), the collector manifest, or a file \
+                named after the device; the \
                 underlay MTU from `ip -d link` (the tunnel's `dev`, else the default route's device). Packets \
                 above the tunnel device's own MTU are segmentation-offload aggregates and are not counted.
                 """,
@@ -79,13 +81,16 @@ public struct OverlayPacketsTooBigCheck: Check {
                 tunnels[tunnel.name]!.largest = Swift.max(tunnels[tunnel.name]!.largest, largest.size)
                 tunnels[tunnel.name]!.counts.append("\(count) in \(capture.file)")
                 let examples = sizes.prefix(10)
+                let via = interface.ifindex.map { " (ifindex \($0) in the capture is \(tunnel.name) in \(links.file))" } ?? ""
                 evidence.append(.packets(
-                    "\(count) packet\(count == 1 ? "" : "s") captured on \(tunnel.name) larger than \(limit) bytes: the largest, "
+                    "\(count) packet\(count == 1 ? "" : "s") captured on \(tunnel.name)\(via) larger than \(limit) bytes: the largest, "
                         + "\(largest.size) bytes, leaves as \(largest.size + overhead) on \(lower.name) (MTU \(lower.mtu)), so it is "
                         + "fragmented or, with DF on the outer header, dropped. Sizes seen: "
                         + examples.map { "\($0.size) ×\($0.first.count)" }.joined(separator: ", ") + ".",
                     file: capture.file, frames: examples.map(\.first.firstFrame), times: examples.map(\.first.firstTime),
-                    filter: "ip.len > \(limit)" + (interface.ifindex.map { " && sll.ifindex == \($0)" } ?? "")))
+                    filter: "(ip.len > \(limit) || ipv6.plen > \(limit - 40))"
+                        + (interface.ifindex.map { " && sll.ifindex == \($0)" } ?? "")
+                        + (capture.interfaces.count > 1 ? " && frame.interface_id == \(interface.capture)" : "")))
             }
         }
         guard !order.isEmpty else { return [] }

@@ -17,9 +17,9 @@ public struct SynWithoutSynAckCheck: Check {
                 kernels ≥ 6.5): the client sees connect latency of seconds or a timeout. Causes: a \
                 NetworkPolicy or security group dropping traffic, no ready endpoint behind a Service, stale \
                 kube-proxy/conntrack entries, a full SYN backlog, or routing towards a dead node. An attempt counts \
-                only where the capture could have seen the answer: not in its last second, not when the client \
-                went on to acknowledge (the SYN-ACK was not captured), and, for a SYN sent once, not while the \
-                capture dropped packets or just before a gap in it.
+                only where the capture could have seen the answer: not when the client went on to acknowledge \
+                (the SYN-ACK was not captured), and, for a SYN sent once, not in the capture's last second, \
+                while it dropped packets, or just before a gap in it. A retransmitted SYN is proof by itself.
                 """,
             severity: .high,
             evidence: "SYN frames per destination with their retransmission timing, how long the capture went on afterwards, and a display filter.",
@@ -50,28 +50,29 @@ public struct SynWithoutSynAckCheck: Check {
     }
 
     public func findings(in facts: Facts, parameters: CheckParameters) -> [Finding] {
-        let groups = AttemptGroup.grouped(facts, state: .unanswered)
-        guard !groups.isEmpty else { return [] }
         var evidence: [Evidence] = []
-        var judged = 0, indeterminate = 0, severity = Severity.info
-        let total = groups.reduce(0) { $0 + $1.attempts.count }
-        for g in groups {
+        var judged: [(group: AttemptGroup, silent: [ConnectionAttempt], blind: [String])] = []
+        var indeterminate = 0
+        for g in AttemptGroup.grouped(facts, state: .unanswered) {
             let coverage = CaptureCoverage(g.capture, facts: facts)
             var silent: [ConnectionAttempt] = []
             var blind: [String] = []
             for a in g.attempts {
                 if let reason = Self.blindSpot(a, coverage) { blind.append(reason) } else { silent.append(a) }
             }
-            judged += silent.count
             indeterminate += blind.count
-            if !silent.isEmpty {
-                let high = g.attempts.count >= 3 || g.server.port == 53 || total >= 3
-                severity = Swift.max(severity, high ? .high : .medium)
-            }
+            if !silent.isEmpty { judged.append((AttemptGroup(capture: g.capture, server: g.server, attempts: silent), silent, blind)) }
+        }
+        // Only what the capture can vouch for is reported; the rest is counted as indeterminate.
+        guard !judged.isEmpty else { return [] }
+        let total = judged.reduce(0) { $0 + $1.silent.count }
+        var severity = Severity.medium
+        for (g, silent, blind) in judged.sorted(by: { $0.silent.count > $1.silent.count }) {
+            if silent.count >= 3 || g.server.port == 53 || total >= 3 { severity = .high }
             guard evidence.count < 20 else { continue }
-            let example = silent.first ?? g.attempts[0]
-            let syns = g.attempts.reduce(0) { $0 + $1.synCount }
-            var note = "\(g.attempts.count) attempt\(g.attempts.count == 1 ? "" : "s") from \(g.clients) "
+            let example = silent[0]
+            let syns = silent.reduce(0) { $0 + $1.synCount }
+            var note = "\(silent.count) attempt\(silent.count == 1 ? "" : "s") from \(g.clients) "
                 + "client\(g.clients == 1 ? "" : "s") to \(g.server) got no answer (\(syns) SYNs). "
                 + "Example stream \(example.stream) from \(example.client): SYN at \(AttemptGroup.timing(example))"
             if let last = example.synTimes.last, let after = g.capture.summary.lastTime {
@@ -79,17 +80,16 @@ public struct SynWithoutSynAckCheck: Check {
             }
             note += "."
             if !blind.isEmpty {
-                note += " \(blind.count) attempt(s) indeterminate; the first because " + blind[0] + "."
+                note += " \(blind.count) more to it the capture cannot judge; the first because " + blind[0] + "."
             }
-            let frames = g.attempts.flatMap(\.synFrames).prefix(40)
-            let times = g.attempts.flatMap(\.synTimes).prefix(40)
+            let frames = silent.flatMap(\.synFrames).prefix(40)
+            let times = silent.flatMap(\.synTimes).prefix(40)
             evidence.append(.packets(note, file: g.capture.file, frames: Array(frames), times: times.map { $0 },
-                                     filter: g.synFilter + " && " + DisplayFilter.streams(g.attempts.prefix(40).map(\.stream))))
+                                     filter: g.synFilter + " && " + DisplayFilter.streams(silent.prefix(40).map(\.stream))))
         }
-        // Attempts the capture cannot vouch for are only mentioned next to judged ones.
-        guard judged > 0 else { return [] }
-        var summary = "\(judged) TCP connection attempt\(judged == 1 ? "" : "s") to "
-            + "\(groups.count) destination\(groups.count == 1 ? "" : "s") got neither SYN-ACK nor RST"
+        let destinations = Set(judged.map(\.group.server)).count
+        var summary = "\(total) TCP connection attempt\(total == 1 ? "" : "s") to "
+            + "\(destinations) destination\(destinations == 1 ? "" : "s") got neither SYN-ACK nor RST"
         summary += indeterminate > 0
             ? " (\(indeterminate) more the capture could not judge: too close to its end, during its drops or gaps, or answered unseen)."
             : "."

@@ -106,19 +106,28 @@ public struct TCPRetransmissionCheck: Check {
     }
 
     /// The host pairs (client address → server address, ports ignored) with the most
-    /// retransmissions across all captures: which nodes or pods the trouble is between.
+    /// retransmissions across all captures: which nodes or pods the trouble is between. A flow
+    /// seen in several captures (the same 4-tuple on two interfaces) counts once, as its worst.
     static func topHostPairs(_ facts: Facts) -> Evidence? {
         struct Pair: Hashable { var client: IPAddress; var server: IPAddress }
-        var totals: [Pair: (retransmissions: Int, segments: Int, flows: Int)] = [:]
+        struct Flow: Hashable { var client: Endpoint; var server: Endpoint }
+        var worst: [Flow: TCPFlowSummary] = [:]
         for capture in facts.captures {
             for f in capture.summary.tcpFlows where f.retransmissions > 0 {
-                let key = Pair(client: f.client.address, server: f.server.address)
-                let t = totals[key] ?? (0, 0, 0)
-                totals[key] = (t.retransmissions + f.retransmissions, t.segments + f.dataSegments, t.flows + 1)
+                let key = Flow(client: f.client, server: f.server)
+                if (worst[key]?.retransmissions ?? 0) < f.retransmissions { worst[key] = f }
             }
         }
+        var totals: [Pair: (retransmissions: Int, segments: Int, flows: Int)] = [:]
+        for f in worst.values {
+            let key = Pair(client: f.client.address, server: f.server.address)
+            let t = totals[key] ?? (0, 0, 0)
+            totals[key] = (t.retransmissions + f.retransmissions, t.segments + f.dataSegments, t.flows + 1)
+        }
         guard totals.count > 1 else { return nil }
-        let top = totals.sorted { ($0.value.retransmissions, $1.key.client) > ($1.value.retransmissions, $0.key.client) }.prefix(5)
+        let top = totals.sorted {
+            ($0.value.retransmissions, $1.key.client, $1.key.server) > ($1.value.retransmissions, $0.key.client, $0.key.server)
+        }.prefix(5)
         let text = top.map { p in
             "\(p.key.client) → \(p.key.server): \(p.value.retransmissions) of \(p.value.segments) "
                 + "(\(Format.percent(Double(p.value.retransmissions) / Double(Swift.max(1, p.value.segments)))), \(Format.plural(p.value.flows, "flow")))"

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# run.sh - times netautopsy against its baselines on the inputs of bench/make-inputs.sh, in one run
+# (so that ratios are measured under the same conditions), and writes the figures to
+# docs/performance.md between its "bench:begin" and "bench:end" markers.
+#
+# Usage: bench/run.sh [DIR]           (default: .bench, made by `sudo bench/make-inputs.sh`)
+# Environment: RUNS (default 5) timed runs per command after one warm-up (medians are quoted);
+#              TSHARK_RUNS (default 3); NETAUTOPSY (default .build/release/netautopsy, built here).
+# Needs: hyperfine, tcpdump, tshark, gzip, GNU time (/usr/bin/time), python3.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$here/.."
+DIR="$(cd "${1:-$root/.bench}" && pwd)"
+RUNS="${RUNS:-5}"
+TSHARK_RUNS="${TSHARK_RUNS:-3}"
+NA="${NETAUTOPSY:-$root/.build/release/netautopsy}"
+DOC="$root/docs/performance.md"
+log() { printf '[bench] %s\n' "$*" >&2; }
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+if [ -z "${NETAUTOPSY:-}" ]; then
+  log "building netautopsy (release)"
+  (cd "$root" && swift build -c release --product netautopsy >&2)
+fi
+for f in bulk.pcap bulk-300m.pcap bulk-600m.pcap bulk.tar.gz short.pcap synflood.pcap dns.pcap; do
+  [ -s "$DIR/$f" ] || { echo "run.sh: $DIR/$f is missing: run sudo bench/make-inputs.sh first" >&2; exit 1; }
+done
+analyze() { printf '%q analyze %q --format json --output /dev/null --no-progress' "$NA" "$1"; }
+
+# time NAME RUNS COMMAND...: hyperfine's median and all run times, in seconds, into $tmp/NAME.json
+time_cmd() {
+  local name=$1 runs=$2; shift 2
+  log "timing $name ($runs runs): $*"
+  hyperfine --style none --warmup 1 --runs "$runs" --export-json "$tmp/$name.json" "$@" >/dev/null 2>&1
+}
+# peak NAME COMMAND: maximum resident set size (kB) of one run, into $tmp/NAME.rss
+peak() {
+  local name=$1; shift
+  /usr/bin/time -f '%M' -o "$tmp/$name.rss" sh -c "$*" >/dev/null 2>&1
+}
+
+time_cmd read-bulk "$RUNS" "tcpdump -r $DIR/bulk.pcap -w /dev/null"
+time_cmd na-bulk "$RUNS" "$(analyze "$DIR/bulk.pcap")"
+time_cmd tshark-bulk "$TSHARK_RUNS" "tshark -n -o tcp.desegment_tcp_streams:FALSE -r $DIR/bulk.pcap -q -z expert"
+time_cmd gunzip-bundle "$RUNS" "gzip -dc $DIR/bulk.tar.gz > /dev/null"
+time_cmd na-bundle "$RUNS" "$(analyze "$DIR/bulk.tar.gz")"
+for s in 300m 600m; do
+  time_cmd "read-bulk-$s" "$RUNS" "tcpdump -r $DIR/bulk-$s.pcap -w /dev/null"
+  time_cmd "na-bulk-$s" "$RUNS" "$(analyze "$DIR/bulk-$s.pcap")"
+done
+for f in short synflood dns; do
+  time_cmd "read-$f" "$RUNS" "tcpdump -r $DIR/$f.pcap -w /dev/null"
+  time_cmd "na-$f" "$RUNS" "$(analyze "$DIR/$f.pcap")"
+done
+for f in bulk bulk-300m bulk-600m short synflood dns; do peak "$f" "$(analyze "$DIR/$f.pcap")"; done
+peak bundle "$(analyze "$DIR/bulk.tar.gz")"
+peak tshark-bulk "tshark -n -o tcp.desegment_tcp_streams:FALSE -r $DIR/bulk.pcap -q -z expert"
+# what the SYN flood's report says (it must still be right)
+"$NA" analyze "$DIR/synflood.pcap" --format json --no-progress >"$tmp/synflood-report.json" 2>/dev/null || true
+
+python3 - "$tmp" "$DIR" "$DOC" "$RUNS" "$TSHARK_RUNS" "$NA" <<'PY'
+import json, os, platform, re, statistics, subprocess, sys
+tmp, d, doc, runs, tshark_runs, na = sys.argv[1:7]
+def med(name):
+    return statistics.median(json.load(open(f"{tmp}/{name}.json"))["results"][0]["times"])
+def rss(name):
+    return int(open(f"{tmp}/{name}.rss").read().split()[-1]) / 1024
+def frames(f):
+    out = subprocess.run(["capinfos", "-Mc", f"{d}/{f}"], capture_output=True, text=True).stdout
+    return int(re.search(r"Number of packets:\s*(\d+)", out).group(1))
+def size(f):
+    return os.path.getsize(f"{d}/{f}") / 1e9
+def cmd(*a):
+    return subprocess.run(a, capture_output=True, text=True).stdout.strip()
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+mem = int(next(l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal"))) / 2**20
+lines = []
+w = lines.append
+w(f"Measured {cmd('date', '-u', '+%Y-%m-%d %H:%M UTC')} by `bench/run.sh` on {os.cpu_count()} × {cpu}, "
+  f"{mem:.0f} GiB RAM, Linux {platform.release()}; {cmd(na, '--version')} (release build), "
+  f"{cmd('tcpdump', '--version').splitlines()[0]}, {cmd('tshark', '--version').splitlines()[0].split(' (')[0]} {cmd('tshark', '--version').splitlines()[0].split(' ')[2]}. "
+  f"Medians of {runs} runs after a warm-up ({tshark_runs} for tshark); inputs in the page cache.")
+w("")
+rb, nb, tb, gz, nz = med("read-bulk"), med("na-bulk"), med("tshark-bulk"), med("gunzip-bundle"), med("na-bundle")
+fb = frames("bulk.pcap")
+w("| target | baseline | netautopsy | ratio | target ratio | met |")
+w("|---|---|---|---|---|---|")
+w(f"| ≥ 1 GB pcap ({size('bulk.pcap'):.2f} GB, {fb:,} frames) vs libpcap reading it (`tcpdump -r F -w /dev/null`) | {rb:.2f} s | {nb:.2f} s | {nb/rb:.2f}× | ≤ 2× | {'yes' if nb/rb <= 2 else 'no'} |")
+w(f"| the same vs `tshark -n -o tcp.desegment_tcp_streams:FALSE -q -z expert` | {tb:.2f} s | {nb:.2f} s | {tb/nb:.1f}× faster | ≥ 15× | {'yes' if tb/nb >= 15 else 'no'} |")
+w(f"| the same capture in a `.tar.gz` bundle vs `gzip -dc B > /dev/null` | {gz:.2f} s | {nz:.2f} s | {nz/gz:.2f}× | ≤ 1.3× | {'yes' if nz/gz <= 1.3 else 'no'} |")
+w(f"| peak memory, bulk pcap | | {rss('bulk'):.0f} MB (tshark: {rss('tshark-bulk'):.0f} MB) | | < 100 MB | {'yes' if rss('bulk') < 100 else 'no'} |")
+w(f"| peak memory, 1,000,000 short connections ({frames('short.pcap'):,} frames) | | {rss('short'):.0f} MB | | < 100 MB | {'yes' if rss('short') < 100 else 'no'} |")
+w(f"| peak memory, SYN flood of 1,000,000 half-open attempts | | {rss('synflood'):.0f} MB | | < 400 MB | {'yes' if rss('synflood') < 400 else 'no'} |")
+w("")
+w("Throughput and growth (netautopsy and libpcap's read time at each size; MB = 10⁶ bytes):")
+w("")
+w("| input | size | frames | libpcap read | netautopsy | ratio | netautopsy MB/s | frames/s | peak RSS |")
+w("|---|---|---|---|---|---|---|---|---|")
+rows = [("bulk-300m.pcap", "read-bulk-300m", "na-bulk-300m", "bulk-300m"), ("bulk-600m.pcap", "read-bulk-600m", "na-bulk-600m", "bulk-600m"),
+        ("bulk.pcap", "read-bulk", "na-bulk", "bulk"), ("short.pcap", "read-short", "na-short", "short"),
+        ("synflood.pcap", "read-synflood", "na-synflood", "synflood"), ("dns.pcap", "read-dns", "na-dns", "dns")]
+for f, r, n, m in rows:
+    rt, nt, fr = med(r), med(n), frames(f)
+    w(f"| `{f}` | {size(f)*1000:.0f} MB | {fr:,} | {rt:.2f} s | {nt:.2f} s | {nt/rt:.2f}× | {size(f)*1000/nt:.0f} | {fr/nt/1e3:.0f}k | {rss(m):.0f} MB |")
+w(f"| `bulk.tar.gz` (gzip -1) | {size('bulk.tar.gz')*1000:.0f} MB | {fb:,} | {gz:.2f} s (gunzip) | {nz:.2f} s | {nz/gz:.2f}× | | | {rss('bundle'):.0f} MB |")
+w("")
+try:
+    rep = json.load(open(f"{tmp}/synflood-report.json"))
+    c = rep["captures"]
+    f = next((x for x in rep["findings"] if x["id"] == "syn-without-synack"), None)
+    w(f"SYN flood report: `syn_without_synack` = {c['syn_without_synack']:,} of {c['packets']:,} frames; "
+      + (f"finding `syn-without-synack`: \"{f['summary']}\"" if f else "no syn-without-synack finding") + ".")
+except Exception as e:
+    w(f"SYN flood report: could not be read ({e}).")
+text = open(doc).read() if os.path.exists(doc) else "<!-- bench:begin -->\n<!-- bench:end -->\n"
+begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
+head, rest = text.split(begin, 1)
+tail = rest.split(end, 1)[1]
+open(doc, "w").write(head + begin + "\n" + "\n".join(lines) + "\n" + end + tail)
+print("\n".join(lines))
+PY
