@@ -4,7 +4,6 @@
 /// (capped), not with the number of packets.
 public struct CaptureAnalyzer: PacketConsumer {
     public static let maxKeptDatagrams = 10_000
-    public static let maxKeptAttempts = 100_000
     public static let maxDuplicateExamples = 16
     private var summary = CaptureSummary()
     private var reassembler: FragmentReassembler
@@ -151,19 +150,10 @@ public struct CaptureAnalyzer: PacketConsumer {
         summary.counters.tcpHandshakesCompleted = tcp.handshakesCompleted
         summary.tcpFlows = tcp.flows
         summary.tcpFlowsNotKept = tcp.flowsNotKept
-        for a in tcp.attempts {
-            switch a.state {
-            case .unanswered: summary.counters.synWithoutSynack += 1
-            case .refused: summary.counters.synRst += 1
-            default: break
-            }
-            guard a.state != .established || a.synCount > 1 else { continue }
-            if summary.notableAttempts.count < Self.maxKeptAttempts {
-                summary.notableAttempts.append(a)
-            } else {
-                summary.notableAttemptsNotKept += 1
-            }
-        }
+        summary.counters.synWithoutSynack = tcp.unansweredAttempts
+        summary.counters.synRst = tcp.refusedAttempts
+        summary.notableAttempts = tcp.notableAttempts
+        summary.notableAttemptsNotKept = tcp.notableAttemptsNotKept
         summary.tooBig = tooBig.groups
         summary.gaps = timeline.finished()
         summary.timeReversals = timeline.reversals

@@ -323,6 +323,8 @@ public enum DNSSearchList {
     /// with a different one of nested search domains (`kubernetes.default.default.svc.cluster.local`
     /// for `kubernetes.default.svc.cluster.local`).
     public static func isExpansion(_ candidate: String, of answer: String) -> Bool {
+        // Both forms share the first label: most pairs differ there, and are rejected without allocating.
+        guard firstLabelsMatch(candidate, answer) else { return false }
         let c = candidate.lowercased(), a = answer.lowercased()
         if c.count > a.count + 1 && c.hasPrefix(a + ".") { return true }
         let cl = c.split(separator: "."), al = a.split(separator: ".")
@@ -332,5 +334,19 @@ public enum DNSSearchList {
         let cs = cl[k...], asuf = al[k...]
         // Nested search domains: one remaining suffix ends the other.
         return cs.count > asuf.count ? cs.suffix(asuf.count).elementsEqual(asuf) : asuf.suffix(cs.count).elementsEqual(cs)
+    }
+
+    static func lower(_ c: UInt8) -> UInt8 { c >= 65 && c <= 90 ? c + 32 : c }
+
+    /// Whether the first labels of two names are equal, ignoring ASCII case.
+    static func firstLabelsMatch(_ x: String, _ y: String) -> Bool {
+        let dot = UInt8(ascii: ".")
+        var i = x.utf8.makeIterator(), j = y.utf8.makeIterator()
+        while true {
+            let a = i.next(), b = j.next()
+            let endA = a == nil || a == dot, endB = b == nil || b == dot
+            if endA || endB { return endA && endB }
+            if lower(a!) != lower(b!) { return false }
+        }
     }
 }

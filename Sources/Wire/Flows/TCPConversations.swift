@@ -105,8 +105,15 @@ public struct TCPConversations {
     public private(set) var flows: [TCPFlowSummary] = []
     public private(set) var flowsNotKept = 0
     public static let maxFlows = 50_000
-    /// Attempts (streams that began with a SYN) whose outcome is known; `finish` adds the rest.
-    public private(set) var attempts: [ConnectionAttempt] = []
+    /// Attempts (streams that began with a SYN) not established at the first SYN (unanswered,
+    /// refused, other, or SYN retransmitted): the first `maxKeptAttempts` by stream after `finish`.
+    /// Established ones are only counted, so memory does not grow with the number of connections.
+    public private(set) var notableAttempts: [ConnectionAttempt] = []
+    public private(set) var notableAttemptsNotKept = 0
+    public static let maxKeptAttempts = 100_000
+    /// Attempts the responder never answered (Zeek `S0`), and answered only by RST (`REJ`).
+    public private(set) var unansweredAttempts = 0
+    public private(set) var refusedAttempts = 0
     public private(set) var handshakesCompleted = 0
 
     public init() {}
@@ -120,7 +127,7 @@ public struct TCPConversations {
         let key = Key(src, dst)
         guard let i = live.index(forKey: key) else {
             live[key] = start(src, dst, tcp, time: time, frame: frame)
-            return record(&live[key]!, tcp, ip: ip, fromOriginator: true, frame: frame, time: time)
+            return Self.record(&live[key]!, tcp, ip: ip, fromOriginator: true, frame: frame, time: time, settings: settings)
         }
         // Read fields, not the whole value: a copy would make the in-place update below copy its arrays.
         let fromOriginator = src == live.values[i].originator
@@ -129,11 +136,12 @@ public struct TCPConversations {
             if let base, base != tcp.sequence || live.values[i].sawFinOrRst {
                 retire(live.values[i])
                 live[key] = start(src, dst, tcp, time: time, frame: frame)
-                return record(&live[key]!, tcp, ip: ip, fromOriginator: true, frame: frame, time: time)
+                return Self.record(&live[key]!, tcp, ip: ip, fromOriginator: true, frame: frame, time: time, settings: settings)
             }
         }
         if !fromOriginator && live.values[i].responderBaseSeq == nil { live.values[i].responderBaseSeq = tcp.sequence }
-        return record(&live.values[i], tcp, ip: ip, fromOriginator: fromOriginator, frame: frame, time: time)
+        return Self.record(&live.values[i], tcp, ip: ip, fromOriginator: fromOriginator, frame: frame, time: time,
+                           settings: settings)
     }
 
     private mutating func start(_ src: Endpoint, _ dst: Endpoint, _ tcp: TCPHeader, time: Int64, frame: Int) -> Conversation {
@@ -143,9 +151,14 @@ public struct TCPConversations {
     }
 
     /// Records one segment; returns its Wireshark analysis flags.
-    private func record(_ c: inout Conversation, _ tcp: TCPHeader, ip: IPHeader, fromOriginator: Bool, frame: Int, time: Int64) -> TCPAnalysisFlags {
+    /// Static, like `analyze`: a method call would hold `self` (and so the `live` table) while the
+    /// conversation inside it is mutated in place, and that forces a copy of the whole table.
+    private static func record(
+        _ c: inout Conversation, _ tcp: TCPHeader, ip: IPHeader, fromOriginator: Bool, frame: Int, time: Int64,
+        settings: TCPAnalysisSettings
+    ) -> TCPAnalysisFlags {
         c.lastTime = time
-        let analysis = analyze(&c, tcp, ip: ip, fromOriginator: fromOriginator, frame: frame, time: time)
+        let analysis = analyze(&c, tcp, ip: ip, fromOriginator: fromOriginator, frame: frame, time: time, settings: settings)
         let flags = tcp.flags
         if flags.contains(.fin) || flags.contains(.rst) { c.sawFinOrRst = true }
         if fromOriginator {
@@ -168,7 +181,10 @@ public struct TCPConversations {
         return analysis
     }
 
-    private func analyze(_ c: inout Conversation, _ tcp: TCPHeader, ip: IPHeader, fromOriginator: Bool, frame: Int, time: Int64) -> TCPAnalysisFlags {
+    private static func analyze(
+        _ c: inout Conversation, _ tcp: TCPHeader, ip: IPHeader, fromOriginator: Bool, frame: Int, time: Int64,
+        settings: TCPAnalysisSettings
+    ) -> TCPAnalysisFlags {
         // Initial RTT as Wireshark takes it: from the most recent SYN to the first ACK without SYN.
         if tcp.flags.isPureSYN { c.lastSynTime = time }
         if c.initialRTT == nil, let syn = c.lastSynTime, tcp.flags.contains(.ack), !tcp.flags.contains(.syn) {
@@ -214,18 +230,33 @@ public struct TCPConversations {
         } else {
             state = .other
         }
-        attempts.append(ConnectionAttempt(
+        switch state {
+        case .unanswered: unansweredAttempts += 1
+        case .refused: refusedAttempts += 1
+        default: break
+        }
+        guard state != .established || c.synCount > 1 else { return }
+        if notableAttempts.count >= 2 * Self.maxKeptAttempts { trimAttempts() }
+        notableAttempts.append(ConnectionAttempt(
             stream: c.stream, client: c.originator, server: c.responder, state: state, synFrames: c.synFrames,
             synTimes: c.synTimes, synCount: c.synCount, synAckFrame: c.synAck?.frame, synAckTime: c.synAck?.time,
             rstFrame: c.rst?.frame, rstTime: c.rst?.time, rstTTL: c.rst?.ttl, mss: c.mss, lastTime: c.lastTime,
             ackWithoutSynAckFrame: c.ackWithoutSynAck))
     }
 
+    /// Keeps the `maxKeptAttempts` lowest streams (attempts retire out of stream order).
+    private mutating func trimAttempts() {
+        notableAttempts.sort { $0.stream < $1.stream }
+        guard notableAttempts.count > Self.maxKeptAttempts else { return }
+        notableAttemptsNotKept += notableAttempts.count - Self.maxKeptAttempts
+        notableAttempts.removeLast(notableAttempts.count - Self.maxKeptAttempts)
+    }
+
     /// Ends the capture: every live conversation is retired; attempts come back in stream order.
     public mutating func finish() {
         for c in live.values.sorted(by: { $0.stream < $1.stream }) { retire(c) }
         live.removeAll()
-        attempts.sort { $0.stream < $1.stream }
+        trimAttempts()
         flows.sort { $0.stream < $1.stream }
     }
 }
