@@ -93,6 +93,14 @@ public struct SynWithoutSynAckCheck: Check {
         summary += indeterminate > 0
             ? " (\(indeterminate) more the capture could not judge: too close to its end, during its drops or gaps, or answered unseen)."
             : "."
+        // Beyond the memory cap attempts are counted, not kept: say how many there were in all.
+        let notKept = facts.captures.reduce(0) { $0 + $1.summary.notableAttemptsNotKept }
+        if notKept > 0 {
+            let counted = facts.captures.reduce(0) { $0 + $1.summary.counters.synWithoutSynack }
+            summary += " In all \(counted) attempts were never answered (Zeek S0); only the first \(TCPConversations.maxKeptAttempts) "
+                + "per capture are itemised."
+            severity = .high
+        }
         return [finding(severity, summary: summary, evidence: evidence)]
     }
 
