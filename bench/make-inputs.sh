@@ -40,8 +40,8 @@ trap cleanup EXIT
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
 cc -O2 -Wall -o "$tmp/traffic" "$here/traffic.c"
-cleanup_ns() { ip netns del $C 2>/dev/null || true; ip netns del $S 2>/dev/null || true; }
-cleanup_ns
+ip netns del $C 2>/dev/null || true
+ip netns del $S 2>/dev/null || true
 ip netns add $C
 ip netns add $S
 ip link add bn-c0 netns $C type veth peer name bn-s0 netns $S

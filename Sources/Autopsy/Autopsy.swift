@@ -152,10 +152,7 @@ public struct Autopsy {
         let summary = analyzer.finish()
         var links: [String: Int] = [:]
         for (value, n) in summary.linkTypes { links[LinkType(rawValue: value)?.name ?? "linktype-\(value)", default: 0] += n }
-        var error = outcome.error
-        if outcome.frames == 0, error == nil, file.sniffed == .pcap || file.sniffed == .pcapng {
-            error = nil  // a valid capture with no packets is not an error
-        }
+        let error = outcome.error
         let record = CaptureFileRecord(
             file: file.path, format: outcome.format, linkTypes: links,
             firstPacket: summary.firstTime.map(Timestamp.rfc3339), lastPacket: summary.lastTime.map(Timestamp.rfc3339),

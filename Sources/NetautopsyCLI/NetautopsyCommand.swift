@@ -87,11 +87,16 @@ struct Checks: ParsableCommand {
             print(CheckDocumentation.markdown(CheckCatalog.all.map(\.description)), terminator: "")
             return
         }
+        print(Self.listing(), terminator: "")
+    }
+
+    /// One line per check: id, severity, title, in columns.
+    static func listing() -> String {
         let width = CheckCatalog.all.map(\.description.id.count).max() ?? 20
-        for c in CheckCatalog.all {
+        return CheckCatalog.all.map { c in
             let d = c.description
-            print("\(d.id.padding(toLength: width + 1, withPad: " ", startingAt: 0)) \(d.severity.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(d.title)")
-        }
+            return "\(d.id.padding(toLength: width + 1, withPad: " ", startingAt: 0)) \(d.severity.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(d.title)\n"
+        }.joined()
     }
 }
 

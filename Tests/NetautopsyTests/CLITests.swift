@@ -1,4 +1,5 @@
 import ArgumentParser
+import Diagnosis
 import Foundation
 @testable import NetautopsyCLI
 import Testing
@@ -62,8 +63,11 @@ import Testing
     }
 
     @Test func checksListsTheCatalog() throws {
-        let help = NetautopsyCommand.helpMessage(for: Analyze.self)
-        #expect(help.contains("--config"))
         #expect(try NetautopsyCommand.parseAsRoot(["checks", "--markdown"]) is Checks)
+        let lines = Checks.listing().split(separator: "\n")
+        #expect(lines.count == CheckCatalog.all.count)
+        for (line, check) in zip(lines, CheckCatalog.all) {
+            #expect(line.hasPrefix(check.description.id + " ") && line.hasSuffix(check.description.title), "\(line)")
+        }
     }
 }

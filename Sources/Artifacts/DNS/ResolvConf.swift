@@ -34,7 +34,5 @@ public struct ResolvConf: Sendable, Equatable, LineParser {
         return min(max(v, 0), 15)
     }
 
-    public func has(option name: String) -> Bool { options.contains(name) }
-
     public var isEmpty: Bool { nameservers.isEmpty && search.isEmpty && options.isEmpty }
 }

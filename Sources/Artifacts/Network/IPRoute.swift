@@ -25,7 +25,7 @@ public struct RouteTable: Sendable, LineParser {
         guard let destination = f.first, destination == "default" || destination.contains("/") || destination.contains(".")
                 || destination.contains(":") else { return }
         var mtu = Tokens.value(after: "mtu", in: f)
-        if mtu == "lock" { mtu = f.firstIndex(of: "lock").flatMap { $0 + 1 < f.count ? f[$0 + 1] : nil } }
+        if mtu == "lock" { mtu = Tokens.value(after: "lock", in: f) }
         routes.append(Route(
             destination: String(destination), device: Tokens.value(after: "dev", in: f).map(String.init),
             mtu: mtu.flatMap { Int($0) }, table: Tokens.value(after: "table", in: f).map(String.init),

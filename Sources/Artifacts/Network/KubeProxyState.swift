@@ -9,8 +9,6 @@ public struct KubeProxyState: Sendable, Equatable, LineParser {
     var modeRank = 0
     /// `KUBE-SVC-*` chains declared in an `iptables-save` (one per Service port with endpoints).
     public private(set) var serviceChains = 0
-    /// `-A` rules in an `iptables-save`.
-    public private(set) var rules = 0
     /// Virtual services in `ipvsadm -Ln`.
     public private(set) var ipvsServices = 0
     /// From the collector's counts file: `FILE all kube-svc-chains N`.
@@ -23,12 +21,12 @@ public struct KubeProxyState: Sendable, Equatable, LineParser {
     public init() {}
 
     public mutating func feed(_ raw: Substring, number: Int) {
-        let line = SourceLine(number: number, text: String(raw))
         if raw.hasPrefix(":KUBE-SVC-") { serviceChains += 1; return }
-        if raw.hasPrefix("-A ") { rules += 1; return }
+        if raw.hasPrefix("-A ") { return }
         let f = raw.fields
         guard let first = f.first else { return }
         if ["TCP", "UDP", "SCTP", "FWM"].contains(first), f.count >= 3 { ipvsServices += 1; return }
+        let line = SourceLine(number: number, text: String(raw))
         if f.count == 4, f[1] == "all", f[2] == "kube-svc-chains", let n = Int(f[3]) {
             if n > (countedServiceChains ?? -1) { countedServiceChains = n; countedLine = line }
             return
@@ -60,7 +58,6 @@ public struct KubeProxyState: Sendable, Equatable, LineParser {
             modeFile = file
         }
         serviceChains = max(serviceChains, other.serviceChains)
-        rules = max(rules, other.rules)
         ipvsServices = max(ipvsServices, other.ipvsServices)
         if let n = other.countedServiceChains, n > (countedServiceChains ?? -1) {
             countedServiceChains = n

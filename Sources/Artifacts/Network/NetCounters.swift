@@ -34,10 +34,6 @@ public struct NetCounters: Sendable, LineParser {
     }
 
     public subscript(name: String) -> Value? { values[name] }
-
-    public mutating func merge(_ other: NetCounters) {
-        values.merge(other.values) { old, _ in old }
-    }
 }
 
 /// `/proc/net/softnet_stat`: per-CPU packets processed, dropped (backlog full:
@@ -61,7 +57,6 @@ public struct SoftnetStat: Sendable, Equatable, LineParser {
 /// The TCP line of `ss -s`: `TCP:   1 (estab 0, closed 0, orphaned 0, timewait 0)`.
 public struct SocketSummary: Sendable, Equatable, LineParser {
     public private(set) var timeWait: Int?
-    public private(set) var established: Int?
     public private(set) var line: SourceLine?
 
     public init() {}
@@ -72,7 +67,6 @@ public struct SocketSummary: Sendable, Equatable, LineParser {
             let f = part.fields
             guard f.count >= 2, let v = Int(f[1].prefix { $0.isNumber }) else { continue }
             if f[0] == "timewait" { timeWait = v }
-            if f[0] == "estab" { established = v }
         }
         line = SourceLine(number: number, text: String(raw))
     }

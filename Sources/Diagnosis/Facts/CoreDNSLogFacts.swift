@@ -20,7 +20,6 @@ public struct CoreDNSLogFacts: Sendable {
     /// SERVFAIL and REFUSED answers, first ones kept.
     public var failed: [TextEvidence<CoreDNSQuery>] = []
     public var errors: [TextEvidence<CoreDNSError>] = []
-    public var errorCount = 0
     public var chains = SearchChains()
 
     public init() {}
@@ -41,7 +40,6 @@ public struct CoreDNSLogFacts: Sendable {
     }
 
     mutating func add(_ error: CoreDNSError, file: String, line: Int, text: String) {
-        errorCount += 1
         if errors.count < 10 * Self.maxExamples { errors.append(TextEvidence(file: file, line: line, text: text, match: error)) }
     }
 }

@@ -119,4 +119,12 @@ public struct Facts: Sendable {
     public var tunnels: [LinkDevice] {
         links?.value.devices.filter { $0.encapsulationOverhead != nil } ?? []
     }
+
+    /// The device a tunnel's packets leave through: the one its details name (`dev X`), else the
+    /// default route's, else the first device that is neither virtual nor loopback.
+    public func underlay(of tunnel: LinkDevice) -> LinkDevice? {
+        guard let table = links?.value else { return nil }
+        let name = tunnel.lowerDevice ?? routes.lazy.compactMap(\.value.defaultDevice).first
+        return name.flatMap(table.device(named:)) ?? table.devices.first { $0.kind == nil && $0.name != "lo" && $0.peer == nil }
+    }
 }

@@ -103,8 +103,7 @@ public struct FactsBuilder: Sendable {
         switch CoreDNSLogLine.parse(line) {
         case .query(let q): facts.coreDNS.add(q, file: path, line: number, text: String(line))
         case .error(let e): facts.coreDNS.add(e, file: path, line: number, text: String(line))
-        case .consolidated(let n, _): facts.coreDNS.errorCount += n
-        case .other: break
+        case .consolidated, .other: break
         }
     }
 

@@ -2,12 +2,8 @@
 public struct DNSMessage: Sendable {
     public var id: UInt16
     public var isResponse: Bool
-    public var opcode: UInt8
     /// RCODE (0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN, 5 REFUSED…).
     public var rcode: UInt8
-    public var truncated: Bool
-    public var questionCount: UInt16
-    public var answerCount: UInt16
     /// The first question's name in presentation form without the trailing dot (`"."` for the root),
     /// or nil when there is no question, it could not be read, or it was not asked for (see `parse`).
     public var name: String?
@@ -27,15 +23,13 @@ public struct DNSMessage: Sendable {
     }
 
     /// Parses the message at `start..<end` of `r`; nil when the 12-byte header is not all there.
-    /// The question is read from queries only unless `responseQuestion` (a String per name is the
-    /// costly part, and matching needs the query's).
-    public static func parse(_ r: ByteReader, at start: Int, end: Int, responseQuestion: Bool = false) -> DNSMessage? {
+    /// The question is read from queries only (a String per name is the costly part, and matching
+    /// needs only the query's).
+    public static func parse(_ r: ByteReader, at start: Int, end: Int) -> DNSMessage? {
         guard end - start >= 12, let id = r.u16(at: start), let flags = r.u16(at: start + 2),
-              let qd = r.u16(at: start + 4), let an = r.u16(at: start + 6) else { return nil }
-        var m = DNSMessage(id: id, isResponse: flags & 0x8000 != 0, opcode: UInt8((flags >> 11) & 0x0f),
-                           rcode: UInt8(flags & 0x000f), truncated: flags & 0x0200 != 0,
-                           questionCount: qd, answerCount: an, name: nil, qtype: 0)
-        if qd > 0, !m.isResponse || responseQuestion, let (name, next) = readName(r, at: start + 12, messageStart: start, end: end),
+              let qd = r.u16(at: start + 4), r.u16(at: start + 6) != nil else { return nil }
+        var m = DNSMessage(id: id, isResponse: flags & 0x8000 != 0, rcode: UInt8(flags & 0x000f), name: nil, qtype: 0)
+        if qd > 0, !m.isResponse, let (name, next) = readName(r, at: start + 12, messageStart: start, end: end),
            let type = next + 2 <= end ? r.u16(at: next) : nil {
             m.name = name
             m.qtype = type

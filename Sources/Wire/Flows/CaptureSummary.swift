@@ -100,9 +100,6 @@ public struct CaptureGap: Sendable, Equatable {
     public var expectedFrames: Double
 
     public var duration: Int64 { end - start }
-
-    /// Whether `time` falls within the gap or at most `margin` before its start.
-    public func covers(_ time: Int64, margin: Int64 = 0) -> Bool { time >= start - margin && time < end }
 }
 
 /// Everything the analysis of one capture file found: the facts checks read.

@@ -7,8 +7,6 @@ public struct DNSLookup: Sendable {
     public var client: Endpoint
     /// Where the first query went.
     public var server: Endpoint
-    /// The address the answer came from, when answered.
-    public var responder: IPAddress?
     public var id: UInt16
     public var name: String
     public var qtype: UInt16
@@ -20,8 +18,6 @@ public struct DNSLookup: Sendable {
     public var responseFrame: Int?
     public var responseTime: Int64?
     public var rcode: UInt8?
-    public var answerCount: Int = 0
-    public var truncated = false
 
     public static let maxSends = 8
 
@@ -79,7 +75,6 @@ public struct DNSSummary: Sendable {
     public var unansweredCount = 0
     /// Lookups answered only after the query was resent.
     public var resent: [DNSLookup] = []
-    public var resentCount = 0
     public var parallelPairs: [DNSParallelPair] = []
     public var parallelPairCount = 0
     public var chains: [DNSSearchChain] = []
@@ -104,11 +99,10 @@ public struct DNSSummary: Sendable {
 /// `dns.response_in`, so unanswered = queries − answered transactions.
 struct DNSLookups {
     struct ConversationKey: Hashable {
-        var a: Endpoint
-        var b: Endpoint
+        var pair: EndpointPair
         var tcp: Bool
         init(_ x: Endpoint, _ y: Endpoint, tcp: Bool) {
-            if x < y { a = x; b = y } else { a = y; b = x }
+            pair = EndpointPair(x, y)
             self.tcp = tcp
         }
     }
@@ -153,26 +147,27 @@ struct DNSLookups {
         countLikeTshark(m, source, destination, tcp: tcp, time: time)
         if m.isResponse {
             let key = LookupKey(client: destination, id: m.id, tcp: tcp)
-            guard var l = open[key], l.responseFrame == nil else { return }
+            // Open lookups have no answer yet: an answer closes its lookup at once.
+            guard var l = open.removeValue(forKey: key) else { return }
             l.responseFrame = frame
             l.responseTime = time
-            l.responder = source.address
             l.rcode = m.rcode
-            l.answerCount = Int(m.answerCount)
-            l.truncated = m.truncated
-            open[key] = nil
             close(l)
         } else {
             guard let name = m.name else { return }
             let key = LookupKey(client: source, id: m.id, tcp: tcp)
-            if var l = open[key] {
+            if let i = open.index(forKey: key) {
+                let l = open.values[i]
                 if l.name == name && l.qtype == m.qtype && time - l.lastSendTime < Self.resendWindow {
-                    l.sends += 1
-                    if l.queryFrames.count < DNSLookup.maxSends { l.queryFrames.append(frame); l.queryTimes.append(time) }
-                    open[key] = l
+                    // A resend, recorded in place (a copy would make the appends copy its arrays).
+                    open.values[i].sends += 1
+                    if l.queryFrames.count < DNSLookup.maxSends {
+                        open.values[i].queryFrames.append(frame)
+                        open.values[i].queryTimes.append(time)
+                    }
                     return
                 }
-                open[key] = nil
+                open.remove(at: i)
                 close(l)
             }
             if open.count >= Self.maxOpen { evictOldest() }
@@ -234,10 +229,7 @@ struct DNSLookups {
             summary.servers[s].rcodes[rcode, default: 0] += 1
             summary.servers[s].latency.record(UInt64(Swift.max(1, latency / 1000)))
             keepSlowest(l, in: s)
-            if l.sends > 1 {
-                summary.resentCount += 1
-                if summary.resent.count < DNSSummary.maxExamples { summary.resent.append(l) }
-            }
+            if l.sends > 1, summary.resent.count < DNSSummary.maxExamples { summary.resent.append(l) }
             searchChain(l)
         } else {
             summary.unansweredCount += 1
@@ -254,6 +246,7 @@ struct DNSLookups {
     }
 
     private mutating func keepSlowest(_ l: DNSLookup, in s: Int) {
+        if summary.servers[s].slowest.count >= 5, (l.latency ?? 0) <= (summary.servers[s].slowest.last?.latency ?? 0) { return }
         summary.servers[s].slowest.append(l)
         summary.servers[s].slowest.sort { ($0.latency ?? 0) > ($1.latency ?? 0) }
         if summary.servers[s].slowest.count > 5 { summary.servers[s].slowest.removeLast() }
@@ -262,7 +255,8 @@ struct DNSLookups {
     /// Pairs A with AAAA of the same name from the same socket sent within `parallelWindow`.
     private mutating func pair(_ l: DNSLookup) {
         guard l.qtype == 1 || l.qtype == 28, !l.overTCP else { return }
-        var list = pairCandidates[l.client] ?? []
+        // Taken out while it changes, so that the list is not shared (and copied).
+        var list = pairCandidates.removeValue(forKey: l.client) ?? []
         if let i = list.firstIndex(where: { $0.name == l.name && $0.qtype != l.qtype
                                             && abs($0.firstTime - l.firstTime) <= Self.parallelWindow }) {
             let other = list.remove(at: i)
@@ -284,11 +278,11 @@ struct DNSLookups {
 
     private mutating func searchChain(_ l: DNSLookup) {
         let client = l.client.address
-        var recent = recentNX[client] ?? []
+        var recent = recentNX.removeValue(forKey: client) ?? []
+        defer { if !recent.isEmpty { recentNX[client] = recent } }
         if l.rcode == 3 {
             recent.append(l)
             if recent.count > Self.searchLookBack { recent.removeFirst() }
-            recentNX[client] = recent
             return
         }
         guard l.rcode == 0, !recent.isEmpty else { return }
@@ -298,7 +292,6 @@ struct DNSLookups {
         }
         guard !siblings.isEmpty else { return }
         recent.removeAll { r in siblings.contains { $0.queryFrames[0] == r.queryFrames[0] } }
-        recentNX[client] = recent
         summary.chainCount += 1
         summary.chainedLookups += siblings.count + 1
         summary.chainsPerClient[client, default: 0] += 1

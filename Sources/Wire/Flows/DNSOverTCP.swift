@@ -9,7 +9,7 @@
 /// was pending and restarts at that segment, assuming a message starts there. A FIN or RST ends
 /// the direction (an RST both). Pending bytes are bounded per direction by the largest message
 /// (65,535 + 2) and in all by `maxPendingTotal`; at most `maxDirections` directions are followed at
-/// once (the longest idle are dropped first, counted in `dropped`).
+/// once (the longest idle are dropped first).
 struct DNSOverTCP {
     struct Key: Hashable {
         var source: Endpoint
@@ -31,8 +31,6 @@ struct DNSOverTCP {
 
     private var directions: [Key: Direction] = [:]
     private var pendingTotal = 0
-    /// Directions dropped to stay within `maxDirections`.
-    private(set) var dropped = 0
 
     /// Adds one segment's captured payload; calls `message` with the bytes of every DNS message it
     /// completes (without the length prefix).
@@ -56,10 +54,17 @@ struct DNSOverTCP {
         // Data on a SYN (TCP Fast Open) starts after the SYN's own sequence number.
         let sequence = tcp.flags.contains(.syn) ? tcp.sequence &+ 1 : tcp.sequence
         var bytes = payload
+        // Taken out of the table while it is updated, so that its pending bytes are not shared (and copied).
+        let taken = directions.removeValue(forKey: key)
+        pendingTotal -= taken?.pending.count ?? 0
         var direction: Direction
-        if var d = directions[key], time - d.lastTime < Self.idleLimit {
+        if var d = taken, time - d.lastTime < Self.idleLimit {
             let behind = Int64(Int32(bitPattern: d.nextSequence &- sequence))
-            if behind >= Int64(bytes.count), behind <= Self.maxJump { return }  // all of it was seen: a retransmission
+            if behind >= Int64(bytes.count), behind <= Self.maxJump {  // all of it was seen: a retransmission
+                pendingTotal += d.pending.count
+                directions[key] = d
+                return
+            }
             if behind > 0, behind <= Self.maxJump {
                 bytes = UnsafeRawBufferPointer(rebasing: bytes[Int(behind)...])
             } else if behind != 0 {
@@ -67,10 +72,9 @@ struct DNSOverTCP {
             }
             direction = d
         } else {
-            if directions[key] == nil, directions.count >= Self.maxDirections { evictIdlest() }
+            if taken == nil, directions.count >= Self.maxDirections { evictIdlest() }
             direction = Direction(nextSequence: sequence, lastTime: time)
         }
-        pendingTotal -= directions[key]?.pending.count ?? 0
         direction.nextSequence = sequence &+ UInt32(truncatingIfNeeded: tcp.payloadLength)
         direction.lastTime = time
         if direction.pending.isEmpty {
@@ -110,6 +114,5 @@ struct DNSOverTCP {
     private mutating func evictIdlest() {
         let victims = directions.sorted { $0.value.lastTime < $1.value.lastTime }.prefix(Self.maxDirections / 8)
         for (k, _) in victims { forget(k) }
-        dropped += victims.count
     }
 }

@@ -71,6 +71,7 @@ public struct FragmentReassembler {
             pending[key] = Pending(header: header, firstSeen: time, lastSeen: time)
         }
         var done: (payload: [UInt8], header: IPHeader)?
+        var complete: Int?
         var grown = 0
         Self.update(&pending[key]!) { d in
             d.lastSeen = time
@@ -98,18 +99,19 @@ public struct FragmentReassembler {
                 if length > 0 { dst.baseAddress!.advanced(by: info.offset).copyMemory(from: payload.baseAddress!, byteCount: length) }
             }
             d.covered = Self.merge(d.covered, range)
-            if let end = d.end, d.covered.count == 1, d.covered[0] == 0..<end, d.haveFirst {
+            if let end = d.end, d.covered.count == 1, d.covered[0] == 0..<end, d.haveFirst { complete = end }
+        }
+        pendingBytes += grown
+        if let end = complete, var d = pending.removeValue(forKey: key) {
+            pendingBytes -= d.payload.count
+            finished.append(Self.summary(d, outcome: .complete))
+            if !d.truncated {
                 var whole = d.header
                 whole.totalLength = whole.headerLength + end
                 whole.fragment = nil
-                done = (Array(d.payload.prefix(end)), whole)
+                d.payload.removeSubrange(end...)  // no longer shared with the table: cut in place, not copied
+                done = (d.payload, whole)
             }
-        }
-        pendingBytes += grown
-        if done != nil, let d = pending.removeValue(forKey: key) {
-            pendingBytes -= d.payload.count
-            finished.append(Self.summary(d, outcome: .complete))
-            if d.truncated { done = nil }
         }
         if pendingBytes > limits.maxPendingBytes { evictOldest(reason: .evicted) }
         return done
@@ -126,7 +128,7 @@ public struct FragmentReassembler {
     }
 
     public mutating func drainFinished() -> [FragmentedDatagram] {
-        defer { finished.removeAll(keepingCapacity: true) }
+        defer { finished = [] }
         return finished
     }
 

@@ -33,11 +33,15 @@ public struct PacketSizes: Sendable {
 
     mutating func add(_ ipLength: Int, interface: Interface, frame: Int, time: Int64?) {
         guard ipLength >= Self.floor, ipLength <= Self.ceiling else { return }
-        guard byInterface[interface] != nil || byInterface.count < Self.maxInterfaces else { return }
-        if byInterface[interface, default: [:]][ipLength] == nil {
-            byInterface[interface, default: [:]][ipLength] = Size(count: 1, firstFrame: frame, firstTime: time)
-        } else {
-            byInterface[interface]![ipLength]!.count += 1
+        if let i = byInterface.index(forKey: interface) {
+            // Updated in place: one lookup per table, no copy of the inner table.
+            if let j = byInterface.values[i].index(forKey: ipLength) {
+                byInterface.values[i].values[j].count += 1
+            } else {
+                byInterface.values[i][ipLength] = Size(count: 1, firstFrame: frame, firstTime: time)
+            }
+        } else if byInterface.count < Self.maxInterfaces {
+            byInterface[interface] = [ipLength: Size(count: 1, firstFrame: frame, firstTime: time)]
         }
     }
 

@@ -10,6 +10,15 @@ public struct Endpoint: Hashable, Sendable, Comparable, CustomStringConvertible 
     public var description: String { address.isIPv6 ? "[\(address)]:\(port)" : "\(address):\(port)" }
 }
 
+/// Two endpoints in either order: a conversation's key, the same for both directions.
+struct EndpointPair: Hashable {
+    var a: Endpoint
+    var b: Endpoint
+    init(_ x: Endpoint, _ y: Endpoint) {
+        if x < y { a = x; b = y } else { a = y; b = x }
+    }
+}
+
 /// One TCP connection attempt's opening as the capture saw it.
 public struct ConnectionAttempt: Sendable {
     public enum State: String, Sendable {
@@ -87,13 +96,7 @@ public struct TCPConversations {
         var initialRTT: Int64?
     }
 
-    struct Key: Hashable {
-        var a: Endpoint
-        var b: Endpoint
-        init(_ x: Endpoint, _ y: Endpoint) {
-            if x < y { a = x; b = y } else { a = y; b = x }
-        }
-    }
+    typealias Key = EndpointPair
 
     /// At most this many SYN frames are kept per attempt as evidence.
     public static let maxSynFrames = 16
@@ -117,8 +120,6 @@ public struct TCPConversations {
     public private(set) var handshakesCompleted = 0
 
     public init() {}
-
-    public var streamCount: Int { streams }
 
     /// Adds one segment; returns Wireshark's analysis flags for it.
     @discardableResult
@@ -195,12 +196,12 @@ public struct TCPConversations {
             flags = TCPSequenceAnalysis.analyze(tcp, fwd: &c.originatorSeq, rev: &c.responderSeq, time: time,
                                                 initialRTT: c.initialRTT, settings: settings)
             c.originatorHealth.sent(tcp, ipLength: ip.totalLength, flags: flags, frame: frame, time: time)
-            if tcp.flags.contains(.ack) { c.responderHealth.acknowledged(tcp.acknowledgment, frame: frame, time: time) }
+            if tcp.flags.contains(.ack) { c.responderHealth.acknowledged(tcp.acknowledgment, frame: frame) }
         } else {
             flags = TCPSequenceAnalysis.analyze(tcp, fwd: &c.responderSeq, rev: &c.originatorSeq, time: time,
                                                 initialRTT: c.initialRTT, settings: settings)
             c.responderHealth.sent(tcp, ipLength: ip.totalLength, flags: flags, frame: frame, time: time)
-            if tcp.flags.contains(.ack) { c.originatorHealth.acknowledged(tcp.acknowledgment, frame: frame, time: time) }
+            if tcp.flags.contains(.ack) { c.originatorHealth.acknowledged(tcp.acknowledgment, frame: frame) }
         }
         return flags
     }

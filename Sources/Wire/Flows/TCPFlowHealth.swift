@@ -26,7 +26,6 @@ public struct RetransmissionStall: Sendable {
     public var retransmissions: Int
     /// The first frame acknowledging data past `sequence`, if any.
     public var ackFrame: Int?
-    public var ackTime: Int64?
 
     public static let maxSends = 16
 
@@ -40,18 +39,13 @@ public struct RetransmissionStall: Sendable {
 
 /// One direction of a TCP flow as Wireshark's sequence analysis judges it.
 public struct TCPDirectionHealth: Sendable {
-    public var segments = 0
     public var dataSegments = 0
-    public var dataBytes = 0
     /// Segments tshark's `tcp.analysis.retransmission` matches (plain, fast and spurious).
     public var retransmissions = 0
     public var fastRetransmissions = 0
     public var spuriousRetransmissions = 0
-    public var retransmittedBytes = 0
     public var duplicateAcks = 0
     public var zeroWindows = 0
-    public var outOfOrder = 0
-    public var lostSegments = 0
     public var resets = 0
     /// The first RST this direction sent.
     public var firstResetFrame: Int?
@@ -59,7 +53,6 @@ public struct TCPDirectionHealth: Sendable {
     /// Frames of retransmissions (the first `maxFrames`) and their timestamps.
     public var retransmissionFrames: [Int] = []
     public var retransmissionTimes: [Int64] = []
-    public var duplicateAckFrames: [Int] = []
     /// Zero-window episodes this direction advertised (the first `maxEpisodes`).
     public var zeroWindowEpisodes: [ZeroWindowEpisode] = []
     /// The largest payload of a segment the peer acknowledged, and that segment's IP total length.
@@ -124,19 +117,13 @@ struct TCPDirectionTracker {
     var openEpisode: ZeroWindowEpisode?
 
     mutating func sent(_ tcp: TCPHeader, ipLength: Int, flags: TCPAnalysisFlags, frame: Int, time: Int64) {
-        health.segments += 1
         let len = tcp.payloadLength
         if tcp.flags.contains(.rst) {
             health.resets += 1
             if health.firstResetFrame == nil { health.firstResetFrame = frame; health.firstResetTime = time }
         }
-        if len > 0 { health.dataSegments += 1; health.dataBytes += len }
-        if flags.contains(.duplicateAck) {
-            health.duplicateAcks += 1
-            if health.duplicateAckFrames.count < TCPDirectionHealth.maxFrames { health.duplicateAckFrames.append(frame) }
-        }
-        if flags.contains(.outOfOrder) { health.outOfOrder += 1 }
-        if flags.contains(.lostSegment) { health.lostSegments += 1 }
+        if len > 0 { health.dataSegments += 1 }
+        if flags.contains(.duplicateAck) { health.duplicateAcks += 1 }
         if flags.contains(.zeroWindow) {
             health.zeroWindows += 1
             if openEpisode == nil {
@@ -150,7 +137,6 @@ struct TCPDirectionTracker {
         }
         if !flags.isDisjoint(with: .anyRetransmission) {
             health.retransmissions += 1
-            health.retransmittedBytes += len
             if flags.contains(.fastRetransmission) { health.fastRetransmissions += 1 }
             if flags.contains(.spuriousRetransmission) { health.spuriousRetransmissions += 1 }
             if health.retransmissionFrames.count < TCPDirectionHealth.maxFrames {
@@ -162,7 +148,7 @@ struct TCPDirectionTracker {
             }
         }
         guard len > 0 else { return }
-        if !flags.isDisjoint(with: [.retransmission, .fastRetransmission, .spuriousRetransmission, .outOfOrder]) {
+        if !flags.isDisjoint(with: TCPAnalysisFlags.anyRetransmission.union(.outOfOrder)) {
             // Data sent again: a later cumulative ACK no longer proves the earlier, overlapping sends got through.
             let start = tcp.sequence, end = tcp.sequence &+ UInt32(len)
             unacked.removeAll { seqLT($0.seq, end) && seqGT($0.seq &+ UInt32($0.length), start) }
@@ -180,13 +166,13 @@ struct TCPDirectionTracker {
     }
 
     private mutating func resent(_ seq: UInt32, length: Int, ipLength: Int, frame: Int, time: Int64) {
-        if var s = stall, s.sequence == seq, s.ackFrame == nil {
-            s.retransmissions += 1
-            if length > s.length { s.length = length; s.ipLength = ipLength }
-            if s.frames.count < RetransmissionStall.maxSends {
-                s.frames.append(frame); s.times.append(time); s.lengths.append(length)
+        if stall?.sequence == seq, stall?.ackFrame == nil {
+            // Updated in place: a copy would make the appends below copy its arrays.
+            stall!.retransmissions += 1
+            if length > stall!.length { stall!.length = length; stall!.ipLength = ipLength }
+            if stall!.frames.count < RetransmissionStall.maxSends {
+                stall!.frames.append(frame); stall!.times.append(time); stall!.lengths.append(length)
             }
-            stall = s
         } else {
             keepWorst()
             var s = RetransmissionStall(sequence: seq, length: length, ipLength: ipLength, frames: [], times: [],
@@ -206,7 +192,7 @@ struct TCPDirectionTracker {
     }
 
     /// The peer acknowledged everything before `ack`.
-    mutating func acknowledged(_ ack: UInt32, frame: Int, time: Int64) {
+    mutating func acknowledged(_ ack: UInt32, frame: Int) {
         if !unacked.isEmpty {
             unacked.removeAll { s in
                 guard seqLE(s.seq &+ UInt32(s.length), ack) else { return false }
@@ -217,10 +203,8 @@ struct TCPDirectionTracker {
                 return true
             }
         }
-        if var s = stall, s.ackFrame == nil, seqGT(ack, s.sequence) {
-            s.ackFrame = frame
-            s.ackTime = time
-            stall = s
+        if let s = stall, s.ackFrame == nil, seqGT(ack, s.sequence) {
+            stall!.ackFrame = frame
             if let last = s.lengths.last, seqLE(s.sequence &+ UInt32(last), ack), last > health.largestAckedSegment {
                 health.largestAckedSegment = last
             }

@@ -103,10 +103,11 @@ enum TCPSequenceAnalysis {
             }
         }
 
-        if (len > 0 || f.contains(.syn) || f.contains(.fin)) && !flags.contains(.keepAlive) {
+        // SYN and FIN each take one sequence number.
+        let synOrFin: UInt32 = f.contains(.syn) || f.contains(.fin) ? 1 : 0
+        if (len > 0 || synOrFin > 0) && !flags.contains(.keepAlive) {
             var notAdvanced = fwd.hasNextSeq && seqLT(seq, fwd.nextSeq)
             if len > 1 && fwd.hasNextSeq && fwd.nextSeq &- 1 == seq { notAdvanced = false }
-            let synOrFin: UInt32 = f.contains(.syn) || f.contains(.fin) ? 1 : 0
             if len > 0 && rev.hasLastAck && seqLE(seq &+ len, rev.lastAck) {
                 flags.insert(.spuriousRetransmission)
             } else if notAdvanced && rev.dupAckCount >= 2 && rev.lastAck == seq
@@ -120,7 +121,7 @@ enum TCPSequenceAnalysis {
             }
         }
 
-        let next = seq &+ len &+ (f.contains(.syn) || f.contains(.fin) ? 1 : 0)
+        let next = seq &+ len &+ synOrFin
         let isProbe = flags.contains(.zeroWindowProbe)
         if (!fwd.hasNextSeq || seqGT(next, fwd.nextSeq)) && !isProbe {
             fwd.nextSeq = next

@@ -68,13 +68,14 @@ public struct CaptureQualityCheck: Check {
             dropped += s.value.dropped
             severity = .medium
             for line in s.value.lines where line.text.contains("dropped") {
-                evidence.append(.line("tcpdump reports packets it never saw.", file: s.file, line: line.number, text: line.text))
+                evidence.append(.line("tcpdump reports packets it never saw.", file: s.file, line))
             }
         }
         for c in facts.captures {
-            let isb = c.droppedPackets
+            let isb = Int(clamping: c.droppedPackets)
             if isb > 0 {
-                dropped = dropped.addingReportingOverflow(Int(clamping: isb)).overflow ? .max : dropped + Int(clamping: isb)
+                let (sum, overflow) = dropped.addingReportingOverflow(isb)
+                dropped = overflow ? .max : sum
                 severity = .medium
                 evidence.append(.value("The capture's Interface Statistics Blocks count packets dropped while capturing.",
                                        file: c.file, text: "\(isb) packets dropped (isb_ifdrop + isb_osdrop)"))
@@ -111,10 +112,10 @@ public struct CaptureQualityCheck: Check {
         }
         if truncated > 0 { parts.append("\(truncated) of \(frames) frames were cut to the snap length") }
         if gaps > 0 {
-            parts.append("\(gaps) gap\(gaps == 1 ? "" : "s") where a busy capture went silent for a second or more: "
+            parts.append("\(Format.plural(gaps, "gap")) where a busy capture went silent for a second or more: "
                 + "absence-based findings next to them are indeterminate")
         }
-        if reversals > 0 { parts.append("\(reversals) frame\(reversals == 1 ? "" : "s") go back in time (files concatenated, not merged?)") }
+        if reversals > 0 { parts.append("\(Format.plural(reversals, "frame")) go back in time (files concatenated, not merged?)") }
         return [finding(severity, summary: parts.joined(separator: "; ") + ".", evidence: evidence)]
     }
 }

@@ -67,11 +67,11 @@ public struct DNSUnansweredCheck: Check {
             }
             var byServer: [IPAddress: [DNSLookup]] = [:]
             for l in sure { byServer[l.server.address, default: []].append(l) }
-            for (server, lookups) in byServer.sorted(by: { $0.value.count > $1.value.count }) where evidence.count < 20 {
+            for (server, lookups) in byServer.sorted(by: { ($0.value.count, $1.key) > ($1.value.count, $0.key) }) where evidence.count < 20 {
                 let names = Set(lookups.map(\.question)).sorted().prefix(5).joined(separator: ", ")
                 for l in lookups.prefix(3) {
-                    evidence.append(l.evidence("\(lookups.count) lookup\(lookups.count == 1 ? "" : "s") to \(server) got no answer "
-                        + "(\(names)). This one: \(l.question) from \(l.client), sent \(l.sends) time\(l.sends == 1 ? "" : "s"); "
+                    evidence.append(l.evidence("\(Format.plural(lookups.count, "lookup")) to \(server) got no answer "
+                        + "(\(names)). This one: \(l.question) from \(l.client), sent \(Format.plural(l.sends, "time")); "
                         + "the capture went on \(Timestamp.seconds(end - l.lastSendTime)) after the last.", file: capture.file))
                 }
             }

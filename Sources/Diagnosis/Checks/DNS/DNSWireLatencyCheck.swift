@@ -52,7 +52,7 @@ public struct DNSWireLatencyCheck: Check {
                 guard let p95 = s.percentile(95), p95 > limit, let p50 = s.percentile(50), let p99 = s.percentile(99),
                       let max = s.percentile(100) else { continue }
                 slowServers.append("\(s.server) p95 \(Timestamp.seconds(p95))")
-                let codes = s.rcodes.sorted { $0.value > $1.value }.map { "\(DNSMessage.rcodeName($0.key)) \($0.value)" }.joined(separator: ", ")
+                let codes = s.rcodes.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\(DNSMessage.rcodeName($0.key)) \($0.value)" }.joined(separator: ", ")
                 evidence.append(.value("\(s.server): \(s.answered) answered lookups, latency p50 \(Timestamp.seconds(p50)), "
                     + "p95 \(Timestamp.seconds(p95)), p99 \(Timestamp.seconds(p99)), max \(Timestamp.seconds(max)); answers: \(codes).",
                     file: capture.file, text: "p95 \(Timestamp.seconds(p95)) > \(Timestamp.seconds(limit))"))

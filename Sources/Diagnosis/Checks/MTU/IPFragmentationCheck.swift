@@ -78,7 +78,7 @@ public struct IPFragmentationCheck: Check {
             }
         }
         guard total > 0 else { return [] }
-        var summary = "\(total) fragmented datagram\(total == 1 ? "" : "s") in \(flows) flow\(flows == 1 ? "" : "s"): "
+        var summary = "\(total) fragmented datagram\(total == 1 ? "" : "s") in \(Format.plural(flows, "flow")): "
             + "\(complete) reassembled"
         if timedOut > 0 { summary += ", \(timedOut) never completed within the reassembly timeout while the capture went on" }
         if atEnd > 0 { summary += ", \(atEnd) incomplete when the capture ended (indeterminate)" }

@@ -61,7 +61,7 @@ public struct MessageTooLongCheck: Check {
         cited.sort { ($0.file, $0.line) < ($1.file, $1.line) }
         let mtus = Set(cited.compactMap(\.match.mtu)).sorted()
         let files = Set(cited.map(\.file)).count
-        var summary = "\(cited.count) line\(cited.count == 1 ? "" : "s") in \(files) file\(files == 1 ? "" : "s") "
+        var summary = "\(Format.plural(cited.count, "line")) in \(Format.plural(files, "file")) "
             + "show packets too big for their path"
         if !mtus.isEmpty { summary += " (MTU \(mtus.map(String.init).joined(separator: ", ")))" }
         summary += "."

@@ -72,24 +72,16 @@ public struct OverlayMTUMismatchCheck: Check {
             ])
     }
 
-    /// With no `dev` and no default route: the first device that is neither virtual nor loopback.
-    static func likelyUnderlay(_ table: LinkTable) -> LinkDevice? {
-        table.devices.first { $0.kind == nil && $0.name != "lo" && $0.peer == nil }
-    }
-
     public func findings(in facts: Facts, parameters: CheckParameters) -> [Finding] {
         guard let links = facts.links else { return [] }
         let table = links.value
-        let defaultDevice = facts.routes.lazy.compactMap(\.value.defaultDevice).first
         let routeMTUs = facts.routes.flatMap { r in r.value.routes.filter { $0.mtu != nil }.map { (r.file, $0) } }
         var evidence: [Evidence] = []
         var problems: [String] = []
         var tunnelMTUs: [Int] = []
         for tunnel in table.devices where tunnel.encapsulationOverhead != nil {
             let overhead = tunnel.encapsulationOverhead!
-            // The lower device: named in the details, else the default route's, else the only physical-looking one.
-            let lowerName = tunnel.lowerDevice ?? defaultDevice
-            guard let lower = lowerName.flatMap(table.device(named:)) ?? Self.likelyUnderlay(table) else { continue }
+            guard let lower = facts.underlay(of: tunnel) else { continue }
             let limit = lower.mtu - overhead
             if tunnel.mtu <= limit { tunnelMTUs.append(tunnel.mtu); continue }
             // Cilium's design: the device stays at the base MTU, routes carry the lower one.

@@ -55,35 +55,41 @@ public struct OverlayPacketsTooBigCheck: Check {
         ]
     }
 
+    /// A tunnel with packets too large for its underlay, and where they were seen.
+    struct Offender {
+        var tunnel: LinkDevice
+        var underlay: LinkDevice
+        var limit: Int
+        var largest = 0
+        var seen: [String] = []
+    }
+
     public func findings(in facts: Facts, parameters: CheckParameters) -> [Finding] {
         guard let links = facts.links else { return [] }
-        let table = links.value
-        let defaultDevice = facts.routes.lazy.compactMap(\.value.defaultDevice).first
         var evidence: [Evidence] = []
-        var tunnels: [String: (tunnel: LinkDevice, lower: LinkDevice, largest: Int, counts: [String])] = [:]
-        var order: [String] = []
+        var offenders: [Offender] = []
         for capture in facts.captures {
-            for interface in capture.summary.packetSizes.byInterface.keys.sorted(by: { ($0.capture, $0.ifindex ?? 0) < ($1.capture, $1.ifindex ?? 0) }) {
-                guard let tunnel = Self.device(interface, capture, facts, table), let overhead = tunnel.encapsulationOverhead,
-                      let lower = (tunnel.lowerDevice ?? defaultDevice).flatMap(table.device(named:))
-                        ?? OverlayMTUMismatchCheck.likelyUnderlay(table)
+            let sizes = capture.summary.packetSizes
+            for interface in sizes.byInterface.keys.sorted(by: { ($0.capture, $0.ifindex ?? 0) < ($1.capture, $1.ifindex ?? 0) }) {
+                guard let tunnel = Self.device(interface, capture, facts, links.value), let overhead = tunnel.encapsulationOverhead,
+                      let lower = facts.underlay(of: tunnel)
                 else { continue }
                 let limit = lower.mtu - overhead
-                let (count, sizes) = capture.summary.packetSizes.above(limit, upTo: Swift.max(tunnel.mtu, limit), on: interface)
-                guard let largest = sizes.first else { continue }
-                if tunnels[tunnel.name] == nil {
-                    order.append(tunnel.name)
-                    tunnels[tunnel.name] = (tunnel, lower, 0, [])
+                let (count, above) = sizes.above(limit, upTo: Swift.max(tunnel.mtu, limit), on: interface)
+                guard let largest = above.first else { continue }
+                let k = offenders.firstIndex { $0.tunnel.name == tunnel.name } ?? offenders.endIndex
+                if k == offenders.endIndex {
+                    offenders.append(Offender(tunnel: tunnel, underlay: lower, limit: limit))
                     evidence.append(.line("The underlay device (\(lower.name), MTU \(lower.mtu)).", file: links.file, lower.line))
                     evidence.append(.line("The tunnel (\(tunnel.kind ?? "?"), overhead \(overhead)): packets above \(limit) bytes do not fit.",
                                           file: links.file, tunnel.line))
                 }
-                tunnels[tunnel.name]!.largest = Swift.max(tunnels[tunnel.name]!.largest, largest.size)
-                tunnels[tunnel.name]!.counts.append("\(count) in \(capture.file)")
-                let examples = sizes.prefix(10)
+                offenders[k].largest = Swift.max(offenders[k].largest, largest.size)
+                offenders[k].seen.append("\(count) in \(capture.file)")
+                let examples = above.prefix(10)
                 let via = interface.ifindex.map { " (ifindex \($0) in the capture is \(tunnel.name) in \(links.file))" } ?? ""
                 evidence.append(.packets(
-                    "\(count) packet\(count == 1 ? "" : "s") captured on \(tunnel.name)\(via) larger than \(limit) bytes: the largest, "
+                    "\(Format.plural(count, "packet")) captured on \(tunnel.name)\(via) larger than \(limit) bytes: the largest, "
                         + "\(largest.size) bytes, leaves as \(largest.size + overhead) on \(lower.name) (MTU \(lower.mtu)), so it is "
                         + "fragmented or, with DF on the outer header, dropped. Sizes seen: "
                         + examples.map { "\($0.size) ×\($0.first.count)" }.joined(separator: ", ") + ".",
@@ -93,16 +99,11 @@ public struct OverlayPacketsTooBigCheck: Check {
                         + (capture.interfaces.count > 1 ? " && frame.interface_id == \(interface.capture)" : "")))
             }
         }
-        guard !order.isEmpty else { return [] }
-        var fit = Int.max
-        let problems = order.map { name -> String in
-            let t = tunnels[name]!
-            let overhead = t.tunnel.encapsulationOverhead ?? 0
-            fit = Swift.min(fit, t.lower.mtu - overhead)
-            return "packets of up to \(t.largest) bytes on \(name) (\(t.tunnel.kind ?? "tunnel"), +\(overhead)) exceed the "
-                + "\(t.lower.mtu - overhead) that \(t.lower.name)'s MTU \(t.lower.mtu) carries encapsulated (\(t.counts.joined(separator: ", ")))"
-        }
-        let summary = problems.joined(separator: "; ")
+        guard let fit = offenders.map(\.limit).min() else { return [] }
+        let summary = offenders.map { o in
+            "packets of up to \(o.largest) bytes on \(o.tunnel.name) (\(o.tunnel.kind ?? "tunnel"), +\(o.underlay.mtu - o.limit)) exceed the "
+                + "\(o.limit) that \(o.underlay.name)'s MTU \(o.underlay.mtu) carries encapsulated (\(o.seen.joined(separator: ", ")))"
+        }.joined(separator: "; ")
         return [finding(.high, summary: summary.prefix(1).uppercased() + summary.dropFirst() + ". Set the overlay MTU to \(fit) or less.",
                         evidence: evidence)]
     }

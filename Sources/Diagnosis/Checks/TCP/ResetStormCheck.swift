@@ -48,7 +48,7 @@ public struct ResetStormCheck: Check {
             for f in capture.summary.tcpFlows where f.established && f.clientToServer.resets + f.serverToClient.resets > 0 {
                 byServer[f.server, default: []].append(f)
             }
-            for (server, flows) in byServer.sorted(by: { $0.value.count > $1.value.count }) where flows.count >= minimum {
+            for (server, flows) in byServer.sorted(by: { ($0.value.count, $1.key) > ($1.value.count, $0.key) }) where flows.count >= minimum {
                 total += flows.count
                 destinations += 1
                 guard evidence.count < 10 else { continue }
@@ -63,6 +63,6 @@ public struct ResetStormCheck: Check {
         }
         guard total > 0 else { return [] }
         return [finding(total >= 20 ? .high : .medium, summary: "\(total) established TCP connection\(total == 1 ? " was" : "s were") "
-            + "reset, to \(destinations) destination\(destinations == 1 ? "" : "s").", evidence: evidence)]
+            + "reset, to \(Format.plural(destinations, "destination")).", evidence: evidence)]
     }
 }

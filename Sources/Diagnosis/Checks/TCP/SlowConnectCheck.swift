@@ -45,7 +45,7 @@ public struct SlowConnectCheck: Check {
             worst = Swift.max(worst, latencies.max() ?? 0)
             guard evidence.count < 20, let example = g.attempts.max(by: { (Self.connectLatency($0) ?? 0) < (Self.connectLatency($1) ?? 0) })
             else { continue }
-            let note = "\(g.attempts.count) connection\(g.attempts.count == 1 ? "" : "s") to \(g.server) needed a SYN "
+            let note = "\(Format.plural(g.attempts.count, "connection")) to \(g.server) needed a SYN "
                 + "retransmission (connect latencies \(latencies.sorted().map(Timestamp.seconds).joined(separator: ", "))). "
                 + "Slowest: stream \(example.stream) from \(example.client), SYN at \(AttemptGroup.timing(example)), "
                 + "SYN-ACK after \(Timestamp.seconds(Self.connectLatency(example) ?? 0))."

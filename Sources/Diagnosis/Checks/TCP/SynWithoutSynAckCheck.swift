@@ -51,7 +51,8 @@ public struct SynWithoutSynAckCheck: Check {
 
     public func findings(in facts: Facts, parameters: CheckParameters) -> [Finding] {
         var evidence: [Evidence] = []
-        var judged: [(group: AttemptGroup, silent: [ConnectionAttempt], blind: [String])] = []
+        // Per destination, the attempts the capture can vouch for (`attempts`) and why the rest are indeterminate.
+        var judged: [(group: AttemptGroup, blind: [String])] = []
         var indeterminate = 0
         for g in AttemptGroup.grouped(facts, state: .unanswered) {
             let coverage = CaptureCoverage(g.capture, facts: facts)
@@ -61,18 +62,19 @@ public struct SynWithoutSynAckCheck: Check {
                 if let reason = Self.blindSpot(a, coverage) { blind.append(reason) } else { silent.append(a) }
             }
             indeterminate += blind.count
-            if !silent.isEmpty { judged.append((AttemptGroup(capture: g.capture, server: g.server, attempts: silent), silent, blind)) }
+            if !silent.isEmpty { judged.append((AttemptGroup(capture: g.capture, server: g.server, attempts: silent), blind)) }
         }
         // Only what the capture can vouch for is reported; the rest is counted as indeterminate.
         guard !judged.isEmpty else { return [] }
-        let total = judged.reduce(0) { $0 + $1.silent.count }
+        let total = judged.reduce(0) { $0 + $1.group.attempts.count }
         var severity = Severity.medium
-        for (g, silent, blind) in judged.sorted(by: { $0.silent.count > $1.silent.count }) {
+        for (g, blind) in judged.sorted(by: { $0.group.attempts.count > $1.group.attempts.count }) {
+            let silent = g.attempts
             if silent.count >= 3 || g.server.port == 53 || total >= 3 { severity = .high }
             guard evidence.count < 20 else { continue }
             let example = silent[0]
             let syns = silent.reduce(0) { $0 + $1.synCount }
-            var note = "\(silent.count) attempt\(silent.count == 1 ? "" : "s") from \(g.clients) "
+            var note = "\(Format.plural(silent.count, "attempt")) from \(g.clients) "
                 + "client\(g.clients == 1 ? "" : "s") to \(g.server) got no answer (\(syns) SYNs). "
                 + "Example stream \(example.stream) from \(example.client): SYN at \(AttemptGroup.timing(example))"
             if let last = example.synTimes.last, let after = g.capture.summary.lastTime {
@@ -89,7 +91,7 @@ public struct SynWithoutSynAckCheck: Check {
         }
         let destinations = Set(judged.map(\.group.server)).count
         var summary = "\(total) TCP connection attempt\(total == 1 ? "" : "s") to "
-            + "\(destinations) destination\(destinations == 1 ? "" : "s") got neither SYN-ACK nor RST"
+            + "\(Format.plural(destinations, "destination")) got neither SYN-ACK nor RST"
         summary += indeterminate > 0
             ? " (\(indeterminate) more the capture could not judge: too close to its end, during its drops or gaps, or answered unseen)."
             : "."

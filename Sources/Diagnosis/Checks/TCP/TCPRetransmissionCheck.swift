@@ -76,12 +76,12 @@ public struct TCPRetransmissionCheck: Check {
             }
         }
         guard !judged.isEmpty else { return [] }
-        judged.sort { $0.2 > $1.2 }
+        judged.sort { ($0.2, $1.1.server) > ($1.2, $0.1.server) }
         for (capture, d, rate) in judged.prefix(10) {
-            let worst = d.flows.sorted { $0.retransmissions > $1.retransmissions }.prefix(3)
+            let worst = d.flows.sorted { ($0.retransmissions, $1.stream) > ($1.retransmissions, $0.stream) }.prefix(3)
             let plain = d.retransmissions - d.fast - d.spurious
             var note = "\(d.server): \(d.retransmissions) of \(d.dataSegments) data segments retransmitted "
-                + "(\(Format.percent(rate))) in \(d.flows.count) flow\(d.flows.count == 1 ? "" : "s") with trouble: "
+                + "(\(Format.percent(rate))) in \(Format.plural(d.flows.count, "flow")) with trouble: "
                 + "\(plain) after a timeout or gap, \(d.fast) fast, \(d.spurious) spurious."
             for f in worst {
                 note += " Stream \(f.stream) \(f.client) → \(f.server): \(f.clientToServer.retransmissions) sent by the client, "

@@ -70,7 +70,7 @@ public struct ZeroWindowCheck: Check {
         }
         guard episodes > 0 else { return [] }
         let summary = "\(episodes) zero-window episode\(episodes == 1 ? "" : "s") of at least "
-            + "\(Timestamp.seconds(minimum)) in \(flows) flow\(flows == 1 ? "" : "s"); the longest lasted \(Timestamp.seconds(longest))."
+            + "\(Timestamp.seconds(minimum)) in \(Format.plural(flows, "flow")); the longest lasted \(Timestamp.seconds(longest))."
         return [finding(longest >= 5_000_000_000 ? .high : .medium, summary: summary, evidence: evidence)]
     }
 }
