@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
     ],
     targets: [
         .systemLibrary(
@@ -22,7 +23,12 @@ let package = Package(
         .systemLibrary(
             name: "CArchive", pkgConfig: "libarchive",
             providers: [.apt(["libarchive-dev"]), .brew(["libarchive"])]),
-        .target(name: "Wire", dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")]),
+        .target(
+            name: "Wire",
+            dependencies: [
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "HeapModule", package: "swift-collections"),
+            ]),
         .target(name: "Artifacts"),
         .target(name: "CStreamShim"),
         .target(name: "Input", dependencies: ["CPcap", "CArchive", "CStreamShim", "Wire"]),

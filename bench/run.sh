@@ -27,7 +27,18 @@ fi
 for f in bulk.pcap bulk-300m.pcap bulk-600m.pcap bulk.tar.gz short.pcap synflood.pcap dns.pcap; do
   [ -s "$DIR/$f" ] || { echo "run.sh: $DIR/$f is missing: run sudo bench/make-inputs.sh first" >&2; exit 1; }
 done
-analyze() { printf '%q analyze %q --format json --output /dev/null --no-progress' "$NA" "$1"; }
+# Derived inputs, made here from the ones above when missing: the first quarter and half of the
+# short-connection capture (by frames), and bundles of 1, 2 and 4 captures (hard links to
+# bulk-300m.pcap in a directory, so no extra disk).
+for n in 1500000 3000000; do
+  [ -s "$DIR/short-$n.pcap" ] || tcpdump -r "$DIR/short.pcap" -c "$n" -w "$DIR/short-$n.pcap" 2>/dev/null
+done
+for n in 1 2 4; do
+  mkdir -p "$DIR/multi-$n"
+  for i in $(seq 1 "$n"); do ln -f "$DIR/bulk-300m.pcap" "$DIR/multi-$n/node-$i.pcap"; done
+done
+# analyze FILE [ARGS...]: the command line that analyzes FILE with the JSON report thrown away
+analyze() { printf '%q analyze %q --format json --output /dev/null --no-progress' "$NA" "$1"; shift; printf ' %s' "$@"; }
 
 # time NAME RUNS COMMAND...: hyperfine's median and all run times, in seconds, into $tmp/NAME.json
 time_cmd() {
@@ -46,16 +57,22 @@ time_cmd na-bulk "$RUNS" "$(analyze "$DIR/bulk.pcap")"
 time_cmd tshark-bulk "$TSHARK_RUNS" "tshark -n -o tcp.desegment_tcp_streams:FALSE -r $DIR/bulk.pcap -q -z expert"
 time_cmd gunzip-bundle "$RUNS" "gzip -dc $DIR/bulk.tar.gz > /dev/null"
 time_cmd na-bundle "$RUNS" "$(analyze "$DIR/bulk.tar.gz")"
+time_cmd na-bundle-j1 "$RUNS" "$(analyze "$DIR/bulk.tar.gz" --jobs 1)"
+for n in 1 2 4; do
+  time_cmd "na-multi-$n" "$RUNS" "$(analyze "$DIR/multi-$n")"
+  time_cmd "na-multi-$n-j1" "$RUNS" "$(analyze "$DIR/multi-$n" --jobs 1)"
+done
 for s in 300m 600m; do
   time_cmd "read-bulk-$s" "$RUNS" "tcpdump -r $DIR/bulk-$s.pcap -w /dev/null"
   time_cmd "na-bulk-$s" "$RUNS" "$(analyze "$DIR/bulk-$s.pcap")"
 done
-for f in short synflood dns; do
+for f in short-1500000 short-3000000 short synflood dns; do
   time_cmd "read-$f" "$RUNS" "tcpdump -r $DIR/$f.pcap -w /dev/null"
   time_cmd "na-$f" "$RUNS" "$(analyze "$DIR/$f.pcap")"
 done
-for f in bulk bulk-300m bulk-600m short synflood dns; do peak "$f" "$(analyze "$DIR/$f.pcap")"; done
+for f in bulk bulk-300m bulk-600m short-1500000 short-3000000 short synflood dns; do peak "$f" "$(analyze "$DIR/$f.pcap")"; done
 peak bundle "$(analyze "$DIR/bulk.tar.gz")"
+peak multi-4 "$(analyze "$DIR/multi-4")"
 peak tshark-bulk "tshark -n -o tcp.desegment_tcp_streams:FALSE -r $DIR/bulk.pcap -q -z expert"
 # what the SYN flood's report says (it must still be right)
 "$NA" analyze "$DIR/synflood.pcap" --format json --no-progress >"$tmp/synflood-report.json" 2>/dev/null || true
@@ -99,12 +116,29 @@ w("")
 w("| input | size | frames | libpcap read | netautopsy | ratio | netautopsy MB/s | frames/s | peak RSS |")
 w("|---|---|---|---|---|---|---|---|---|")
 rows = [("bulk-300m.pcap", "read-bulk-300m", "na-bulk-300m", "bulk-300m"), ("bulk-600m.pcap", "read-bulk-600m", "na-bulk-600m", "bulk-600m"),
-        ("bulk.pcap", "read-bulk", "na-bulk", "bulk"), ("short.pcap", "read-short", "na-short", "short"),
+        ("bulk.pcap", "read-bulk", "na-bulk", "bulk"),
+        ("short-1500000.pcap", "read-short-1500000", "na-short-1500000", "short-1500000"),
+        ("short-3000000.pcap", "read-short-3000000", "na-short-3000000", "short-3000000"),
+        ("short.pcap", "read-short", "na-short", "short"),
         ("synflood.pcap", "read-synflood", "na-synflood", "synflood"), ("dns.pcap", "read-dns", "na-dns", "dns")]
 for f, r, n, m in rows:
     rt, nt, fr = med(r), med(n), frames(f)
     w(f"| `{f}` | {size(f)*1000:.0f} MB | {fr:,} | {rt:.2f} s | {nt:.2f} s | {nt/rt:.2f}× | {size(f)*1000/nt:.0f} | {fr/nt/1e3:.0f}k | {rss(m):.0f} MB |")
 w(f"| `bulk.tar.gz` (gzip -1) | {size('bulk.tar.gz')*1000:.0f} MB | {fb:,} | {gz:.2f} s (gunzip) | {nz:.2f} s | {nz/gz:.2f}× | | | {rss('bundle'):.0f} MB |")
+w("")
+w("Both cores (`--jobs 2`, the default here, against `--jobs 1`): captures that are plain files are analyzed "
+  "two at a time; an archive entry is decompressed on one thread while the other analyzes it. Directory bundles "
+  "hold 1, 2 and 4 copies of `bulk-300m.pcap`:")
+w("")
+w("| bundle | `--jobs 1` | `--jobs 2` | speed-up |")
+w("|---|---|---|---|")
+for n in (1, 2, 4):
+    one, two = med(f"na-multi-{n}-j1"), med(f"na-multi-{n}")
+    w(f"| directory, {n} capture{'s' if n > 1 else ''} ({n * size('bulk-300m.pcap') * 1000:.0f} MB) | {one:.2f} s | {two:.2f} s | {one/two:.2f}× |")
+j1 = med("na-bundle-j1")
+w(f"| `bulk.tar.gz`, 1 capture | {j1:.2f} s | {nz:.2f} s | {j1/nz:.2f}× |")
+w("")
+w(f"Peak memory with 4 captures analyzed two at a time: {rss('multi-4'):.0f} MB.")
 w("")
 try:
     rep = json.load(open(f"{tmp}/synflood-report.json"))

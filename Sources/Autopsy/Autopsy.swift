@@ -1,4 +1,5 @@
 import Artifacts
+import Foundation
 import Diagnosis
 import Input
 import Reports
@@ -6,7 +7,7 @@ import Wire
 
 /// Runs the whole pipeline on one input: walk the bundle, analyze each artifact, run the
 /// checks, and assemble the report.
-public struct Autopsy {
+public struct Autopsy: Sendable {
     public static let version = "0.1.0"
 
     public var walker = BundleWalker()
@@ -14,9 +15,27 @@ public struct Autopsy {
     public var settings: CheckSettings
     /// Told how far each capture's analysis has come (nil: nobody is watching).
     public var progress: ProgressReporter?
+    /// Threads the analysis may use (`--jobs`): captures that are plain files are analyzed this many
+    /// at a time, and archive entries are decompressed on a thread of their own (`ReadAhead`) when
+    /// it is above 1. The report is the same whatever the number.
+    public var jobs = ProcessInfo.processInfo.activeProcessorCount {
+        didSet { walker.readAhead = jobs > 1 }
+    }
 
     public init(settings: CheckSettings = CheckSettings()) {
         self.settings = settings
+        walker.readAhead = jobs > 1
+    }
+
+    /// A capture on disk whose analysis waits for the walk to end, and where its results go.
+    private struct Deferred {
+        var path: String
+        var diskPath: String
+        var declaredSize: Int64?
+        /// Positions in the report's lists at the time the walk met it.
+        var captureIndex: Int
+        var artifactIndex: Int
+        var problemIndex: Int
     }
 
     /// Throws only when `path` itself cannot be read; everything inside becomes the report.
@@ -26,9 +45,16 @@ public struct Autopsy {
         var problems: [ProblemRecord] = []
         var captureFiles: [CaptureFileRecord] = []
         var collection: [CollectionRecord] = []
+        var deferred: [Deferred] = []
         try walker.walk(path, file: { file in
             switch file.sniffed {
             case .pcap, .pcapng:
+                if jobs > 1, let diskPath = file.diskPath {
+                    deferred.append(Deferred(path: file.path, diskPath: diskPath, declaredSize: file.declaredSize,
+                                             captureIndex: captureFiles.count, artifactIndex: artifacts.count,
+                                             problemIndex: problems.count))
+                    return
+                }
                 let (record, captureFacts) = analyzeCapture(file)
                 captureFiles.append(record)
                 builder.facts.captures.append(captureFacts)
@@ -74,6 +100,17 @@ public struct Autopsy {
         }, problem: { p in
             problems.append(ProblemRecord(path: p.path, message: p.message))
         })
+        // Captures on disk, `jobs` at a time; their results go where the walk met them (last first,
+        // so that the recorded positions stay right), as if they had been analyzed in turn.
+        for (d, result) in zip(deferred, analyzeInParallel(deferred)).reversed() {
+            let (record, captureFacts, bytes) = result
+            if let error = record.error {
+                problems.insert(ProblemRecord(path: d.path, message: error + " (frames before it were analyzed)"), at: d.problemIndex)
+            }
+            artifacts.insert(ArtifactRecord(path: d.path, kind: ArtifactKind.capture.rawValue, bytes: bytes), at: d.artifactIndex)
+            captureFiles.insert(record, at: d.captureIndex)
+            builder.facts.captures.insert(captureFacts, at: d.captureIndex)
+        }
         let findings = CheckCatalog.run(builder.facts, settings: settings)
         let totals = captureFiles.reduce(CaptureCounters()) { $0 + $1.counters }
         return Report(tool: "netautopsy \(Self.version)", input: path, findings: findings,
@@ -136,6 +173,28 @@ public struct Autopsy {
         if [".pcap", ".pcapng", ".cap"].contains(where: lower.hasSuffix) { return "a capture (no pcap/pcapng magic number)" }
         if [".tar", ".tar.gz", ".tgz", ".zip", ".tar.xz", ".gz"].contains(where: lower.hasSuffix) { return "an archive" }
         return nil
+    }
+
+    /// Analyzes deferred captures on up to `jobs` threads; results in the same order.
+    private func analyzeInParallel(_ work: [Deferred]) -> [(CaptureFileRecord, CaptureFacts, Int)] {
+        let results = ParallelWork.map(work, jobs: jobs) { d in
+            do {
+                let source = BufferedSource(try FileSource(path: d.diskPath))
+                let head = try source.peek(Sniffed.headLength)
+                let file = BundleFile(path: d.path, sniffed: Sniffed(head), head: head, source: source,
+                                      declaredSize: d.declaredSize, diskPath: d.diskPath)
+                let (record, facts) = analyzeCapture(file)
+                return (record, facts, source.position)
+            } catch {
+                // The file went away or became unreadable after the walk saw it.
+                let why = "\(error)"
+                let record = CaptureFileRecord(file: d.path, format: "unknown", linkTypes: [:], firstPacket: nil, lastPacket: nil,
+                                               counters: CaptureCounters(), error: why)
+                return (record, CaptureFacts(file: d.path, format: "unknown", summary: CaptureSummary(), readError: why,
+                                             interfaces: []), 0)
+            }
+        }
+        return results
     }
 
     func analyzeCapture(_ file: BundleFile) -> (CaptureFileRecord, CaptureFacts) {

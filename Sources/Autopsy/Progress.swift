@@ -2,8 +2,9 @@ import Input
 import Wire
 
 /// Told how far the analysis of each capture has come; the CLI draws it on a terminal. Called
-/// every `Metered.interval` frames and once when a capture ends, from the analyzing thread.
-public protocol ProgressReporter: AnyObject {
+/// every `Metered.interval` frames and once when a capture ends, from the analyzing thread; with
+/// `Autopsy.jobs` above 1, from several threads at once.
+public protocol ProgressReporter: AnyObject, Sendable {
     /// `bytes` read from the capture so far (uncompressed), of `total` when the size is known.
     func capture(_ path: String, bytes: Int, total: Int64?, packets: Int, done: Bool)
 }

@@ -9,6 +9,18 @@ public struct BundleFile {
     public var head: [UInt8]
     public var source: BufferedSource
     public var declaredSize: Int64?
+    /// Where the file is on disk when it is a plain file (not an archive entry): it can be opened
+    /// again, so its analysis can run on another thread.
+    public var diskPath: String?
+
+    public init(path: String, sniffed: Sniffed, head: [UInt8], source: BufferedSource, declaredSize: Int64?, diskPath: String?) {
+        self.path = path
+        self.sniffed = sniffed
+        self.head = head
+        self.source = source
+        self.declaredSize = declaredSize
+        self.diskPath = diskPath
+    }
 }
 
 /// Something in the bundle that was not analyzed, and why.
@@ -25,8 +37,12 @@ public struct BundleProblem: Sendable, Equatable, Codable {
 /// hands each regular file to a visitor as a stream. Archive entries are never written to
 /// disk, so an entry's name cannot place anything anywhere; entries whose names would escape
 /// the bundle (absolute, `..`) and links, devices and FIFOs are reported and skipped.
-public struct BundleWalker {
+public struct BundleWalker: Sendable {
     public var maxDepth = 3
+    /// Archive entries of at least `readAheadMinimum` bytes (or of unknown size) are decompressed on
+    /// a second thread while the visitor reads them (`ReadAhead`); smaller ones are not worth a thread.
+    public var readAhead = true
+    public var readAheadMinimum: Int64 = 1 << 20
 
     public init() {}
 
@@ -50,7 +66,7 @@ public struct BundleWalker {
             let reader = try ArchiveReader(source, name: name, rawFallback: true)
             walkArchive(reader, prefix: "", outerName: name, depth: 1, file: file, problem: problem)
         } else if sniffed == .text || sniffed == .pcap || sniffed == .pcapng || sniffed == .binary || sniffed == .empty {
-            file(BundleFile(path: name, sniffed: sniffed, head: head, source: source, declaredSize: nil))
+            file(BundleFile(path: name, sniffed: sniffed, head: head, source: source, declaredSize: nil, diskPath: path))
         }
     }
 
@@ -77,7 +93,7 @@ public struct BundleWalker {
             do {
                 let source = BufferedSource(try FileSource(path: full))
                 dispatch(source, path: relative, declaredSize: (attributes[.size] as? NSNumber)?.int64Value,
-                         depth: 0, file: file, problem: problem)
+                         depth: 0, diskPath: full, file: file, problem: problem)
             } catch {
                 problem(BundleProblem(path: relative, message: error.description))
             }
@@ -85,7 +101,7 @@ public struct BundleWalker {
     }
 
     /// Sniffs a stream and either hands it on or opens it as a nested archive.
-    private func dispatch(_ source: BufferedSource, path: String, declaredSize: Int64?, depth: Int,
+    private func dispatch(_ source: BufferedSource, path: String, declaredSize: Int64?, depth: Int, diskPath: String? = nil,
                           file: (BundleFile) -> Void, problem: (BundleProblem) -> Void) {
         let head: [UInt8]
         do { head = try source.peek(Sniffed.headLength) } catch {
@@ -94,7 +110,7 @@ public struct BundleWalker {
         }
         let sniffed = Sniffed(head)
         guard sniffed == .archive else {
-            file(BundleFile(path: path, sniffed: sniffed, head: head, source: source, declaredSize: declaredSize))
+            file(BundleFile(path: path, sniffed: sniffed, head: head, source: source, declaredSize: declaredSize, diskPath: diskPath))
             return
         }
         guard depth < maxDepth else {
@@ -142,8 +158,12 @@ public struct BundleWalker {
             if !seen.insert(entry.path).inserted {
                 problem(BundleProblem(path: shown, message: "duplicate entry name: this copy is analyzed as well"))
             }
-            let source = BufferedSource(reader.entryStream(path: shown))
-            dispatch(source, path: shown, declaredSize: entry.declaredSize, depth: depth, file: file, problem: problem)
+            let stream = reader.entryStream(path: shown)
+            let ahead = readAhead && (entry.declaredSize ?? .max) >= readAheadMinimum ? ReadAhead(stream) : nil
+            dispatch(BufferedSource(ahead ?? stream), path: shown, declaredSize: entry.declaredSize, depth: depth,
+                     file: file, problem: problem)
+            // The reading thread must stop before the archive moves to its next entry.
+            ahead?.close()
         }
     }
 

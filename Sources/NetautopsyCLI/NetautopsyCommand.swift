@@ -48,11 +48,19 @@ struct Analyze: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Show progress (bytes and packets per second) on standard error; by default only when it is a terminal.")
     var progress: Bool?
 
+    @Option(name: .long, help: "Threads to use: captures analyzed at once, and archive decompression beside analysis (default: all cores).")
+    var jobs: Int?
+
+    func validate() throws {
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+    }
+
     func run() throws {
         let settings = try checkSettings(config)
         let report: Report
         do {
             var autopsy = Autopsy(settings: settings)
+            if let jobs { autopsy.jobs = jobs }
             if progress ?? TerminalProgress.standardErrorIsTerminal { autopsy.progress = TerminalProgress() }
             report = try autopsy.analyze(path)
         } catch {

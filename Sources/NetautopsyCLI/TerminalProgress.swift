@@ -1,35 +1,55 @@
 import Autopsy
 import Foundation
 
-/// Draws one status line on standard error while a capture is analyzed: bytes and frames so far
-/// and their rates, redrawn at most four times a second and cleared when the capture ends.
-final class TerminalProgress: ProgressReporter {
-    private var path = ""
+/// Draws one status line on standard error while captures are analyzed: bytes and frames so far
+/// and their rates, redrawn at most four times a second and cleared when the last capture ends.
+/// Captures analyzed at the same time (`--jobs`) are added up on the one line. Thread-safe: the
+/// state sits behind a lock, as reports come from every analyzing thread.
+final class TerminalProgress: ProgressReporter, @unchecked Sendable {
+    private struct Active {
+        var bytes: Int
+        var total: Int64?
+        var packets: Int
+    }
+
+    private let lock = NSLock()
+    private var active: [String: Active] = [:]
     private var started = ContinuousClock.now
     private var lastDrawn = ContinuousClock.now
     private var drawn = false
+    /// What captures that ended while others went on had read: the rates count it.
+    private var finishedBytes = 0, finishedPackets = 0
 
     /// Whether standard error is a terminal (progress is shown only there unless asked for).
     static var standardErrorIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
 
     func capture(_ path: String, bytes: Int, total: Int64?, packets: Int, done: Bool) {
+        lock.lock(); defer { lock.unlock() }
         let now = ContinuousClock.now
-        if path != self.path {
-            self.path = path
-            started = now
-        }
+        if active.isEmpty { started = now; finishedBytes = 0; finishedPackets = 0 }
         if done {
-            if drawn { write("\r\u{1B}[K") }
-            drawn = false
+            active[path] = nil
+            finishedBytes += bytes
+            finishedPackets += packets
+            if active.isEmpty && drawn {
+                write("\r\u{1B}[K")
+                drawn = false
+            }
             return
         }
+        active[path] = Active(bytes: bytes, total: total, packets: packets)
         guard now - lastDrawn >= .milliseconds(250) else { return }
         lastDrawn = now
         let elapsed = max(1e-3, Self.seconds(now - started))
-        var line = "analyzing \(path): \(Self.megabytes(bytes))"
-        if let total, total > 0 { line += " of \(Self.megabytes(Int(total))) (\(Int(Double(bytes) * 100 / Double(total)))%)" }
-        line += ", \(packets.formatted()) packets · \(Self.megabytes(Int(Double(bytes) / elapsed)))/s, "
-            + "\(Int(Double(packets) / elapsed).formatted()) packets/s"
+        let bytes = active.values.reduce(0) { $0 + $1.bytes }, packets = active.values.reduce(0) { $0 + $1.packets }
+        let totals = active.values.compactMap(\.total)
+        var line = active.count == 1 ? "analyzing \(path): \(Self.megabytes(bytes))" : "analyzing \(active.count) captures: \(Self.megabytes(bytes))"
+        if totals.count == active.count, case let total = totals.reduce(0, +), total > 0 {
+            line += " of \(Self.megabytes(Int(total))) (\(Int(Double(bytes) * 100 / Double(total)))%)"
+        }
+        let allBytes = Double(finishedBytes + bytes), allPackets = Double(finishedPackets + packets)
+        line += ", \(packets.formatted()) packets · \(Self.megabytes(Int(allBytes / elapsed)))/s, "
+            + "\(Int(allPackets / elapsed).formatted()) packets/s"
         write("\r\u{1B}[K" + line)
         drawn = true
     }

@@ -3,8 +3,11 @@
 public struct PacketRecord {
     /// 1-based frame number within its capture file, as Wireshark numbers frames.
     public var frameNumber: Int
-    /// Nanoseconds since the Unix epoch, or nil when the format has none (pcapng SPB).
+    /// Nanoseconds since the Unix epoch, or nil when the format has none (pcapng SPB). Clamped to
+    /// `timestampRange` (1970 to 2116), so that differences and sums of timestamps and intervals
+    /// never overflow, whatever a file claims.
     public var timestamp: Int64?
+    public static let timestampRange: ClosedRange<Int64> = 0...(1 << 62)
     public var capturedLength: Int
     public var originalLength: Int
     /// The LINKTYPE_ value of the frame's interface.
@@ -16,7 +19,7 @@ public struct PacketRecord {
     public init(frameNumber: Int, timestamp: Int64?, capturedLength: Int, originalLength: Int,
                 linkTypeValue: UInt16, interfaceID: UInt32, bytes: UnsafeRawBufferPointer) {
         self.frameNumber = frameNumber
-        self.timestamp = timestamp
+        self.timestamp = timestamp.map { Swift.min(Swift.max($0, Self.timestampRange.lowerBound), Self.timestampRange.upperBound) }
         self.capturedLength = capturedLength
         self.originalLength = originalLength
         self.linkTypeValue = linkTypeValue

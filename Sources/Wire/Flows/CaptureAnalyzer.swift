@@ -150,6 +150,10 @@ public struct CaptureAnalyzer: PacketConsumer {
         summary.counters.tcpHandshakesCompleted = tcp.handshakesCompleted
         summary.tcpFlows = tcp.flows
         summary.tcpFlowsNotKept = tcp.flowsNotKept
+        summary.tcpConversationsFlushed = tcp.flushedConversations
+        summary.peakLiveTCPConversations = tcp.peakLiveConversations
+        summary.tcpConversationsResumed = tcp.resumedConversations
+        summary.firstTCPResumedFrame = tcp.firstResumedFrame
         summary.counters.synWithoutSynack = tcp.unansweredAttempts
         summary.counters.synRst = tcp.refusedAttempts
         summary.notableAttempts = tcp.notableAttempts

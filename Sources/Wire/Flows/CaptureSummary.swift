@@ -120,6 +120,14 @@ public struct CaptureSummary: Sendable {
     /// TCP flows with retransmissions, duplicate ACKs, zero windows or resets, in stream order.
     public var tcpFlows: [TCPFlowSummary] = []
     public var tcpFlowsNotKept = 0
+    /// TCP conversations flushed before the capture ended (5 s after closing, 5 min inactive), and
+    /// the most live at once: what bounds the analysis's memory (`TCPConversations`).
+    public var tcpConversationsFlushed = 0
+    public var peakLiveTCPConversations = 0
+    /// Conversations that sent again after being flushed, so from `firstTCPResumedFrame` on
+    /// `tcp.stream` numbers may exceed tshark's by up to this many.
+    public var tcpConversationsResumed = 0
+    public var firstTCPResumedFrame: Int?
     public var dns = DNSSummary()
     /// Large IP packets per capture interface, by size.
     public var packetSizes = PacketSizes()

@@ -119,7 +119,8 @@ public struct FragmentReassembler {
 
     /// Ends the capture: every datagram still pending is incomplete.
     public mutating func finish(captureEnd: Int64) {
-        for (_, d) in pending {
+        // In order of arrival, so that reports do not depend on hashing.
+        for d in pending.values.sorted(by: Self.arrival) {
             let expired = captureEnd - d.firstSeen >= timeout(d.header.version)
             finished.append(Self.summary(d, outcome: expired ? .timedOut : .incompleteAtEnd))
         }
@@ -144,7 +145,7 @@ public struct FragmentReassembler {
         guard now - lastSweep >= 1_000_000_000 || now < lastSweep else { return }
         lastSweep = now
         let expired = pending.filter { now - $0.value.firstSeen >= timeout($0.value.header.version) }
-        for (key, d) in expired {
+        for (key, d) in expired.sorted(by: { Self.arrival($0.value, $1.value) }) {
             pending.removeValue(forKey: key)
             pendingBytes -= d.payload.count
             finished.append(Self.summary(d, outcome: .timedOut))
@@ -152,10 +153,15 @@ public struct FragmentReassembler {
     }
 
     private mutating func evictOldest(reason: FragmentedDatagram.Outcome) {
-        guard let oldest = pending.min(by: { $0.value.firstSeen < $1.value.firstSeen }) else { return }
+        guard let oldest = pending.min(by: { Self.arrival($0.value, $1.value) }) else { return }
         pending.removeValue(forKey: oldest.key)
         pendingBytes -= oldest.value.payload.count
         finished.append(Self.summary(oldest.value, outcome: reason))
+    }
+
+    /// Earlier first fragment first; the same time broken by frame number.
+    private static func arrival(_ a: Pending, _ b: Pending) -> Bool {
+        (a.firstSeen, a.fragments.first?.frame ?? 0) < (b.firstSeen, b.fragments.first?.frame ?? 0)
     }
 
     static func merge(_ ranges: [Range<Int>], _ new: Range<Int>) -> [Range<Int>] {

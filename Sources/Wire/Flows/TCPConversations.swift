@@ -1,3 +1,5 @@
+import HeapModule
+
 /// An address and port.
 public struct Endpoint: Hashable, Sendable, Comparable, CustomStringConvertible {
     public var address: IPAddress
@@ -64,15 +66,72 @@ public struct ConnectionAttempt: Sendable {
 /// on a known conversation starts a new stream when that direction's first sequence number was
 /// different, or when the conversation already saw a FIN or RST: a new connection reusing the
 /// ports. A SYN with the same ISN is a retransmission of the same attempt.
+///
+/// Memory follows the conversations that are live, not all the capture ever saw. As Zeek does, a
+/// conversation is flushed `closedLinger` (5 s) after its last packet once FINs from both sides or a
+/// RST closed it, and after `inactivityTimeout` (5 min) without a packet. tshark keeps every
+/// conversation, so a packet arriving for a flushed one starts a new `tcp.stream` where tshark
+/// continues the old one, and later stream numbers are one higher than tshark's. Flushed keys are
+/// remembered in a Bloom filter, so such resumptions are counted (`resumedConversations`, never
+/// missed, rarely over-counted) and reported. A conversation whose only packet is a SYN is kept as a
+/// 48-byte `Opening`, so a SYN flood costs about 100 bytes per attempt.
 public struct TCPConversations {
-    struct Conversation {
+    /// A conversation whose only packet so far is a pure SYN without data: stored inline in the table
+    /// (no allocation). The second packet turns it into a `Conversation` by replaying the SYN.
+    struct Opening {
         var stream: Int
-        var originator: Endpoint
-        var responder: Endpoint
-        var startsWithSYN: Bool
-        var originatorBaseSeq: UInt32
+        var frame: Int
+        var time: Int64
+        var sequence: UInt32
+        var acknowledgment: UInt32
+        var window: UInt16
+        var mss: UInt16
+        var ipLength: UInt16
+        var headerLength: UInt8
+        var ttl: UInt8
+        var flags: TCPFlags
+        /// The SYN came from the key's `a` endpoint.
+        var fromA: Bool
+
+        init?(_ tcp: TCPHeader, ip: IPHeader, stream: Int, frame: Int, time: Int64, fromA: Bool) {
+            guard tcp.flags.isPureSYN, tcp.payloadLength == 0, let ipLength = UInt16(exactly: ip.totalLength),
+                  let headerLength = UInt8(exactly: tcp.headerLength) else { return nil }
+            self.stream = stream
+            self.frame = frame
+            self.time = time
+            sequence = tcp.sequence
+            acknowledgment = tcp.acknowledgment
+            window = tcp.window
+            mss = tcp.mss
+            self.ipLength = ipLength
+            self.headerLength = headerLength
+            ttl = ip.ttl
+            flags = tcp.flags
+            self.fromA = fromA
+        }
+
+        func header(from source: Endpoint, to destination: Endpoint) -> TCPHeader {
+            TCPHeader(sourcePort: source.port, destinationPort: destination.port, sequence: sequence,
+                      acknowledgment: acknowledgment, flags: flags, window: window, headerLength: Int(headerLength),
+                      payloadLength: 0, mss: mss)
+        }
+    }
+
+    /// A conversation past its first SYN. A class: the table holds a reference, so updating it never
+    /// copies the table or the conversation's arrays.
+    final class Conversation {
+        let stream: Int
+        let originator: Endpoint
+        let responder: Endpoint
+        let startsWithSYN: Bool
+        let originatorBaseSeq: UInt32
         var responderBaseSeq: UInt32?
         var sawFinOrRst = false
+        var finFromOriginator = false
+        var finFromResponder = false
+        var sawRst = false
+        /// Queued for flushing once closed.
+        var closing = false
         var responderPackets = 0
         var synFrames: [Int] = []
         var synTimes: [Int64] = []
@@ -85,8 +144,8 @@ public struct TCPConversations {
         var mss: UInt16 = 0
         var responderMSS: UInt16 = 0
         var lastTime: Int64
-        var firstTime: Int64
-        var firstFrame: Int
+        let firstTime: Int64
+        let firstFrame: Int
         // Sequence analysis (Wireshark tcp.analysis.*), originator → responder and back.
         var originatorSeq = TCPSequenceState()
         var responderSeq = TCPSequenceState()
@@ -94,6 +153,92 @@ public struct TCPConversations {
         var responderHealth = TCPDirectionTracker()
         var lastSynTime: Int64?
         var initialRTT: Int64?
+
+        init(stream: Int, originator: Endpoint, responder: Endpoint, first tcp: TCPHeader, frame: Int, time: Int64) {
+            self.stream = stream
+            self.originator = originator
+            self.responder = responder
+            startsWithSYN = tcp.flags.isPureSYN
+            originatorBaseSeq = tcp.sequence
+            lastTime = time
+            firstTime = time
+            firstFrame = frame
+        }
+
+        /// Closed by FINs from both sides or by a RST.
+        var isClosed: Bool { sawRst || (finFromOriginator && finFromResponder) }
+
+        /// Records one segment; returns its Wireshark analysis flags.
+        func record(_ tcp: TCPHeader, ipLength: Int, ttl: UInt8, fromOriginator: Bool, frame: Int, time: Int64,
+                    settings: TCPAnalysisSettings) -> TCPAnalysisFlags {
+            lastTime = time
+            let analysis = analyze(tcp, ipLength: ipLength, fromOriginator: fromOriginator, frame: frame, time: time,
+                                   settings: settings)
+            let flags = tcp.flags
+            if flags.contains(.fin) || flags.contains(.rst) { sawFinOrRst = true }
+            if flags.contains(.rst) { sawRst = true }
+            if flags.contains(.fin) {
+                if fromOriginator { finFromOriginator = true } else { finFromResponder = true }
+            }
+            if fromOriginator {
+                if flags.isPureSYN && tcp.sequence == originatorBaseSeq {
+                    synCount += 1
+                    if synFrames.count < TCPConversations.maxSynFrames { synFrames.append(frame); synTimes.append(time) }
+                    if mss == 0 { mss = tcp.mss }
+                } else if let sa = synAck, !handshakeAck, flags.contains(.ack), !flags.contains(.syn),
+                          !flags.contains(.rst), tcp.acknowledgment == sa.seq &+ 1 {
+                    handshakeAck = true
+                } else if synAck == nil, ackWithoutSynAck == nil, responderPackets == 0, flags.contains(.ack),
+                          !flags.contains(.syn), !flags.contains(.rst) {
+                    ackWithoutSynAck = frame
+                }
+            } else {
+                responderPackets += 1
+                if flags.isSYNACK && synAck == nil { synAck = (frame, time, tcp.sequence); responderMSS = tcp.mss }
+                if flags.contains(.rst) && rst == nil { rst = (frame, time, ttl) }
+            }
+            return analysis
+        }
+
+        private func analyze(_ tcp: TCPHeader, ipLength: Int, fromOriginator: Bool, frame: Int, time: Int64,
+                             settings: TCPAnalysisSettings) -> TCPAnalysisFlags {
+            // Initial RTT as Wireshark takes it: from the most recent SYN to the first ACK without SYN.
+            if tcp.flags.isPureSYN { lastSynTime = time }
+            if initialRTT == nil, let syn = lastSynTime, tcp.flags.contains(.ack), !tcp.flags.contains(.syn) {
+                initialRTT = time - syn
+            }
+            let flags: TCPAnalysisFlags
+            if fromOriginator {
+                flags = TCPSequenceAnalysis.analyze(tcp, fwd: &originatorSeq, rev: &responderSeq, time: time,
+                                                    initialRTT: initialRTT, settings: settings)
+                originatorHealth.sent(tcp, ipLength: ipLength, flags: flags, frame: frame, time: time)
+                if tcp.flags.contains(.ack) { responderHealth.acknowledged(tcp.acknowledgment, frame: frame) }
+            } else {
+                flags = TCPSequenceAnalysis.analyze(tcp, fwd: &responderSeq, rev: &originatorSeq, time: time,
+                                                    initialRTT: initialRTT, settings: settings)
+                responderHealth.sent(tcp, ipLength: ipLength, flags: flags, frame: frame, time: time)
+                if tcp.flags.contains(.ack) { originatorHealth.acknowledged(tcp.acknowledgment, frame: frame) }
+            }
+            return flags
+        }
+    }
+
+    enum Entry {
+        case opening(Opening)
+        case conversation(Conversation)
+
+        var stream: Int {
+            switch self {
+            case .opening(let o): o.stream
+            case .conversation(let c): c.stream
+            }
+        }
+        var lastTime: Int64 {
+            switch self {
+            case .opening(let o): o.time
+            case .conversation(let c): c.lastTime
+            }
+        }
     }
 
     typealias Key = EndpointPair
@@ -101,8 +246,22 @@ public struct TCPConversations {
     /// At most this many SYN frames are kept per attempt as evidence.
     public static let maxSynFrames = 16
 
-    private var live: [Key: Conversation] = [:]
+    private var live: [Key: Entry] = [:]
     private var streams = 0
+    /// The latest packet time seen: the clock that flushes conversations.
+    private var latest = Int64.min
+    /// A closed conversation and when to look at it again.
+    struct Closing: Comparable {
+        var due: Int64
+        var stream: Int
+        var key: Key
+        static func < (a: Closing, b: Closing) -> Bool { (a.due, a.stream) < (b.due, b.stream) }
+        static func == (a: Closing, b: Closing) -> Bool { a.due == b.due && a.stream == b.stream }
+    }
+    /// Closed conversations waiting for `closedLinger` to pass since their last packet.
+    private var closing = Heap<Closing>()
+    private var nextIdleSweep = Int64.max
+    private var flushed = BloomFilter()
     public var settings = TCPAnalysisSettings()
     /// Flows with retransmissions, duplicate ACKs, zero windows or resets (the first `maxFlows`).
     public private(set) var flows: [TCPFlowSummary] = []
@@ -118,98 +277,129 @@ public struct TCPConversations {
     public private(set) var unansweredAttempts = 0
     public private(set) var refusedAttempts = 0
     public private(set) var handshakesCompleted = 0
+    /// Conversations flushed before the capture ended (closed, or inactive).
+    public private(set) var flushedConversations = 0
+    /// New conversations whose key was (probably) flushed before and whose first packet is not a SYN:
+    /// tshark would have continued the old `tcp.stream`. The first such frame.
+    public private(set) var resumedConversations = 0
+    public private(set) var firstResumedFrame: Int?
+    /// The most conversations live at once.
+    public private(set) var peakLiveConversations = 0
 
     public init() {}
 
     /// Adds one segment; returns Wireshark's analysis flags for it.
     @discardableResult
     public mutating func add(_ tcp: TCPHeader, ip: IPHeader, frame: Int, time: Int64) -> TCPAnalysisFlags {
+        if time > latest { advance(to: time) }
         let src = Endpoint(ip.source, tcp.sourcePort), dst = Endpoint(ip.destination, tcp.destinationPort)
         let key = Key(src, dst)
-        guard let i = live.index(forKey: key) else {
-            live[key] = start(src, dst, tcp, time: time, frame: frame)
-            return Self.record(&live[key]!, tcp, ip: ip, fromOriginator: true, frame: frame, time: time, settings: settings)
+        let c: Conversation
+        switch live[key] {
+        case nil:
+            if !tcp.flags.isPureSYN && flushed.mayContain(key) {
+                resumedConversations += 1
+                if firstResumedFrame == nil { firstResumedFrame = frame }
+            }
+            let flags = open(key, src, dst, tcp, ip: ip, frame: frame, time: time)
+            peakLiveConversations = Swift.max(peakLiveConversations, live.count)
+            return flags
+        case .opening(let o):
+            c = promote(o, key)
+            live[key] = .conversation(c)
+        case .conversation(let existing):
+            c = existing
         }
-        // Read fields, not the whole value: a copy would make the in-place update below copy its arrays.
-        let fromOriginator = src == live.values[i].originator
+        let fromOriginator = src == c.originator
         if tcp.flags.isPureSYN {
-            let base = fromOriginator ? live.values[i].originatorBaseSeq : live.values[i].responderBaseSeq
-            if let base, base != tcp.sequence || live.values[i].sawFinOrRst {
-                retire(live.values[i])
-                live[key] = start(src, dst, tcp, time: time, frame: frame)
-                return Self.record(&live[key]!, tcp, ip: ip, fromOriginator: true, frame: frame, time: time, settings: settings)
+            let base = fromOriginator ? c.originatorBaseSeq : c.responderBaseSeq
+            if let base, base != tcp.sequence || c.sawFinOrRst {
+                retire(c)
+                return open(key, src, dst, tcp, ip: ip, frame: frame, time: time)
             }
         }
-        if !fromOriginator && live.values[i].responderBaseSeq == nil { live.values[i].responderBaseSeq = tcp.sequence }
-        return Self.record(&live.values[i], tcp, ip: ip, fromOriginator: fromOriginator, frame: frame, time: time,
-                           settings: settings)
-    }
-
-    private mutating func start(_ src: Endpoint, _ dst: Endpoint, _ tcp: TCPHeader, time: Int64, frame: Int) -> Conversation {
-        defer { streams += 1 }
-        return Conversation(stream: streams, originator: src, responder: dst, startsWithSYN: tcp.flags.isPureSYN,
-                            originatorBaseSeq: tcp.sequence, lastTime: time, firstTime: time, firstFrame: frame)
-    }
-
-    /// Records one segment; returns its Wireshark analysis flags.
-    /// Static, like `analyze`: a method call would hold `self` (and so the `live` table) while the
-    /// conversation inside it is mutated in place, and that forces a copy of the whole table.
-    private static func record(
-        _ c: inout Conversation, _ tcp: TCPHeader, ip: IPHeader, fromOriginator: Bool, frame: Int, time: Int64,
-        settings: TCPAnalysisSettings
-    ) -> TCPAnalysisFlags {
-        c.lastTime = time
-        let analysis = analyze(&c, tcp, ip: ip, fromOriginator: fromOriginator, frame: frame, time: time, settings: settings)
-        let flags = tcp.flags
-        if flags.contains(.fin) || flags.contains(.rst) { c.sawFinOrRst = true }
-        if fromOriginator {
-            if flags.isPureSYN && tcp.sequence == c.originatorBaseSeq {
-                c.synCount += 1
-                if c.synFrames.count < Self.maxSynFrames { c.synFrames.append(frame); c.synTimes.append(time) }
-                if c.mss == 0 { c.mss = tcp.mss }
-            } else if let sa = c.synAck, !c.handshakeAck, flags.contains(.ack), !flags.contains(.syn),
-                      !flags.contains(.rst), tcp.acknowledgment == sa.seq &+ 1 {
-                c.handshakeAck = true
-            } else if c.synAck == nil, c.ackWithoutSynAck == nil, c.responderPackets == 0, flags.contains(.ack),
-                      !flags.contains(.syn), !flags.contains(.rst) {
-                c.ackWithoutSynAck = frame
-            }
-        } else {
-            c.responderPackets += 1
-            if flags.isSYNACK && c.synAck == nil { c.synAck = (frame, time, tcp.sequence); c.responderMSS = tcp.mss }
-            if flags.contains(.rst) && c.rst == nil { c.rst = (frame, time, ip.ttl) }
-        }
-        return analysis
-    }
-
-    private static func analyze(
-        _ c: inout Conversation, _ tcp: TCPHeader, ip: IPHeader, fromOriginator: Bool, frame: Int, time: Int64,
-        settings: TCPAnalysisSettings
-    ) -> TCPAnalysisFlags {
-        // Initial RTT as Wireshark takes it: from the most recent SYN to the first ACK without SYN.
-        if tcp.flags.isPureSYN { c.lastSynTime = time }
-        if c.initialRTT == nil, let syn = c.lastSynTime, tcp.flags.contains(.ack), !tcp.flags.contains(.syn) {
-            c.initialRTT = time - syn
-        }
-        let flags: TCPAnalysisFlags
-        if fromOriginator {
-            flags = TCPSequenceAnalysis.analyze(tcp, fwd: &c.originatorSeq, rev: &c.responderSeq, time: time,
-                                                initialRTT: c.initialRTT, settings: settings)
-            c.originatorHealth.sent(tcp, ipLength: ip.totalLength, flags: flags, frame: frame, time: time)
-            if tcp.flags.contains(.ack) { c.responderHealth.acknowledged(tcp.acknowledgment, frame: frame) }
-        } else {
-            flags = TCPSequenceAnalysis.analyze(tcp, fwd: &c.responderSeq, rev: &c.originatorSeq, time: time,
-                                                initialRTT: c.initialRTT, settings: settings)
-            c.responderHealth.sent(tcp, ipLength: ip.totalLength, flags: flags, frame: frame, time: time)
-            if tcp.flags.contains(.ack) { c.originatorHealth.acknowledged(tcp.acknowledgment, frame: frame) }
+        if !fromOriginator && c.responderBaseSeq == nil { c.responderBaseSeq = tcp.sequence }
+        let flags = c.record(tcp, ipLength: ip.totalLength, ttl: ip.ttl, fromOriginator: fromOriginator, frame: frame,
+                             time: time, settings: settings)
+        if !c.closing && c.isClosed {
+            c.closing = true
+            closing.insert(Closing(due: Self.after(time, settings.closedLinger), stream: c.stream, key: key))
         }
         return flags
     }
 
+    /// Starts a stream at `key` with its first segment: an `Opening` for a pure SYN without data.
+    private mutating func open(_ key: Key, _ src: Endpoint, _ dst: Endpoint, _ tcp: TCPHeader, ip: IPHeader,
+                               frame: Int, time: Int64) -> TCPAnalysisFlags {
+        defer { streams += 1 }
+        if let o = Opening(tcp, ip: ip, stream: streams, frame: frame, time: time, fromA: src == key.a) {
+            live[key] = .opening(o)
+            // The flags the SYN gets as a conversation's first segment, from throwaway state: the
+            // promotion replays it.
+            var fwd = TCPSequenceState(), rev = TCPSequenceState()
+            return TCPSequenceAnalysis.analyze(tcp, fwd: &fwd, rev: &rev, time: time, initialRTT: nil, settings: settings)
+        }
+        let c = Conversation(stream: streams, originator: src, responder: dst, first: tcp, frame: frame, time: time)
+        live[key] = .conversation(c)
+        return c.record(tcp, ipLength: ip.totalLength, ttl: ip.ttl, fromOriginator: true, frame: frame, time: time,
+                        settings: settings)
+    }
+
+    /// The conversation an opening stands for, as if its SYN had been recorded as one.
+    private func promote(_ o: Opening, _ key: Key) -> Conversation {
+        let (originator, responder) = o.fromA ? (key.a, key.b) : (key.b, key.a)
+        let syn = o.header(from: originator, to: responder)
+        let c = Conversation(stream: o.stream, originator: originator, responder: responder, first: syn, frame: o.frame,
+                             time: o.time)
+        _ = c.record(syn, ipLength: Int(o.ipLength), ttl: o.ttl, fromOriginator: true, frame: o.frame, time: o.time,
+                     settings: settings)
+        return c
+    }
+
+    /// Moves the flushing clock forward: closed conversations past their linger, and (every tenth of
+    /// the inactivity timeout) inactive ones.
+    private mutating func advance(to time: Int64) {
+        if latest == .min { nextIdleSweep = Self.after(time, settings.inactivityTimeout / 10) }
+        latest = time
+        while let next = closing.min, next.due <= latest {
+            closing.removeMin()
+            guard case .conversation(let c)? = live[next.key], c.stream == next.stream else { continue }
+            // Packets after the close push the flush back.
+            let due = Self.after(c.lastTime, settings.closedLinger)
+            if due <= latest { flush(next.key) } else { closing.insert(Closing(due: due, stream: next.stream, key: next.key)) }
+        }
+        if latest >= nextIdleSweep {
+            var idle: [(stream: Int, key: Key)] = []
+            for (key, e) in live where Self.after(e.lastTime, settings.inactivityTimeout) <= latest { idle.append((e.stream, key)) }
+            // In stream order, as at the end: which flows fit under `maxFlows` must not depend on hashing.
+            for (_, key) in idle.sorted(by: { $0.stream < $1.stream }) { flush(key) }
+            nextIdleSweep = Self.after(latest, settings.inactivityTimeout / 10)
+        }
+    }
+
+    /// `time + delay`, saturating: timestamps come from untrusted files.
+    private static func after(_ time: Int64, _ delay: Int64) -> Int64 {
+        let (sum, overflow) = time.addingReportingOverflow(delay)
+        return overflow ? .max : sum
+    }
+
+    private mutating func flush(_ key: Key) {
+        guard let e = live.removeValue(forKey: key) else { return }
+        retire(e, key)
+        flushed.insert(key)
+        flushedConversations += 1
+    }
+
+    private mutating func retire(_ e: Entry, _ key: Key) {
+        switch e {
+        case .opening(let o): retire(promote(o, key))
+        case .conversation(let c): retire(c)
+        }
+    }
+
     private mutating func retire(_ c: Conversation) {
         if c.handshakeAck { handshakesCompleted += 1 }
-        var o = c.originatorHealth, r = c.responderHealth
-        let out = o.finish(), back = r.finish()
+        let out = c.originatorHealth.finish(), back = c.responderHealth.finish()
         if out.hasAnomaly || back.hasAnomaly {
             if flows.count < Self.maxFlows {
                 let mss: UInt16 = [c.mss, c.responderMSS].filter { $0 > 0 }.min() ?? 0
@@ -237,7 +427,7 @@ public struct TCPConversations {
         default: break
         }
         guard state != .established || c.synCount > 1 else { return }
-        if notableAttempts.count >= 2 * Self.maxKeptAttempts { trimAttempts() }
+        if notableAttempts.count >= Self.maxKeptAttempts + Self.maxKeptAttempts / 4 { trimAttempts() }
         notableAttempts.append(ConnectionAttempt(
             stream: c.stream, client: c.originator, server: c.responder, state: state, synFrames: c.synFrames,
             synTimes: c.synTimes, synCount: c.synCount, synAckFrame: c.synAck?.frame, synAckTime: c.synAck?.time,
@@ -255,9 +445,51 @@ public struct TCPConversations {
 
     /// Ends the capture: every live conversation is retired; attempts come back in stream order.
     public mutating func finish() {
-        for c in live.values.sorted(by: { $0.stream < $1.stream }) { retire(c) }
+        var conversations: [Conversation] = []
+        for (key, e) in live {
+            switch e {
+            // A lone SYN never makes a flow summary, so openings may retire in any order.
+            case .opening(let o): retire(promote(o, key))
+            case .conversation(let c): conversations.append(c)
+            }
+        }
         live.removeAll()
+        for c in conversations.sorted(by: { $0.stream < $1.stream }) { retire(c) }
         trimAttempts()
         flows.sort { $0.stream < $1.stream }
+    }
+}
+
+/// A set that may answer "yes" for a key never inserted (rarely) but never "no" for one that was:
+/// 2^23 bits (1 MiB, allocated at the first insert) and 4 probes, about 2 % false positives after a
+/// million keys.
+struct BloomFilter {
+    private var words: [UInt64] = []
+    private static let bits = 1 << 23
+
+    mutating func insert(_ key: some Hashable) {
+        if words.isEmpty { words = Array(repeating: 0, count: Self.bits / 64) }
+        var (i, step) = Self.start(key)
+        for _ in 0..<4 {
+            words[Int(i >> 6)] |= 1 << (i & 63)
+            i = (i &+ step) % UInt64(Self.bits)
+        }
+    }
+
+    func mayContain(_ key: some Hashable) -> Bool {
+        guard !words.isEmpty else { return false }
+        var (i, step) = Self.start(key)
+        for _ in 0..<4 {
+            if words[Int(i >> 6)] & (1 << (i & 63)) == 0 { return false }
+            i = (i &+ step) % UInt64(Self.bits)
+        }
+        return true
+    }
+
+    /// The first bit position and the step between the four (Kirsch–Mitzenmacher double hashing of
+    /// one 64-bit hash).
+    private static func start(_ key: some Hashable) -> (UInt64, UInt64) {
+        let h = UInt64(bitPattern: Int64(key.hashValue))
+        return ((h & 0xffff_ffff) % UInt64(bits), ((h >> 32) | 1) % UInt64(bits))
     }
 }

@@ -53,6 +53,12 @@ struct TCPSequenceState {
 public struct TCPAnalysisSettings: Sendable {
     public var fastRetransmitWindow: Int64 = 20_000_000
     public var defaultOutOfOrderThreshold: Int64 = 3_000_000
+    /// A conversation closed by FIN from both sides or by a RST is flushed this long after its last
+    /// packet (Zeek's `tcp_close_delay` and `tcp_reset_delay`, 5 s).
+    public var closedLinger: Int64 = 5_000_000_000
+    /// A conversation without a packet for this long is flushed (Zeek's `tcp_inactivity_timeout`, 5 min;
+    /// Linux gives up a SYN after about 2 min, `tcp_syn_retries` = 6).
+    public var inactivityTimeout: Int64 = 300_000_000_000
     public init() {}
 }
 

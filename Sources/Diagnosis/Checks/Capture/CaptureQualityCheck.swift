@@ -19,7 +19,10 @@ public struct CaptureQualityCheck: Check {
                 least 1 s in which the capture's average rate predicts at least 100 frames (a paused capture, a \
                 missing ring-buffer file, a link down, or traffic that truly stopped); absence-based findings \
                 next to a gap are indeterminate. Frames whose timestamps go backwards mean files were \
-                concatenated rather than merged, or the clock stepped: time-based analysis is unreliable there.
+                concatenated rather than merged, or the clock stepped: time-based analysis is unreliable there. \
+                To bound memory, a TCP conversation's state is flushed 5 s after FINs from both sides or a RST, \
+                and after 5 min without a packet (as Zeek does); a conversation that sends again after that gets \
+                a new tcp.stream number where Wireshark keeps the old one, which is reported here.
                 """,
             severity: .low,
             evidence: """
@@ -57,12 +60,19 @@ public struct CaptureQualityCheck: Check {
                 ], mustCite: [4]),
                 CheckExample("a busy capture goes silent for 3 s", packets: PacketSketch.busy(seconds: 1)
                     + [.udp(4, "10.244.1.20", 5000, "10.244.1.21", 5001, payload: 100)], mustCiteFrames: [200, 201]),
+                CheckExample("a closed connection sends again after its state was flushed", packets: PacketSketch.completedHandshake + [
+                    .tcp(0.01, "10.244.1.5", 40000, "10.96.0.10", 443, "FA", seq: 1001, ack: 5001),
+                    .tcp(0.011, "10.96.0.10", 443, "10.244.1.5", 40000, "FA", seq: 5001, ack: 1002),
+                    .tcp(0.012, "10.244.1.5", 40000, "10.96.0.10", 443, "A", seq: 1002, ack: 5002),
+                    .tcp(9, "10.244.1.5", 40001, "10.96.0.10", 443, "S"),
+                    .tcp(9.001, "10.96.0.10", 443, "10.244.1.5", 40000, "R", seq: 5002),
+                ], mustCiteFrames: [8]),
             ])
     }
 
     public func findings(in facts: Facts, parameters: CheckParameters) -> [Finding] {
         var evidence: [Evidence] = []
-        var dropped = 0, truncated = 0, frames = 0, gaps = 0, reversals = 0
+        var dropped = 0, truncated = 0, frames = 0, gaps = 0, reversals = 0, resumed = 0
         var severity = Severity.info
         for s in facts.tcpdumpStats where s.value.dropped > 0 {
             dropped += s.value.dropped
@@ -94,6 +104,14 @@ public struct CaptureQualityCheck: Check {
                     + "them; the first is frame \(first).", file: c.file, frames: [first - 1, first], times: [],
                     filter: "frame.number == \(first - 1) || frame.number == \(first)"))
             }
+            if c.summary.tcpConversationsResumed > 0, let first = c.summary.firstTCPResumedFrame {
+                resumed += c.summary.tcpConversationsResumed
+                evidence.append(.packets("\(Format.plural(c.summary.tcpConversationsResumed, "TCP conversation")) sent again after "
+                    + "netautopsy had flushed \(c.summary.tcpConversationsResumed == 1 ? "its" : "their") state (5 s after closing or 5 min "
+                    + "without a packet); the first is frame \(first). From there on, tcp.stream numbers in this report may be "
+                    + "higher than Wireshark's by up to that many; frame numbers are exact.", file: c.file, frames: [first], times: [],
+                    filter: "frame.number == \(first)"))
+            }
             let k = c.summary.counters
             guard k.packets > 0, Double(k.truncatedPackets) / Double(k.packets) > parameters["truncated_share"] else { continue }
             truncated += k.truncatedPackets
@@ -104,7 +122,7 @@ public struct CaptureQualityCheck: Check {
                 + "sees only part of them; TCP analysis is unaffected.", file: c.file,
                 text: "\(k.truncatedPackets) of \(k.packets) frames truncated (frame.cap_len < frame.len)"))
         }
-        guard dropped > 0 || truncated > 0 || gaps > 0 || reversals > 0 else { return [] }
+        guard dropped > 0 || truncated > 0 || gaps > 0 || reversals > 0 || resumed > 0 else { return [] }
         var parts: [String] = []
         if dropped > 0 {
             parts.append("\(dropped) packet\(dropped == 1 ? " was" : "s were") dropped by the capturing system: findings about "
@@ -114,6 +132,10 @@ public struct CaptureQualityCheck: Check {
         if gaps > 0 {
             parts.append("\(Format.plural(gaps, "gap")) where a busy capture went silent for a second or more: "
                 + "absence-based findings next to them are indeterminate")
+        }
+        if resumed > 0 {
+            parts.append("\(Format.plural(resumed, "TCP conversation")) resumed after \(resumed == 1 ? "its" : "their") state was flushed: "
+                + "later tcp.stream numbers may differ from Wireshark's")
         }
         if reversals > 0 { parts.append("\(Format.plural(reversals, "frame")) go back in time (files concatenated, not merged?)") }
         return [finding(severity, summary: parts.joined(separator: "; ") + ".", evidence: evidence)]

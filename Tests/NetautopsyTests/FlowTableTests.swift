@@ -1,0 +1,141 @@
+import Testing
+@testable import Wire
+
+/// The TCP conversation table's memory bounds: openings for lone SYNs, flushing of closed and
+/// inactive conversations, and the record of resumptions that make tcp.stream numbers differ.
+@Suite struct FlowTableTests {
+    /// Feeds hand-built segments to a `TCPConversations`, one frame number each.
+    struct Feeder {
+        var table = TCPConversations()
+        var frame = 0
+
+        init(settings: TCPAnalysisSettings = .init()) { table.settings = settings }
+
+        @discardableResult
+        mutating func send(_ at: Double, _ src: UInt32, _ sport: UInt16, _ dst: UInt32, _ dport: UInt16, _ flags: TCPFlags,
+                           seq: UInt32 = 1000, ack: UInt32 = 0, payload: Int = 0) -> Int {
+            frame += 1
+            let ip = IPHeader(version: 4, source: IPAddress(ipv4: src), destination: IPAddress(ipv4: dst), protocolNumber: 6,
+                              ttl: 64, totalLength: 40 + payload, headerLength: 20, dontFragment: true, fragment: nil)
+            let tcp = TCPHeader(sourcePort: sport, destinationPort: dport, sequence: seq, acknowledgment: ack, flags: flags,
+                                window: 65535, headerLength: 20, payloadLength: payload, mss: flags.contains(.syn) ? 1460 : 0)
+            table.add(tcp, ip: ip, frame: frame, time: Int64(at * 1e9))
+            return frame
+        }
+
+        /// A whole connection: handshake, one request, FINs from both sides, the last ACK (7 frames).
+        mutating func connection(at t: Double, client: UInt32, port: UInt16, server: UInt32) {
+            send(t, client, port, server, 80, .syn, seq: 100)
+            send(t + 0.0001, server, 80, client, port, [.syn, .ack], seq: 500, ack: 101)
+            send(t + 0.0002, client, port, server, 80, .ack, seq: 101, ack: 501)
+            send(t + 0.0003, client, port, server, 80, [.ack, .psh], seq: 101, ack: 501, payload: 10)
+            send(t + 0.0004, server, 80, client, port, [.fin, .ack], seq: 501, ack: 111)
+            send(t + 0.0005, client, port, server, 80, [.fin, .ack], seq: 111, ack: 502)
+            send(t + 0.0006, server, 80, client, port, .ack, seq: 502, ack: 112)
+        }
+    }
+
+    static let client: UInt32 = 0x0af4_0105, server: UInt32 = 0x0a60_000a
+
+    @Test func synFloodIsCountedInOpeningsAndEveryAttemptReported() {
+        var f = Feeder()
+        let n = 30_000
+        for i in 0..<n { f.send(Double(i) / 10_000, Self.client &+ UInt32(i / 60_000), UInt16(1024 + i % 60_000), Self.server, 443, .syn) }
+        // One of them is answered after all: the SYN-ACK promotes its opening, and the client completes it.
+        f.send(3.5, Self.server, 443, Self.client, 1024 + 7, [.syn, .ack], seq: 9, ack: 1001)
+        f.send(3.6, Self.client, 1024 + 7, Self.server, 443, .ack, seq: 1001, ack: 10)
+        f.table.finish()
+        #expect(f.table.unansweredAttempts == n - 1)
+        #expect(f.table.handshakesCompleted == 1)
+        #expect(f.table.peakLiveConversations == n)
+        #expect(f.table.flushedConversations == 0)
+        let attempts = f.table.notableAttempts
+        #expect(attempts.count == n - 1)
+        #expect(attempts.map(\.stream) == Array(0..<7) + Array(8..<n))
+        #expect(attempts.allSatisfy { $0.state == .unanswered && $0.synCount == 1 && $0.synFrames == [$0.stream + 1] && $0.mss == 1460 })
+    }
+
+    @Test func aRetransmittedSYNPromotesAndCountsBothSends() {
+        var f = Feeder()
+        f.send(0, Self.client, 40000, Self.server, 443, .syn)
+        f.send(1, Self.client, 40000, Self.server, 443, .syn)
+        f.send(3, Self.client, 40000, Self.server, 443, .syn, seq: 7000) // a new ISN: a new stream
+        f.table.finish()
+        let attempts = f.table.notableAttempts
+        #expect(attempts.map(\.stream) == [0, 1])
+        #expect(attempts.map(\.synFrames) == [[1, 2], [3]])
+        #expect(attempts.map(\.synCount) == [2, 1])
+        #expect(f.table.unansweredAttempts == 2)
+    }
+
+    @Test func closedConnectionsAreFlushedSoMemoryFollowsTheLiveOnes() {
+        var f = Feeder()
+        // 5,000 connections at 100 a second, each closed within a millisecond.
+        for i in 0..<5_000 { f.connection(at: Double(i) / 100, client: Self.client, port: UInt16(10_000 + i), server: Self.server) }
+        f.table.finish()
+        #expect(f.table.handshakesCompleted == 5_000)
+        // Closed ones go 5 s after their last packet: about 500 live at once, never all 5,000.
+        #expect(f.table.peakLiveConversations <= 600)
+        #expect(f.table.flushedConversations >= 4_400)
+        #expect(f.table.resumedConversations == 0)
+        #expect(f.table.notableAttempts.isEmpty)
+    }
+
+    @Test func aLateSegmentOfAFlushedConnectionIsCountedAsResumed() {
+        var f = Feeder()
+        f.connection(at: 0, client: Self.client, port: 40000, server: Self.server)
+        f.send(4, Self.client, 40001, Self.server, 80, .syn) // within the linger: nothing flushed yet
+        #expect(f.table.flushedConversations == 0)
+        let late = f.send(6, Self.server, 80, Self.client, 40000, [.rst, .ack], seq: 502, ack: 112)
+        #expect(f.table.flushedConversations == 1)
+        #expect(f.table.resumedConversations == 1)
+        #expect(f.table.firstResumedFrame == late)
+        // A new SYN on the flushed ports is a new stream in tshark too: not a resumption.
+        f.send(20, Self.client, 40000, Self.server, 80, .syn, seq: 9000)
+        f.table.finish()
+        #expect(f.table.resumedConversations == 1)
+    }
+
+    @Test func inactiveConversationsAreFlushedAfterTheTimeout() {
+        var s = TCPAnalysisSettings()
+        s.inactivityTimeout = 10_000_000_000
+        var f = Feeder(settings: s)
+        f.send(0, Self.client, 40000, Self.server, 443, .syn)
+        f.send(0.5, Self.client, 40001, Self.server, 443, [.ack, .psh], seq: 1, ack: 1, payload: 100)
+        f.send(9, Self.client, 40002, Self.server, 443, .syn)
+        #expect(f.table.flushedConversations == 0)
+        f.send(12, Self.client, 40003, Self.server, 443, .syn)
+        #expect(f.table.flushedConversations == 2)
+        // The flushed attempt is still reported as unanswered.
+        #expect(f.table.unansweredAttempts == 1)
+        f.table.finish()
+        #expect(f.table.unansweredAttempts == 3)
+        #expect(f.table.notableAttempts.map(\.stream) == [0, 2, 3])
+    }
+
+    @Test func absurdTimestampsAreClampedAndDoNotTrap() {
+        let bytes: [UInt8] = []
+        let times: [Int64] = bytes.withUnsafeBytes { b in
+            [Int64.min, -1, 0, 1 << 62, .max].map {
+                PacketRecord(frameNumber: 1, timestamp: $0, capturedLength: 0, originalLength: 0, linkTypeValue: 101,
+                             interfaceID: 0, bytes: b).timestamp!
+            }
+        }
+        #expect(times == [0, 0, 0, 1 << 62, 1 << 62])
+        var f = Feeder()
+        for (i, t) in times.enumerated() {
+            f.send(Double(t) / 1e9, Self.client, 40000, Self.server, 443, i == 0 ? .syn : [.fin, .ack], seq: 1000 &+ UInt32(i), ack: 1)
+        }
+        f.table.finish()
+        #expect(f.table.flushedConversations == 1)
+    }
+
+    @Test func bloomFilterNeverForgetsAndRarelyInvents() {
+        var filter = BloomFilter()
+        #expect(!filter.mayContain(1))
+        for i in 0..<100_000 { filter.insert(i) }
+        #expect((0..<100_000).allSatisfy { filter.mayContain($0) })
+        let invented = (100_000..<200_000).count { filter.mayContain($0) }
+        #expect(invented < 100) // ≈ 0.0002 % expected at 100k keys in 2^23 bits
+    }
+}
