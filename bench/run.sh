@@ -5,7 +5,10 @@
 #
 # Usage: bench/run.sh [DIR]           (default: .bench, made by `sudo bench/make-inputs.sh`)
 # Environment: RUNS (default 5) timed runs per command after one warm-up (medians are quoted);
-#              TSHARK_RUNS (default 3); NETAUTOPSY (default .build/release/netautopsy, built here).
+#              TSHARK_RUNS (default 3); NETAUTOPSY (default .build/release/netautopsy, built here);
+#              STAGE (e.g. /dev/shm/netautopsy-bench): copy the inputs to this directory first and
+#              time them there (removed at the end): on a tmpfs they stay in memory, where a VM's
+#              memory reclaim may evict the page cache between runs.
 # Needs: hyperfine, tcpdump, tshark, gzip, GNU time (/usr/bin/time), python3.
 set -euo pipefail
 
@@ -24,9 +27,17 @@ if [ -z "${NETAUTOPSY:-}" ]; then
   log "building netautopsy (release)"
   (cd "$root" && swift build -c release --product netautopsy >&2)
 fi
-for f in bulk.pcap bulk-300m.pcap bulk-600m.pcap bulk.tar.gz short.pcap synflood.pcap dns.pcap; do
+inputs="bulk.pcap bulk-300m.pcap bulk-600m.pcap bulk.tar.gz short.pcap synflood.pcap dns.pcap"
+for f in $inputs; do
   [ -s "$DIR/$f" ] || { echo "run.sh: $DIR/$f is missing: run sudo bench/make-inputs.sh first" >&2; exit 1; }
 done
+if [ -n "${STAGE:-}" ]; then
+  log "copying the inputs to $STAGE"
+  mkdir -p "$STAGE"
+  trap 'rm -rf "$tmp" "$STAGE"' EXIT
+  for f in $inputs; do cp "$DIR/$f" "$STAGE/"; cp "$DIR/${f%%.*}.tcpdump-stderr.txt" "$STAGE/" 2>/dev/null || true; done
+  DIR="$(cd "$STAGE" && pwd)"
+fi
 # Derived inputs, made here from the ones above when missing: the first quarter and half of the
 # short-connection capture (by frames), and bundles of 1, 2 and 4 captures (hard links to
 # bulk-300m.pcap in a directory, so no extra disk).

@@ -74,7 +74,10 @@ public struct CheckExample: Sendable {
     public var name: String
     /// Bundle-relative path and content of each file, in order.
     public var files: [(path: String, text: String)]
-    public var facts: Facts
+    /// Builds the facts when asked: descriptions (and so their examples) are made every time a
+    /// check runs, and parsing or replaying every example then would cost each analysis.
+    private let makeFacts: @Sendable () -> Facts
+    public var facts: Facts { makeFacts() }
     public var mustCite: [String]
     /// Parameter overrides the example runs with (to keep an example small); empty for the defaults.
     public var parameters: [String: Double] = [:]
@@ -89,19 +92,26 @@ public struct CheckExample: Sendable {
     public init(_ name: String, files: [(String, String)], mustCite: [String] = []) {
         self.name = name
         self.files = files.map { (path: $0.0, text: $0.1) }
-        var builder = FactsBuilder()
-        for (path, text) in files {
-            builder.add(path: path, kind: ArtifactKind.classifyText(path: path, head: String(text.prefix(4096))), text: text)
+        makeFacts = {
+            var builder = FactsBuilder()
+            for (path, text) in files {
+                builder.add(path: path, kind: ArtifactKind.classifyText(path: path, head: String(text.prefix(4096))), text: text)
+            }
+            return builder.facts
         }
-        self.facts = builder.facts
         self.mustCite = mustCite
     }
 
     /// An example over facts built by hand (packet checks).
     public init(_ name: String, facts: Facts, mustCite: [String] = []) {
+        self.init(name, facts: { facts }, mustCite: mustCite)
+    }
+
+    /// An example whose facts `build` makes when they are needed.
+    public init(_ name: String, facts build: @escaping @Sendable () -> Facts, mustCite: [String] = []) {
         self.name = name
         self.files = []
-        self.facts = facts
+        makeFacts = build
         self.mustCite = mustCite
     }
 

@@ -116,27 +116,30 @@ extension CheckExample {
     /// `mustCiteLines` their `FILE:LINE` citations.
     public init(_ name: String, capture: String = "captures/example.pcap", packets: [PacketSketch], mustCiteFrames: [Int] = [],
                 parameters: [String: Double] = [:], files: [(String, [String])] = [], mustCiteLines: [String] = []) {
-        var analyzer = CaptureAnalyzer()
-        let base: Int64 = 1_714_564_800_000_000_000  // 2024-05-01T12:00:00Z
-        for (i, p) in packets.enumerated() {
-            p.bytes.withUnsafeBytes { raw in
-                analyzer.consume(PacketRecord(frameNumber: i + 1, timestamp: base + Int64(p.seconds * 1e9), capturedLength: raw.count,
-                                              originalLength: raw.count, linkTypeValue: LinkType.raw.rawValue, interfaceID: p.interface, bytes: raw))
+        let build: @Sendable () -> Facts = {
+            var analyzer = CaptureAnalyzer()
+            let base: Int64 = 1_714_564_800_000_000_000  // 2024-05-01T12:00:00Z
+            for (i, p) in packets.enumerated() {
+                p.bytes.withUnsafeBytes { raw in
+                    analyzer.consume(PacketRecord(frameNumber: i + 1, timestamp: base + Int64(p.seconds * 1e9), capturedLength: raw.count,
+                                                  originalLength: raw.count, linkTypeValue: LinkType.raw.rawValue, interfaceID: p.interface, bytes: raw))
+                }
             }
+            var builder = FactsBuilder()
+            for (path, lines) in files {
+                let text = lines.joined(separator: "\n")
+                builder.add(path: path, kind: ArtifactKind.classifyText(path: path, head: String(text.prefix(4096))), text: text)
+            }
+            var facts = builder.facts
+            facts.captures = [CaptureFacts(file: capture, format: "pcap", summary: analyzer.finish(), readError: nil)]
+            return facts
         }
-        var builder = FactsBuilder()
-        for (path, lines) in files {
-            let text = lines.joined(separator: "\n")
-            builder.add(path: path, kind: ArtifactKind.classifyText(path: path, head: String(text.prefix(4096))), text: text)
-        }
-        var facts = builder.facts
-        facts.captures = [CaptureFacts(file: capture, format: "pcap", summary: analyzer.finish(), readError: nil)]
         var lines = packets.enumerated().map { "\($0.offset + 1)  \($0.element.summary)" }
         if lines.count > 40 {  // long runs of background traffic are elided in the listing
             lines.replaceSubrange(8..<(lines.count - 8), with: ["⋮  (frames 9–\(lines.count - 8) elided)"])
         }
         let listing = lines.joined(separator: "\n")
-        self.init(name, facts: facts, mustCite: mustCiteFrames.map { "\(capture)#\($0)" } + mustCiteLines)
+        self.init(name, facts: build, mustCite: mustCiteFrames.map { "\(capture)#\($0)" } + mustCiteLines)
         self.files = [(path: capture, text: listing)] + files.map { (path: $0.0, text: $0.1.joined(separator: "\n")) }
         self.parameters = parameters
     }

@@ -19,6 +19,15 @@ struct EndpointPair: Hashable {
     init(_ x: Endpoint, _ y: Endpoint) {
         if x < y { a = x; b = y } else { a = y; b = x }
     }
+
+    /// Five words rather than the eight fields one by one: hashed for every packet.
+    func hash(into h: inout Hasher) {
+        h.combine(a.address.high)
+        h.combine(a.address.low)
+        h.combine(b.address.high)
+        h.combine(b.address.low)
+        h.combine(UInt64(a.port) << 48 | UInt64(b.port) << 32 | (a.address.isIPv6 ? 2 : 0) | (b.address.isIPv6 ? 1 : 0))
+    }
 }
 
 /// One TCP connection attempt's opening as the capture saw it.
