@@ -49,8 +49,10 @@ fixtures:
 bench-inputs:
 	bench/make-inputs.sh
 
+# The inputs are timed from a tmpfs (memory), as in docs/performance.md; STAGE= times them in place.
+STAGE ?= /dev/shm/netautopsy-bench
 bench: bench-inputs
-	bench/run.sh
+	STAGE=$(STAGE) bench/run.sh
 
 # Re-embeds collector/netautopsy-collect.sh into the binary after editing it, and lints it.
 collector:

@@ -88,9 +88,9 @@ peak tshark-bulk "tshark -n -o tcp.desegment_tcp_streams:FALSE -r $DIR/bulk.pcap
 # what the SYN flood's report says (it must still be right)
 "$NA" analyze "$DIR/synflood.pcap" --format json --no-progress >"$tmp/synflood-report.json" 2>/dev/null || true
 
-python3 - "$tmp" "$DIR" "$DOC" "$RUNS" "$TSHARK_RUNS" "$NA" <<'PY'
+python3 - "$tmp" "$DIR" "$DOC" "$RUNS" "$TSHARK_RUNS" "$NA" "${STAGE:+staged on $(df --output=fstype "$DIR" | tail -1) at $STAGE}" <<'PY'
 import json, os, platform, re, statistics, subprocess, sys
-tmp, d, doc, runs, tshark_runs, na = sys.argv[1:7]
+tmp, d, doc, runs, tshark_runs, na, staged = sys.argv[1:8]
 def med(name):
     return statistics.median(json.load(open(f"{tmp}/{name}.json"))["results"][0]["times"])
 def rss(name):
@@ -109,7 +109,7 @@ w = lines.append
 w(f"Measured {cmd('date', '-u', '+%Y-%m-%d %H:%M UTC')} by `bench/run.sh` on {os.cpu_count()} × {cpu}, "
   f"{mem:.0f} GiB RAM, Linux {platform.release()}; {cmd(na, '--version')} (release build), "
   f"{cmd('tcpdump', '--version').splitlines()[0]}, {cmd('tshark', '--version').splitlines()[0].split(' (')[0]} {cmd('tshark', '--version').splitlines()[0].split(' ')[2]}. "
-  f"Medians of {runs} runs after a warm-up ({tshark_runs} for tshark); inputs in the page cache.")
+  f"Medians of {runs} runs after a warm-up ({tshark_runs} for tshark); inputs {staged or 'read in place (page cache)'}.")
 w("")
 rb, nb, tb, gz, nz = med("read-bulk"), med("na-bulk"), med("tshark-bulk"), med("gunzip-bundle"), med("na-bundle")
 fb = frames("bulk.pcap")
