@@ -103,7 +103,10 @@ public struct Autopsy: Sendable {
         // Captures on disk, `jobs` at a time; their results go where the walk met them (last first,
         // so that the recorded positions stay right), as if they had been analyzed in turn.
         for (d, result) in zip(deferred, analyzeInParallel(deferred)).reversed() {
-            let (record, captureFacts, bytes) = result
+            guard case .analyzed(let record, let captureFacts, let bytes) = result else {
+                if case .unreadable(let why) = result { problems.insert(ProblemRecord(path: d.path, message: why), at: d.problemIndex) }
+                continue
+            }
             if let error = record.error {
                 problems.insert(ProblemRecord(path: d.path, message: error + " (frames before it were analyzed)"), at: d.problemIndex)
             }
@@ -175,26 +178,31 @@ public struct Autopsy: Sendable {
         return nil
     }
 
+    private enum DeferredResult: Sendable {
+        case analyzed(CaptureFileRecord, CaptureFacts, bytes: Int)
+        /// The file went away or changed between the walk and its analysis.
+        case unreadable(String)
+    }
+
     /// Analyzes deferred captures on up to `jobs` threads; results in the same order.
-    private func analyzeInParallel(_ work: [Deferred]) -> [(CaptureFileRecord, CaptureFacts, Int)] {
-        let results = ParallelWork.map(work, jobs: jobs) { d in
+    private func analyzeInParallel(_ work: [Deferred]) -> [DeferredResult] {
+        ParallelWork.map(work, jobs: jobs) { d in
+            let source: BufferedSource, head: [UInt8]
             do {
-                let source = BufferedSource(try FileSource(path: d.diskPath))
-                let head = try source.peek(Sniffed.headLength)
-                let file = BundleFile(path: d.path, sniffed: Sniffed(head), head: head, source: source,
-                                      declaredSize: d.declaredSize, diskPath: d.diskPath)
-                let (record, facts) = analyzeCapture(file)
-                return (record, facts, source.position)
+                source = BufferedSource(try FileSource(path: d.diskPath))
+                head = try source.peek(Sniffed.headLength)
             } catch {
-                // The file went away or became unreadable after the walk saw it.
-                let why = "\(error)"
-                let record = CaptureFileRecord(file: d.path, format: "unknown", linkTypes: [:], firstPacket: nil, lastPacket: nil,
-                                               counters: CaptureCounters(), error: why)
-                return (record, CaptureFacts(file: d.path, format: "unknown", summary: CaptureSummary(), readError: why,
-                                             interfaces: []), 0)
+                return .unreadable("\(error)")
             }
+            let sniffed = Sniffed(head)
+            guard sniffed == .pcap || sniffed == .pcapng else {
+                return .unreadable("no longer a capture when its analysis began (the file changed during the run): not analyzed")
+            }
+            let file = BundleFile(path: d.path, sniffed: sniffed, head: head, source: source, declaredSize: d.declaredSize,
+                                  diskPath: d.diskPath)
+            let (record, facts) = analyzeCapture(file)
+            return .analyzed(record, facts, bytes: source.position)
         }
-        return results
     }
 
     func analyzeCapture(_ file: BundleFile) -> (CaptureFileRecord, CaptureFacts) {

@@ -6,13 +6,10 @@ enum ParallelWork {
     static func map<T: Sendable, R: Sendable>(_ items: [T], jobs: Int, _ body: @escaping @Sendable (T) -> R) -> [R] {
         if items.count <= 1 || jobs <= 1 { return items.map(body) }
         let results = Results<R>(count: items.count)
-        let group = DispatchGroup()
-        for _ in 0..<Swift.min(jobs, items.count) {
-            DispatchQueue.global().async(group: group) {
-                while let i = results.claim() { results.store(body(items[i]), at: i) }
-            }
+        // concurrentPerform runs on the calling thread too, so a caller on a busy pool cannot starve.
+        DispatchQueue.concurrentPerform(iterations: Swift.min(jobs, items.count)) { _ in
+            while let i = results.claim() { results.store(body(items[i]), at: i) }
         }
-        group.wait()
         return results.all()
     }
 

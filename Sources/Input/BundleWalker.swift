@@ -66,7 +66,10 @@ public struct BundleWalker: Sendable {
             let reader = try ArchiveReader(source, name: name, rawFallback: true)
             walkArchive(reader, prefix: "", outerName: name, depth: 1, file: file, problem: problem)
         } else if sniffed == .text || sniffed == .pcap || sniffed == .pcapng || sniffed == .binary || sniffed == .empty {
-            file(BundleFile(path: name, sniffed: sniffed, head: head, source: source, declaredSize: nil, diskPath: path))
+            // Only a regular file can be opened again and read from its start (not a pipe or /dev/stdin).
+            let regular = (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeRegular
+            file(BundleFile(path: name, sniffed: sniffed, head: head, source: source, declaredSize: nil,
+                            diskPath: regular ? path : nil))
         }
     }
 

@@ -76,10 +76,12 @@ public final class ReadAhead: ByteSource {
     }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard buffer.count > 0 else { return 0 }
         if !started { start() }
         if current == nil {
             shared.condition.lock()
-            while shared.ready.isEmpty && shared.failure == nil && !shared.finished { shared.condition.wait() }
+            // After `close()` nothing more arrives: the stream ends there.
+            while shared.ready.isEmpty && shared.failure == nil && !shared.finished && !shared.stopping { shared.condition.wait() }
             if !shared.ready.isEmpty {
                 current = shared.ready.removeFirst()
                 offset = 0

@@ -24,34 +24,39 @@ final class TerminalProgress: ProgressReporter, @unchecked Sendable {
     static var standardErrorIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
 
     func capture(_ path: String, bytes: Int, total: Int64?, packets: Int, done: Bool) {
+        if let text = update(path, bytes: bytes, total: total, packets: packets, done: done) { write(text) }
+    }
+
+    /// Updates the state; returns what to write, if anything (written outside the lock).
+    private func update(_ path: String, bytes: Int, total: Int64?, packets: Int, done: Bool) -> String? {
         lock.lock(); defer { lock.unlock() }
         let now = ContinuousClock.now
-        if active.isEmpty { started = now; finishedBytes = 0; finishedPackets = 0 }
+        if active.isEmpty && finishedBytes == 0 { started = now }
         if done {
             active[path] = nil
             finishedBytes += bytes
             finishedPackets += packets
-            if active.isEmpty && drawn {
-                write("\r\u{1B}[K")
-                drawn = false
-            }
-            return
+            guard active.isEmpty else { return nil }
+            finishedBytes = 0
+            finishedPackets = 0
+            defer { drawn = false }
+            return drawn ? "\r\u{1B}[K" : nil
         }
         active[path] = Active(bytes: bytes, total: total, packets: packets)
-        guard now - lastDrawn >= .milliseconds(250) else { return }
+        guard now - lastDrawn >= .milliseconds(250) else { return nil }
         lastDrawn = now
+        drawn = true
         let elapsed = max(1e-3, Self.seconds(now - started))
-        let bytes = active.values.reduce(0) { $0 + $1.bytes }, packets = active.values.reduce(0) { $0 + $1.packets }
+        let bytes = active.values.reduce(0) { $0 + $1.bytes }
+        let allBytes = finishedBytes + bytes, allPackets = finishedPackets + active.values.reduce(0) { $0 + $1.packets }
         let totals = active.values.compactMap(\.total)
         var line = active.count == 1 ? "analyzing \(path): \(Self.megabytes(bytes))" : "analyzing \(active.count) captures: \(Self.megabytes(bytes))"
         if totals.count == active.count, case let total = totals.reduce(0, +), total > 0 {
             line += " of \(Self.megabytes(Int(total))) (\(Int(Double(bytes) * 100 / Double(total)))%)"
         }
-        let allBytes = Double(finishedBytes + bytes), allPackets = Double(finishedPackets + packets)
-        line += ", \(packets.formatted()) packets · \(Self.megabytes(Int(allBytes / elapsed)))/s, "
-            + "\(Int(allPackets / elapsed).formatted()) packets/s"
-        write("\r\u{1B}[K" + line)
-        drawn = true
+        line += ", \(allPackets.formatted()) packets · \(Self.megabytes(Int(Double(allBytes) / elapsed)))/s, "
+            + "\(Int(Double(allPackets) / elapsed).formatted()) packets/s"
+        return "\r\u{1B}[K" + line
     }
 
     private func write(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }

@@ -127,15 +127,62 @@ import Testing
             f.send(Double(t) / 1e9, Self.client, 40000, Self.server, 443, i == 0 ? .syn : [.fin, .ack], seq: 1000 &+ UInt32(i), ack: 1)
         }
         f.table.finish()
-        #expect(f.table.flushedConversations == 1)
+        // The conversation's own far-future packets confirm the jump: it is live there, not idle.
+        #expect(f.table.flushedConversations == 0)
+    }
+
+    @Test func oneFarFutureTimestampDoesNotFlushEverything() {
+        var f = Feeder()
+        f.send(0, Self.client, 40000, Self.server, 443, .syn)
+        f.send(0.1, Self.client, 40001, Self.server, 443, .syn)
+        f.send(10_000, Self.client, 40002, Self.server, 443, .syn) // a corrupt timestamp, hours ahead
+        f.send(1, Self.server, 443, Self.client, 40000, [.syn, .ack], seq: 9, ack: 1001)
+        #expect(f.table.flushedConversations == 0)
+        #expect(f.table.resumedConversations == 0)
+        // A real jump (two packets agree) flushes what went idle, and the clock goes on from there.
+        f.send(20_000, Self.client, 40003, Self.server, 443, .syn)
+        f.send(20_000.5, Self.client, 40004, Self.server, 443, .syn)
+        #expect(f.table.flushedConversations == 3)
+        f.connection(at: 20_001, client: Self.client, port: 40005, server: Self.server)
+        f.send(20_007, Self.client, 40006, Self.server, 443, .syn)
+        #expect(f.table.flushedConversations == 4)
+    }
+
+    @Test func concatenatedCapturesRestartTheClock() {
+        var f = Feeder()
+        f.connection(at: 10_000, client: Self.client, port: 40000, server: Self.server)
+        f.connection(at: 10_001, client: Self.client, port: 40001, server: Self.server)
+        // The second file starts hours earlier: the first file's closed conversations go at once,
+        // and the clock runs on from the earlier time.
+        f.connection(at: 0, client: Self.client, port: 40002, server: Self.server)
+        #expect(f.table.flushedConversations == 2)
+        f.send(4, Self.client, 50000, Self.server, 443, .syn)
+        #expect(f.table.flushedConversations == 2)
+        f.send(6, Self.client, 50001, Self.server, 443, .syn)
+        #expect(f.table.flushedConversations == 3)
+    }
+
+    @Test func aConversationClosedByItsFirstPacketIsFlushedToo() {
+        var f = Feeder()
+        for i in 0..<1_000 { f.send(Double(i) / 100, Self.server, 443, Self.client, UInt16(20_000 + i), [.rst, .ack], seq: 1, ack: 1) }
+        #expect(f.table.peakLiveConversations <= 600)
+        // A SYN that carries RST too is a full conversation with a reset, not an opening.
+        f.send(11, Self.client, 40000, Self.server, 443, [.syn, .rst])
+        f.table.finish()
+        #expect(f.table.flows.count == 1_001)
+        #expect(f.table.flows.last?.clientToServer.resets == 1)
     }
 
     @Test func bloomFilterNeverForgetsAndRarelyInvents() {
+        func key(_ i: Int) -> EndpointPair {
+            EndpointPair(Endpoint(IPAddress(ipv4: Self.client &+ UInt32(i >> 16)), UInt16(truncatingIfNeeded: i)),
+                         Endpoint(IPAddress(ipv4: Self.server), 443))
+        }
         var filter = BloomFilter()
-        #expect(!filter.mayContain(1))
-        for i in 0..<100_000 { filter.insert(i) }
-        #expect((0..<100_000).allSatisfy { filter.mayContain($0) })
-        let invented = (100_000..<200_000).count { filter.mayContain($0) }
+        #expect(!filter.mayContain(key(1)))
+        for i in 0..<100_000 { filter.insert(key(i)) }
+        #expect((0..<100_000).allSatisfy { filter.mayContain(key($0)) })
+        let invented = (100_000..<200_000).count { filter.mayContain(key($0)) }
         #expect(invented < 100) // ≈ 0.0002 % expected at 100k keys in 2^23 bits
     }
 }

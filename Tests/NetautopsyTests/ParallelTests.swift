@@ -101,6 +101,27 @@ import Wire
         #expect(report.artifacts.map(\.path) == report.artifacts.map(\.path).sorted())
     }
 
+    @Test func aCaptureFromAPipeIsReadOnceEvenOnTwoThreads() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fifo = dir.appendingPathComponent("capture.pcap").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let source = Paths.fixture("captures/tcp-resets.pcap")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: source))
+        let writer = Thread {
+            // Opening for writing waits for the reader, as a shell pipe would.
+            if let h = FileHandle(forWritingAtPath: fifo) { h.write(bytes); try? h.close() }
+        }
+        writer.start()
+        var autopsy = Autopsy()
+        autopsy.jobs = 2
+        let piped = try autopsy.analyze(fifo)
+        let direct = try autopsy.analyze(source)
+        #expect(piped.problems.isEmpty)
+        #expect(piped.captures.files.map(\.counters) == direct.captures.files.map(\.counters))
+        #expect(piped.findings.map(\.id) == direct.findings.map(\.id))
+    }
+
     @Test func anArchiveGivesTheSameReportWithOrWithoutReadAhead() throws {
         for bundle in ["incident-bundle.tar.gz", "sample-bundle.tar.gz"] {
             let path = Paths.fixture(bundle)

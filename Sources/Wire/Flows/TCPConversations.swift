@@ -81,8 +81,10 @@ public struct ConnectionAttempt: Sendable {
 /// RST closed it, and after `inactivityTimeout` (5 min) without a packet. tshark keeps every
 /// conversation, so a packet arriving for a flushed one starts a new `tcp.stream` where tshark
 /// continues the old one, and later stream numbers are one higher than tshark's. Flushed keys are
-/// remembered in a Bloom filter, so such resumptions are counted (`resumedConversations`, never
-/// missed, rarely over-counted) and reported. A conversation whose only packet is a SYN is kept as a
+/// remembered in a Bloom filter, so such resumptions are counted (`resumedConversations`) and
+/// reported. A non-SYN packet on a flushed key is always counted, and rarely one on a key never flushed;
+/// a SYN is never counted, though after an idle flush a SYN with the old ISN (or from the silent
+/// responder) would have continued tshark's stream. A conversation whose only packet is a SYN is kept as a
 /// 48-byte `Opening`, so a SYN flood costs about 100 bytes per attempt.
 public struct TCPConversations {
     /// A conversation whose only packet so far is a pure SYN without data: stored inline in the table
@@ -103,7 +105,8 @@ public struct TCPConversations {
         var fromA: Bool
 
         init?(_ tcp: TCPHeader, ip: IPHeader, stream: Int, frame: Int, time: Int64, fromA: Bool) {
-            guard tcp.flags.isPureSYN, tcp.payloadLength == 0, let ipLength = UInt16(exactly: ip.totalLength),
+            // A SYN that also carries RST or FIN closes or flags the flow: that takes a full conversation.
+            guard tcp.flags.isPureSYN, tcp.flags.isDisjoint(with: [.rst, .fin]), tcp.payloadLength == 0, let ipLength = UInt16(exactly: ip.totalLength),
                   let headerLength = UInt8(exactly: tcp.headerLength) else { return nil }
             self.stream = stream
             self.frame = frame
@@ -270,6 +273,8 @@ public struct TCPConversations {
     /// Closed conversations waiting for `closedLinger` to pass since their last packet.
     private var closing = Heap<Closing>()
     private var nextIdleSweep = Int64.max
+    /// A time far beyond `latest` that no later packet has confirmed yet.
+    private var unconfirmedJump: Int64?
     private var flushed = BloomFilter()
     public var settings = TCPAnalysisSettings()
     /// Flows with retransmissions, duplicate ACKs, zero windows or resets (the first `maxFlows`).
@@ -300,7 +305,7 @@ public struct TCPConversations {
     /// Adds one segment; returns Wireshark's analysis flags for it.
     @discardableResult
     public mutating func add(_ tcp: TCPHeader, ip: IPHeader, frame: Int, time: Int64) -> TCPAnalysisFlags {
-        if time > latest { advance(to: time) }
+        tick(time)
         let src = Endpoint(ip.source, tcp.sourcePort), dst = Endpoint(ip.destination, tcp.destinationPort)
         let key = Key(src, dst)
         let c: Conversation
@@ -330,11 +335,15 @@ public struct TCPConversations {
         if !fromOriginator && c.responderBaseSeq == nil { c.responderBaseSeq = tcp.sequence }
         let flags = c.record(tcp, ipLength: ip.totalLength, ttl: ip.ttl, fromOriginator: fromOriginator, frame: frame,
                              time: time, settings: settings)
-        if !c.closing && c.isClosed {
-            c.closing = true
-            closing.insert(Closing(due: Self.after(time, settings.closedLinger), stream: c.stream, key: key))
-        }
+        queueIfClosed(c, key, time: time)
         return flags
+    }
+
+    /// Queues a conversation that is now closed to be flushed `closedLinger` after its last packet.
+    private mutating func queueIfClosed(_ c: Conversation, _ key: Key, time: Int64) {
+        guard !c.closing && c.isClosed else { return }
+        c.closing = true
+        closing.insert(Closing(due: Self.after(time, settings.closedLinger), stream: c.stream, key: key))
     }
 
     /// Starts a stream at `key` with its first segment: an `Opening` for a pure SYN without data.
@@ -350,8 +359,10 @@ public struct TCPConversations {
         }
         let c = Conversation(stream: streams, originator: src, responder: dst, first: tcp, frame: frame, time: time)
         live[key] = .conversation(c)
-        return c.record(tcp, ipLength: ip.totalLength, ttl: ip.ttl, fromOriginator: true, frame: frame, time: time,
-                        settings: settings)
+        let flags = c.record(tcp, ipLength: ip.totalLength, ttl: ip.ttl, fromOriginator: true, frame: frame, time: time,
+                             settings: settings)
+        queueIfClosed(c, key, time: time)
+        return flags
     }
 
     /// The conversation an opening stands for, as if its SYN had been recorded as one.
@@ -363,6 +374,29 @@ public struct TCPConversations {
         _ = c.record(syn, ipLength: Int(o.ipLength), ttl: o.ttl, fromOriginator: true, frame: o.frame, time: o.time,
                      settings: settings)
         return c
+    }
+
+    /// Runs the flushing clock on a packet's time. It follows the latest time seen, except that a jump
+    /// forward by more than the inactivity timeout counts only once the next packet confirms it (one
+    /// corrupt timestamp must not flush every conversation), and a step back by as much restarts it
+    /// there (captures concatenated rather than merged) after flushing the closed conversations.
+    private mutating func tick(_ time: Int64) {
+        if latest != .min {
+            if time > Self.after(latest, settings.inactivityTimeout) {
+                guard let jump = unconfirmedJump, time >= Self.before(jump, settings.closedLinger) else {
+                    unconfirmedJump = time
+                    return
+                }
+            } else if time < Self.before(latest, settings.inactivityTimeout) {
+                latest = time
+                nextIdleSweep = Self.after(time, settings.inactivityTimeout / 10)
+                // Closed conversations belong to the later file: flushed now, in stream order.
+                for c in closing.unordered.sorted() { flush(c.key, stream: c.stream) }
+                closing = Heap()
+            }
+        }
+        unconfirmedJump = nil
+        if time > latest { advance(to: time) }
     }
 
     /// Moves the flushing clock forward: closed conversations past their linger, and (every tenth of
@@ -386,14 +420,20 @@ public struct TCPConversations {
         }
     }
 
-    /// `time + delay`, saturating: timestamps come from untrusted files.
+    /// `time + delay` and `time - delay`, saturating: timestamps come from untrusted files.
     private static func after(_ time: Int64, _ delay: Int64) -> Int64 {
         let (sum, overflow) = time.addingReportingOverflow(delay)
         return overflow ? .max : sum
     }
+    private static func before(_ time: Int64, _ delay: Int64) -> Int64 {
+        let (difference, overflow) = time.subtractingReportingOverflow(delay)
+        return overflow ? .min : difference
+    }
 
-    private mutating func flush(_ key: Key) {
-        guard let e = live.removeValue(forKey: key) else { return }
+    /// Flushes the conversation at `key`, if it is still stream `stream` when one is given.
+    private mutating func flush(_ key: Key, stream: Int? = nil) {
+        guard let e = live[key], stream == nil || e.stream == stream else { return }
+        live[key] = nil
         retire(e, key)
         flushed.insert(key)
         flushedConversations += 1
@@ -469,14 +509,14 @@ public struct TCPConversations {
     }
 }
 
-/// A set that may answer "yes" for a key never inserted (rarely) but never "no" for one that was:
+/// A set of flow keys that may answer "yes" for a key never inserted (rarely) but never "no" for one that was:
 /// 2^23 bits (1 MiB, allocated at the first insert) and 4 probes, about 2 % false positives after a
 /// million keys.
 struct BloomFilter {
     private var words: [UInt64] = []
     private static let bits = 1 << 23
 
-    mutating func insert(_ key: some Hashable) {
+    mutating func insert(_ key: EndpointPair) {
         if words.isEmpty { words = Array(repeating: 0, count: Self.bits / 64) }
         var (i, step) = Self.start(key)
         for _ in 0..<4 {
@@ -485,7 +525,7 @@ struct BloomFilter {
         }
     }
 
-    func mayContain(_ key: some Hashable) -> Bool {
+    func mayContain(_ key: EndpointPair) -> Bool {
         guard !words.isEmpty else { return false }
         var (i, step) = Self.start(key)
         for _ in 0..<4 {
@@ -496,9 +536,22 @@ struct BloomFilter {
     }
 
     /// The first bit position and the step between the four (Kirsch–Mitzenmacher double hashing of
-    /// one 64-bit hash).
-    private static func start(_ key: some Hashable) -> (UInt64, UInt64) {
-        let h = UInt64(bitPattern: Int64(key.hashValue))
+    /// one 64-bit hash). The hash is seeded the same in every run (Swift's `hashValue` is not), so
+    /// false positives, and what the report says about them, are reproducible.
+    private static func start(_ key: EndpointPair) -> (UInt64, UInt64) {
+        var h: UInt64 = 0x9e37_79b9_7f4a_7c15
+        for word in [key.a.address.high, key.a.address.low, key.b.address.high, key.b.address.low,
+                     UInt64(key.a.port) << 48 | UInt64(key.b.port) << 32 | (key.a.address.isIPv6 ? 2 : 0) | (key.b.address.isIPv6 ? 1 : 0)] {
+            h = splitmix(h ^ word)
+        }
         return ((h & 0xffff_ffff) % UInt64(bits), ((h >> 32) | 1) % UInt64(bits))
+    }
+
+    /// SplitMix64's finaliser (Steele, Lea and Flood, 2014).
+    private static func splitmix(_ x: UInt64) -> UInt64 {
+        var z = x &+ 0x9e37_79b9_7f4a_7c15
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
     }
 }
