@@ -116,7 +116,11 @@ public struct Autopsy: Sendable {
         }
         let findings = CheckCatalog.run(builder.facts, settings: settings)
         let totals = captureFiles.reduce(CaptureCounters()) { $0 + $1.counters }
-        return Report(tool: "netautopsy \(Self.version)", input: path, findings: findings,
+        let present = Set(artifacts.compactMap { ArtifactKind(rawValue: $0.kind) })
+        let causes = Correlator.causes(findings, present: present)
+        let verdict = Correlator.verdict(findings: findings, causes: causes, captures: captureFiles.count,
+                                         files: artifacts.count - captureFiles.count)
+        return Report(tool: "netautopsy \(Self.version)", input: path, verdict: verdict, causes: causes, findings: findings,
                       captures: CapturesSection(totals: totals, files: captureFiles),
                       artifacts: artifacts, problems: problems, collection: collection)
     }

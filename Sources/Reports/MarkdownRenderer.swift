@@ -7,6 +7,10 @@ public enum MarkdownRenderer {
     public static func render(_ report: Report) -> String {
         var out = "# netautopsy autopsy: \(Markdown.inline(report.input))\n\n"
         out += verdict(report) + "\n"
+        if !report.causes.isEmpty {
+            out += "## Root causes\n\n"
+            for (i, c) in report.causes.enumerated() { out += cause(c, number: i + 1) }
+        }
         if !report.findings.isEmpty {
             out += "## Findings\n\n"
             for (i, f) in report.findings.enumerated() { out += finding(f, number: i + 1) }
@@ -24,7 +28,27 @@ public enum MarkdownRenderer {
         return out
     }
 
+    static func cause(_ c: RootCause, number: Int) -> String {
+        var out = "### \(number). \(Markdown.inline(c.title)) (\(c.confidence.rawValue) confidence)\n\n"
+        out += "Shows as \(Markdown.inline(c.symptom)). \(Markdown.inline(c.explanation))\n\n"
+        for l in c.chain {
+            out += "- \(l.role.rawValue): `\(l.finding)` (\(l.severity.rawValue)) — \(Markdown.inline(l.summary))\n"
+        }
+        out += "\n**Fix:** \(c.fix)\n\n"
+        if !c.toConfirm.isEmpty {
+            out += "**To confirm or rule out:** " + c.toConfirm.joined(separator: "; ") + ".\n\n"
+        }
+        return out
+    }
+
     static func verdict(_ r: Report) -> String {
+        if !r.verdict.isEmpty, !r.findings.isEmpty {
+            return "**Verdict:** \(Markdown.inline(r.verdict))\n\n" + severityList(r)
+        }
+        return severityList(r)
+    }
+
+    static func severityList(_ r: Report) -> String {
         guard !r.findings.isEmpty else {
             let analyzed = r.captures.files.isEmpty ? "no capture" : "\(r.captures.totals.packets) packets in \(r.captures.files.count) capture(s)"
             return "**Verdict:** no problems found in \(analyzed) and \(r.artifacts.count) artifact(s).\n"
@@ -32,7 +56,7 @@ public enum MarkdownRenderer {
         var counts: [Severity: Int] = [:]
         for f in r.findings { counts[f.severity, default: 0] += 1 }
         let bySeverity = Severity.allCases.reversed().compactMap { s in counts[s].map { "\($0) \(s.rawValue)" } }
-        var text = "**Verdict:** \(r.findings.count) finding\(r.findings.count == 1 ? "" : "s") "
+        var text = (r.verdict.isEmpty ? "**Verdict:** " : "") + "\(r.findings.count) finding\(r.findings.count == 1 ? "" : "s") "
             + "(\(bySeverity.joined(separator: ", "))). Most severe first:\n\n"
         for f in r.findings.prefix(5) {
             text += "- **\(f.severity.rawValue.uppercased())** \(Markdown.inline(f.title)) — \(Markdown.inline(f.summary))\n"

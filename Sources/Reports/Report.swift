@@ -10,6 +10,10 @@ public struct Report: Codable, Sendable {
     public var tool: String
     /// The path given to `analyze` (as given).
     public var input: String
+    /// The executive summary: the verdict in one paragraph (`Correlator.verdict`).
+    public var verdict: String
+    /// Root causes, most likely first: findings joined into explanations (`Correlator`).
+    public var causes: [RootCause]
     public var findings: [Finding]
     public var captures: CapturesSection
     public var artifacts: [ArtifactRecord]
@@ -19,10 +23,12 @@ public struct Report: Codable, Sendable {
     /// the collector could not gather.
     public var collection: [CollectionRecord]
 
-    public init(tool: String, input: String, findings: [Finding], captures: CapturesSection,
-                artifacts: [ArtifactRecord], problems: [ProblemRecord], collection: [CollectionRecord] = []) {
+    public init(tool: String, input: String, verdict: String = "", causes: [RootCause] = [], findings: [Finding],
+                captures: CapturesSection, artifacts: [ArtifactRecord], problems: [ProblemRecord], collection: [CollectionRecord] = []) {
         self.tool = tool
         self.input = input
+        self.verdict = verdict
+        self.causes = causes
         self.findings = findings
         self.captures = captures
         self.artifacts = artifacts
@@ -31,15 +37,17 @@ public struct Report: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case schema, tool, input, findings, captures, artifacts, problems, collection
+        case schema, tool, input, verdict, causes, findings, captures, artifacts, problems, collection
     }
 
-    /// Decodes reports of any `/1` version: fields added later (`collection`) may be absent.
+    /// Decodes reports of any `/1` version: fields added later (`collection`, `verdict`, `causes`) may be absent.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         schema = try c.decode(String.self, forKey: .schema)
         tool = try c.decode(String.self, forKey: .tool)
         input = try c.decode(String.self, forKey: .input)
+        verdict = try c.decodeIfPresent(String.self, forKey: .verdict) ?? ""
+        causes = try c.decodeIfPresent([RootCause].self, forKey: .causes) ?? []
         findings = try c.decode([Finding].self, forKey: .findings)
         captures = try c.decode(CapturesSection.self, forKey: .captures)
         artifacts = try c.decode([ArtifactRecord].self, forKey: .artifacts)

@@ -45,6 +45,9 @@ import Reports
         let positions = report.findings.map { f in md.range(of: "check `\(f.id)`")?.lowerBound }
         #expect(positions.allSatisfy { $0 != nil })
         #expect(positions.compactMap { $0 } == positions.compactMap { $0 }.sorted())
-        #expect(md.components(separatedBy: "**Fix:**").count - 1 == report.findings.count)
+        // One fix per finding, and one per root cause above them.
+        let findings = try #require(md.range(of: "## Findings"))
+        #expect(md[findings.upperBound...].components(separatedBy: "**Fix:**").count - 1 == report.findings.count)
+        #expect(md[..<findings.lowerBound].components(separatedBy: "**Fix:**").count - 1 == report.causes.count)
     }
 }

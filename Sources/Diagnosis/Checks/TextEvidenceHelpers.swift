@@ -52,6 +52,12 @@ enum Format {
 
     static func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
 
+    /// "a", "a and b", "a, b and c".
+    static func list(_ items: [String]) -> String {
+        guard let last = items.last else { return "" }
+        return items.count == 1 ? last : items.dropLast().joined(separator: ", ") + " and " + last
+    }
+
     /// First and last time of kernel events, as the lines print them.
     static func span(_ events: [TextEvidence<KernelLogEvent>]) -> String {
         func text(_ t: KernelTime?) -> String? {

@@ -1,0 +1,95 @@
+import Artifacts
+
+/// Joins findings into ranked root causes (`CauseCatalog.rules`) and writes the verdict.
+///
+/// A rule applies when one of its cause findings is present: with high confidence when a mechanism
+/// or symptom finding shows the cause's effect too, with medium confidence otherwise. A symptom
+/// finding that no applied rule explains gets the rules that could explain it with low confidence,
+/// when the bundle lacks every artifact that would show their cause, saying what to collect. A
+/// cause whose findings all appear as the effect of a high-confidence cause is folded into it.
+/// Causes are ranked by confidence, then severity, then how many findings they explain.
+public enum Correlator {
+    public static func causes(_ findings: [Finding], present: Set<ArtifactKind>,
+                              rules: [CauseRule] = CauseCatalog.rules) -> [RootCause] {
+        // Findings come most severe first: the first of an id is the one to show.
+        var byID: [String: Finding] = [:]
+        for f in findings where byID[f.id] == nil { byID[f.id] = f }
+        func links(_ ids: [String], _ role: RootCause.Link.Role) -> [RootCause.Link] {
+            ids.compactMap { id in byID[id].map { RootCause.Link(role: role, finding: id, severity: $0.severity, summary: $0.summary) } }
+        }
+        var causes: [(cause: RootCause, order: Int)] = []
+        var explained: Set<String> = []
+        for (order, rule) in rules.enumerated() {
+            let cause = links(rule.causes, .cause)
+            guard !cause.isEmpty else { continue }
+            let effect = links(rule.mechanisms, .mechanism) + links(rule.symptoms, .symptom)
+            let chain = cause + effect + links(rule.context, .context)
+            explained.formUnion(chain.map(\.finding))
+            causes.append((make(rule, chain: chain, confidence: effect.isEmpty ? .medium : .high, present: present), order))
+        }
+        // A cause whose own findings a better-supported cause already explains is part of that story
+        // (a PMTU black hole on an overlay whose MTU is wrong), not another one.
+        let effects = Set(causes.filter { $0.cause.confidence == .high }
+            .flatMap { $0.cause.chain.filter { $0.role != .cause }.map(\.finding) })
+        causes.removeAll { c in
+            c.cause.confidence < .high && c.cause.chain.filter { $0.role == .cause }.allSatisfy { effects.contains($0.finding) }
+        }
+        // Symptoms nothing explains: the causes the bundle could not show.
+        for (order, rule) in rules.enumerated() where !causes.contains(where: { $0.cause.id == rule.id }) {
+            let symptoms = links(rule.symptoms + rule.mechanisms, .symptom).filter { !explained.contains($0.finding) }
+            let unseeable = rule.evidence.filter { $0.kinds.isDisjoint(with: present) }
+            guard !symptoms.isEmpty, !rule.evidence.isEmpty, unseeable.count == rule.evidence.count else { continue }
+            causes.append((make(rule, chain: symptoms, confidence: .low, present: present), order))
+        }
+        return causes.sorted {
+            ($0.cause.confidence, $0.cause.severity, $0.cause.chain.count, -$0.order)
+                > ($1.cause.confidence, $1.cause.severity, $1.cause.chain.count, -$1.order)
+        }.map(\.cause)
+    }
+
+    private static func make(_ rule: CauseRule, chain: [RootCause.Link], confidence: RootCause.Confidence,
+                             present: Set<ArtifactKind>) -> RootCause {
+        RootCause(
+            id: rule.id, title: rule.title, symptom: rule.symptom, confidence: confidence,
+            severity: chain.map(\.severity).max() ?? .info, explanation: explanation(chain, confidence: confidence, rule: rule),
+            chain: chain, fix: rule.fix,
+            toConfirm: rule.evidence.filter { $0.kinds.isDisjoint(with: present) }.map(\.advice))
+    }
+
+    private static func explanation(_ chain: [RootCause.Link], confidence: RootCause.Confidence, rule: CauseRule) -> String {
+        func ids(_ role: RootCause.Link.Role) -> [String] { chain.filter { $0.role == role }.map(\.finding) }
+        var parts: [String] = []
+        switch confidence {
+        case .low:
+            parts.append("Nothing in the bundle shows this cause or rules it out, and it would explain "
+                + Format.list(ids(.symptom)) + ".")
+        case .medium, .high:
+            parts.append("Shown by " + Format.list(ids(.cause)) + ".")
+            if !ids(.mechanism).isEmpty { parts.append("It acts through " + Format.list(ids(.mechanism)) + ".") }
+            if !ids(.symptom).isEmpty { parts.append("It explains " + Format.list(ids(.symptom)) + ".") }
+            if confidence == .medium { parts.append("No finding in the bundle shows its effect yet.") }
+            if !ids(.context).isEmpty { parts.append("Made likelier or worse by " + Format.list(ids(.context)) + ".") }
+        }
+        return parts.joined(separator: " ")
+    }
+
+    /// The executive summary: the verdict in one paragraph.
+    public static func verdict(findings: [Finding], causes: [RootCause], captures: Int, files: Int) -> String {
+        let looked = "\(Format.plural(captures, "capture")) and \(Format.plural(files, "other file"))"
+        guard let worst = findings.first else { return "No problems found in \(looked)." }
+        guard let top = causes.first, top.confidence > .low else {
+            var text = "\(Format.plural(findings.count, "finding")) in \(looked), but no root cause could be established. "
+                + "The most severe is \(worst.title) (\(worst.severity.rawValue)): \(worst.summary)"
+            if let guess = causes.first { text += " It could be: \(guess.title); " + (guess.toConfirm.first ?? "") + "." }
+            return text
+        }
+        var text = "Most likely cause (\(top.confidence.rawValue) confidence): \(top.title), "
+            + "which shows as \(top.symptom). " + (top.chain.first?.summary ?? "")
+        let others = causes.dropFirst().filter { $0.confidence > .low }
+        if !others.isEmpty {
+            text += " Also: " + others.prefix(3).map { "\($0.title) (\($0.confidence.rawValue))" }.joined(separator: "; ")
+                + (others.count > 3 ? "; and \(others.count - 3) more" : "") + "."
+        }
+        return text
+    }
+}

@@ -1,0 +1,86 @@
+import Artifacts
+import Diagnosis
+import Foundation
+import Reports
+import Testing
+@testable import Autopsy
+
+/// Root causes: findings joined by the correlation rules, ranked, and the verdict on top.
+@Suite struct CauseTests {
+    static func finding(_ id: String, _ severity: Severity) -> Finding {
+        Finding(id: id, severity: severity, title: id, summary: "summary of \(id).", evidence: [], fix: "")
+    }
+
+    @Test func aCauseWithItsEffectIsHighConfidenceAndAloneIsMedium() {
+        let with = Correlator.causes([Self.finding("conntrack-table-full", .critical), Self.finding("syn-without-synack", .high)],
+                                     present: [.dmesg, .capture])
+        #expect(with.first?.id == "conntrack-exhaustion")
+        #expect(with.first?.confidence == .high)
+        #expect(with.first?.chain.map(\.finding) == ["conntrack-table-full", "syn-without-synack"])
+        #expect(with.first?.chain.map(\.role) == [.cause, .symptom])
+        #expect(with.first?.severity == .critical)
+        let alone = Correlator.causes([Self.finding("conntrack-table-full", .critical)], present: [.dmesg])
+        #expect(alone.map(\.id) == ["conntrack-exhaustion"])
+        #expect(alone.first?.confidence == .medium)
+    }
+
+    @Test func anUnexplainedSymptomNamesWhatToCollect() {
+        // Unanswered SYNs, and a bundle with a capture only: what could explain them cannot be seen.
+        let causes = Correlator.causes([Self.finding("syn-without-synack", .high)], present: [.capture])
+        #expect(!causes.isEmpty)
+        #expect(causes.allSatisfy { $0.confidence == .low })
+        let conntrack = causes.first { $0.id == "conntrack-exhaustion" }
+        #expect(conntrack?.toConfirm.contains { $0.contains("dmesg") } == true)
+        // With the kernel log and sysctls in the bundle and nothing in them, conntrack is ruled out.
+        let ruledOut = Correlator.causes([Self.finding("syn-without-synack", .high)], present: [.capture, .dmesg, .sysctl])
+        #expect(!ruledOut.contains { $0.id == "conntrack-exhaustion" })
+        let verdict = Correlator.verdict(findings: [Self.finding("syn-without-synack", .high)], causes: causes, captures: 1, files: 0)
+        #expect(verdict.contains("no root cause could be established"))
+    }
+
+    @Test func rankingPutsConfidenceBeforeSeverity() {
+        let causes = Correlator.causes([
+            Self.finding("forwarding-disabled", .critical),                      // medium: nothing shows its effect
+            Self.finding("overlay-mtu-mismatch", .high), Self.finding("pmtu-black-hole", .high),  // high
+        ], present: [.sysctl, .ipLink, .capture])
+        #expect(causes.map(\.id) == ["mtu-mismatch", "forwarding-disabled"])
+        #expect(causes.map(\.confidence) == [.high, .medium])
+        // The black hole is how the MTU mismatch acts, not a second story.
+        #expect(causes[0].chain.contains { $0.finding == "pmtu-black-hole" && $0.role == .mechanism })
+        // Alone, it is a cause of its own.
+        let alone = Correlator.causes([Self.finding("pmtu-black-hole", .high)], present: [.capture, .ipLink])
+        #expect(alone.map(\.id) == ["path-mtu-black-hole"])
+    }
+
+    @Test func theIncidentBundleBlamesTheConntrackTable() throws {
+        let report = try Autopsy().analyze(Paths.fixture("incident-bundle.tar.gz"))
+        let top = try #require(report.causes.first)
+        #expect(top.id == "conntrack-exhaustion")
+        #expect(top.confidence == .high)
+        #expect(top.chain.contains { $0.role == .cause && $0.finding == "conntrack-table-full" })
+        // Every link names a finding of the report.
+        let ids = Set(report.findings.map(\.id))
+        #expect(report.causes.allSatisfy { $0.chain.allSatisfy { ids.contains($0.finding) } })
+        #expect(report.verdict.hasPrefix("Most likely cause (high confidence): Connection-tracking table exhausted"))
+        let markdown = MarkdownRenderer.render(report)
+        #expect(markdown.contains("## Root causes"))
+        #expect(markdown.range(of: "## Root causes")!.lowerBound < markdown.range(of: "## Findings")!.lowerBound)
+        // JSON round trip keeps the causes.
+        let back = try JSONRenderer.decode(JSONRenderer.render(report))
+        #expect(back.causes == report.causes)
+        #expect(back.verdict == report.verdict)
+    }
+
+    @Test func theOverlayNodeBlamesTheMTU() throws {
+        let report = try Autopsy().analyze(Paths.fixture("overlay-node"))
+        let top = try #require(report.causes.first)
+        #expect(top.id == "mtu-mismatch")
+        #expect(top.confidence == .high)
+    }
+
+    @Test func aCleanBundleHasNoCause() throws {
+        let report = try Autopsy().analyze(Paths.fixture("captures/plain.pcapng"))
+        #expect(report.causes.isEmpty == report.findings.isEmpty)
+        if report.findings.isEmpty { #expect(report.verdict.hasPrefix("No problems found")) }
+    }
+}
