@@ -71,7 +71,10 @@ public struct Autopsy: Sendable {
                 if kind == .manifest {
                     let (record, problem, manifest) = readManifest(file)
                     if let record { collection.append(record) }
-                    if let manifest { builder.facts.captureDevices.merge(Self.captureDevices(manifest, path: file.path)) { a, _ in a } }
+                    if let manifest {
+                        builder.facts.captureDevices.merge(Self.captureDevices(manifest, path: file.path)) { a, _ in a }
+                        Self.addTimes(manifest, path: file.path, to: &builder.facts)
+                    }
                     if let problem { problems.append(problem) }
                     artifacts.append(ArtifactRecord(path: file.path, kind: kind.rawValue, bytes: file.source.position))
                     return
@@ -120,7 +123,9 @@ public struct Autopsy: Sendable {
         let causes = Correlator.causes(findings, present: present)
         let verdict = Correlator.verdict(findings: findings, causes: causes, captures: captureFiles.count,
                                          files: artifacts.count - captureFiles.count)
-        return Report(tool: "netautopsy \(Self.version)", input: path, verdict: verdict, causes: causes, findings: findings,
+        let timeline = Timeline.build(findings: findings, facts: builder.facts)
+        return Report(tool: "netautopsy \(Self.version)", input: path, verdict: verdict, causes: causes, timeline: timeline,
+                      findings: findings,
                       captures: CapturesSection(totals: totals, files: captureFiles),
                       artifacts: artifacts, problems: problems, collection: collection)
     }
@@ -157,6 +162,28 @@ public struct Autopsy: Sendable {
             }
         }
         return devices
+    }
+
+    /// The boot time, the collector's start and end, and the capture windows a manifest gives.
+    static func addTimes(_ m: BundleManifest, path: String, to facts: inout Facts) {
+        if facts.bootTime == nil, let boot = m.bootTimeEpoch, boot > 0, boot < 1 << 32 {
+            facts.bootTime = Int64(boot) * 1_000_000_000
+        }
+        let who = m.hostname.map { " on \($0)" } ?? ""
+        if let t = m.startedAt.flatMap(Timestamp.parse) {
+            facts.collectorEvents.append(CollectorEvent(time: t, text: "collector started\(who)", file: path))
+        }
+        if let t = m.endedAt.flatMap(Timestamp.parse) {
+            facts.collectorEvents.append(CollectorEvent(time: t, text: "collector ended" + (m.interrupted == true ? " (interrupted)" : ""),
+                                                        file: path))
+        }
+        let folder = path.split(separator: "/").dropLast().joined(separator: "/")
+        for c in m.commands ?? [] where c.captureStartedAt != nil || c.captureEndedAt != nil {
+            let window = CaptureWindow(start: c.captureStartedAt.flatMap(Timestamp.parse), end: c.captureEndedAt.flatMap(Timestamp.parse))
+            for f in (c.files ?? []) + [c.output].compactMap({ $0 }) {
+                facts.captureWindows[folder.isEmpty ? f : folder + "/" + f] = window
+            }
+        }
     }
 
     static func collectionRecord(_ m: BundleManifest, path: String) -> CollectionRecord {

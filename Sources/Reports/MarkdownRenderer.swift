@@ -11,6 +11,7 @@ public enum MarkdownRenderer {
             out += "## Root causes\n\n"
             for (i, c) in report.causes.enumerated() { out += cause(c, number: i + 1) }
         }
+        out += timeline(report.timeline)
         if !report.findings.isEmpty {
             out += "## Findings\n\n"
             for (i, f) in report.findings.enumerated() { out += finding(f, number: i + 1) }
@@ -26,6 +27,22 @@ public enum MarkdownRenderer {
         out += "---\nReport \(Report.schema), \(Markdown.inline(report.tool)). Frame numbers are Wireshark's; "
             + "paste a display filter into Wireshark's filter bar to see the packets.\n"
         return out
+    }
+
+    static func timeline(_ t: Timeline) -> String {
+        guard t.events.contains(where: { $0.finding != nil }) else { return "" }
+        var out = "## Timeline\n\n| time (UTC) | source | what | where |\n|---|---|---|---|\n"
+        for e in t.events {
+            let when = e.time.map { $0.replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: "Z", with: "") }
+                ?? e.sinceBoot.map { "\($0) s after boot" } ?? ""
+            var at = e.file.map { Markdown.cell($0) } ?? ""
+            if let line = e.line { at += ":\(line)" } else if let frame = e.frame { at += " frame \(frame)" }
+            let what = (e.severity.map { "**\($0.rawValue)** " } ?? "") + Markdown.cell(e.text)
+            out += "| \(when) | \(e.source.rawValue) | \(what) | \(at) |\n"
+        }
+        out += "\n"
+        for n in t.notes { out += "- \(Markdown.inline(n))\n" }
+        return out + (t.notes.isEmpty ? "" : "\n")
     }
 
     static func cause(_ c: RootCause, number: Int) -> String {

@@ -14,6 +14,8 @@ public struct Report: Codable, Sendable {
     public var verdict: String
     /// Root causes, most likely first: findings joined into explanations (`Correlator`).
     public var causes: [RootCause]
+    /// Every source's moments on one time axis (`Timeline`).
+    public var timeline: Timeline
     public var findings: [Finding]
     public var captures: CapturesSection
     public var artifacts: [ArtifactRecord]
@@ -23,12 +25,14 @@ public struct Report: Codable, Sendable {
     /// the collector could not gather.
     public var collection: [CollectionRecord]
 
-    public init(tool: String, input: String, verdict: String = "", causes: [RootCause] = [], findings: [Finding],
+    public init(tool: String, input: String, verdict: String = "", causes: [RootCause] = [], timeline: Timeline = Timeline(),
+                findings: [Finding],
                 captures: CapturesSection, artifacts: [ArtifactRecord], problems: [ProblemRecord], collection: [CollectionRecord] = []) {
         self.tool = tool
         self.input = input
         self.verdict = verdict
         self.causes = causes
+        self.timeline = timeline
         self.findings = findings
         self.captures = captures
         self.artifacts = artifacts
@@ -37,10 +41,10 @@ public struct Report: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case schema, tool, input, verdict, causes, findings, captures, artifacts, problems, collection
+        case schema, tool, input, verdict, causes, timeline, findings, captures, artifacts, problems, collection
     }
 
-    /// Decodes reports of any `/1` version: fields added later (`collection`, `verdict`, `causes`) may be absent.
+    /// Decodes reports of any `/1` version: fields added later (`collection`, `verdict`, `causes`, `timeline`) may be absent.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         schema = try c.decode(String.self, forKey: .schema)
@@ -48,6 +52,7 @@ public struct Report: Codable, Sendable {
         input = try c.decode(String.self, forKey: .input)
         verdict = try c.decodeIfPresent(String.self, forKey: .verdict) ?? ""
         causes = try c.decodeIfPresent([RootCause].self, forKey: .causes) ?? []
+        timeline = try c.decodeIfPresent(Timeline.self, forKey: .timeline) ?? Timeline()
         findings = try c.decode([Finding].self, forKey: .findings)
         captures = try c.decode(CapturesSection.self, forKey: .captures)
         artifacts = try c.decode([ArtifactRecord].self, forKey: .artifacts)

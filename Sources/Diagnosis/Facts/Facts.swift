@@ -91,6 +91,13 @@ public struct Facts: Sendable {
     public var tcpdumpStats: [Sourced<TcpdumpStats>] = []
     /// The interface each capture file was taken on, from the collector's manifest (by file path).
     public var captureDevices: [String: String] = [:]
+    /// When the node booted (ns since the epoch), from the collector's manifest: turns the kernel
+    /// log's seconds since boot into wall-clock times.
+    public var bootTime: Int64?
+    /// What the collector did and when (its manifest): start, end, capture windows.
+    public var collectorEvents: [CollectorEvent] = []
+    /// When the collector says each capture file ran, by the file's path in the bundle.
+    public var captureWindows: [String: CaptureWindow] = [:]
     public var kubeProxy = KubeProxyState()
     public var kubeProxyFiles: [String] = []
 
@@ -126,5 +133,29 @@ public struct Facts: Sendable {
         guard let table = links?.value else { return nil }
         let name = tunnel.lowerDevice ?? routes.lazy.compactMap(\.value.defaultDevice).first
         return name.flatMap(table.device(named:)) ?? table.devices.first { $0.kind == nil && $0.name != "lo" && $0.peer == nil }
+    }
+}
+
+
+/// Something the collector did, from its manifest.
+public struct CollectorEvent: Sendable, Equatable {
+    public var time: Int64
+    public var text: String
+    /// The manifest's path.
+    public var file: String
+    public init(time: Int64, text: String, file: String) {
+        self.time = time
+        self.text = text
+        self.file = file
+    }
+}
+
+/// When the collector started and stopped a capture (ns since the epoch, by its own clock).
+public struct CaptureWindow: Sendable, Equatable {
+    public var start: Int64?
+    public var end: Int64?
+    public init(start: Int64?, end: Int64?) {
+        self.start = start
+        self.end = end
     }
 }

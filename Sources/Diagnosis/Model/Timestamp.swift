@@ -11,6 +11,59 @@ public enum Timestamp {
             + "\(pad(secOfDay % 60, 2)).\(pad(micros, 6))Z"
     }
 
+    /// Nanoseconds since the epoch from RFC 3339 text (`2024-05-01T12:00:03Z`,
+    /// `2024-05-01T12:00:03.123456789+02:00`, a space instead of `T`) in the years 1900–2200; nil for
+    /// anything else.
+    public static func parse(_ text: some StringProtocol) -> Int64? {
+        let b = Array(text.utf8)
+        func digits(_ at: Int, _ n: Int) -> Int64? {
+            guard at + n <= b.count else { return nil }
+            var v: Int64 = 0
+            for c in b[at..<at + n] {
+                guard c >= 48 && c <= 57 else { return nil }
+                v = v * 10 + Int64(c - 48)
+            }
+            return v
+        }
+        guard b.count >= 20, let y = digits(0, 4), b[4] == 45, let mo = digits(5, 2), b[7] == 45, let d = digits(8, 2),
+              b[10] == 84 || b[10] == 116 || b[10] == 32, let h = digits(11, 2), b[13] == 58, let mi = digits(14, 2),
+              b[16] == 58, let s = digits(17, 2), (1900...2200).contains(y), (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 61
+        else { return nil }
+        var i = 19, nanos: Int64 = 0
+        if i < b.count, b[i] == 46 {
+            i += 1
+            var scale: Int64 = 100_000_000
+            while i < b.count, b[i] >= 48 && b[i] <= 57 {
+                nanos += Int64(b[i] - 48) * scale
+                scale /= 10
+                i += 1
+            }
+        }
+        guard i < b.count else { return nil }
+        var offset: Int64 = 0
+        switch b[i] {
+        case 90, 122: i += 1
+        case 43, 45:
+            guard let oh = digits(i + 1, 2), i + 3 < b.count, b[i + 3] == 58, let om = digits(i + 4, 2) else { return nil }
+            offset = (oh * 3600 + om * 60) * (b[i] == 43 ? 1 : -1)
+            i += 6
+        default: return nil
+        }
+        guard i == b.count else { return nil }
+        let seconds = days(fromCivil: y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset
+        return seconds * 1_000_000_000 + nanos
+    }
+
+    /// Howard Hinnant's days-from-civil.
+    static func days(fromCivil y0: Int64, _ m: Int64, _ d: Int64) -> Int64 {
+        let y = m <= 2 ? y0 - 1 : y0
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146097 + doe - 719468
+    }
+
     /// Seconds as `1.234 s`.
     public static func seconds(_ nanos: Int64) -> String {
         let ms = (nanos + (nanos >= 0 ? 500_000 : -500_000)) / 1_000_000

@@ -1,0 +1,89 @@
+import Artifacts
+@testable import Diagnosis
+import Foundation
+import Reports
+import Testing
+import Wire
+@testable import Autopsy
+
+/// One time axis across captures, kernel log, other logs and the collector.
+@Suite struct TimelineTests {
+    @Test func rfc3339IsParsedWithFractionsAndOffsets() {
+        #expect(Timestamp.parse("1970-01-01T00:00:00Z") == 0)
+        #expect(Timestamp.parse("2024-05-01T12:00:03.123456Z") == 1_714_564_803_123_456_000)
+        #expect(Timestamp.parse("2024-05-01T14:00:03.123456+02:00") == 1_714_564_803_123_456_000)
+        #expect(Timestamp.parse("2024-05-01 12:00:03Z") == 1_714_564_803_000_000_000)
+        #expect(Timestamp.parse("2024-02-29T00:00:00Z").map(Timestamp.rfc3339) == "2024-02-29T00:00:00.000000Z")
+        for bad in ["", "2024-05-01", "2024-13-01T00:00:00Z", "2024-05-01T12:00:03", "0000-01-01T00:00:00Z", "2024-05-01T12:00:03Zjunk"] {
+            #expect(Timestamp.parse(bad) == nil, "\(bad)")
+        }
+        // Every second of a day round-trips through the formatter.
+        for t in stride(from: Int64(1_700_000_000), to: 1_700_086_400, by: 3_607) {
+            #expect(Timestamp.parse(Timestamp.rfc3339(t * 1_000_000_000)) == t * 1_000_000_000)
+        }
+    }
+
+    static func facts(_ dmesg: [String]) -> Facts {
+        var builder = FactsBuilder()
+        builder.add(path: "node/dmesg.txt", kind: .dmesg, text: dmesg.joined(separator: "\n"))
+        return builder.facts
+    }
+
+    static let conntrack = ["[  100.250000] nf_conntrack: nf_conntrack: table full, dropping packet",
+                            "[  160.500000] nf_conntrack: nf_conntrack: table full, dropping packet"]
+
+    @Test func kernelTimesWithoutABootTimeStayRelative() throws {
+        let facts = Self.facts(Self.conntrack)
+        let timeline = Timeline.build(findings: CheckCatalog.run(facts), facts: facts)
+        let kernel = timeline.events.filter { $0.finding == "conntrack-table-full" }
+        #expect(kernel.map(\.sinceBoot) == [100.25, 160.5])
+        #expect(kernel.allSatisfy { $0.time == nil && $0.source == .kernel })
+        #expect(kernel.map(\.line) == [1, 2])
+        #expect(timeline.notes.contains { $0.contains("seconds since boot") })
+    }
+
+    @Test func theBootTimeMakesKernelTimesWallClock() throws {
+        var facts = Self.facts(Self.conntrack)
+        func at(_ text: String) -> Int64 { Timestamp.parse(text) ?? 0 }
+        facts.bootTime = at("2026-11-22T03:40:10Z")
+        facts.collectorEvents = [CollectorEvent(time: at("2026-11-22T03:41:00Z"), text: "collector started", file: "m"),
+                                 CollectorEvent(time: at("2026-11-22T03:43:00Z"), text: "collector ended", file: "m")]
+        let timeline = Timeline.build(findings: CheckCatalog.run(facts), facts: facts)
+        #expect(timeline.events.map(\.text).first == "node booted")
+        let kernel = timeline.events.filter { $0.finding == "conntrack-table-full" }
+        #expect(kernel.map(\.time) == ["2026-11-22T03:41:50.250000Z", "2026-11-22T03:42:50.500000Z"])
+        // In time order, between the collector's start and end.
+        let texts = timeline.events.map(\.text)
+        let started = try #require(texts.firstIndex(of: "collector started")), ended = try #require(texts.firstIndex(of: "collector ended"))
+        let first = try #require(timeline.events.firstIndex { $0.finding == "conntrack-table-full" })
+        #expect(started < first && first < ended)
+        #expect(timeline.notes.isEmpty)
+    }
+
+    @Test func theIncidentBundleTimelineFlagsKernelLinesFromAnotherBoot() throws {
+        let report = try Autopsy().analyze(Paths.fixture("incident-bundle.tar.gz"))
+        let t = report.timeline
+        // boot_time_epoch 1795318810 + 2833841.216211 s.
+        #expect(t.events.contains { $0.finding == "conntrack-table-full" && $0.time == Timestamp.rfc3339(1_795_318_810_000_000_000 + 2_833_841_216_211_000) })
+        // Those recorded lines are dated after the collection ended: the note says their dates do not hold.
+        #expect(t.notes.contains { $0.contains("fall after the collection ended") })
+        let times = t.events.compactMap(\.time)
+        #expect(times == times.sorted())
+        #expect(t.events.contains { $0.source == .capture && $0.text == "capture starts" })
+        #expect(t.events.contains { $0.source == .log && $0.finding == "dns-search-amplification" })
+        let markdown = MarkdownRenderer.render(report)
+        #expect(markdown.contains("## Timeline"))
+        #expect(try JSONRenderer.decode(JSONRenderer.render(report)).timeline == t)
+    }
+
+    @Test func framesOutsideTheCollectorsWindowShowAClockOffset() {
+        var summary = CaptureSummary()
+        summary.firstTime = 1_000_000_000_000
+        summary.lastTime = 1_100_000_000_000
+        let capture = CaptureFacts(file: "captures/a.pcap", format: "pcap", summary: summary, readError: nil)
+        let inside = Timeline.clockNotes(capture, window: CaptureWindow(start: 999_500_000_000, end: 1_100_500_000_000))
+        #expect(inside.isEmpty)
+        let skewed = Timeline.clockNotes(capture, window: CaptureWindow(start: 1_030_000_000_000, end: 1_130_000_000_000))
+        #expect(skewed.count == 1 && skewed[0].contains("30.000 s before"))
+    }
+}
