@@ -3,7 +3,7 @@ SWIFT ?= swift
 DEPS = libpcap-dev libarchive-dev zlib1g-dev
 # What the collector's live tests drive (Tests/NetautopsyTests/CollectorTests.swift): without
 # them those tests are skipped, unless NETAUTOPSY_REQUIRE_LIVE=1 (CI) makes that a failure.
-TEST_TOOLS = tcpdump fio iproute2 iptables iputils-ping iputils-tracepath shellcheck dash procps
+TEST_TOOLS = tcpdump fio iproute2 iptables iputils-ping iputils-tracepath shellcheck dash procps chromium
 
 .PHONY: deps test-tools build sample test fixtures bench-inputs bench collector docs lint clean
 

@@ -28,12 +28,12 @@ struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Analyze a bundle (.tar.gz, .tgz, .tar, .tar.xz, .zip…), a bundle directory, or one capture (.pcap, .pcapng, .pcap.gz).")
 
-    enum Format: String, ExpressibleByArgument, CaseIterable { case markdown, json }
+    enum Format: String, ExpressibleByArgument, CaseIterable { case markdown, json, html }
 
     @Argument(help: "The bundle, bundle directory or capture to analyze.")
     var path: String
 
-    @Option(name: .shortAndLong, help: "Report format: markdown (for tickets) or json (docs/report-format.md).")
+    @Option(name: .shortAndLong, help: "Report format: markdown (for tickets), json (docs/report-format.md) or html (one self-contained file).")
     var format: Format = .markdown
 
     @Option(name: .shortAndLong, help: "Write the report to this file instead of standard output.")
@@ -70,7 +70,12 @@ struct Analyze: ParsableCommand {
         for p in report.problems {
             FileHandle.standardError.write(Data("netautopsy: \(p.path): \(p.message)\n".utf8))
         }
-        let text = format == .json ? try JSONRenderer.render(report) : MarkdownRenderer.render(report)
+        let text: String
+        switch format {
+        case .json: text = try JSONRenderer.render(report)
+        case .html: text = HTMLRenderer.render(report)
+        case .markdown: text = MarkdownRenderer.render(report)
+        }
         if let output {
             do { try text.write(toFile: output, atomically: true, encoding: .utf8) } catch {
                 throw ValidationError("cannot write \(output): \(error.localizedDescription)")

@@ -76,6 +76,27 @@ import Wire
         #expect(try JSONRenderer.decode(JSONRenderer.render(report)).timeline == t)
     }
 
+    @Test func absurdTimesNeitherTrapNorBreakTheJSON() throws {
+        var facts = Self.facts(["[nan] nf_conntrack: nf_conntrack: table full, dropping packet",
+                                "[inf] nf_conntrack: nf_conntrack: table full, dropping packet",
+                                "[-5.0] nf_conntrack: nf_conntrack: table full, dropping packet",
+                                "[2900000000.0] nf_conntrack: nf_conntrack: table full, dropping packet"])
+        facts.bootTime = Int64(UInt32.max) * 1_000_000_000
+        facts.collectorEvents = [CollectorEvent(time: Timestamp.parse("1900-01-01T00:00:00Z") ?? 0, text: "collector ended", file: "m")]
+        var summary = CaptureSummary()
+        summary.firstTime = .min
+        summary.lastTime = .max
+        facts.captures = [CaptureFacts(file: "c.pcap", format: "pcap", summary: summary, readError: nil)]
+        facts.captureWindows = ["c.pcap": CaptureWindow(start: .max, end: .min)]
+        let findings = CheckCatalog.run(facts)
+        let timeline = Timeline.build(findings: findings, facts: facts)
+        #expect(timeline.events.allSatisfy { $0.sinceBoot.map(\.isFinite) ?? true })
+        #expect(timeline.events.filter { $0.finding == "conntrack-table-full" }.count == 1)
+        let report = Report(tool: "t", input: "i", timeline: timeline, findings: findings,
+                            captures: CapturesSection(totals: .init(), files: []), artifacts: [], problems: [])
+        #expect(try JSONRenderer.decode(JSONRenderer.render(report)).timeline == timeline)
+    }
+
     @Test func framesOutsideTheCollectorsWindowShowAClockOffset() {
         var summary = CaptureSummary()
         summary.firstTime = 1_000_000_000_000

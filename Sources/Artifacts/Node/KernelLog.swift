@@ -35,7 +35,8 @@ public struct KernelLogLine: Sendable, Equatable {
         var time = wall.map(KernelTime.wallClock)
         if rest.first == "[", let close = rest.firstIndex(of: "]") {
             let inside = rest[rest.index(after: rest.startIndex)..<close].trimmed
-            if let seconds = Double(inside) {
+            // The kernel prints `seconds.micros`: digits only (Double alone would take "nan", "inf", "1e999").
+            if inside.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), let seconds = Double(inside), seconds.isFinite {
                 time = .sinceBoot(seconds)
                 rest = rest[rest.index(after: close)...]
             } else if inside.contains(":"), inside.fields.count >= 4 {

@@ -14,13 +14,15 @@ public enum Correlator {
         // Findings come most severe first: the first of an id is the one to show.
         var byID: [String: Finding] = [:]
         for f in findings where byID[f.id] == nil { byID[f.id] = f }
-        func links(_ ids: [String], _ role: RootCause.Link.Role) -> [RootCause.Link] {
-            ids.compactMap { id in byID[id].map { RootCause.Link(role: role, finding: id, severity: $0.severity, summary: $0.summary) } }
+        func links(_ ids: [String], _ role: RootCause.Link.Role, atLeast minimum: Severity = .info) -> [RootCause.Link] {
+            ids.compactMap { id in
+                byID[id].flatMap { $0.severity >= minimum ? RootCause.Link(role: role, finding: id, severity: $0.severity, summary: $0.summary) : nil }
+            }
         }
         var causes: [(cause: RootCause, order: Int)] = []
         var explained: Set<String> = []
         for (order, rule) in rules.enumerated() {
-            let cause = links(rule.causes, .cause)
+            let cause = links(rule.causes, .cause, atLeast: rule.causeSeverity)
             guard !cause.isEmpty else { continue }
             let effect = links(rule.mechanisms, .mechanism) + links(rule.symptoms, .symptom)
             let chain = cause + effect + links(rule.context, .context)
@@ -30,20 +32,22 @@ public enum Correlator {
         // A cause whose own findings a better-supported cause already explains is part of that story
         // (a PMTU black hole on an overlay whose MTU is wrong), not another one.
         let effects = Set(causes.filter { $0.cause.confidence == .high }
-            .flatMap { $0.cause.chain.filter { $0.role != .cause }.map(\.finding) })
+            .flatMap { $0.cause.chain.filter { $0.role == .mechanism || $0.role == .symptom }.map(\.finding) })
         causes.removeAll { c in
             c.cause.confidence < .high && c.cause.chain.filter { $0.role == .cause }.allSatisfy { effects.contains($0.finding) }
         }
         // Symptoms nothing explains: the causes the bundle could not show.
         for (order, rule) in rules.enumerated() where !causes.contains(where: { $0.cause.id == rule.id }) {
-            let symptoms = links(rule.symptoms + rule.mechanisms, .symptom).filter { !explained.contains($0.finding) }
+            // Only symptoms: a mechanism (ICMP "fragmentation needed", say) shows something working.
+            let symptoms = links(rule.symptoms, .symptom).filter { !explained.contains($0.finding) }
             let unseeable = rule.evidence.filter { $0.kinds.isDisjoint(with: present) }
             guard !symptoms.isEmpty, !rule.evidence.isEmpty, unseeable.count == rule.evidence.count else { continue }
             causes.append((make(rule, chain: symptoms, confidence: .low, present: present), order))
         }
+        func explains(_ c: RootCause) -> Int { c.chain.filter { $0.role == .mechanism || $0.role == .symptom }.count }
         return causes.sorted {
-            ($0.cause.confidence, $0.cause.severity, $0.cause.chain.count, -$0.order)
-                > ($1.cause.confidence, $1.cause.severity, $1.cause.chain.count, -$1.order)
+            ($0.cause.confidence, $0.cause.severity, explains($0.cause), -$0.order)
+                > ($1.cause.confidence, $1.cause.severity, explains($1.cause), -$1.order)
         }.map(\.cause)
     }
 

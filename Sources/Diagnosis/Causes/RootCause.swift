@@ -57,8 +57,10 @@ public struct CauseRule: Sendable {
     public var id: String
     public var title: String
     public var symptom: String
-    /// Findings that establish the cause; the rule applies when one of them is present.
+    /// Findings that establish the cause; the rule applies when one of them is present at
+    /// `causeSeverity` or above.
     public var causes: [String]
+    public var causeSeverity: Severity = .info
     public var mechanisms: [String] = []
     public var symptoms: [String] = []
     public var context: [String] = []
@@ -74,7 +76,6 @@ public enum CauseCatalog {
             id: "conntrack-exhaustion", title: "Connection-tracking table exhausted",
             symptom: "random timeouts and failed new connections",
             causes: ["conntrack-table-full", "conntrack-near-max"],
-            mechanisms: ["conntrack-insert-failed"],
             symptoms: ["syn-without-synack", "dns-unanswered", "dns-resend-timeout", "tcp-slow-connect", "coredns-upstream-timeout"],
             context: ["kube-proxy-iptables-scale", "local-port-range"],
             fix: """
@@ -88,7 +89,7 @@ public enum CauseCatalog {
             symptom: "inter-node lag, hangs on large transfers, timeouts",
             causes: ["overlay-mtu-mismatch", "overlay-packets-too-big", "overlay-fragmentation"],
             mechanisms: ["pmtu-black-hole", "icmp-frag-needed", "message-too-long", "ip-fragmentation"],
-            symptoms: ["tcp-retransmissions", "tcp-slow-connect", "syn-without-synack"],
+            symptoms: ["tcp-retransmissions"],
             context: ["tcp-mtu-probing-off"],
             fix: """
                 Set the CNI's MTU to the underlay MTU minus the encapsulation overhead (VXLAN/Geneve 50, IPv6 70, \
@@ -109,15 +110,16 @@ public enum CauseCatalog {
                 (`iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu`), or set \
                 `net.ipv4.tcp_mtu_probing=1`.
                 """,
-            evidence: [([.ipLink], "collect `ip -d link` to see whether an overlay MTU is the cause")]),
+            evidence: [([.capture], "capture the slow transfers (`--duration 60`): large segments resent without an ACK confirm it"),
+                       ([.ipLink], "collect `ip -d link` to see whether an overlay MTU is the cause")]),
         CauseRule(
             id: "coredns-upstream", title: "CoreDNS upstream resolvers failing",
             symptom: "slow or failing DNS for external names",
             causes: ["coredns-upstream-timeout", "coredns-servfail-refused"],
             symptoms: ["dns-unanswered", "dns-latency-wire", "coredns-latency", "dns-resend-timeout"],
             fix: """
-                Check that the nodes reach the upstream resolvers (security groups, VPC resolver limits per ENI), lower \
-                CoreDNS `forward` `max_concurrent`, and cache more (`cache 300`).
+                Check that the nodes reach the upstream resolvers (security groups, VPC resolver limits per ENI), \
+                spread the load over more upstreams, and cache more (`cache 300`).
                 """,
             evidence: [([.corednsLog], "collect CoreDNS logs with the `log` and `errors` plugins on")]),
         CauseRule(
@@ -142,9 +144,9 @@ public enum CauseCatalog {
                 """,
             evidence: [([.conntrackStats], "collect `conntrack -S`: a rising insert_failed confirms it")]),
         CauseRule(
-            id: "coredns-killed", title: "CoreDNS killed by the OOM killer",
-            symptom: "DNS outages",
-            causes: ["oom-kill-network"],
+            id: "network-component-killed", title: "Network component killed by the OOM killer",
+            symptom: "DNS or Service outages while it restarts",
+            causes: ["oom-kill-network"], causeSeverity: .high,
             symptoms: ["dns-unanswered", "dns-resend-timeout", "coredns-latency", "dns-latency-wire", "syn-without-synack"],
             fix: "Raise the memory limit of the killed component, or find what filled the node's memory.",
             evidence: [([.dmesg], "collect the kernel log: \"Killed process\" lines name the victim")]),
@@ -159,7 +161,7 @@ public enum CauseCatalog {
                 listen backlog; scale the service.
                 """,
             evidence: [([.dmesg], "collect the kernel log: \"Possible SYN flooding\" lines confirm it"),
-                       ([.nstat], "collect `nstat -az`: ListenOverflows/ListenDrops confirm it")]),
+                       ([.nstat, .snmp], "collect `nstat -az` or /proc/net/netstat: ListenOverflows/ListenDrops confirm it")]),
         CauseRule(
             id: "forwarding-disabled", title: "Forwarding or bridge netfilter disabled",
             symptom: "pods unreachable from other nodes or Services",
@@ -171,7 +173,7 @@ public enum CauseCatalog {
             id: "nic-trouble", title: "NIC or link trouble",
             symptom: "packet loss, retransmissions and stalls",
             causes: ["nic-transmit-timeout", "link-flap", "netdev-backlog-drops"],
-            symptoms: ["tcp-retransmissions", "syn-without-synack", "dns-unanswered", "tcp-zero-window"],
+            symptoms: ["tcp-retransmissions", "syn-without-synack", "dns-unanswered"],
             fix: "Check the NIC's driver and firmware and the link; raise `net.core.netdev_max_backlog` for backlog drops.",
             evidence: [([.dmesg], "collect the kernel log: NETDEV WATCHDOG and link down lines confirm it"),
                        ([.softnetStat], "collect /proc/net/softnet_stat")]),
@@ -203,7 +205,7 @@ public enum CauseCatalog {
             symptoms: ["tcp-slow-connect"],
             context: ["conntrack-near-max"],
             fix: "Switch kube-proxy to IPVS or nftables mode (or an eBPF data path) when Services number in the thousands.",
-            evidence: [([.iptables], "collect `iptables-save`")]),
+            evidence: [([.iptables, .iptablesCounts, .kubeProxy], "collect `iptables-save` and kube-proxy's mode")]),
         CauseRule(
             id: "etcd-slow-disk", title: "Disk too slow for etcd",
             symptom: "etcd and API server flakiness, leader elections",

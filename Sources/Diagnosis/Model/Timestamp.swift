@@ -1,7 +1,9 @@
 /// Formats capture timestamps without Foundation (deterministic, UTC).
 public enum Timestamp {
     /// `2024-05-01T12:00:03.123456Z` (microseconds) from nanoseconds since the epoch.
-    public static func rfc3339(_ nanos: Int64) -> String {
+    public static func rfc3339(_ nanos0: Int64) -> String {
+        // Years 1677–2262 hold any Int64; clamped so the arithmetic below cannot overflow.
+        let nanos = Swift.min(Swift.max(nanos0, Int64.min / 2), Int64.max / 2)
         let seconds = nanos >= 0 ? nanos / 1_000_000_000 : (nanos - 999_999_999) / 1_000_000_000
         let micros = (nanos - seconds * 1_000_000_000) / 1000
         let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
@@ -27,11 +29,14 @@ public enum Timestamp {
         }
         guard b.count >= 20, let y = digits(0, 4), b[4] == 45, let mo = digits(5, 2), b[7] == 45, let d = digits(8, 2),
               b[10] == 84 || b[10] == 116 || b[10] == 32, let h = digits(11, 2), b[13] == 58, let mi = digits(14, 2),
-              b[16] == 58, let s = digits(17, 2), (1900...2200).contains(y), (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 61
+              b[16] == 58, let s = digits(17, 2), (1900...2200).contains(y), (1...12).contains(mo), d >= 1,
+              d <= [31, (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][Int(mo) - 1],
+              h < 24, mi < 60, s < 61
         else { return nil }
         var i = 19, nanos: Int64 = 0
         if i < b.count, b[i] == 46 {
             i += 1
+            guard i < b.count, b[i] >= 48 && b[i] <= 57 else { return nil }
             var scale: Int64 = 100_000_000
             while i < b.count, b[i] >= 48 && b[i] <= 57 {
                 nanos += Int64(b[i] - 48) * scale
@@ -44,7 +49,7 @@ public enum Timestamp {
         switch b[i] {
         case 90, 122: i += 1
         case 43, 45:
-            guard let oh = digits(i + 1, 2), i + 3 < b.count, b[i + 3] == 58, let om = digits(i + 4, 2) else { return nil }
+            guard let oh = digits(i + 1, 2), i + 3 < b.count, b[i + 3] == 58, let om = digits(i + 4, 2), oh < 24, om < 60 else { return nil }
             offset = (oh * 3600 + om * 60) * (b[i] == 43 ? 1 : -1)
             i += 6
         default: return nil
@@ -65,7 +70,8 @@ public enum Timestamp {
     }
 
     /// Seconds as `1.234 s`.
-    public static func seconds(_ nanos: Int64) -> String {
+    public static func seconds(_ nanos0: Int64) -> String {
+        let nanos = Swift.min(Swift.max(nanos0, Int64.min / 2), Int64.max / 2)
         let ms = (nanos + (nanos >= 0 ? 500_000 : -500_000)) / 1_000_000
         let sign = ms < 0 ? "-" : ""
         let a = abs(ms)

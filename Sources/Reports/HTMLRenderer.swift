@@ -1,0 +1,193 @@
+import Diagnosis
+import Wire
+
+/// Renders the report as one self-contained HTML file for a ticket attachment: no network request,
+/// no script, no external font or style. Its Content-Security-Policy forbids every script and every
+/// load (`default-src 'none'`), so text from the bundle, all of it escaped, could not run even if an
+/// escape were missed. Evidence is collapsible with `<details>`; charts are inline SVG.
+public enum HTMLRenderer {
+    public static let contentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'none'; base-uri 'none'; form-action 'none'"
+
+    public static func render(_ report: Report) -> String {
+        var out = """
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8">
+            <meta http-equiv="Content-Security-Policy" content="\(contentSecurityPolicy)">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>netautopsy: \(escape(report.input))</title>
+            <style>\(style)</style></head><body>
+            <h1>netautopsy autopsy: <code>\(escape(report.input))</code></h1>
+
+            """
+        out += section("Verdict", id: "verdict", "<p class=\"verdict\">\(escape(report.verdict.isEmpty ? "No verdict." : report.verdict))</p>")
+        if !report.causes.isEmpty { out += section("Root causes", id: "causes", report.causes.map(cause).joined()) }
+        if !report.timeline.events.isEmpty { out += section("Timeline", id: "timeline", timeline(report.timeline)) }
+        for c in report.collection { out += section("Collection", id: "collection", collection(c)) }
+        if !report.findings.isEmpty { out += section("Findings", id: "findings", report.findings.map(finding).joined()) }
+        out += section("Captures", id: "captures", captures(report.captures))
+        out += section("What was analyzed", id: "artifacts", table(["file", "kind", "bytes"], report.artifacts.map { [escape($0.path), escape($0.kind), "\($0.bytes)"] }))
+        if !report.problems.isEmpty {
+            out += section("Could not be read", id: "problems", table(["file", "problem"], report.problems.map { [escape($0.path), escape($0.message)] }))
+        }
+        out += "<footer>Report \(Report.schema), \(escape(report.tool)). Frame numbers are Wireshark's; paste a display filter into Wireshark's filter bar to see the packets.</footer>\n</body></html>\n"
+        return out
+    }
+
+    /// Text made safe for HTML element content and quoted attribute values.
+    public static func escape(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        for c in s.unicodeScalars {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            case "\u{0}"..."\u{8}", "\u{B}", "\u{C}", "\u{E}"..."\u{1F}", "\u{7F}": out += "\u{FFFD}"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
+    }
+
+    /// Escaped text whose `backtick` spans (the checks' fixes are written that way) become `<code>`.
+    static func withCode(_ s: String) -> String {
+        let parts = s.split(separator: "`", omittingEmptySubsequences: false)
+        guard parts.count % 2 == 1 else { return escape(s) }
+        return parts.enumerated().map { $0.offset % 2 == 1 ? "<code>\(escape(String($0.element)))</code>" : escape(String($0.element)) }.joined()
+    }
+
+    static func collection(_ c: CollectionRecord) -> String {
+        var out = "<p>Collected by \(escape(c.collector ?? "an unknown collector"))"
+        if let host = c.hostname { out += " on <code>\(escape(host))</code>" }
+        if let kernel = c.kernel { out += " (kernel <code>\(escape(kernel))</code>)" }
+        if let start = c.startedAt { out += ", \(escape(start))" + (c.endedAt.map { " to \(escape($0))" } ?? "") }
+        out += ": \(c.collected) of \(c.commands) commands collected\(c.interrupted ? ", interrupted" : "").</p>"
+        if !c.notCollected.isEmpty {
+            out += table(["not collected", "command", "why"], c.notCollected.map {
+                [escape($0.id), escape($0.command ?? ""), escape($0.reason ?? $0.status)]
+            })
+        }
+        return out
+    }
+
+    static func section(_ title: String, id: String, _ body: String) -> String {
+        "<section id=\"\(id)\"><h2>\(escape(title))</h2>\n\(body)</section>\n"
+    }
+
+    static func badge(_ s: Severity) -> String { "<span class=\"sev \(s.rawValue)\">\(s.rawValue)</span>" }
+
+    static func cause(_ c: RootCause) -> String {
+        var out = "<details class=\"cause\" open><summary>\(badge(c.severity)) <strong>\(escape(c.title))</strong> "
+            + "<span class=\"conf \(c.confidence.rawValue)\">\(c.confidence.rawValue) confidence</span></summary>\n"
+        out += "<p>Shows as \(escape(c.symptom)). \(escape(c.explanation))</p><ul>"
+        for l in c.chain {
+            out += "<li><span class=\"role\">\(l.role.rawValue)</span> <a href=\"#finding-\(escape(l.finding))\"><code>\(escape(l.finding))</code></a> "
+                + "\(badge(l.severity)) \(escape(l.summary))</li>"
+        }
+        out += "</ul><p><strong>Fix:</strong> \(withCode(c.fix))</p>"
+        if !c.toConfirm.isEmpty { out += "<p><strong>To confirm or rule out:</strong> \(withCode(c.toConfirm.joined(separator: "; ")))</p>" }
+        return out + "</details>\n"
+    }
+
+    static func finding(_ f: Finding) -> String {
+        var out = "<article id=\"finding-\(escape(f.id))\"><h3>\(badge(f.severity)) \(escape(f.title)) <code>\(escape(f.id))</code></h3>\n"
+        out += "<p>\(escape(f.summary))</p><details><summary>Evidence (\(f.evidence.count))</summary><ul>"
+        for e in f.evidence { out += "<li>\(evidence(e))</li>" }
+        out += "</ul></details><p><strong>Fix:</strong> \(withCode(f.fix))</p></article>\n"
+        return out
+    }
+
+    static func evidence(_ e: Evidence) -> String {
+        var s = escape(e.note)
+        switch e.kind {
+        case .packets:
+            if let file = e.file { s += " File <code>\(escape(file))</code>" }
+            if let frames = e.frames, !frames.isEmpty {
+                s += ", frame\(frames.count == 1 ? "" : "s") " + frames.prefix(12).map(String.init).joined(separator: ", ")
+                    + (frames.count > 12 ? " … (\(frames.count))" : "")
+            }
+            if let first = e.times?.first, !first.isEmpty { s += " (first at \(escape(first)))" }
+            if let filter = e.displayFilter { s += ". Filter: <code>\(escape(filter))</code>" }
+        case .line:
+            s += " <code>\(escape(e.file ?? "?")):\(e.line ?? 0)</code>: <code>\(escape(e.text ?? ""))</code>"
+        case .value:
+            if let file = e.file { s += " (<code>\(escape(file))</code>)" }
+            s += " <code>\(escape(e.text ?? ""))</code>"
+        }
+        return s
+    }
+
+    static func captures(_ c: CapturesSection) -> String {
+        guard !c.files.isEmpty else { return "<p>No packet capture in the input.</p>\n" }
+        return table(["file", "format", "packets", "first", "last", "handshakes", "SYN no answer", "SYN→RST", "IPv4 frags", "ICMP frag-needed"],
+                     c.files.map { f in
+                         let k = f.counters
+                         return [escape(f.file), escape(f.format), "\(k.packets)", escape(f.firstPacket ?? ""), escape(f.lastPacket ?? ""),
+                                 "\(k.tcpHandshakesCompleted)", "\(k.synWithoutSynack)", "\(k.synRst)", "\(k.ipv4Fragments)", "\(k.icmpFragNeeded)"]
+                     })
+    }
+
+    /// Cells are already escaped.
+    static func table(_ header: [String], _ rows: [[String]]) -> String {
+        var out = "<table><thead><tr>" + header.map { "<th>\(escape($0))</th>" }.joined() + "</tr></thead><tbody>"
+        for r in rows { out += "<tr>" + r.map { "<td>\($0)</td>" }.joined() + "</tr>" }
+        return out + "</tbody></table>\n"
+    }
+
+    /// An SVG strip with one lane per source and a dot per dated event (its text as the tooltip),
+    /// then the events as a table and the notes.
+    static func timeline(_ t: Timeline) -> String {
+        let dated = t.events.compactMap { e in e.time.flatMap(Timestamp.parse).map { (e, $0) } }
+        var out = ""
+        if let lo = dated.map(\.1).min(), let hi = dated.map(\.1).max() {
+            let lanes: [TimelineEvent.Source] = [.collector, .capture, .kernel, .log]
+            let width = 960.0, left = 90.0, laneHeight = 26.0
+            let height = Double(lanes.count) * laneHeight + 30
+            let span = Double(max(hi - lo, 1))
+            out += "<svg class=\"timeline\" role=\"img\" aria-label=\"Timeline of \(dated.count) events\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" xmlns=\"http://www.w3.org/2000/svg\">"
+            for (i, lane) in lanes.enumerated() {
+                let y = Double(i) * laneHeight + 18
+                out += "<text x=\"4\" y=\"\(y + 4)\" class=\"lane\">\(lane.rawValue)</text>"
+                out += "<line x1=\"\(left)\" y1=\"\(y)\" x2=\"\(width - 10)\" y2=\"\(y)\" class=\"axis\"/>"
+            }
+            for (e, ns) in dated {
+                guard let lane = lanes.firstIndex(of: e.source) else { continue }
+                let x = left + (width - left - 20) * Double(ns - lo) / span
+                let y = Double(lane) * laneHeight + 18
+                out += "<circle cx=\"\(Int(x))\" cy=\"\(Int(y))\" r=\"5\" class=\"dot \(e.severity?.rawValue ?? "none")\">"
+                    + "<title>\(escape((e.time ?? "") + " " + e.text))</title></circle>"
+            }
+            let bottom = Double(lanes.count) * laneHeight + 20
+            out += "<text x=\"\(Int(left))\" y=\"\(Int(bottom))\" class=\"tick\">\(escape(Timestamp.rfc3339(lo)))</text>"
+            out += "<text x=\"\(Int(width - 10))\" y=\"\(Int(bottom))\" class=\"tick\" text-anchor=\"end\">\(escape(Timestamp.rfc3339(hi)))</text>"
+            out += "</svg>\n"
+        }
+        out += "<details><summary>All \(t.events.count) events</summary>"
+        out += table(["time (UTC)", "source", "what", "where"], t.events.map { e in
+            var at = escape(e.file ?? "")
+            if let line = e.line { at += ":\(line)" } else if let frame = e.frame { at += " frame \(frame)" }
+            return [escape(e.time ?? e.sinceBoot.map { "\($0) s after boot" } ?? ""), e.source.rawValue,
+                    (e.severity.map(badge) ?? "") + " " + escape(e.text), at]
+        })
+        out += "</details>"
+        if !t.notes.isEmpty { out += "<ul class=\"notes\">" + t.notes.map { "<li>\(escape($0))</li>" }.joined() + "</ul>" }
+        return out + "\n"
+    }
+
+    static let style = """
+        body{font:15px/1.45 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+        code{font:13px ui-monospace,monospace;background:#f3f3f3;padding:0 3px;word-break:break-all}
+        table{border-collapse:collapse;width:100%;font-size:13px;margin:.5em 0}th,td{border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}
+        th{background:#f6f6f6}.verdict{font-size:17px;background:#fff8e5;border-left:4px solid #e0a800;padding:.6em 1em}
+        .sev{display:inline-block;border-radius:3px;padding:0 5px;font-size:12px;color:#fff;background:#888}
+        .sev.critical{background:#8b0000}.sev.high{background:#d9480f}.sev.medium{background:#e0a800;color:#222}.sev.low{background:#3b82f6}.sev.info{background:#888}
+        .conf{font-size:12px;color:#555}.role{display:inline-block;min-width:6em;color:#555;font-size:12px}
+        details.cause{border:1px solid #ddd;border-radius:4px;padding:.4em .8em;margin:.6em 0}
+        article{border-top:1px solid #eee;padding-top:.4em}svg.timeline{width:100%;height:auto;background:#fcfcfc;border:1px solid #eee}
+        .lane{font-size:12px;fill:#555}.axis{stroke:#ccc}.tick{font-size:11px;fill:#777}
+        .dot{fill:#888;stroke:#fff}.dot.critical{fill:#8b0000}.dot.high{fill:#d9480f}.dot.medium{fill:#e0a800}.dot.low{fill:#3b82f6}
+        footer{margin-top:2em;color:#777;font-size:12px}
+        """
+}
