@@ -100,23 +100,7 @@ public enum HTMLRenderer {
     }
 
     static func evidence(_ e: Evidence) -> String {
-        var s = escape(e.note)
-        switch e.kind {
-        case .packets:
-            if let file = e.file { s += " File <code>\(escape(file))</code>" }
-            if let frames = e.frames, !frames.isEmpty {
-                s += ", frame\(frames.count == 1 ? "" : "s") " + frames.prefix(12).map(String.init).joined(separator: ", ")
-                    + (frames.count > 12 ? " … (\(frames.count))" : "")
-            }
-            if let first = e.times?.first, !first.isEmpty { s += " (first at \(escape(first)))" }
-            if let filter = e.displayFilter { s += ". Filter: <code>\(escape(filter))</code>" }
-        case .line:
-            s += " <code>\(escape(e.file ?? "?")):\(e.line ?? 0)</code>: <code>\(escape(e.text ?? ""))</code>"
-        case .value:
-            if let file = e.file { s += " (<code>\(escape(file))</code>)" }
-            s += " <code>\(escape(e.text ?? ""))</code>"
-        }
-        return s
+        e.sentence(text: escape, code: { "<code>\(escape($0))</code>" })
     }
 
     static func captures(_ c: CapturesSection) -> String {

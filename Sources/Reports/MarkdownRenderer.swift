@@ -91,23 +91,7 @@ public enum MarkdownRenderer {
     }
 
     static func evidence(_ e: Evidence) -> String {
-        var s = Markdown.inline(e.note)
-        switch e.kind {
-        case .packets:
-            if let file = e.file { s += " File \(Markdown.code(file))" }
-            if let frames = e.frames, !frames.isEmpty {
-                let shown = frames.prefix(12).map(String.init).joined(separator: ", ")
-                s += ", frame\(frames.count == 1 ? "" : "s") \(shown)\(frames.count > 12 ? " … (\(frames.count))" : "")"
-            }
-            if let first = e.times?.first, !first.isEmpty { s += " (first at \(first))" }
-            if let filter = e.displayFilter { s += ". Filter: \(Markdown.code(filter))" }
-        case .line:
-            s += " \(Markdown.code("\(e.file ?? "?"):\(e.line ?? 0)")): \(Markdown.code(e.text ?? ""))"
-        case .value:
-            if let file = e.file { s += " (\(Markdown.code(file)))" }
-            s += " \(Markdown.code(e.text ?? ""))"
-        }
-        return s
+        e.sentence(text: Markdown.inline, code: Markdown.code)
     }
 
     static func captures(_ c: CapturesSection) -> String {

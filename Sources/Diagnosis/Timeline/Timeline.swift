@@ -66,9 +66,10 @@ public struct Timeline: Codable, Sendable, Equatable {
             for e in f.evidence {
                 switch e.kind {
                 case .packets:
-                    let times = (e.times ?? []).compactMap(Timestamp.parse)
-                    if let first = times.min() {
-                        mine.append(Point(ns: first, source: .capture, text: e.note, file: e.file, frame: e.frames?.first))
+                    // The earliest of the evidence's frames, with its own frame number.
+                    let timed = zip(e.frames ?? [], e.times ?? []).compactMap { f, t in Timestamp.parse(t).map { (f, $0) } }
+                    if let (frame, time) = timed.min(by: { $0.1 < $1.1 }) {
+                        mine.append(Point(ns: time, source: .capture, text: e.note, file: e.file, frame: frame))
                     }
                 case .line:
                     guard let file = e.file, let line = e.line else { continue }
@@ -114,7 +115,8 @@ public struct Timeline: Codable, Sendable, Equatable {
                 points.append((Point(ns: t, source: .capture, text: "capture starts", file: c.file, frame: 1), nil))
             }
             if let t = c.summary.lastTime {
-                points.append((Point(ns: t, source: .capture, text: "capture ends", file: c.file, frame: c.summary.counters.packets), nil))
+                // The latest time, which is not always the last frame's (timestamps can go back).
+                points.append((Point(ns: t, source: .capture, text: "capture ends", file: c.file), nil))
             }
             timeline.notes += clockNotes(c, window: facts.captureWindows[c.file])
         }
