@@ -153,15 +153,19 @@ public struct Autopsy: Sendable {
     /// The interface each capture file was taken on, by the file's path in the bundle (the
     /// manifest's paths are relative to the folder it sits in).
     static func captureDevices(_ m: BundleManifest, path: String) -> [String: String] {
-        let folder = path.split(separator: "/").dropLast().joined(separator: "/")
         var devices: [String: String] = [:]
         for c in m.commands ?? [] {
             guard let interface = c.interface, interface != "any" else { continue }
-            for f in (c.files ?? []) + [c.output].compactMap({ $0 }) {
-                devices[folder.isEmpty ? f : folder + "/" + f] = interface
-            }
+            for f in bundlePaths(of: c, manifest: path) { devices[f] = interface }
         }
         return devices
+    }
+
+    /// The files a manifest command wrote, as paths in the bundle (the manifest's are relative to
+    /// the folder it sits in).
+    static func bundlePaths(of c: BundleManifest.Command, manifest path: String) -> [String] {
+        let folder = path.split(separator: "/").dropLast().joined(separator: "/")
+        return ((c.files ?? []) + [c.output].compactMap { $0 }).map { folder.isEmpty ? $0 : folder + "/" + $0 }
     }
 
     /// The boot time, the collector's start and end, and the capture windows a manifest gives.
@@ -177,12 +181,9 @@ public struct Autopsy: Sendable {
             facts.collectorEvents.append(CollectorEvent(time: t, text: "collector ended" + (m.interrupted == true ? " (interrupted)" : ""),
                                                         file: path))
         }
-        let folder = path.split(separator: "/").dropLast().joined(separator: "/")
         for c in m.commands ?? [] where c.captureStartedAt != nil || c.captureEndedAt != nil {
             let window = CaptureWindow(start: c.captureStartedAt.flatMap(Timestamp.parse), end: c.captureEndedAt.flatMap(Timestamp.parse))
-            for f in (c.files ?? []) + [c.output].compactMap({ $0 }) {
-                facts.captureWindows[folder.isEmpty ? f : folder + "/" + f] = window
-            }
+            for f in bundlePaths(of: c, manifest: path) { facts.captureWindows[f] = window }
         }
     }
 

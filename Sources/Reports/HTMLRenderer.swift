@@ -25,11 +25,14 @@ public enum HTMLRenderer {
         for c in report.collection { out += section("Collection", id: "collection", collection(c)) }
         if !report.findings.isEmpty { out += section("Findings", id: "findings", report.findings.map(finding).joined()) }
         out += section("Captures", id: "captures", captures(report.captures))
-        out += section("What was analyzed", id: "artifacts", table(["file", "kind", "bytes"], report.artifacts.map { [escape($0.path), escape($0.kind), "\($0.bytes)"] }))
+        let analyzed = report.artifacts.map { [escape($0.path), escape($0.kind), "\($0.bytes)"] }
+        out += section("What was analyzed", id: "artifacts", table(["file", "kind", "bytes"], analyzed))
         if !report.problems.isEmpty {
-            out += section("Could not be read", id: "problems", table(["file", "problem"], report.problems.map { [escape($0.path), escape($0.message)] }))
+            let problems = report.problems.map { [escape($0.path), escape($0.message)] }
+            out += section("Could not be read", id: "problems", table(["file", "problem"], problems))
         }
-        out += "<footer>Report \(Report.schema), \(escape(report.tool)). Frame numbers are Wireshark's; paste a display filter into Wireshark's filter bar to see the packets.</footer>\n</body></html>\n"
+        out += "<footer>Report \(Report.schema), \(escape(report.tool)). Frame numbers are Wireshark's; paste a display filter "
+            + "into Wireshark's filter bar to see the packets.</footer>\n</body></html>\n"
         return out
     }
 
@@ -130,7 +133,8 @@ public enum HTMLRenderer {
             let width = 960.0, left = 90.0, laneHeight = 26.0
             let height = Double(lanes.count) * laneHeight + 30
             let span = Double(max(hi - lo, 1))
-            out += "<svg class=\"timeline\" role=\"img\" aria-label=\"Timeline of \(dated.count) events\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" xmlns=\"http://www.w3.org/2000/svg\">"
+            out += "<svg class=\"timeline\" role=\"img\" aria-label=\"Timeline of \(dated.count) events\" "
+                + "viewBox=\"0 0 \(Int(width)) \(Int(height))\" xmlns=\"http://www.w3.org/2000/svg\">"
             for (i, lane) in lanes.enumerated() {
                 let y = Double(i) * laneHeight + 18
                 out += "<text x=\"4\" y=\"\(y + 4)\" class=\"lane\">\(lane.rawValue)</text>"
@@ -150,10 +154,8 @@ public enum HTMLRenderer {
         }
         out += "<details><summary>All \(t.events.count) events</summary>"
         out += table(["time (UTC)", "source", "what", "where"], t.events.map { e in
-            var at = escape(e.file ?? "")
-            if let line = e.line { at += ":\(line)" } else if let frame = e.frame { at += " frame \(frame)" }
-            return [escape(e.time ?? e.sinceBoot.map { "\($0) s after boot" } ?? ""), e.source.rawValue,
-                    (e.severity.map(badge) ?? "") + " " + escape(e.text), at]
+            [escape(e.time ?? e.sinceBoot.map { "\($0) s after boot" } ?? ""), e.source.rawValue,
+             (e.severity.map(badge) ?? "") + " " + escape(e.text), escape(e.place)]
         })
         out += "</details>"
         if !t.notes.isEmpty { out += "<ul class=\"notes\">" + t.notes.map { "<li>\(escape($0))</li>" }.joined() + "</ul>" }

@@ -35,8 +35,7 @@ public enum MarkdownRenderer {
         for e in t.events {
             let when = e.time.map { $0.replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: "Z", with: "") }
                 ?? e.sinceBoot.map { "\($0) s after boot" } ?? ""
-            var at = e.file.map { Markdown.cell($0) } ?? ""
-            if let line = e.line { at += ":\(line)" } else if let frame = e.frame { at += " frame \(frame)" }
+            let at = Markdown.cell(e.place)
             let what = (e.severity.map { "**\($0.rawValue)** " } ?? "") + Markdown.cell(e.text)
             out += "| \(when) | \(e.source.rawValue) | \(what) | \(at) |\n"
         }

@@ -26,10 +26,7 @@ extension CaptureFacts {
     /// Packets the capturing system dropped by the pcapng Interface Statistics Blocks, summed over
     /// interfaces (saturating: the counters come from the file).
     public var droppedPackets: UInt64 {
-        interfaces.compactMap(\.droppedPackets).reduce(0) { a, b in
-            let (sum, overflow) = a.addingReportingOverflow(b)
-            return overflow ? .max : sum
-        }
+        interfaces.compactMap(\.droppedPackets).reduce(0) { $0.saturatingAdd($1) }
     }
 }
 

@@ -1,4 +1,5 @@
 import Artifacts
+import Wire
 
 /// One moment on the incident's timeline.
 public struct TimelineEvent: Codable, Sendable, Equatable {
@@ -138,10 +139,10 @@ public struct Timeline: Codable, Sendable, Equatable {
         // Kernel lines dated after the collection ended cannot be from this boot as the manifest has it.
         if let end = facts.collectorEvents.map(\.time).max() {
             let late = points.compactMap { $0.point.source == .kernel && $0.finding != nil ? $0.point.ns : nil }
-                .filter { $0 > end.addingReportingOverflow(60_000_000_000).partialValue }
+                .filter { $0 > end.saturatingAdd(60_000_000_000) }
             if let latest = late.max() {
                 timeline.notes.append("\(late.count) kernel line time(s) fall after the collection ended, by up to "
-                    + "\(Timestamp.seconds(difference(latest, end))): their seconds since boot do not fit the manifest's boot time (lines "
+                    + "\(Timestamp.seconds(latest.saturatingSubtract(end))): their seconds since boot do not fit the manifest's boot time (lines "
                     + "from an earlier boot or another node, or a wrong boot time). Their order holds; their dates do not.")
             }
         }
@@ -156,12 +157,6 @@ public struct Timeline: Codable, Sendable, Equatable {
         return timeline
     }
 
-    /// `a - b`, saturating: the times come from untrusted files.
-    static func difference(_ a: Int64, _ b: Int64) -> Int64 {
-        let (d, overflow) = a.subtractingReportingOverflow(b)
-        return overflow ? (a > b ? .max : .min) : d
-    }
-
     /// A leading RFC 3339 time on a log line (`kubectl logs --timestamps`, CoreDNS 1.2-era logs).
     static func leadingTime(_ text: String) -> Int64? {
         let token = text.drop { $0 == " " || $0 == "[" }.prefix { $0 != " " && $0 != "]" }
@@ -174,12 +169,12 @@ public struct Timeline: Codable, Sendable, Equatable {
         guard let window else { return [] }
         var notes: [String] = []
         let slack: Int64 = 1_000_000_000
-        if let start = window.start, let first = c.summary.firstTime, difference(start, first) > slack {
-            notes.append("\(c.file): the first frame is \(Timestamp.seconds(difference(start, first))) before the collector says the capture "
+        if let start = window.start, let first = c.summary.firstTime, start.saturatingSubtract(first) > slack {
+            notes.append("\(c.file): the first frame is \(Timestamp.seconds(start.saturatingSubtract(first))) before the collector says the capture "
                 + "started: the capture's clock and the collector's differ by at least that much.")
         }
-        if let end = window.end, let last = c.summary.lastTime, difference(last, end) > slack {
-            notes.append("\(c.file): the last frame is \(Timestamp.seconds(difference(last, end))) after the collector says the capture "
+        if let end = window.end, let last = c.summary.lastTime, last.saturatingSubtract(end) > slack {
+            notes.append("\(c.file): the last frame is \(Timestamp.seconds(last.saturatingSubtract(end))) after the collector says the capture "
                 + "ended: the capture's clock and the collector's differ by at least that much.")
         }
         return notes

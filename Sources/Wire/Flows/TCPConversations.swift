@@ -343,7 +343,7 @@ public struct TCPConversations {
     private mutating func queueIfClosed(_ c: Conversation, _ key: Key, time: Int64) {
         guard !c.closing && c.isClosed else { return }
         c.closing = true
-        closing.insert(Closing(due: Self.after(time, settings.closedLinger), stream: c.stream, key: key))
+        closing.insert(Closing(due: time.saturatingAdd(settings.closedLinger), stream: c.stream, key: key))
     }
 
     /// Starts a stream at `key` with its first segment: an `Opening` for a pure SYN without data.
@@ -382,14 +382,14 @@ public struct TCPConversations {
     /// there (captures concatenated rather than merged) after flushing the closed conversations.
     private mutating func tick(_ time: Int64) {
         if latest != .min {
-            if time > Self.after(latest, settings.inactivityTimeout) {
-                guard let jump = unconfirmedJump, time >= Self.before(jump, settings.closedLinger) else {
+            if time > latest.saturatingAdd(settings.inactivityTimeout) {
+                guard let jump = unconfirmedJump, time >= jump.saturatingSubtract(settings.closedLinger) else {
                     unconfirmedJump = time
                     return
                 }
-            } else if time < Self.before(latest, settings.inactivityTimeout) {
+            } else if time < latest.saturatingSubtract(settings.inactivityTimeout) {
                 latest = time
-                nextIdleSweep = Self.after(time, settings.inactivityTimeout / 10)
+                nextIdleSweep = time.saturatingAdd(settings.inactivityTimeout / 10)
                 // Closed conversations belong to the later file: flushed now, in stream order.
                 for c in closing.unordered.sorted() { flush(c.key, stream: c.stream) }
                 closing = Heap()
@@ -402,32 +402,22 @@ public struct TCPConversations {
     /// Moves the flushing clock forward: closed conversations past their linger, and (every tenth of
     /// the inactivity timeout) inactive ones.
     private mutating func advance(to time: Int64) {
-        if latest == .min { nextIdleSweep = Self.after(time, settings.inactivityTimeout / 10) }
+        if latest == .min { nextIdleSweep = time.saturatingAdd(settings.inactivityTimeout / 10) }
         latest = time
         while let next = closing.min, next.due <= latest {
             closing.removeMin()
             guard case .conversation(let c)? = live[next.key], c.stream == next.stream else { continue }
             // Packets after the close push the flush back.
-            let due = Self.after(c.lastTime, settings.closedLinger)
+            let due = c.lastTime.saturatingAdd(settings.closedLinger)
             if due <= latest { flush(next.key) } else { closing.insert(Closing(due: due, stream: next.stream, key: next.key)) }
         }
         if latest >= nextIdleSweep {
             var idle: [(stream: Int, key: Key)] = []
-            for (key, e) in live where Self.after(e.lastTime, settings.inactivityTimeout) <= latest { idle.append((e.stream, key)) }
+            for (key, e) in live where e.lastTime.saturatingAdd(settings.inactivityTimeout) <= latest { idle.append((e.stream, key)) }
             // In stream order, as at the end: which flows fit under `maxFlows` must not depend on hashing.
             for (_, key) in idle.sorted(by: { $0.stream < $1.stream }) { flush(key) }
-            nextIdleSweep = Self.after(latest, settings.inactivityTimeout / 10)
+            nextIdleSweep = latest.saturatingAdd(settings.inactivityTimeout / 10)
         }
-    }
-
-    /// `time + delay` and `time - delay`, saturating: timestamps come from untrusted files.
-    private static func after(_ time: Int64, _ delay: Int64) -> Int64 {
-        let (sum, overflow) = time.addingReportingOverflow(delay)
-        return overflow ? .max : sum
-    }
-    private static func before(_ time: Int64, _ delay: Int64) -> Int64 {
-        let (difference, overflow) = time.subtractingReportingOverflow(delay)
-        return overflow ? .min : difference
     }
 
     /// Flushes the conversation at `key`, if it is still stream `stream` when one is given.

@@ -84,8 +84,7 @@ public struct CaptureQualityCheck: Check {
         for c in facts.captures {
             let isb = Int(clamping: c.droppedPackets)
             if isb > 0 {
-                let (sum, overflow) = dropped.addingReportingOverflow(isb)
-                dropped = overflow ? .max : sum
+                dropped = dropped.saturatingAdd(isb)
                 severity = .medium
                 evidence.append(.value("The capture's Interface Statistics Blocks count packets dropped while capturing.",
                                        file: c.file, text: "\(isb) packets dropped (isb_ifdrop + isb_osdrop)"))

@@ -23,3 +23,12 @@ extension Evidence {
         return s
     }
 }
+
+extension TimelineEvent {
+    /// Where the moment is recorded: the file with its line or frame (unescaped).
+    var place: String {
+        var at = file ?? ""
+        if let line { at += ":\(line)" } else if let frame { at += " frame \(frame)" }
+        return at
+    }
+}
