@@ -120,13 +120,14 @@ public struct Autopsy: Sendable {
         let findings = CheckCatalog.run(builder.facts, settings: settings)
         let totals = captureFiles.reduce(CaptureCounters()) { $0 + $1.counters }
         let present = Set(artifacts.compactMap { ArtifactKind(rawValue: $0.kind) })
-        let causes = Correlator.causes(findings, present: present)
+        let timeline = Timeline.build(findings: findings, facts: builder.facts)
+        let causes = Correlator.dated(Correlator.causes(findings, present: present), by: timeline)
         let verdict = Correlator.verdict(findings: findings, causes: causes, captures: captureFiles.count,
                                          files: artifacts.count - captureFiles.count)
-        let timeline = Timeline.build(findings: findings, facts: builder.facts)
         return Report(tool: "netautopsy \(Self.version)", input: path, verdict: verdict, causes: causes, timeline: timeline,
                       findings: findings,
                       captures: CapturesSection(totals: totals, files: captureFiles),
+                      traffic: TrafficSection.build(builder.facts),
                       artifacts: artifacts, problems: problems, collection: collection)
     }
 

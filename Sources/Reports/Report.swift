@@ -18,6 +18,8 @@ public struct Report: Codable, Sendable {
     public var timeline: Timeline
     public var findings: [Finding]
     public var captures: CapturesSection
+    /// The captures' traffic as chart and table data: DNS latency, packet sizes against MTUs, flows.
+    public var traffic: TrafficSection
     public var artifacts: [ArtifactRecord]
     /// What could not be read or was skipped, and why.
     public var problems: [ProblemRecord]
@@ -27,7 +29,7 @@ public struct Report: Codable, Sendable {
 
     public init(tool: String, input: String, verdict: String = "", causes: [RootCause] = [], timeline: Timeline = Timeline(),
                 findings: [Finding],
-                captures: CapturesSection, artifacts: [ArtifactRecord], problems: [ProblemRecord], collection: [CollectionRecord] = []) {
+                captures: CapturesSection, traffic: TrafficSection = TrafficSection(), artifacts: [ArtifactRecord], problems: [ProblemRecord], collection: [CollectionRecord] = []) {
         self.tool = tool
         self.input = input
         self.verdict = verdict
@@ -35,16 +37,17 @@ public struct Report: Codable, Sendable {
         self.timeline = timeline
         self.findings = findings
         self.captures = captures
+        self.traffic = traffic
         self.artifacts = artifacts
         self.problems = problems
         self.collection = collection
     }
 
     enum CodingKeys: String, CodingKey {
-        case schema, tool, input, verdict, causes, timeline, findings, captures, artifacts, problems, collection
+        case schema, tool, input, verdict, causes, timeline, findings, captures, traffic, artifacts, problems, collection
     }
 
-    /// Decodes reports of any `/1` version: fields added later (`collection`, `verdict`, `causes`, `timeline`) may be absent.
+    /// Decodes reports of any `/1` version: fields added later (`collection`, `verdict`, `causes`, `timeline`, `traffic`) may be absent.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         schema = try c.decode(String.self, forKey: .schema)
@@ -55,6 +58,7 @@ public struct Report: Codable, Sendable {
         timeline = try c.decodeIfPresent(Timeline.self, forKey: .timeline) ?? Timeline()
         findings = try c.decode([Finding].self, forKey: .findings)
         captures = try c.decode(CapturesSection.self, forKey: .captures)
+        traffic = try c.decodeIfPresent(TrafficSection.self, forKey: .traffic) ?? TrafficSection()
         artifacts = try c.decode([ArtifactRecord].self, forKey: .artifacts)
         problems = try c.decode([ProblemRecord].self, forKey: .problems)
         collection = try c.decodeIfPresent([CollectionRecord].self, forKey: .collection) ?? []

@@ -58,15 +58,26 @@ import Wire
         let first = try #require(timeline.events.firstIndex { $0.finding == "conntrack-table-full" })
         #expect(started < first && first < ended)
         #expect(timeline.notes.isEmpty)
+        // Findings and the verdict say when, in UTC.
+        let findings = CheckCatalog.run(facts)
+        #expect(findings.first { $0.id == "conntrack-table-full" }?.summary.contains("from 03:41:50 to 03:42:50 UTC (2026-11-22)") == true)
+        let causes = Correlator.dated(Correlator.causes(findings, present: [.dmesg]), by: timeline)
+        #expect(causes.first?.since == "2026-11-22T03:41:50.250000Z" && causes.first?.until == "2026-11-22T03:42:50.500000Z")
+        let verdict = Correlator.verdict(findings: findings, causes: causes, captures: 0, files: 1)
+        #expect(verdict.contains("Connection-tracking table exhausted from 03:41:50 to 03:42:50 UTC (2026-11-22), which shows as"))
     }
 
     @Test func theIncidentBundleTimelineFlagsKernelLinesFromAnotherBoot() throws {
         let report = try Autopsy().analyze(Paths.fixture("incident-bundle.tar.gz"))
         let t = report.timeline
-        // boot_time_epoch 1795318810 + 2833841.216211 s.
-        #expect(t.events.contains { $0.finding == "conntrack-table-full" && $0.time == Timestamp.rfc3339(1_795_318_810_000_000_000 + 2_833_841_216_211_000) })
-        // Those recorded lines are dated after the collection ended: the note says their dates do not hold.
-        #expect(t.notes.contains { $0.contains("fall after the collection ended") })
+        // boot_time_epoch 1795318810 + 2833841.216211 s is 33 days after the collection ended: the
+        // recorded lines are from another boot, so they keep their seconds since boot, with a note,
+        // and neither the finding nor the verdict gives them a date.
+        let kernel = t.events.filter { $0.finding == "conntrack-table-full" }
+        #expect(kernel.map(\.sinceBoot) == [2_833_841.216211, 2_834_097.097883] && kernel.allSatisfy { $0.time == nil })
+        #expect(t.notes.contains { $0.contains("would fall after the collection ended") })
+        #expect(report.findings.first { $0.id == "conntrack-table-full" }?.summary.contains("from 2833841 s after boot") == true)
+        #expect(report.causes.first?.since == nil && !report.verdict.contains("UTC"))
         let times = t.events.compactMap(\.time)
         #expect(times == times.sorted())
         #expect(t.events.contains { $0.source == .capture && $0.text == "capture starts" })

@@ -78,6 +78,26 @@ public enum Correlator {
     }
 
     /// The executive summary: the verdict in one paragraph.
+    /// The causes with `since` and `until` set from the timeline's events of their cause,
+    /// mechanism and symptom findings (context settings are not moments).
+    public static func dated(_ causes: [RootCause], by timeline: Timeline) -> [RootCause] {
+        var times: [String: (Int64, Int64)] = [:]
+        for e in timeline.events {
+            guard let id = e.finding, let t = e.time.flatMap(Timestamp.parse) else { continue }
+            let old = times[id] ?? (t, t)
+            times[id] = (min(old.0, t), max(old.1, t))
+        }
+        return causes.map { c in
+            var c = c
+            let spans = c.chain.filter { $0.role != .context }.compactMap { times[$0.finding] }
+            if let a = spans.map(\.0).min(), let b = spans.map(\.1).max() {
+                c.since = Timestamp.rfc3339(a)
+                c.until = Timestamp.rfc3339(b)
+            }
+            return c
+        }
+    }
+
     public static func verdict(findings: [Finding], causes: [RootCause], captures: Int, files: Int) -> String {
         let looked = "\(Format.plural(captures, "capture")) and \(Format.plural(files, "other file"))"
         guard let worst = findings.first else { return "No problems found in \(looked)." }
@@ -87,7 +107,8 @@ public enum Correlator {
             if let guess = causes.first { text += " It could be: \(guess.title); " + (guess.toConfirm.first ?? "") + "." }
             return text
         }
-        var text = "Most likely cause (\(top.confidence.rawValue) confidence): \(top.title), "
+        let when = top.since.flatMap(Timestamp.parse).map { a in Format.span(a, top.until.flatMap(Timestamp.parse) ?? a) } ?? ""
+        var text = "Most likely cause (\(top.confidence.rawValue) confidence): \(top.title)\(when), "
             + "which shows as \(top.symptom). " + (top.chain.first?.summary ?? "")
         let others = causes.dropFirst().filter { $0.confidence > .low }
         if !others.isEmpty {

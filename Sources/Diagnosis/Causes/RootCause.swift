@@ -50,6 +50,10 @@ public struct RootCause: Codable, Sendable, Equatable {
     public var fix: String
     /// What would confirm or refute the cause: artifacts the bundle lacks that would show it.
     public var toConfirm: [String]
+    /// The first and last wall-clock moments (RFC 3339) of the chain's cause, mechanism and symptom
+    /// findings on the timeline (`Correlator.dated`); nil when none of them is dated.
+    public var since: String? = nil
+    public var until: String? = nil
 }
 
 /// A correlation rule: which findings show a cause, how it acts, and what it explains.
@@ -82,7 +86,7 @@ public enum CauseCatalog {
                 Raise `net.netfilter.nf_conntrack_max` (kube-proxy `--conntrack-max-per-core`/`--conntrack-min`), shorten \
                 `nf_conntrack_tcp_timeout_*` for short-lived flows, and find what churns connections.
                 """,
-            evidence: [([.dmesg], "collect the kernel log (`dmesg -T`): \"nf_conntrack: table full\" lines confirm it"),
+            evidence: [([.dmesg], "collect the kernel log (`dmesg`, whose seconds since boot the timeline can date): \"nf_conntrack: table full\" lines confirm it"),
                        ([.sysctl, .conntrackStats], "collect `sysctl -a` and `conntrack -S`: count near max, or insert_failed/drop, confirm it")]),
         CauseRule(
             id: "mtu-mismatch", title: "MTU mismatch with the overlay",

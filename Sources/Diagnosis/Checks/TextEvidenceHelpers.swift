@@ -59,15 +59,36 @@ enum Format {
     }
 
     /// First and last time of kernel events, as the lines print them.
-    static func span(_ events: [TextEvidence<KernelLogEvent>]) -> String {
+    /// " at T" or " from T1 to T2" for kernel lines: wall-clock UTC when `facts` can date them
+    /// (`Facts.wallClock`), else seconds after boot.
+    static func span(_ events: [TextEvidence<KernelLogEvent>], _ facts: Facts) -> String {
         func text(_ t: KernelTime?) -> String? {
             switch t {
-            case .sinceBoot(let s): "\(Int(s)) s after boot"
+            case .sinceBoot(let s): facts.wallClock(t).map(clock) ?? "\(Int(s)) s after boot"
             case .wallClock(let w): w
             case nil: nil
             }
         }
-        guard let a = text(events.first?.match.time), let b = text(events.last?.match.time) else { return "" }
+        let first = events.first?.match.time, last = events.last?.match.time
+        if let a = facts.wallClock(first), let b = facts.wallClock(last) { return span(a, b) }
+        guard let a = text(first), let b = text(last) else { return "" }
         return a == b ? " at \(a)" : " from \(a) to \(b)"
     }
+
+    /// " at 05:06:51 UTC (2026-11-22)", " from 05:06:51 to 05:06:58 UTC (2026-11-22)", or with
+    /// full dates when the day changes.
+    static func span(_ a: Int64, _ b: Int64) -> String {
+        let x = clock(a), y = clock(b)
+        if x == y { return " at \(time(x)) UTC (\(day(x)))" }
+        return day(x) == day(y) ? " from \(time(x)) to \(time(y)) UTC (\(day(x)))" : " from \(x) to \(y)"
+    }
+
+    /// RFC 3339 to the second.
+    static func clock(_ ns: Int64) -> String {
+        let s = Timestamp.rfc3339(ns)
+        return String(s.prefix(19)) + "Z"
+    }
+
+    private static func day(_ clock: String) -> Substring { clock.prefix(10) }
+    private static func time(_ clock: String) -> Substring { clock.dropFirst(11).prefix(8) }
 }

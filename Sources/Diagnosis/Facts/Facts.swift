@@ -124,6 +124,33 @@ public struct Facts: Sendable {
         links?.value.devices.filter { $0.encapsulationOverhead != nil } ?? []
     }
 
+    /// A kernel line's time since boot as wall-clock nanoseconds, by the manifest's boot time;
+    /// nil without one, and for times after the collection ended (the line is from another boot,
+    /// or the boot time is wrong) or absurd ones. Wall-clock stamps (`dmesg -T`, local time) are
+    /// not converted: their zone is unknown.
+    public func wallClock(_ t: KernelTime?) -> Int64? {
+        guard case .sinceBoot(let s)? = t, let boot = bootTime, s.isFinite, s >= 0, s < 3e9 else { return nil }
+        let ns = boot.saturatingAdd(Int64(s * 1e9))
+        if let end = collectorEvents.map(\.time).max(), ns > end.saturatingAdd(60_000_000_000) { return nil }
+        return ns
+    }
+
+    /// The device a capture interface is, in the bundle's `ip -d link`: by ifindex (`-i any`), the
+    /// pcapng interface name, the collector's manifest, or the file's name (`eth0.pcap`, `eth0.pcap3`).
+    public func device(of interface: PacketSizes.Interface, in capture: CaptureFacts) -> LinkDevice? {
+        guard let table = links?.value else { return nil }
+        if let index = interface.ifindex { return table.devices.first { $0.index == index } }
+        let idb = Int(interface.capture) < capture.interfaces.count ? capture.interfaces[Int(interface.capture)].name : nil
+        if let name = idb ?? captureDevices[capture.file] { return table.device(named: name) }
+        let base = capture.file.split(separator: "/").last.map(String.init) ?? capture.file
+        for ext in [".pcapng", ".pcap"] {
+            guard let r = base.range(of: ext, options: .backwards) else { continue }
+            let rest = base[r.upperBound...]
+            if rest.isEmpty || rest.allSatisfy(\.isNumber) { return table.device(named: String(base[..<r.lowerBound])) }
+        }
+        return nil
+    }
+
     /// The device a tunnel's packets leave through: the one its details name (`dev X`), else the
     /// default route's, else the first device that is neither virtual nor loopback.
     public func underlay(of tunnel: LinkDevice) -> LinkDevice? {

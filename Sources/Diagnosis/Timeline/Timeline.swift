@@ -62,6 +62,7 @@ public struct Timeline: Codable, Sendable, Equatable {
         }
         var localClockLines = 0
         var relative = false
+        var late: Int64?, lateLines = 0
         for f in findings {
             var mine: [Point] = []
             for e in f.evidence {
@@ -79,10 +80,16 @@ public struct Timeline: Codable, Sendable, Equatable {
                     case .sinceBoot(let s)?:
                         // Times from an untrusted file: nothing negative, infinite or beyond a century.
                         guard s.isFinite, s >= 0, s < 3e9 else { continue }
-                        if let boot = facts.bootTime {
-                            mine.append(Point(ns: boot + Int64(s * 1e9), source: .kernel, text: text, file: file, line: line))
+                        if let ns = facts.wallClock(.sinceBoot(s)) {
+                            mine.append(Point(ns: ns, source: .kernel, text: text, file: file, line: line))
                         } else {
-                            relative = true
+                            // No boot time, or one that dates the line after the collection ended.
+                            if let boot = facts.bootTime {
+                                late = max(late ?? 0, boot.saturatingAdd(Int64(s * 1e9)))
+                                lateLines += 1
+                            } else {
+                                relative = true
+                            }
                             mine.append(Point(sinceBoot: s, source: .kernel, text: text, file: file, line: line))
                         }
                     case .wallClock?:
@@ -136,15 +143,11 @@ public struct Timeline: Codable, Sendable, Equatable {
                 text: f.map { "\($0.title): \(p.text)" } ?? p.text, file: p.file, line: p.line, frame: p.frame))
         }
         if sorted.count > maxEvents { timeline.notes.append("\(sorted.count - maxEvents) later moments are not listed.") }
-        // Kernel lines dated after the collection ended cannot be from this boot as the manifest has it.
-        if let end = facts.collectorEvents.map(\.time).max() {
-            let late = points.compactMap { $0.point.source == .kernel && $0.finding != nil ? $0.point.ns : nil }
-                .filter { $0 > end.saturatingAdd(60_000_000_000) }
-            if let latest = late.max() {
-                timeline.notes.append("\(late.count) kernel line time(s) fall after the collection ended, by up to "
-                    + "\(Timestamp.seconds(latest.saturatingSubtract(end))): their seconds since boot do not fit the manifest's boot time (lines "
-                    + "from an earlier boot or another node, or a wrong boot time). Their order holds; their dates do not.")
-            }
+        // Kernel lines the boot time would date after the collection ended cannot be from this boot.
+        if let latest = late, let end = facts.collectorEvents.map(\.time).max() {
+            timeline.notes.append("\(lateLines) kernel line time(s) would fall after the collection ended, by up to "
+                + "\(Timestamp.seconds(latest.saturatingSubtract(end))), if dated by the manifest's boot time: lines from an earlier "
+                + "boot or another node, or a wrong boot time. They are listed by seconds since boot, after the dated moments.")
         }
         if relative {
             timeline.notes.append("Kernel log times are seconds since boot and the bundle gives no boot time (the collector's "

@@ -64,6 +64,21 @@ public struct DNSServerStats: Sendable {
     public func percentile(_ p: Double) -> Int64? {
         latency.totalCount == 0 ? nil : Int64(latency.valueAtPercentile(p)) * 1000
     }
+
+    /// The slowest answered lookup's latency in nanoseconds (to the histogram's 3 significant digits).
+    public var maxLatency: Int64? { latency.totalCount == 0 ? nil : Int64(latency.max) * 1000 }
+
+    /// Answered lookups by latency: bucket i counts latencies below `edges[i]` (nanoseconds) and at
+    /// or above `edges[i − 1]`; one more bucket counts the rest. A latency is placed by the lowest
+    /// value the histogram cannot tell it from, so each lookup is counted once.
+    public func latencyBuckets(edges: [Int64]) -> [Int] {
+        var buckets = [Int](repeating: 0, count: edges.count + 1)
+        for v in latency.recordedValues() where v.count > 0 {
+            let ns = Int64(latency.lowestEquivalentForValue(v.value)) * 1000
+            buckets[edges.firstIndex { ns < $0 } ?? edges.count] += Int(v.count)
+        }
+        return buckets
+    }
 }
 
 /// What the DNS traffic of one capture showed.

@@ -54,7 +54,7 @@ public struct ConntrackTableFullCheck: Check {
         guard !lines.isEmpty || drops > 0 else { return [] }
         var parts: [String] = []
         if !lines.isEmpty {
-            var s = "The kernel logged \(Format.plural(lines.count, "\"table full, dropping packet\" line"))\(Format.span(lines))"
+            var s = "The kernel logged \(Format.plural(lines.count, "\"table full, dropping packet\" line"))\(Format.span(lines, facts))"
             let suppressed = facts.suppressedKernelMessages
             if suppressed > 0 { s += " (and rate-limited \(suppressed) more kernel messages)" }
             parts.append(s)

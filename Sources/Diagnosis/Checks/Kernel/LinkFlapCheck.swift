@@ -49,7 +49,7 @@ public struct LinkFlapCheck: Check {
         let worst = downs.values.max() ?? 0
         let list = downs.keys.sorted().map { "\($0) (\(Format.plural(downs[$0]!, "time")))" }.joined(separator: ", ")
         return [finding(Double(worst) >= parameters["high_after"] ? .high : .medium,
-                        summary: "Link went down on \(list)\(Format.span(lines)).",
+                        summary: "Link went down on \(list)\(Format.span(lines, facts)).",
                         evidence: Evidence.lines("Link state change.", lines, cap: 20))]
     }
 }

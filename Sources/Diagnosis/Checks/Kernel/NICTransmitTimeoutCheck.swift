@@ -43,7 +43,7 @@ public struct NICTransmitTimeoutCheck: Check {
         }
         let named = devices.filter { !$0.isEmpty }.sorted()
         return [finding(.high, summary: "\(Format.plural(lines.count, "transmit timeout"))"
-                        + (named.isEmpty ? "" : " on \(named.joined(separator: ", "))") + "\(Format.span(lines)).",
+                        + (named.isEmpty ? "" : " on \(named.joined(separator: ", "))") + "\(Format.span(lines, facts)).",
                         evidence: Evidence.lines("The NIC watchdog fired.", lines))]
     }
 }

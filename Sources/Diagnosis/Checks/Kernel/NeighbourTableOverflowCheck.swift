@@ -46,6 +46,6 @@ public struct NeighbourTableOverflowCheck: Check {
             }
         }
         return [finding(.high, summary: "The kernel logged \(Format.plural(lines.count, "neighbour table overflow")) "
-                        + "(\(tables.sorted().joined(separator: ", ")))\(Format.span(lines)).", evidence: evidence)]
+                        + "(\(tables.sorted().joined(separator: ", ")))\(Format.span(lines, facts)).", evidence: evidence)]
     }
 }

@@ -51,7 +51,7 @@ public struct NetworkOOMKillCheck: Check {
         let names = Array(Set(cited.map(name))).sorted()
         let summary = network.isEmpty
             ? "The OOM killer killed \(Format.plural(kills.count, "process")) (\(names.joined(separator: ", "))); none of them network-critical."
-            : "The OOM killer killed network-critical processes: \(names.joined(separator: ", ")) (\(Format.plural(network.count, "kill"))\(Format.span(network)))."
+            : "The OOM killer killed network-critical processes: \(names.joined(separator: ", ")) (\(Format.plural(network.count, "kill"))\(Format.span(network, facts)))."
         return [finding(network.isEmpty ? .low : .high, summary: summary, evidence: Evidence.lines("A process killed for lack of memory.", cited))]
     }
 }

@@ -55,7 +55,7 @@ public struct SynFloodingCheck: Check {
         var parts: [String] = []
         if !lines.isEmpty {
             parts.append("The kernel logged \(Format.plural(lines.count, "SYN-flooding warning")) for port \(ports.joined(separator: ", "))"
-                + (dropping ? " and dropped connection requests" : " (SYN cookies sent)") + Format.span(lines))
+                + (dropping ? " and dropped connection requests" : " (SYN cookies sent)") + Format.span(lines, facts))
         }
         if overflows > 0 || drops > 0 { parts.append("\(overflows) listen-queue overflows and \(drops) listen drops since boot") }
         var evidence = Evidence.lines("A listen queue was full.", lines)

@@ -35,6 +35,6 @@ public struct TCPMemoryPressureCheck: Check {
             facts.sysctlEvidence("net.ipv4.tcp_mem", "TCP's memory limits in pages (min, pressure, max)."),
             facts.sysctlEvidence("net.ipv4.tcp_max_orphans", "The orphaned-socket allowance."),
         ].compactMap { $0 }
-        return [finding(.high, summary: "The kernel logged \(Format.plural(lines.count, "TCP memory warning"))\(Format.span(lines)).", evidence: evidence)]
+        return [finding(.high, summary: "The kernel logged \(Format.plural(lines.count, "TCP memory warning"))\(Format.span(lines, facts)).", evidence: evidence)]
     }
 }

@@ -71,7 +71,7 @@ public struct OverlayPacketsTooBigCheck: Check {
         for capture in facts.captures {
             let sizes = capture.summary.packetSizes
             for interface in sizes.byInterface.keys.sorted(by: { ($0.capture, $0.ifindex ?? 0) < ($1.capture, $1.ifindex ?? 0) }) {
-                guard let tunnel = Self.device(interface, capture, facts, links.value), let overhead = tunnel.encapsulationOverhead,
+                guard let tunnel = facts.device(of: interface, in: capture), let overhead = tunnel.encapsulationOverhead,
                       let lower = facts.underlay(of: tunnel)
                 else { continue }
                 let limit = lower.mtu - overhead
@@ -106,20 +106,5 @@ public struct OverlayPacketsTooBigCheck: Check {
         }.joined(separator: "; ")
         return [finding(.high, summary: summary.prefix(1).uppercased() + summary.dropFirst() + ". Set the overlay MTU to \(fit) or less.",
                         evidence: evidence)]
-    }
-
-    /// The device a capture interface is: by ifindex (`-i any`), pcapng interface name, the
-    /// collector's manifest, or the file's name.
-    static func device(_ interface: PacketSizes.Interface, _ capture: CaptureFacts, _ facts: Facts, _ table: LinkTable) -> LinkDevice? {
-        if let index = interface.ifindex { return table.devices.first { $0.index == index } }
-        let idb = Int(interface.capture) < capture.interfaces.count ? capture.interfaces[Int(interface.capture)].name : nil
-        if let name = idb ?? facts.captureDevices[capture.file] { return table.device(named: name) }
-        let base = capture.file.split(separator: "/").last.map(String.init) ?? capture.file
-        for ext in [".pcapng", ".pcap"] {
-            guard let r = base.range(of: ext, options: .backwards) else { continue }
-            let rest = base[r.upperBound...]
-            if rest.isEmpty || rest.allSatisfy(\.isNumber) { return table.device(named: String(base[..<r.lowerBound])) }
-        }
-        return nil
     }
 }
