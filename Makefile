@@ -44,6 +44,7 @@ fixtures:
 	fixtures/analysis-oracle.sh ../shared/corpus/pcaps > fixtures/corpus-analysis-oracle.tsv
 	python3 fixtures/make-hostile.py
 	fixtures/make-incident-bundle.sh fixtures/incident-bundle.tar.gz
+	fixtures/make-conntrack-bundle.sh fixtures/conntrack-full-bundle.tar.gz
 
 # The benchmark (docs/performance.md): inputs from real traffic (root), then the timed runs.
 bench-inputs:
@@ -66,7 +67,7 @@ docs: build
 lint:
 	shellcheck -s sh collector/netautopsy-collect.sh
 	shellcheck collector/embed.sh fixtures/collector-scenario.sh fixtures/make-wire-fixtures.sh fixtures/analysis-oracle.sh \
-	  bench/make-inputs.sh bench/run.sh
+	  fixtures/make-conntrack-bundle.sh bench/make-inputs.sh bench/run.sh
 
 clean:
 	rm -rf .build

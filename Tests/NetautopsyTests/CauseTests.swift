@@ -71,6 +71,39 @@ import Testing
         #expect(back.verdict == report.verdict)
     }
 
+    /// fixtures/conntrack-full-bundle.tar.gz is one real incident: a table of 100 entries filled by a
+    /// pod's lookups and connections through ClusterIP DNAT, the kernel's own table-full lines (this
+    /// kernel's "table full in netns N" format), and the collector's capture of the unanswered
+    /// queries and SYNs that followed, all from one boot.
+    @Test func aRealConntrackIncidentIsExplainedWithItsTimes() throws {
+        let report = try Autopsy().analyze(Paths.fixture("conntrack-full-bundle.tar.gz"))
+        let top = try #require(report.causes.first)
+        #expect(top.id == "conntrack-exhaustion" && top.confidence == .high)
+        let links = Dictionary(top.chain.map { ($0.finding, $0.role) }, uniquingKeysWith: { a, _ in a })
+        #expect(links["conntrack-table-full"] == .cause && links["conntrack-near-max"] == .cause)
+        #expect(links["syn-without-synack"] == .symptom && links["dns-unanswered"] == .symptom)
+        let full = try #require(report.findings.first { $0.id == "conntrack-table-full" })
+        #expect(full.evidence.contains { $0.text?.contains("table full in netns") == true })
+        #expect(full.evidence.contains { $0.text == "net.netfilter.nf_conntrack_max = 100" })
+
+        // One boot: every kernel line is dated, before the collector started (it read dmesg then),
+        // and the capture's unanswered SYNs come after it; nothing is flagged as another boot's.
+        let t = report.timeline
+        let started = try #require(t.events.first { $0.text.hasPrefix("collector started") }?.time.flatMap(Timestamp.parse))
+        let kernel = t.events.filter { $0.finding == "conntrack-table-full" }
+        #expect(!kernel.isEmpty && kernel.allSatisfy { $0.time.flatMap(Timestamp.parse).map { $0 < started } == true })
+        let syn = try #require(t.events.first { $0.finding == "syn-without-synack" }?.time.flatMap(Timestamp.parse))
+        #expect(syn > started)
+        #expect(!t.notes.contains { $0.contains("after the collection ended") })
+
+        // The cause spans its kernel lines to its capture symptoms, and the verdict and the finding say when.
+        let since = try #require(top.since.flatMap(Timestamp.parse)), until = try #require(top.until.flatMap(Timestamp.parse))
+        #expect(since == kernel.compactMap { $0.time.flatMap(Timestamp.parse) }.min() && until >= syn)
+        let clock = String(Timestamp.rfc3339(since).dropFirst(11).prefix(8))
+        #expect(report.verdict.hasPrefix("Most likely cause (high confidence): Connection-tracking table exhausted from \(clock) to "))
+        #expect(full.summary.contains("from \(clock) to "))
+    }
+
     @Test func theOverlayNodeBlamesTheMTU() throws {
         let report = try Autopsy().analyze(Paths.fixture("overlay-node"))
         let top = try #require(report.causes.first)

@@ -1,7 +1,8 @@
 /// A kernel log message that matters for network incidents, recognised by the kernel's own format
 /// strings (domain reference §6.2). Anything else is not an event.
 public enum KernelEvent: Sendable, Equatable {
-    /// `nf_conntrack: table full, dropping packet` (also `ip_conntrack:` on old kernels).
+    /// `nf_conntrack: table full, dropping packet` (also `ip_conntrack:` on old kernels, and
+    /// `table full in netns N, dropping packet` on recent ones).
     case conntrackTableFull
     /// `Possible SYN flooding on port P. Sending cookies|Dropping request.`
     case synFlood(port: String, droppingRequests: Bool)

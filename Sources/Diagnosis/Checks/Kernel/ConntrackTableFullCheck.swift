@@ -36,6 +36,10 @@ public struct ConntrackTableFullCheck: Check {
                     "[2833841.216900] net_ratelimit: 38 callbacks suppressed",
                     "[2833874.822698] nf_conntrack: nf_conntrack: table full, dropping packet",
                 ], mustCite: [1, 3]),
+                CheckExample("a recent kernel naming the namespace (6.x, from fixtures/conntrack-full-bundle.tar.gz)", "node/dmesg.txt", [
+                    "[21641.381297] net_ratelimit: 13 callbacks suppressed",
+                    "[21641.381304] nf_conntrack: nf_conntrack: table full in netns 4026532246, dropping packet",
+                ], mustCite: [2]),
                 CheckExample("kern.log through syslog, and the sysctls", files: [
                     ("var/log/kern.log", "Jun  8 10:48:13 compute4 kernel: [1694413.621694] nf_conntrack: table full, dropping packet"),
                     ("node/sysctl-a.txt", "net.netfilter.nf_conntrack_count = 262100\nnet.netfilter.nf_conntrack_max = 262144"),
