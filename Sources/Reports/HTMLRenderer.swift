@@ -1,3 +1,4 @@
+import Foundation
 import Diagnosis
 import Wire
 
@@ -24,6 +25,7 @@ public enum HTMLRenderer {
         if !report.timeline.events.isEmpty { out += section("Timeline", id: "timeline", timeline(report.timeline)) }
         for c in report.collection { out += section("Collection", id: "collection", collection(c)) }
         if !report.findings.isEmpty { out += section("Findings", id: "findings", report.findings.map(finding).joined()) }
+        if !report.traffic.isEmpty { out += section("Traffic", id: "traffic", traffic(report.traffic)) }
         out += section("Captures", id: "captures", captures(report.captures))
         let analyzed = report.artifacts.map { [escape($0.path), escape($0.kind), "\($0.bytes)"] }
         out += section("What was analyzed", id: "artifacts", table(["file", "kind", "bytes"], analyzed))
@@ -162,11 +164,147 @@ public enum HTMLRenderer {
         return out + "\n"
     }
 
+    // MARK: Traffic
+
+    static func traffic(_ t: TrafficSection) -> String {
+        var out = ""
+        if !t.dnsLatency.isEmpty {
+            let shown = t.dnsLatency.sorted { $0.lookups > $1.lookups }.prefix(maxCharts)
+            out += "<h3>DNS latency by server</h3><p>Lookups matched in the captures, from the first query to the response "
+                + "(resent queries count from the first send); <em>no answer</em> counts lookups never answered.</p><div class=\"charts\">"
+                + shown.map(dnsChart).joined() + "</div>"
+            if t.dnsLatency.count > shown.count { out += "<p>\(t.dnsLatency.count - shown.count) servers with fewer lookups are not drawn.</p>" }
+        }
+        if !t.packetSizes.isEmpty {
+            let shown = t.packetSizes.prefix(maxCharts)
+            out += "<h3>Packet sizes against the MTU</h3><p>IP packets of \(PacketSizes.floor) bytes and more on each capture "
+                + "interface (bar heights on a log scale), with the interface's MTU and, on a tunnel, the largest packet its underlay "
+                + "carries once encapsulated. Red bars do not fit.</p><div class=\"charts\">" + shown.map(sizeChart).joined() + "</div>"
+            if t.packetSizes.count > shown.count { out += "<p>\(t.packetSizes.count - shown.count) more interfaces are not drawn.</p>" }
+        }
+        if !t.tcpFlows.isEmpty {
+            out += "<h3>TCP flows in trouble</h3>"
+            let rows = t.tcpFlows.map { f in
+                [escape(f.file), "<code>tcp.stream == \(f.stream)</code>", escape(f.client), escape(f.server), escape(f.start ?? ""),
+                 String(format3(f.durationSeconds)), "\(f.dataSegments)", "\(f.retransmissions)", "\(f.duplicateAcks)", "\(f.zeroWindows)",
+                 "\(f.resets)", "\(f.firstFrame)"]
+            }
+            out += collapsible(rows.count, table(["file", "filter", "client", "server", "start", "seconds", "data segments",
+                                                  "retransmissions", "dup ACKs", "zero windows", "resets", "first frame"], rows))
+            if t.tcpFlowsNotShown > 0 { out += "<p>\(t.tcpFlowsNotShown) more flows in trouble are not listed.</p>" }
+        }
+        if !t.connectionAttempts.isEmpty {
+            out += "<h3>Connection attempts not established at the first SYN</h3>"
+            let rows = t.connectionAttempts.map { a in
+                [escape(a.file), "<code>tcp.stream == \(a.stream)</code>", escape(a.client), escape(a.server), escape(a.state),
+                 "\(a.syns)", escape(a.time ?? ""), "\(a.firstFrame)"]
+            }
+            out += collapsible(rows.count, table(["file", "filter", "client", "server", "outcome", "SYNs", "first SYN", "frame"], rows))
+            if t.connectionAttemptsNotShown > 0 { out += "<p>\(t.connectionAttemptsNotShown) more attempts are not listed.</p>" }
+        }
+        return out
+    }
+
+    static let maxCharts = 24
+
+    /// A table, folded away when it is long.
+    static func collapsible(_ rows: Int, _ table: String) -> String {
+        rows <= 10 ? table : "<details><summary>\(rows) rows</summary>\(table)</details>"
+    }
+
+    static func format3(_ v: Double) -> String {
+        let ms = Int((v * 1000).rounded())
+        let frac = String(ms % 1000)
+        return "\(ms / 1000)." + String(repeating: "0", count: 3 - frac.count) + frac
+    }
+
+    static func milliseconds(_ v: Double?) -> String {
+        guard let v else { return "–" }
+        return v >= 100 ? "\(Int(v.rounded())) ms" : "\(format3(v).dropLast()) ms"
+    }
+
+    /// One server's latency histogram: a bar per `TrafficSection.bucketEdgesMs` range, then the
+    /// unanswered lookups.
+    static func dnsChart(_ d: TrafficSection.DNSLatency) -> String {
+        let edges = TrafficSection.bucketEdgesMs
+        func label(_ ms: Double) -> String { ms >= 1000 ? "\(Int(ms / 1000)) s" : "\(Int(ms))" }
+        // Bars are named by their range (tooltips); the axis labels their edges.
+        var labels = ["under \(label(edges[0]))"]
+        for i in 1..<edges.count { labels.append("\(label(edges[i - 1]))–\(label(edges[i]))") }
+        labels.append("\(label(edges.last!)) and more")
+        let bars = Array(zip(labels, d.buckets)) + [("no answer", max(0, d.lookups - d.answered))]
+        let width = 520.0, height = 190.0, left = 34.0, bottom = 150.0, top = 22.0
+        let peak = Double(max(bars.map(\.1).max() ?? 1, 1))
+        let slot = (width - left - 6) / Double(bars.count)
+        var svg = "<figure class=\"chart\"><svg class=\"dns-latency\" role=\"img\" aria-label=\"DNS latency histogram for \(escape(d.server))\" "
+            + "viewBox=\"0 0 \(Int(width)) \(Int(height))\" xmlns=\"http://www.w3.org/2000/svg\">"
+        svg += "<line x1=\"\(left)\" y1=\"\(bottom)\" x2=\"\(width - 6)\" y2=\"\(bottom)\" class=\"axis\"/>"
+        svg += "<text x=\"\(left - 4)\" y=\"\(top + 4)\" class=\"tick\" text-anchor=\"end\">\(Int(peak))</text>"
+        svg += "<text x=\"\(left - 4)\" y=\"\(bottom)\" class=\"tick\" text-anchor=\"end\">0</text>"
+        for (i, (name, count)) in bars.enumerated() {
+            let x = left + Double(i) * slot + 2
+            let h = (bottom - top) * Double(count) / peak
+            let lost = i == bars.count - 1
+            svg += "<rect x=\"\(Int(x))\" y=\"\(Int(bottom - h))\" width=\"\(Int(slot - 4))\" height=\"\(Int(h.rounded(.up)))\" "
+                + "class=\"bar\(lost ? " lost" : "")\"><title>\(escape(name))\(lost ? "" : " ms"): \(count)</title></rect>"
+            if count > 0 {
+                svg += "<text x=\"\(Int(x + (slot - 4) / 2))\" y=\"\(Int(bottom - h - 3))\" class=\"count\" text-anchor=\"middle\">\(count)</text>"
+            }
+            let edge = i == 0 ? "0" : i <= edges.count ? label(edges[i - 1]) : nil
+            if let edge { svg += "<text x=\"\(Int(x - 2))\" y=\"\(Int(bottom + 13))\" class=\"tick\" text-anchor=\"middle\">\(edge)</text>" }
+        }
+        let lostX = Int(left + Double(bars.count - 1) * slot + slot / 2)
+        svg += "<text x=\"\(lostX)\" y=\"\(Int(bottom + 13))\" class=\"tick\" text-anchor=\"middle\">none</text>"
+        svg += "<text x=\"\(Int(width / 2))\" y=\"\(Int(bottom + 32))\" class=\"tick\" text-anchor=\"middle\">latency, milliseconds "
+            + "(none: no answer)</text></svg>"
+        return svg + "<figcaption><code>\(escape(d.server))</code> in \(escape(d.file)): \(d.lookups) lookups, \(d.answered) answered; "
+            + "p50 \(milliseconds(d.p50Ms)), p95 \(milliseconds(d.p95Ms)), p99 \(milliseconds(d.p99Ms)), max \(milliseconds(d.maxMs))</figcaption></figure>"
+    }
+
+    /// One interface's packet sizes: bars by size (log-scaled heights), the MTU and the
+    /// encapsulated limit as vertical lines.
+    static func sizeChart(_ p: TrafficSection.PacketSizeProfile) -> String {
+        let limit = [p.encapsulatedLimit, p.mtu].compactMap { $0 }.min()
+        let marks = [p.mtu, p.encapsulatedLimit].compactMap { $0 }
+        let lo = Double(min(p.bins.first?.size ?? PacketSizes.floor, marks.min() ?? Int.max) - 20)
+        let hi = Double(max(p.largest + p.binWidth, (marks.max() ?? 0) + 20))
+        let width = 520.0, height = 190.0, left = 34.0, right = 10.0, bottom = 150.0, top = 22.0
+        func x(_ size: Double) -> Double { left + (width - left - right) * (size - lo) / max(hi - lo, 1) }
+        let peak = log10(Double(max(p.bins.map(\.count).max() ?? 1, 1)) + 1)
+        var svg = "<figure class=\"chart\"><svg class=\"packet-sizes\" role=\"img\" aria-label=\"Packet sizes on \(escape(p.device ?? p.file))\" "
+            + "viewBox=\"0 0 \(Int(width)) \(Int(height))\" xmlns=\"http://www.w3.org/2000/svg\">"
+        svg += "<line x1=\"\(left)\" y1=\"\(bottom)\" x2=\"\(width - right)\" y2=\"\(bottom)\" class=\"axis\"/>"
+        for b in p.bins {
+            let h = max(2, (bottom - top) * log10(Double(b.count) + 1) / max(peak, 0.001))
+            let w = max(5, x(Double(b.size + p.binWidth)) - x(Double(b.size)) - 1)
+            let over = limit.map { b.size > $0 } ?? false
+            let range = p.binWidth == 1 ? "\(b.size)" : "\(b.size)–\(b.size + p.binWidth - 1)"
+            svg += "<rect x=\"\(Int(x(Double(b.size) + Double(p.binWidth) / 2) - w / 2))\" y=\"\(Int(bottom - h))\" width=\"\(Int(w.rounded(.up)))\" height=\"\(Int(h))\" "
+                + "class=\"bar\(over ? " lost" : "")\"><title>\(range) bytes: \(b.count) packets, first frame \(b.firstFrame)</title></rect>"
+        }
+        for (value, name, kind) in [(p.mtu, "MTU", "mtu"), (p.encapsulatedLimit, "fits encapsulated", "limit")] {
+            guard let value else { continue }
+            let at = Int(x(Double(value) + 0.5))
+            svg += "<line x1=\"\(at)\" y1=\"\(Int(top - 8))\" x2=\"\(at)\" y2=\"\(Int(bottom))\" class=\"mark \(kind)\"/>"
+            svg += "<text x=\"\(at - 3)\" y=\"\(Int(kind == "mtu" ? top - 10 : top + 4))\" class=\"tick\" text-anchor=\"end\">\(name) \(value)</text>"
+        }
+        for tick in stride(from: (Int(lo) / 100 + 1) * 100, through: Int(hi), by: max(100, (Int(hi - lo) / 600 + 1) * 100)) {
+            svg += "<text x=\"\(Int(x(Double(tick))))\" y=\"\(Int(bottom + 13))\" class=\"tick\" text-anchor=\"middle\">\(tick)</text>"
+        }
+        svg += "<text x=\"\(Int(width / 2))\" y=\"\(Int(bottom + 32))\" class=\"tick\" text-anchor=\"middle\">IP packet size, bytes</text></svg>"
+        let name = p.device.map { "<code>\(escape($0))</code>" } ?? "interface \(p.captureInterface)"
+        var caption = "\(name)\(p.ifindex.map { " (ifindex \($0))" } ?? "") in \(escape(p.file)): \(p.packets) packets, largest \(p.largest) bytes"
+        if let mtu = p.mtu { caption += "; MTU \(mtu), \(p.aboveMTU ?? 0) above it" }
+        if let l = p.encapsulatedLimit { caption += "; \(p.aboveEncapsulatedLimit ?? 0) above the \(l) bytes that fit encapsulated" }
+        if p.mtu == nil { caption += "; MTU unknown (no matching device in the bundle's <code>ip -d link</code>)" }
+        return svg + "<figcaption>\(caption)</figcaption></figure>"
+    }
+
     static let style = """
         body{font:15px/1.45 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
         code{font:13px ui-monospace,monospace;background:#f3f3f3;padding:0 3px;word-break:break-all}
         table{border-collapse:collapse;width:100%;font-size:13px;margin:.5em 0}th,td{border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}
-        th{background:#f6f6f6}.verdict{font-size:17px;background:#fff8e5;border-left:4px solid #e0a800;padding:.6em 1em}
+        th{background:#f6f6f6}td code{white-space:nowrap;word-break:normal}.verdict{font-size:17px;background:#fff8e5;border-left:4px solid #e0a800;padding:.6em 1em}
         .sev{display:inline-block;border-radius:3px;padding:0 5px;font-size:12px;color:#fff;background:#888}
         .sev.critical{background:#8b0000}.sev.high{background:#d9480f}.sev.medium{background:#e0a800;color:#222}.sev.low{background:#3b82f6}.sev.info{background:#888}
         .conf{font-size:12px;color:#555}.role{display:inline-block;min-width:6em;color:#555;font-size:12px}
@@ -174,6 +312,9 @@ public enum HTMLRenderer {
         article{border-top:1px solid #eee;padding-top:.4em}svg.timeline{width:100%;height:auto;background:#fcfcfc;border:1px solid #eee}
         .lane{font-size:12px;fill:#555}.axis{stroke:#ccc}.tick{font-size:11px;fill:#777}
         .dot{fill:#888;stroke:#fff}.dot.critical{fill:#8b0000}.dot.high{fill:#d9480f}.dot.medium{fill:#e0a800}.dot.low{fill:#3b82f6}
+        .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(420px,1fr));gap:.8em}figure.chart{margin:0;border:1px solid #eee;padding:.4em}
+        figure.chart svg{width:100%;height:auto}figcaption{font-size:12px;color:#444}.bar{fill:#3b82f6}.bar.lost{fill:#d9480f}
+        .count{font-size:10px;fill:#333}.mark{stroke-width:1.5;stroke-dasharray:4 3}.mark.mtu{stroke:#8b0000}.mark.limit{stroke:#e0a800}
         footer{margin-top:2em;color:#777;font-size:12px}
         """
 }

@@ -17,6 +17,7 @@ public enum MarkdownRenderer {
             for (i, f) in report.findings.enumerated() { out += finding(f, number: i + 1) }
         }
         for c in report.collection { out += collection(c) }
+        out += traffic(report.traffic)
         out += captures(report.captures)
         out += artifacts(report.artifacts)
         if !report.problems.isEmpty {
@@ -91,6 +92,48 @@ public enum MarkdownRenderer {
 
     static func evidence(_ e: Evidence) -> String {
         e.sentence(text: Markdown.inline, code: Markdown.code)
+    }
+
+    /// The traffic data as short tables: DNS latency per server, packet sizes against MTUs, and
+    /// the worst flows (the HTML report draws them as charts and lists them all).
+    static func traffic(_ t: TrafficSection) -> String {
+        guard !t.isEmpty else { return "" }
+        var out = "## Traffic\n\n"
+        func ms(_ v: Double?) -> String { v.map { $0 >= 100 ? "\(Int($0.rounded()))" : HTMLRenderer.format3($0).dropLast().description } ?? "" }
+        if !t.dnsLatency.isEmpty {
+            out += "DNS latency by server (ms, from the first query to the response):\n\n"
+                + "| server | capture | lookups | answered | p50 | p95 | p99 | max |\n|---|---|--:|--:|--:|--:|--:|--:|\n"
+            for d in t.dnsLatency {
+                out += "| \(Markdown.code(d.server)) | \(Markdown.cell(d.file)) | \(d.lookups) | \(d.answered) | \(ms(d.p50Ms)) | "
+                    + "\(ms(d.p95Ms)) | \(ms(d.p99Ms)) | \(ms(d.maxMs)) |\n"
+            }
+            out += "\n"
+        }
+        if !t.packetSizes.isEmpty {
+            out += "IP packets of \(PacketSizes.floor) bytes and more per capture interface, against its MTU:\n\n"
+                + "| interface | capture | packets | largest | MTU | above MTU | fits encapsulated | above that |\n|---|---|--:|--:|--:|--:|--:|--:|\n"
+            for p in t.packetSizes {
+                let name = p.device.map(Markdown.code) ?? "interface \(p.captureInterface)"
+                let index = p.ifindex.map { " (ifindex \($0))" } ?? ""
+                let cells: [String] = [name + index, Markdown.cell(p.file), String(p.packets), String(p.largest),
+                                       p.mtu.map(String.init) ?? "?", p.aboveMTU.map(String.init) ?? "",
+                                       p.encapsulatedLimit.map(String.init) ?? "", p.aboveEncapsulatedLimit.map(String.init) ?? ""]
+                out += "| " + cells.joined(separator: " | ") + " |\n"
+            }
+            out += "\n"
+        }
+        if !t.tcpFlows.isEmpty {
+            let shown = t.tcpFlows.prefix(10)
+            out += "TCP flows in trouble, worst first:\n\n| capture | filter | client | server | retransmissions | dup ACKs | zero windows | resets |\n"
+                + "|---|---|---|---|--:|--:|--:|--:|\n"
+            for f in shown {
+                out += "| \(Markdown.cell(f.file)) | `tcp.stream == \(f.stream)` | \(Markdown.cell(f.client)) | \(Markdown.cell(f.server)) | "
+                    + "\(f.retransmissions) | \(f.duplicateAcks) | \(f.zeroWindows) | \(f.resets) |\n"
+            }
+            let more = t.tcpFlows.count - shown.count + t.tcpFlowsNotShown
+            out += more > 0 ? "\n\(more) more not listed (the HTML and JSON reports list up to \(TrafficSection.maxRows)).\n\n" : "\n"
+        }
+        return out
     }
 
     static func captures(_ c: CapturesSection) -> String {

@@ -1,5 +1,8 @@
 import Foundation
 import Reports
+import Diagnosis
+import Input
+import Wire
 import Testing
 @testable import Autopsy
 
@@ -21,7 +24,7 @@ import Testing
         let netlog = dir.appendingPathComponent("netlog-\(html.lastPathComponent).json")
         var argv = ["timeout", "120", chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
                     "--user-data-dir=\(dir.appendingPathComponent("profile").path)", "--no-first-run", "--disable-background-networking",
-                    "--log-net-log=\(netlog.path)", "--window-size=1200,1800"]
+                    "--log-net-log=\(netlog.path)", "--window-size=1200,\(screenshot == nil ? 1800 : 4800)"]
         argv += screenshot.map { ["--screenshot=\($0.path)"] } ?? ["--dump-dom"]
         let result = try Shell.run(argv + [html.absoluteString])
         #expect(result.status == 0, "chromium: \(result.stderr.suffix(500))")
@@ -37,10 +40,27 @@ import Testing
         return (result.stdout, requests)
     }
 
-    /// A bundle whose collector manifest names the host `<script>…` and whose CoreDNS log times out
-    /// on a name with `<script>` in it.
+    /// A bundle whose collector manifest names the host `<script>…`, whose CoreDNS log times out on a
+    /// name with `<script>` in it, and whose capture asks twice for such a name without an answer;
+    /// with the real captures and `ip -d link` of fixtures/overlay-node and the DNS capture of
+    /// fixtures/captures, so every chart has data.
     static func hostileBundle(in dir: URL) throws -> URL {
         let bundle = dir.appendingPathComponent("bundle")
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: Paths.fixture("overlay-node")), to: bundle)
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: Paths.fixture("captures/dns-cluster.pcap")),
+                                         to: bundle.appendingPathComponent("captures/dns-cluster.pcap"))
+        let evil = "<script>document.title='pwned'</script>.example.com"
+        var packets: [PacketSketch] = [.dns(0, "10.244.1.5", 40000, "10.96.0.10", 53, id: 7, evil),
+                                       .dns(1, "10.244.1.5", 40000, "10.96.0.10", 53, id: 7, evil)]
+        packets += (0..<8).map { .udp(Double($0), "10.244.1.20", 5000, "10.244.1.21", 5001, payload: 100) }
+        let writer = try PcapWriter(path: bundle.appendingPathComponent("captures/hostile-dns.pcap").path, linkType: 101)
+        for (i, p) in packets.sorted(by: { $0.seconds < $1.seconds }).enumerated() {
+            p.bytes.withUnsafeBytes { raw in
+                writer.write(PacketRecord(frameNumber: i + 1, timestamp: 1_795_318_810_000_000_000 + Int64(p.seconds * 1e9),
+                                          capturedLength: raw.count, originalLength: raw.count, linkTypeValue: 101, interfaceID: 0, bytes: raw))
+            }
+        }
+        writer.close()
         try FileManager.default.createDirectory(at: bundle.appendingPathComponent("k8s/coredns"), withIntermediateDirectories: true)
         let manifest = """
             {"format": "netautopsy.bundle/1", "hostname": "<script>document.title='pwned'</script>", "boot_time_epoch": 1795318810,
@@ -61,12 +81,17 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let report = try Autopsy().analyze(try Self.hostileBundle(in: dir).path)
         #expect(report.findings.contains { $0.id == "coredns-upstream-timeout" })
+        #expect(report.findings.contains { $0.id == "dns-unanswered" && $0.evidence.contains { $0.note.contains("<script>") } })
         let html = dir.appendingPathComponent("report.html")
         try HTMLRenderer.render(report).write(to: html, atomically: true, encoding: .utf8)
 
         let (dom, requests) = try Self.load(html, in: dir)
         #expect(requests.isEmpty, "the page asked for \(requests)")
-        #expect(dom.contains("<svg"), "the timeline chart is not in the rendered page")
+        // The charts are in the rendered page: the timeline, a DNS latency histogram, packet sizes.
+        for chart in ["timeline", "dns-latency", "packet-sizes"] {
+            #expect(dom.contains("<svg class=\"\(chart)\""), "no \(chart) chart in the rendered page")
+        }
+        #expect(dom.contains("id=\"traffic\""))
         #expect(dom.contains("id=\"causes\""))
         // The names are text in the page: escaped in the DOM, never an element; no script ran.
         #expect(!dom.contains("<script"))
