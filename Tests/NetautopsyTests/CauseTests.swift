@@ -22,6 +22,13 @@ import Testing
         let alone = Correlator.causes([Self.finding("conntrack-table-full", .critical)], present: [.dmesg])
         #expect(alone.map(\.id) == ["conntrack-exhaustion"])
         #expect(alone.first?.confidence == .medium)
+        // Seen alone in a bundle without a capture: what would show its effect is named.
+        #expect(alone.first?.toConfirm.contains {
+            $0.hasPrefix("no capture in the bundle: collect one during the incident") && $0.contains("whether syn-without-synack, dns-unanswered, dns-resend-timeout or tcp-slow-connect follow")
+        } == true)
+        // With a capture and a CoreDNS log that show nothing, there is nothing more to collect.
+        let captured = Correlator.causes([Self.finding("conntrack-table-full", .critical)], present: [.dmesg, .capture, .sysctl, .corednsLog])
+        #expect(captured.first?.confidence == .medium && captured.first?.toConfirm.isEmpty == true)
     }
 
     @Test func anUnexplainedSymptomNamesWhatToCollect() {

@@ -57,7 +57,31 @@ public enum Correlator {
             id: rule.id, title: rule.title, symptom: rule.symptom, confidence: confidence,
             severity: chain.map(\.severity).max() ?? .info, explanation: explanation(chain, confidence: confidence, rule: rule),
             chain: chain, fix: rule.fix,
-            toConfirm: rule.evidence.filter { $0.kinds.isDisjoint(with: present) }.map(\.advice))
+            toConfirm: rule.evidence.filter { $0.kinds.isDisjoint(with: present) }.map(\.advice)
+                + (confidence == .medium ? effectAdvice(rule, present: present) : []))
+    }
+
+    /// Where effect findings come from, for the causes seen without their effect: a bundle without
+    /// the artifact cannot show whether the effect happened.
+    static let effectSources: [(kind: ArtifactKind, findings: Set<String>, advice: String)] = [
+        (.capture, ["ip-fragmentation", "icmp-frag-needed", "syn-without-synack", "syn-rst", "pmtu-black-hole", "overlay-fragmentation",
+                    "overlay-packets-too-big", "tcp-retransmissions", "tcp-zero-window", "tcp-slow-connect", "tcp-reset-storm",
+                    "dns-unanswered", "dns-resend-timeout", "dns-latency-wire"],
+         "no capture in the bundle: collect one during the incident (`netautopsy-collect.sh --duration 60`) to see whether"),
+        (.corednsLog, ["coredns-latency", "coredns-servfail-refused", "coredns-upstream-timeout"],
+         "no CoreDNS log in the bundle: collect it (`--coredns-logs DIR`, or `kubectl logs -n kube-system -l k8s-app=kube-dns`) to see whether"),
+    ]
+
+    /// What to collect to see the effect of a cause seen alone: "… to see whether syn-without-synack
+    /// or dns-unanswered follow".
+    static func effectAdvice(_ rule: CauseRule, present: Set<ArtifactKind>) -> [String] {
+        let effects = rule.mechanisms + rule.symptoms
+        return effectSources.compactMap { source in
+            let ids = effects.filter(source.findings.contains)
+            guard !present.contains(source.kind), !ids.isEmpty else { return nil }
+            let either = ids.count == 1 ? ids[0] : ids.dropLast().joined(separator: ", ") + " or " + ids[ids.count - 1]
+            return source.advice + " " + either + " follow"
+        }
     }
 
     private static func explanation(_ chain: [RootCause.Link], confidence: RootCause.Confidence, rule: CauseRule) -> String {
