@@ -117,11 +117,12 @@ public struct Autopsy: Sendable {
             captureFiles.insert(record, at: d.captureIndex)
             builder.facts.captures.insert(captureFacts, at: d.captureIndex)
         }
-        let findings = CheckCatalog.run(builder.facts, settings: settings)
+        let checked = CheckCatalog.run(builder.facts, settings: settings)
         let totals = captureFiles.reduce(CaptureCounters()) { $0 + $1.counters }
         let present = Set(artifacts.compactMap { ArtifactKind(rawValue: $0.kind) })
-        let timeline = Timeline.build(findings: findings, facts: builder.facts)
-        let causes = Correlator.dated(Correlator.causes(findings, present: present), by: timeline)
+        let timeline = Timeline.build(findings: checked, facts: builder.facts)
+        let findings = timeline.dating(checked)
+        let causes = Correlator.dated(Correlator.causes(findings, present: present), findings: findings)
         let verdict = Correlator.verdict(findings: findings, causes: causes, captures: captureFiles.count,
                                          files: artifacts.count - captureFiles.count)
         return Report(tool: "netautopsy \(Self.version)", input: path, verdict: verdict, causes: causes, timeline: timeline,

@@ -212,26 +212,36 @@ public enum HTMLRenderer {
         rows <= 10 ? table : "<details><summary>\(rows) rows</summary>\(table)</details>"
     }
 
+    /// A number with three decimals ("1.250", "-0.150"); not finite or beyond ±1e12 as "?".
     static func format3(_ v: Double) -> String {
-        let ms = Int((v * 1000).rounded())
+        guard v.isFinite, abs(v) < 1e12 else { return "?" }
+        let ms = Int((abs(v) * 1000).rounded())
         let frac = String(ms % 1000)
-        return "\(ms / 1000)." + String(repeating: "0", count: 3 - frac.count) + frac
+        return (v < 0 && ms > 0 ? "-" : "") + "\(ms / 1000)." + String(repeating: "0", count: 3 - frac.count) + frac
     }
 
+    /// Milliseconds: whole from 100 on, else to two decimals, rounded.
     static func milliseconds(_ v: Double?) -> String {
-        guard let v else { return "–" }
-        return v >= 100 ? "\(Int(v.rounded())) ms" : "\(format3(v).dropLast()) ms"
+        guard let v, v.isFinite, abs(v) < 1e12 else { return "–" }
+        if v >= 100 { return "\(Int(v.rounded())) ms" }
+        let hundredths = Int((v * 100).rounded())
+        let frac = String(hundredths % 100)
+        return "\(hundredths / 100)." + (frac.count < 2 ? "0" : "") + frac + " ms"
     }
 
     /// One server's latency histogram: a bar per `TrafficSection.bucketEdgesMs` range, then the
     /// unanswered lookups.
     static func dnsChart(_ d: TrafficSection.DNSLatency) -> String {
         let edges = TrafficSection.bucketEdgesMs
-        func label(_ ms: Double) -> String { ms >= 1000 ? "\(Int(ms / 1000)) s" : "\(Int(ms))" }
+        func unit(_ ms: Double) -> String { ms >= 1000 ? "\(Int(ms / 1000)) s" : "\(Int(ms)) ms" }
+        func number(_ ms: Double) -> String { ms >= 1000 ? "\(Int(ms / 1000)) s" : "\(Int(ms))" }
         // Bars are named by their range (tooltips); the axis labels their edges.
-        var labels = ["under \(label(edges[0]))"]
-        for i in 1..<edges.count { labels.append("\(label(edges[i - 1]))–\(label(edges[i]))") }
-        labels.append("\(label(edges.last!)) and more")
+        var labels = ["under \(unit(edges[0]))"]
+        for i in 1..<edges.count {
+            let a = edges[i - 1], b = edges[i]
+            labels.append((a >= 1000) == (b >= 1000) ? "\(number(a).split(separator: " ")[0])–\(unit(b))" : "\(unit(a))–\(unit(b))")
+        }
+        labels.append("\(unit(edges.last!)) and more")
         let bars = Array(zip(labels, d.buckets)) + [("no answer", max(0, d.lookups - d.answered))]
         let width = 520.0, height = 190.0, left = 34.0, bottom = 150.0, top = 22.0
         let peak = Double(max(bars.map(\.1).max() ?? 1, 1))
@@ -246,17 +256,17 @@ public enum HTMLRenderer {
             let h = (bottom - top) * Double(count) / peak
             let lost = i == bars.count - 1
             svg += "<rect x=\"\(Int(x))\" y=\"\(Int(bottom - h))\" width=\"\(Int(slot - 4))\" height=\"\(Int(h.rounded(.up)))\" "
-                + "class=\"bar\(lost ? " lost" : "")\"><title>\(escape(name))\(lost ? "" : " ms"): \(count)</title></rect>"
+                + "class=\"bar\(lost ? " lost" : "")\"><title>\(escape(name)): \(count)</title></rect>"
             if count > 0 {
                 svg += "<text x=\"\(Int(x + (slot - 4) / 2))\" y=\"\(Int(bottom - h - 3))\" class=\"count\" text-anchor=\"middle\">\(count)</text>"
             }
-            let edge = i == 0 ? "0" : i <= edges.count ? label(edges[i - 1]) : nil
+            let edge = i == 0 ? "0" : i <= edges.count ? number(edges[i - 1]) : nil
             if let edge { svg += "<text x=\"\(Int(x - 2))\" y=\"\(Int(bottom + 13))\" class=\"tick\" text-anchor=\"middle\">\(edge)</text>" }
         }
         let lostX = Int(left + Double(bars.count - 1) * slot + slot / 2)
         svg += "<text x=\"\(lostX)\" y=\"\(Int(bottom + 13))\" class=\"tick\" text-anchor=\"middle\">none</text>"
-        svg += "<text x=\"\(Int(width / 2))\" y=\"\(Int(bottom + 32))\" class=\"tick\" text-anchor=\"middle\">latency, milliseconds "
-            + "(none: no answer)</text></svg>"
+        svg += "<text x=\"\(Int(width / 2))\" y=\"\(Int(bottom + 32))\" class=\"tick\" text-anchor=\"middle\">latency in ms, "
+            + "or s where marked (none: no answer)</text></svg>"
         return svg + "<figcaption><code>\(escape(d.server))</code> in \(escape(d.file)): \(d.lookups) lookups, \(d.answered) answered; "
             + "p50 \(milliseconds(d.p50Ms)), p95 \(milliseconds(d.p95Ms)), p99 \(milliseconds(d.p99Ms)), max \(milliseconds(d.maxMs))</figcaption></figure>"
     }
@@ -277,7 +287,8 @@ public enum HTMLRenderer {
         for b in p.bins {
             let h = max(2, (bottom - top) * log10(Double(b.count) + 1) / max(peak, 0.001))
             let w = max(5, x(Double(b.size + p.binWidth)) - x(Double(b.size)) - 1)
-            let over = limit.map { b.size > $0 } ?? false
+            // A bin is red when any size in it does not fit.
+            let over = limit.map { b.size + p.binWidth - 1 > $0 } ?? false
             let range = p.binWidth == 1 ? "\(b.size)" : "\(b.size)–\(b.size + p.binWidth - 1)"
             svg += "<rect x=\"\(Int(x(Double(b.size) + Double(p.binWidth) / 2) - w / 2))\" y=\"\(Int(bottom - h))\" width=\"\(Int(w.rounded(.up)))\" height=\"\(Int(h))\" "
                 + "class=\"bar\(over ? " lost" : "")\"><title>\(range) bytes: \(b.count) packets, first frame \(b.firstFrame)</title></rect>"

@@ -22,6 +22,11 @@ public enum Markdown {
         return out
     }
 
+    /// A code span inside a table cell: a `|` in it would still end the cell (GFM), so it is escaped.
+    public static func cellCode(_ s: String) -> String {
+        code(s).replacingOccurrences(of: "|", with: "\\|")
+    }
+
     /// A code span that holds any text: fenced with more backticks than the text contains.
     public static func code(_ s: String) -> String {
         let flat = s.map { $0 == "\n" || $0 == "\r" || $0 == "\r\n" ? " " : String($0) }.joined()

@@ -103,24 +103,24 @@ public enum MarkdownRenderer {
         if !t.dnsLatency.isEmpty {
             out += "DNS latency by server (ms, from the first query to the response):\n\n"
                 + "| server | capture | lookups | answered | p50 | p95 | p99 | max |\n|---|---|--:|--:|--:|--:|--:|--:|\n"
-            for d in t.dnsLatency {
-                out += "| \(Markdown.code(d.server)) | \(Markdown.cell(d.file)) | \(d.lookups) | \(d.answered) | \(ms(d.p50Ms)) | "
+            for d in t.dnsLatency.sorted(by: { $0.lookups > $1.lookups }).prefix(20) {
+                out += "| \(Markdown.cellCode(d.server)) | \(Markdown.cell(d.file)) | \(d.lookups) | \(d.answered) | \(ms(d.p50Ms)) | "
                     + "\(ms(d.p95Ms)) | \(ms(d.p99Ms)) | \(ms(d.maxMs)) |\n"
             }
-            out += "\n"
+            out += t.dnsLatency.count > 20 ? "\n\(t.dnsLatency.count - 20) servers with fewer lookups not listed.\n\n" : "\n"
         }
         if !t.packetSizes.isEmpty {
             out += "IP packets of \(PacketSizes.floor) bytes and more per capture interface, against its MTU:\n\n"
                 + "| interface | capture | packets | largest | MTU | above MTU | fits encapsulated | above that |\n|---|---|--:|--:|--:|--:|--:|--:|\n"
-            for p in t.packetSizes {
-                let name = p.device.map(Markdown.code) ?? "interface \(p.captureInterface)"
+            for p in t.packetSizes.prefix(20) {
+                let name = p.device.map(Markdown.cellCode) ?? "interface \(p.captureInterface)"
                 let index = p.ifindex.map { " (ifindex \($0))" } ?? ""
                 let cells: [String] = [name + index, Markdown.cell(p.file), String(p.packets), String(p.largest),
                                        p.mtu.map(String.init) ?? "?", p.aboveMTU.map(String.init) ?? "",
                                        p.encapsulatedLimit.map(String.init) ?? "", p.aboveEncapsulatedLimit.map(String.init) ?? ""]
                 out += "| " + cells.joined(separator: " | ") + " |\n"
             }
-            out += "\n"
+            out += t.packetSizes.count > 20 ? "\n\(t.packetSizes.count - 20) more interfaces not listed.\n\n" : "\n"
         }
         if !t.tcpFlows.isEmpty {
             let shown = t.tcpFlows.prefix(10)

@@ -39,7 +39,7 @@ public struct TrafficSection: Codable, Sendable, Equatable {
     }
 
     /// Upper bounds (ms, exclusive) of the DNS latency buckets; a final bucket holds what is above.
-    public static let bucketEdgesMs: [Double] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]
+    public static let bucketEdgesMs: [Double] = DNSServerStats.latencyEdges.map { Double($0) / 1e6 }
 
     /// The IP packets of `PacketSizes.floor` bytes and more seen on one capture interface.
     public struct PacketSizeProfile: Codable, Sendable, Equatable {
@@ -142,7 +142,7 @@ public struct TrafficSection: Codable, Sendable, Equatable {
         return DNSLatency(file: file, server: server.server.description, lookups: server.lookups, answered: server.answered,
                           p50Ms: ms(server.percentile(50)), p95Ms: ms(server.percentile(95)), p99Ms: ms(server.percentile(99)),
                           maxMs: ms(server.maxLatency),
-                          buckets: server.latencyBuckets(edges: bucketEdgesMs.map { Int64($0 * 1e6) }))
+                          buckets: server.latencyBuckets)
     }
 
     static func profile(_ sizes: [Int: PacketSizes.Size], interface: PacketSizes.Interface, capture: CaptureFacts,
@@ -173,7 +173,8 @@ public struct TrafficSection: Codable, Sendable, Equatable {
 
     static func flowRow(_ f: TCPFlowSummary, file: String) -> FlowRow {
         FlowRow(file: file, stream: f.stream, client: f.client.description, server: f.server.description,
-                start: Timestamp.rfc3339(f.firstTime), durationSeconds: Double(f.lastTime.saturatingSubtract(f.firstTime)) / 1e9,
+                // The last packet's time, which out-of-order timestamps can put before the first.
+                start: Timestamp.rfc3339(f.firstTime), durationSeconds: Double(max(0, f.lastTime.saturatingSubtract(f.firstTime))) / 1e9,
                 established: f.established, dataSegments: f.dataSegments, retransmissions: f.retransmissions,
                 duplicateAcks: f.clientToServer.duplicateAcks + f.serverToClient.duplicateAcks,
                 zeroWindows: f.clientToServer.zeroWindows + f.serverToClient.zeroWindows,

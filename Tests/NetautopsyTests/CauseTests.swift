@@ -93,12 +93,15 @@ import Testing
         #expect(full.evidence.contains { $0.text?.contains("table full in netns") == true })
         #expect(full.evidence.contains { $0.text == "net.netfilter.nf_conntrack_max = 100" })
 
-        // One boot: every kernel line is dated, before the collector started (it read dmesg then),
-        // and the capture's unanswered SYNs come after it; nothing is flagged as another boot's.
+        // One boot: every kernel line is dated, the first before the collector started (the table
+        // filled before the operator came) and all before it ended; the capture's unanswered SYNs
+        // come after the start; nothing is flagged as another boot's.
         let t = report.timeline
         let started = try #require(t.events.first { $0.text.hasPrefix("collector started") }?.time.flatMap(Timestamp.parse))
+        let ended = try #require(t.events.first { $0.text.hasPrefix("collector ended") }?.time.flatMap(Timestamp.parse))
         let kernel = t.events.filter { $0.finding == "conntrack-table-full" }
-        #expect(!kernel.isEmpty && kernel.allSatisfy { $0.time.flatMap(Timestamp.parse).map { $0 < started } == true })
+        let kernelTimes = kernel.compactMap { $0.time.flatMap(Timestamp.parse) }
+        #expect(!kernel.isEmpty && kernelTimes.count == kernel.count && kernelTimes[0] < started && kernelTimes.allSatisfy { $0 <= ended })
         let syn = try #require(t.events.first { $0.finding == "syn-without-synack" }?.time.flatMap(Timestamp.parse))
         #expect(syn > started)
         #expect(!t.notes.contains { $0.contains("after the collection ended") })
@@ -107,7 +110,7 @@ import Testing
         let since = try #require(top.since.flatMap(Timestamp.parse)), until = try #require(top.until.flatMap(Timestamp.parse))
         #expect(since == kernel.compactMap { $0.time.flatMap(Timestamp.parse) }.min() && until >= syn)
         let clock = String(Timestamp.rfc3339(since).dropFirst(11).prefix(8))
-        #expect(report.verdict.hasPrefix("Most likely cause (high confidence): Connection-tracking table exhausted from \(clock) to "))
+        #expect(report.verdict.hasPrefix("Most likely cause (high confidence): Connection-tracking table exhausted, seen from \(clock) to "))
         #expect(full.summary.contains("from \(clock) to "))
     }
 

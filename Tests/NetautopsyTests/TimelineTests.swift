@@ -59,12 +59,28 @@ import Wire
         #expect(started < first && first < ended)
         #expect(timeline.notes.isEmpty)
         // Findings and the verdict say when, in UTC.
-        let findings = CheckCatalog.run(facts)
-        #expect(findings.first { $0.id == "conntrack-table-full" }?.summary.contains("from 03:41:50 to 03:42:50 UTC (2026-11-22)") == true)
-        let causes = Correlator.dated(Correlator.causes(findings, present: [.dmesg]), by: timeline)
+        let findings = timeline.dating(CheckCatalog.run(facts))
+        let full = try #require(findings.first { $0.id == "conntrack-table-full" })
+        #expect(full.summary.contains("from 03:41:50 to 03:42:50 UTC (2026-11-22)"))
+        #expect(full.firstSeen == "2026-11-22T03:41:50.250000Z" && full.lastSeen == "2026-11-22T03:42:50.500000Z")
+        let causes = Correlator.dated(Correlator.causes(findings, present: [.dmesg]), findings: findings)
         #expect(causes.first?.since == "2026-11-22T03:41:50.250000Z" && causes.first?.until == "2026-11-22T03:42:50.500000Z")
         let verdict = Correlator.verdict(findings: findings, causes: causes, captures: 0, files: 1)
-        #expect(verdict.contains("Connection-tracking table exhausted from 03:41:50 to 03:42:50 UTC (2026-11-22), which shows as"))
+        #expect(verdict.contains("Connection-tracking table exhausted, seen from 03:41:50 to 03:42:50 UTC (2026-11-22), which shows as"))
+    }
+
+    /// A finding with more lines than its evidence lists keeps the first and the last, so its span
+    /// (and its cause's) runs to the last line, also when the timeline is cut at `maxEvents`.
+    @Test func theLastLineDatesTheFindingWhenEvidenceIsCapped() throws {
+        let lines = (0..<25).map { "[\(100 + $0 * 10).000000] nf_conntrack: nf_conntrack: table full, dropping packet" }
+        var facts = Self.facts(lines)
+        facts.bootTime = Timestamp.parse("2026-11-22T03:40:00Z")
+        let findings = CheckCatalog.run(facts)
+        let full = try #require(findings.first { $0.id == "conntrack-table-full" })
+        #expect(full.evidence.filter { $0.kind == .line }.last?.text == lines.last)
+        #expect(full.summary.contains("from 03:41:40 to 03:45:40 UTC (2026-11-22)"))
+        let dated = Timeline.build(findings: findings, facts: facts).dating(findings)
+        #expect(dated.first { $0.id == "conntrack-table-full" }?.lastSeen == "2026-11-22T03:45:40.000000Z")
     }
 
     @Test func theIncidentBundleTimelineFlagsKernelLinesFromAnotherBoot() throws {

@@ -72,4 +72,24 @@ import Testing
         let markdown = MarkdownRenderer.render(loss)
         #expect(markdown.contains("## Traffic") && markdown.contains("`tcp.stream == \(loss.traffic.tcpFlows[0].stream)`"))
     }
+
+    /// Odd values from hostile captures and files neither trap nor draw wrongly.
+    @Test func oddValuesAreDrawnSafely() {
+        #expect(HTMLRenderer.format3(-0.15) == "-0.150" && HTMLRenderer.format3(.nan) == "?" && HTMLRenderer.format3(1.25) == "1.250")
+        #expect(HTMLRenderer.milliseconds(0.005) == "0.01 ms" && HTMLRenderer.milliseconds(123.6) == "124 ms")
+        // An MTU no device has is not read (it would overflow the chart's and the checks' arithmetic).
+        var links = LinkTable()
+        links.feed("2: eth0: <BROADCAST,UP> mtu 9223372036854775807 qdisc noqueue state UP", number: 1)
+        links.feed("3: eth1: <BROADCAST,UP> mtu 1500 qdisc noqueue state UP", number: 2)
+        #expect(links.devices.map(\.name) == ["eth1"])
+        // A bin that holds a size above the MTU is drawn red, though it starts at the MTU.
+        let p = TrafficSection.PacketSizeProfile(
+            file: "c.pcap", captureInterface: 0, ifindex: nil, device: "eth1", mtu: 1500, encapsulatedLimit: nil, packets: 3, largest: 1502,
+            aboveMTU: 1, aboveEncapsulatedLimit: nil, binWidth: 4,
+            bins: [.init(size: 1496, count: 2, firstFrame: 1), .init(size: 1500, count: 1, firstFrame: 2)])
+        let svg = HTMLRenderer.sizeChart(p)
+        #expect(svg.components(separatedBy: "class=\"bar lost\"").count == 2)
+        // A `|` in a code span in a Markdown table cell would end the cell.
+        #expect(Markdown.cellCode("veth|x") == "`veth\\|x`")
+    }
 }

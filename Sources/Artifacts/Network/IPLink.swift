@@ -74,7 +74,9 @@ public struct LinkTable: Sendable, LineParser {
             name = fullName[..<at]
             peer = fullName[fullName.index(after: at)...]
         }
-        guard let mtu = Tokens.value(after: "mtu", in: f).flatMap({ Int($0) }) else { return }
+        // Linux MTUs fit in 32 bits; anything beyond 16 MiB is not a real device's (and would
+        // overflow the arithmetic of what uses it).
+        guard let mtu = Tokens.value(after: "mtu", in: f).flatMap({ Int($0) }), (0...(1 << 24)).contains(mtu) else { return }
         devices.append(LinkDevice(
             index: index, name: String(name), peer: peer.map(String.init), mtu: mtu, kind: nil, lowerDevice: nil,
             master: Tokens.value(after: "master", in: f).map(String.init), ipv6Underlay: false, external: false,

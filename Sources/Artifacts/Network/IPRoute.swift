@@ -28,7 +28,7 @@ public struct RouteTable: Sendable, LineParser {
         if mtu == "lock" { mtu = Tokens.value(after: "lock", in: f) }
         routes.append(Route(
             destination: String(destination), device: Tokens.value(after: "dev", in: f).map(String.init),
-            mtu: mtu.flatMap { Int($0) }, table: Tokens.value(after: "table", in: f).map(String.init),
+            mtu: mtu.flatMap { Int($0) }.flatMap { (0...(1 << 24)).contains($0) ? $0 : nil }, table: Tokens.value(after: "table", in: f).map(String.init),
             line: SourceLine(number: number, text: String(raw))))
     }
 

@@ -101,15 +101,14 @@ public enum Correlator {
         return parts.joined(separator: " ")
     }
 
-    /// The executive summary: the verdict in one paragraph.
-    /// The causes with `since` and `until` set from the timeline's events of their cause,
-    /// mechanism and symptom findings (context settings are not moments).
-    public static func dated(_ causes: [RootCause], by timeline: Timeline) -> [RootCause] {
+    /// The causes with `since` and `until` set from their cause, mechanism and symptom findings'
+    /// `firstSeen` and `lastSeen` (context settings are not moments).
+    public static func dated(_ causes: [RootCause], findings: [Finding]) -> [RootCause] {
         var times: [String: (Int64, Int64)] = [:]
-        for e in timeline.events {
-            guard let id = e.finding, let t = e.time.flatMap(Timestamp.parse) else { continue }
-            let old = times[id] ?? (t, t)
-            times[id] = (min(old.0, t), max(old.1, t))
+        for f in findings {
+            guard let a = f.firstSeen.flatMap(Timestamp.parse), let b = f.lastSeen.flatMap(Timestamp.parse) else { continue }
+            let old = times[f.id] ?? (a, b)
+            times[f.id] = (min(old.0, a), max(old.1, b))
         }
         return causes.map { c in
             var c = c
@@ -122,6 +121,7 @@ public enum Correlator {
         }
     }
 
+    /// The executive summary: the verdict in one paragraph.
     public static func verdict(findings: [Finding], causes: [RootCause], captures: Int, files: Int) -> String {
         let looked = "\(Format.plural(captures, "capture")) and \(Format.plural(files, "other file"))"
         guard let worst = findings.first else { return "No problems found in \(looked)." }
@@ -132,7 +132,8 @@ public enum Correlator {
             return text
         }
         let when = top.since.flatMap(Timestamp.parse).map { a in Format.span(a, top.until.flatMap(Timestamp.parse) ?? a) } ?? ""
-        var text = "Most likely cause (\(top.confidence.rawValue) confidence): \(top.title)\(when), "
+        // When its evidence was seen, which is not always when the cause began or ended.
+        var text = "Most likely cause (\(top.confidence.rawValue) confidence): \(top.title)\(when.isEmpty ? "" : ", seen" + when), "
             + "which shows as \(top.symptom). " + (top.chain.first?.summary ?? "")
         let others = causes.dropFirst().filter { $0.confidence > .low }
         if !others.isEmpty {

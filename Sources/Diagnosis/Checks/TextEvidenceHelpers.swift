@@ -11,12 +11,13 @@ extension Evidence {
         Evidence.lines(note, lines.map { TextEvidence(file: file, line: $0.number, text: $0.text, match: ()) }, cap: cap)
     }
 
-    /// Up to `cap` matched lines, plus a count of the rest.
+    /// Up to `cap` matched lines: the first `cap − 1` and the last, so the evidence shows when it
+    /// began and when it was last seen, plus a count of the lines between.
     static func lines<M>(_ note: String, _ lines: [TextEvidence<M>], cap: Int = 10) -> [Evidence] {
-        let (kept, omitted) = lines.capped(cap)
-        var out = kept.map { Evidence.line(note, file: $0.file, line: $0.line, text: $0.text) }
-        if omitted > 0 { out.append(.value("More lines like these, not listed.", file: lines.first?.file, text: "\(omitted) more")) }
-        return out
+        func line(_ l: TextEvidence<M>) -> Evidence { .line(note, file: l.file, line: l.line, text: l.text) }
+        guard lines.count > cap, cap >= 2 else { return lines.prefix(max(cap, 0)).map(line) }
+        return lines.prefix(cap - 1).map(line)
+            + [.value("More lines like these, not listed.", file: lines.first?.file, text: "\(lines.count - cap) more"), line(lines[lines.count - 1])]
     }
 }
 
@@ -59,19 +60,23 @@ enum Format {
     }
 
     /// First and last time of kernel events, as the lines print them.
-    /// " at T" or " from T1 to T2" for kernel lines: wall-clock UTC when `facts` can date them
-    /// (`Facts.wallClock`), else seconds after boot.
+    /// " at T" or " from T1 to T2" for kernel lines, earliest to latest: wall-clock UTC when `facts`
+    /// can date them all (`Facts.wallClock`), else seconds after boot; `dmesg -T` stamps as written,
+    /// first and last.
     static func span(_ events: [TextEvidence<KernelLogEvent>], _ facts: Facts) -> String {
+        let since = events.compactMap { e -> Double? in if case .sinceBoot(let s)? = e.match.time { s } else { nil } }
+        if since.count == events.count, let a = since.min(), let b = since.max() {
+            if let x = facts.wallClock(.sinceBoot(a)), let y = facts.wallClock(.sinceBoot(b)) { return span(x, y) }
+            return Int(a) == Int(b) ? " at \(Int(a)) s after boot" : " from \(Int(a)) s after boot to \(Int(b)) s after boot"
+        }
         func text(_ t: KernelTime?) -> String? {
             switch t {
-            case .sinceBoot(let s): facts.wallClock(t).map(clock) ?? "\(Int(s)) s after boot"
+            case .sinceBoot(let s): "\(Int(s)) s after boot"
             case .wallClock(let w): w
             case nil: nil
             }
         }
-        let first = events.first?.match.time, last = events.last?.match.time
-        if let a = facts.wallClock(first), let b = facts.wallClock(last) { return span(a, b) }
-        guard let a = text(first), let b = text(last) else { return "" }
+        guard let a = text(events.first?.match.time), let b = text(events.last?.match.time) else { return "" }
         return a == b ? " at \(a)" : " from \(a) to \(b)"
     }
 

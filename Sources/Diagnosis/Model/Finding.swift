@@ -49,6 +49,10 @@ public struct Finding: Codable, Sendable, Equatable {
     public var summary: String
     public var evidence: [Evidence]
     public var fix: String
+    /// The first and last dated moments (RFC 3339 UTC) of the finding's evidence, as the timeline
+    /// places them (`Timeline.build`); nil when none is dated.
+    public var firstSeen: String?
+    public var lastSeen: String?
 
     public init(id: String, severity: Severity, title: String, summary: String, evidence: [Evidence], fix: String) {
         self.id = id

@@ -36,8 +36,29 @@ public struct TimelineEvent: Codable, Sendable, Equatable {
 public struct Timeline: Codable, Sendable, Equatable {
     public var events: [TimelineEvent] = []
     public var notes: [String] = []
+    /// The first and last wall-clock moment (ns) of each finding, by its index in the findings
+    /// given to `build`: from all its dated evidence, also when `events` is cut at `maxEvents`.
+    /// Not part of the JSON (the findings carry them as `first_seen`/`last_seen`).
+    public var spans: [Int: ClosedRange<Int64>] = [:]
 
     public init() {}
+
+    enum CodingKeys: String, CodingKey { case events, notes }
+
+    /// Timelines are equal by what the report shows: events and notes.
+    public static func == (a: Timeline, b: Timeline) -> Bool { a.events == b.events && a.notes == b.notes }
+
+    /// The findings with `firstSeen` and `lastSeen` set from `spans` (same order as given to `build`).
+    public func dating(_ findings: [Finding]) -> [Finding] {
+        findings.enumerated().map { i, f in
+            var f = f
+            if let span = spans[i] {
+                f.firstSeen = Timestamp.rfc3339(span.lowerBound)
+                f.lastSeen = Timestamp.rfc3339(span.upperBound)
+            }
+            return f
+        }
+    }
 
     /// At most this many events; the rest are counted in a note.
     public static let maxEvents = 400
@@ -63,7 +84,7 @@ public struct Timeline: Codable, Sendable, Equatable {
         var localClockLines = 0
         var relative = false
         var late: Int64?, lateLines = 0
-        for f in findings {
+        for (index, f) in findings.enumerated() {
             var mine: [Point] = []
             for e in f.evidence {
                 switch e.kind {
@@ -104,6 +125,7 @@ public struct Timeline: Codable, Sendable, Equatable {
             // The first and the last moment of the finding.
             let ordered = mine.sorted { ($0.ns ?? 0, $0.sinceBoot ?? 0) < ($1.ns ?? 0, $1.sinceBoot ?? 0) }
             let absolute = ordered.filter { $0.ns != nil }, relativeOnes = ordered.filter { $0.ns == nil }
+            if let a = absolute.first?.ns, let b = absolute.last?.ns { timeline.spans[index] = a...b }
             for group in [absolute, relativeOnes] where !group.isEmpty {
                 var first = group.first!
                 if group.count > 1 { first.text = "first of \(group.count): " + first.text }

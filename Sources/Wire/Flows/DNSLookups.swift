@@ -68,17 +68,13 @@ public struct DNSServerStats: Sendable {
     /// The slowest answered lookup's latency in nanoseconds (to the histogram's 3 significant digits).
     public var maxLatency: Int64? { latency.totalCount == 0 ? nil : Int64(latency.max) * 1000 }
 
-    /// Answered lookups by latency: bucket i counts latencies below `edges[i]` (nanoseconds) and at
-    /// or above `edges[i − 1]`; one more bucket counts the rest. A latency is placed by the lowest
-    /// value the histogram cannot tell it from, so each lookup is counted once.
-    public func latencyBuckets(edges: [Int64]) -> [Int] {
-        var buckets = [Int](repeating: 0, count: edges.count + 1)
-        for v in latency.recordedValues() where v.count > 0 {
-            let ns = Int64(latency.lowestEquivalentForValue(v.value)) * 1000
-            buckets[edges.firstIndex { ns < $0 } ?? edges.count] += Int(v.count)
-        }
-        return buckets
-    }
+    /// Upper edges (nanoseconds, exclusive) of the latency buckets: 1, 2, 5, 10, 20, 50, 100, 200,
+    /// 500 ms, 1, 2, 5 s; a last bucket holds 5 s and more.
+    public static let latencyEdges: [Int64] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000].map { Int64($0) * 1_000_000 }
+
+    /// Answered lookups by exact latency: bucket i counts latencies below `latencyEdges[i]` and at
+    /// or above `latencyEdges[i − 1]`; the last counts the rest. They add up to `answered`.
+    public var latencyBuckets = [Int](repeating: 0, count: DNSServerStats.latencyEdges.count + 1)
 }
 
 /// What the DNS traffic of one capture showed.
@@ -243,6 +239,7 @@ struct DNSLookups {
             summary.servers[s].answered += 1
             summary.servers[s].rcodes[rcode, default: 0] += 1
             summary.servers[s].latency.record(UInt64(Swift.max(1, latency / 1000)))
+            summary.servers[s].latencyBuckets[DNSServerStats.latencyEdges.firstIndex { latency < $0 } ?? DNSServerStats.latencyEdges.count] += 1
             keepSlowest(l, in: s)
             if l.sends > 1, summary.resent.count < DNSSummary.maxExamples { summary.resent.append(l) }
             searchChain(l)
