@@ -3,7 +3,8 @@ import PackageDescription
 
 // The folders tell the pipeline: Input (the only code that touches C) → Wire (pure-Swift packet
 // decoding and flow tracking) → Artifacts (text parsers) → Diagnosis (facts, checks, findings) →
-// Reports (pure renderers) → Autopsy (runs the pipeline) → netautopsy (argument parsing only).
+// Reports (pure renderers) → Autopsy (runs the pipeline) → Batch (many bundles, one child process
+// each) → netautopsy (argument parsing only).
 let package = Package(
     name: "netautopsy",
     platforms: [.macOS(.v13)],
@@ -15,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         .systemLibrary(
@@ -40,12 +42,15 @@ let package = Package(
             name: "Autopsy",
             dependencies: ["Input", "Wire", "Artifacts", "Diagnosis", "Reports", .product(name: "Yams", package: "Yams")]),
         .target(
+            name: "Batch",
+            dependencies: ["Autopsy", "Input", "Reports", "Diagnosis", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(
             name: "NetautopsyCLI",
-            dependencies: ["Autopsy", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Autopsy", "Batch", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "netautopsy", dependencies: ["NetautopsyCLI"]),
         .testTarget(
             name: "NetautopsyTests",
-            dependencies: ["Autopsy", "Input", "Wire", "Artifacts", "Diagnosis", "Reports", "NetautopsyCLI"]),
+            dependencies: ["Autopsy", "Batch", "Input", "Wire", "Artifacts", "Diagnosis", "Reports", "NetautopsyCLI"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -10,7 +10,7 @@ public struct NetautopsyCommand: ParsableCommand {
         commandName: "netautopsy",
         abstract: "Offline autopsy of Kubernetes network incidents: captures, node state and logs in, root causes out.",
         version: Autopsy.version,
-        subcommands: [Analyze.self, Extract.self, Collector.self, Checks.self, Explain.self],
+        subcommands: [Analyze.self, BatchCommand.self, MergeCommand.self, Extract.self, Collector.self, Checks.self, Explain.self],
         defaultSubcommand: Analyze.self)
 
     public init() {}
@@ -18,10 +18,12 @@ public struct NetautopsyCommand: ParsableCommand {
 
 extension Severity: ExpressibleByArgument {}
 
-/// Exit codes beyond ArgumentParser's: PATH unreadable (2) and findings at `--fail-on` (3).
+/// Exit codes beyond ArgumentParser's: PATH unreadable (2), findings at `--fail-on` (3), and a
+/// batch that completed with bundles not analyzed or analyzed in part (4).
 enum ExitStatus {
     static let unreadableInput: Int32 = 2
     static let findingsAtThreshold: Int32 = 3
+    static let batchFailures: Int32 = 4
 }
 
 struct Analyze: ParsableCommand {

@@ -11,6 +11,15 @@ enum Paths {
     static let corpus = root.deletingLastPathComponent().appendingPathComponent("shared/corpus")
 
     static func fixture(_ relative: String) -> String { fixtures.appendingPathComponent(relative).path }
+
+    /// The netautopsy executable built beside the test bundle (`swift test` builds every product).
+    static var executable: String {
+        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var dir = URL(fileURLWithPath: me).deletingLastPathComponent()
+        // On Linux the tests run from …/debug/netautopsyPackageTests.xctest; elsewhere from inside a bundle.
+        while !dir.path.hasSuffix("/debug") && !dir.path.hasSuffix("/release") && dir.path != "/" { dir.deleteLastPathComponent() }
+        return dir.appendingPathComponent("netautopsy").path
+    }
 }
 
 /// One row of an oracle.tsv made by `shared/corpus/oracle.sh` (tshark's counts).

@@ -1,0 +1,163 @@
+import Diagnosis
+import Foundation
+import Reports
+
+/// What a batch knows of one bundle: one line of `index.jsonl` in the output directory (snake_case
+/// keys, docs/batch.md). The index is appended to as bundles finish, so a batch that is killed
+/// resumes from it; the summary is made from it.
+public struct BatchRecord: Codable, Sendable, Equatable {
+    public enum Status: String, Codable, Sendable {
+        /// Analyzed, every file read.
+        case ok
+        /// Analyzed, but some files could not be read (the report's `problems`): corrupt, truncated,
+        /// hostile entries.
+        case partial
+        /// No report: the analysis failed, crashed or ran out of time.
+        case failed
+    }
+
+    /// The bundle's path as found, and relative to the input it was found under.
+    public var bundle: String
+    public var relative: String
+    /// The first 12 hex digits of `hash`.
+    public var id: String
+    /// SHA-256 of the content (`ContentHash`); empty when the bundle could not be read.
+    public var hash: String
+    /// The netautopsy version that analyzed it.
+    public var version: String
+    public var status: Status
+    /// Why it failed, or its first unreadable file (`partial`).
+    public var error: String?
+    /// Files of the bundle that could not be read.
+    public var problems: Int
+    /// The reports, relative to the output directory, without extension (`.json`, `.md`, `.html`).
+    public var report: String?
+    public var host: String?
+    public var collectedAt: String?
+    /// The collection's start, else the first captured frame's time (RFC 3339).
+    public var bundleTime: String?
+    public var topCause: String?
+    public var topConfidence: String?
+    /// Every root cause as `id (confidence)`, most likely first.
+    public var causes: [String]
+    /// Findings by severity name.
+    public var findings: [String: Int]
+    /// Seconds the analysis took (0 when skipped).
+    public var seconds: Double
+    public var analyzedAt: String
+
+    public init(bundle: String, relative: String, hash: String, version: String, status: Status, error: String? = nil,
+                problems: Int = 0, report: String? = nil, seconds: Double = 0, analyzedAt: String) {
+        self.bundle = bundle
+        self.relative = relative
+        self.id = String(hash.prefix(12))
+        self.hash = hash
+        self.version = version
+        self.status = status
+        self.error = error
+        self.problems = problems
+        self.report = report
+        self.causes = []
+        self.findings = [:]
+        self.seconds = seconds
+        self.analyzedAt = analyzedAt
+    }
+
+    /// Fills what the report says: host, times, causes, findings, problems.
+    mutating func describe(_ r: Report) {
+        host = r.collection.first?.hostname
+        collectedAt = r.collection.first?.startedAt
+        bundleTime = collectedAt ?? r.captures.files.compactMap(\.firstPacket).min()
+        topCause = r.causes.first?.id
+        topConfidence = r.causes.first?.confidence.rawValue
+        causes = r.causes.map { "\($0.id) (\($0.confidence.rawValue))" }
+        findings = Dictionary(grouping: r.findings, by: \.severity.rawValue).mapValues(\.count)
+        problems = r.problems.count
+        if let p = r.problems.first {
+            status = .partial
+            error = "\(p.path): \(p.message)" + (r.problems.count > 1 ? " (and \(r.problems.count - 1) more)" : "")
+        }
+    }
+
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.keyEncodingStrategy = .convertToSnakeCase
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }()
+
+    static let decoder: JSONDecoder = {
+        let d = JSONDecoder()
+        d.keyDecodingStrategy = .convertFromSnakeCase
+        return d
+    }()
+
+    public func line() -> String {
+        (try? String(decoding: Self.encoder.encode(self), as: UTF8.self)) ?? "{}"
+    }
+}
+
+/// `index.jsonl`: the records of every bundle a batch (or earlier batches into the same output)
+/// finished, one JSON object per line, appended one write at a time.
+public final class BatchIndex: @unchecked Sendable {
+    public let path: String
+    private let lock = NSLock()
+    private var handle: FileHandle?
+    /// The latest record of each content hash, for skipping.
+    public private(set) var byHash: [String: BatchRecord] = [:]
+    /// The latest record of each bundle path.
+    public private(set) var byBundle: [String: BatchRecord] = [:]
+
+    public init(path: String) throws {
+        self.path = path
+        if !FileManager.default.fileExists(atPath: path) {
+            guard FileManager.default.createFile(atPath: path, contents: nil) else { throw BatchError.cannotWrite(path) }
+        }
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        for line in data.split(separator: UInt8(ascii: "\n")) {
+            // A line cut short by a kill is not JSON, and is ignored.
+            guard let r = try? BatchRecord.decoder.decode(BatchRecord.self, from: Data(line)) else { continue }
+            remember(r)
+        }
+        handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle?.seekToEnd()
+        // The next record starts on a line of its own, after a line cut short.
+        if let last = data.last, last != UInt8(ascii: "\n") { try handle?.write(contentsOf: Data("\n".utf8)) }
+    }
+
+    deinit { try? handle?.close() }
+
+    private func remember(_ r: BatchRecord) {
+        if !r.hash.isEmpty { byHash[r.hash] = r }
+        byBundle[r.bundle] = r
+    }
+
+    /// Appends a record, in one write, and flushes it to disk.
+    public func append(_ r: BatchRecord) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        remember(r)
+        try handle?.write(contentsOf: Data((r.line() + "\n").utf8))
+        try handle?.synchronize()
+    }
+
+    public func record(hash: String) -> BatchRecord? {
+        lock.lock()
+        defer { lock.unlock() }
+        return byHash[hash]
+    }
+}
+
+public enum BatchError: Error, CustomStringConvertible {
+    case cannotWrite(String)
+    case cannotRead(String)
+    case badShard(String)
+
+    public var description: String {
+        switch self {
+        case .cannotWrite(let p): "cannot write \(p)"
+        case .cannotRead(let p): "cannot read \(p)"
+        case .badShard(let s): "--shard \(s): expected K/N with 0 ≤ K < N"
+        }
+    }
+}
