@@ -5,7 +5,7 @@ DEPS = libpcap-dev libarchive-dev zlib1g-dev
 # them those tests are skipped, unless NETAUTOPSY_REQUIRE_LIVE=1 (CI) makes that a failure.
 TEST_TOOLS = tcpdump fio iproute2 iptables iputils-ping iputils-tracepath shellcheck dash procps chromium
 
-.PHONY: deps test-tools build sample test fixtures bench-inputs bench collector docs lint clean
+.PHONY: deps test-tools build sample test fixtures bench-inputs bench bench-batch collector docs lint clean
 
 # Installs the C libraries when they are missing (Debian/Ubuntu; needs root or sudo).
 deps:
@@ -55,6 +55,10 @@ STAGE ?= /dev/shm/netautopsy-bench
 bench: bench-inputs
 	STAGE=$(STAGE) bench/run.sh
 
+# Bundles per minute of `netautopsy batch` with 1 and 2 jobs (no root: fixture bundles).
+bench-batch:
+	bench/batch.sh
+
 # Re-embeds collector/netautopsy-collect.sh into the binary after editing it, and lints it.
 collector:
 	collector/embed.sh
@@ -67,7 +71,7 @@ docs: build
 lint:
 	shellcheck -s sh collector/netautopsy-collect.sh
 	shellcheck collector/embed.sh fixtures/collector-scenario.sh fixtures/make-wire-fixtures.sh fixtures/analysis-oracle.sh \
-	  fixtures/make-conntrack-bundle.sh bench/make-inputs.sh bench/run.sh
+	  fixtures/make-conntrack-bundle.sh bench/make-inputs.sh bench/run.sh bench/batch.sh
 
 clean:
 	rm -rf .build
