@@ -108,8 +108,12 @@ final class BatchTerminalProgress: BatchProgress, @unchecked Sendable {
     private let lock = NSLock()
     private var total = 0, done = 0, analyzedDone = 0, toAnalyze = 0
     private let start = Date()
+    private let output: @Sendable (String) -> Void
 
-    init(bar: Bool) { self.bar = bar }
+    init(bar: Bool, output: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
+        self.bar = bar
+        self.output = output
+    }
 
     func started(bundles: Int, toAnalyze: Int) {
         lock.lock(); defer { lock.unlock() }
@@ -141,7 +145,7 @@ final class BatchTerminalProgress: BatchProgress, @unchecked Sendable {
         if bar && done > 0 { write("\r\u{1B}[K") }
     }
 
-    private func write(_ s: String) { FileHandle.standardError.write(Data(s.utf8)) }
+    private func write(_ s: String) { output(s) }
 
     static func duration(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())

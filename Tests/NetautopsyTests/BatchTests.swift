@@ -3,6 +3,7 @@ import Foundation
 import Reports
 import Testing
 @testable import Batch
+@testable import NetautopsyCLI
 
 /// `netautopsy batch` on a directory of real fixture bundles: varied incidents, corrupt and hostile
 /// archives, a capture, an unpacked bundle, a copy and a symbolic link.
@@ -179,5 +180,39 @@ import Testing
         #expect(BatchSummary.csvCell("a,b") == "\"a,b\"")
         #expect(BatchSummary.csvCell("say \"hi\"") == "\"say \"\"hi\"\"\"")
         #expect(BatchSummary.csvCell("=HYPERLINK(\"x\")") == "\"'=HYPERLINK(\"\"x\"\")\"")
+    }
+
+    /// On a terminal one redrawn bar with the rate and time left; elsewhere a line per bundle.
+    @Test func progressIsABarOnATerminalAndLinesElsewhere() {
+        final class Sink: @unchecked Sendable { var text = ""; let lock = NSLock()
+            func add(_ s: String) { lock.lock(); text += s; lock.unlock() } }
+        var r = BatchRecord(bundle: "/a/x.tar.gz", relative: "x.tar.gz", hash: "ab", version: "v", status: .ok, seconds: 0.5, analyzedAt: "")
+        let lines = Sink(), bar = Sink()
+        let plain = BatchTerminalProgress(bar: false, output: lines.add), tty = BatchTerminalProgress(bar: true, output: bar.add)
+        for p in [plain, tty] {
+            p.started(bundles: 2, toAnalyze: 2)
+            p.finished(r, skipped: false)
+        }
+        r.status = .failed
+        r.error = "the analysis crashed (signal 11)"
+        plain.finished(r, skipped: false)
+        tty.finished(r, skipped: false)
+        tty.end()
+        #expect(lines.text == "netautopsy: 2 bundles, 2 to analyze\nnetautopsy: [1/2] x.tar.gz: ok in 0.5 s\n"
+            + "netautopsy: [2/2] x.tar.gz: failed in 0.5 s (the analysis crashed (signal 11))\n")
+        #expect(bar.text.contains("\r\u{1B}[K[###############---------------] 1/2 bundles · ") && bar.text.contains("/min · ETA "))
+        #expect(bar.text.contains("] 2/2 bundles") && bar.text.hasSuffix("\r\u{1B}[K") && !bar.text.contains("\n"))
+    }
+
+    /// The command line: exit status 4 when the batch completed with failures, and what failed on stderr.
+    @Test func theCommandExitsFourWithFailures() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try Shell.run([Paths.executable, "batch", Paths.fixture("hostile"), Paths.fixture("captures/frag-icmp.pcap"),
+                               "-o", dir.appendingPathComponent("out").path, "--no-progress"])
+        #expect(r.status == 4, "\(r.stderr)")
+        #expect(r.stderr.contains("batch completed with 4 failures (0 not analyzed, 4 analyzed in part, 0 inputs not read)"))
+        let ok = try Shell.run([Paths.executable, "batch", Paths.fixture("captures/frag-icmp.pcap"), "-o", dir.appendingPathComponent("ok").path])
+        #expect(ok.status == 0, "\(ok.stderr)")
     }
 }
