@@ -1,6 +1,9 @@
 import Diagnosis
 import Foundation
 import Reports
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What a batch knows of one bundle: one line of `index.jsonl` in the output directory (snake_case
 /// keys, docs/batch.md). The index is appended to as bundles finish, so a batch that is killed
@@ -25,6 +28,8 @@ public struct BatchRecord: Codable, Sendable, Equatable {
     public var hash: String
     /// The netautopsy version that analyzed it.
     public var version: String
+    /// SHA-256 of the `--config` file it was analyzed with; nil without one.
+    public var settings: String?
     public var status: Status
     /// Why it failed, or its first unreadable file (`partial`).
     public var error: String?
@@ -79,6 +84,9 @@ public struct BatchRecord: Codable, Sendable, Equatable {
         }
     }
 
+    /// The analysis could not be started (the executable is missing): nothing to remember.
+    var notStarted: Bool { status == .failed && (error ?? "").hasPrefix("could not start ") }
+
     static let encoder: JSONEncoder = {
         let e = JSONEncoder()
         e.keyEncodingStrategy = .convertToSnakeCase
@@ -102,30 +110,42 @@ public struct BatchRecord: Codable, Sendable, Equatable {
 public final class BatchIndex: @unchecked Sendable {
     public let path: String
     private let lock = NSLock()
-    private var handle: FileHandle?
+    /// Opened with O_APPEND: every record lands whole at the end, also with two batches on one output.
+    private var fd: Int32 = -1
     /// The latest record of each content hash, for skipping.
     public private(set) var byHash: [String: BatchRecord] = [:]
     /// The latest record of each bundle path.
     public private(set) var byBundle: [String: BatchRecord] = [:]
 
-    public init(path: String) throws {
+    /// Reads the index; unless `readOnly`, opens it for appending (created when missing).
+    public init(path: String, readOnly: Bool = false) throws {
         self.path = path
-        if !FileManager.default.fileExists(atPath: path) {
-            guard FileManager.default.createFile(atPath: path, contents: nil) else { throw BatchError.cannotWrite(path) }
+        if readOnly {
+            guard let data = FileManager.default.contents(atPath: path) else { throw BatchError.cannotRead(path) }
+            load(data)
+            return
         }
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0, let data = FileManager.default.contents(atPath: path) else { throw BatchError.cannotWrite(path) }
+        load(data)
+        // The next record starts on a line of its own, after a line cut short.
+        if let last = data.last, last != UInt8(ascii: "\n") { try write(Data("\n".utf8)) }
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    private func load(_ data: Data) {
         for line in data.split(separator: UInt8(ascii: "\n")) {
             // A line cut short by a kill is not JSON, and is ignored.
             guard let r = try? BatchRecord.decoder.decode(BatchRecord.self, from: Data(line)) else { continue }
             remember(r)
         }
-        handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        try handle?.seekToEnd()
-        // The next record starts on a line of its own, after a line cut short.
-        if let last = data.last, last != UInt8(ascii: "\n") { try handle?.write(contentsOf: Data("\n".utf8)) }
     }
 
-    deinit { try? handle?.close() }
+    private func write(_ data: Data) throws {
+        let written = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        guard written == data.count else { throw BatchError.cannotWrite(path) }
+    }
 
     private func remember(_ r: BatchRecord) {
         if !r.hash.isEmpty { byHash[r.hash] = r }
@@ -136,9 +156,10 @@ public final class BatchIndex: @unchecked Sendable {
     public func append(_ r: BatchRecord) throws {
         lock.lock()
         defer { lock.unlock() }
+        guard fd >= 0 else { throw BatchError.cannotWrite(path) }
+        try write(Data((r.line() + "\n").utf8))
+        fsync(fd)
         remember(r)
-        try handle?.write(contentsOf: Data((r.line() + "\n").utf8))
-        try handle?.synchronize()
     }
 
     public func record(hash: String) -> BatchRecord? {

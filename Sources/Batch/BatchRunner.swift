@@ -74,7 +74,12 @@ public struct BatchRunner: Sendable {
     public func run() throws -> BatchResult {
         let out = options.output
         try FileManager.default.createDirectory(atPath: out + "/reports", withIntermediateDirectories: true)
+        // What a killed batch left half written.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: out + "/reports")) ?? [] where name.hasSuffix(".partial") {
+            try? FileManager.default.removeItem(atPath: out + "/reports/" + name)
+        }
         let index = try BatchIndex(path: out + "/index.jsonl")
+        let settings = try options.config.map { try ContentHash.of(BundleCandidate(path: $0, relative: $0, kind: .archive)) }
         var (found, problems) = Discovery.find(options.inputs, excluding: out)
         if let shard = options.shard {
             found = found.filter { ContentHash.shard(of: $0.relative, count: shard.count) == shard.index }
@@ -92,8 +97,9 @@ public struct BatchRunner: Sendable {
             case .failure(let error):
                 records[i] = BatchRecord(bundle: c.path, relative: c.relative, hash: "", version: version, status: .failed,
                                          error: "cannot read: \(error.localizedDescription)", analyzedAt: Self.now())
+                records[i]!.settings = settings
             case .success(let hash):
-                if let old = index.record(hash: hash), old.version == version, !options.force,
+                if let old = index.record(hash: hash), old.version == version, old.settings == settings, !options.force,
                    !(options.retryFailed && old.status == .failed), old.report.map({ Self.reportsExist(out + "/" + $0) }) ?? (old.status == .failed) {
                     records[i] = Self.copy(old, for: c)
                 } else if copies[hash] != nil {
@@ -113,10 +119,13 @@ public struct BatchRunner: Sendable {
             progress?.finished(r, skipped: skipped)
         }
         let bundles = found
-        let analyzed = Self.parallelMap(work, jobs: options.jobs) { i -> BatchRecord in
+        let appendErrors = ResultSlots<Error?>(count: work.count)
+        let analyzed = Self.parallelMap(Array(work.enumerated()), jobs: options.jobs) { k, i -> BatchRecord in
             guard case .success(let hash) = hashes[i] else { fatalError("work holds hashed bundles only") }
-            let record = analyze(bundles[i], hash: hash)
-            try? index.append(record)
+            var record = analyze(bundles[i], hash: hash)
+            record.settings = settings
+            // A bundle that could not even be started says nothing about the bundle: not remembered.
+            do { if !record.notStarted { try index.append(record) } ; appendErrors.set(k, nil) } catch { appendErrors.set(k, error) }
             progress?.finished(record, skipped: false)
             return record
         }
@@ -134,6 +143,9 @@ public struct BatchRunner: Sendable {
         result.analyzed = work.count
         result.records = records.compactMap { $0 }
         try BatchSummary.write(result, to: out)
+        // The bundles of this run, for `merge` (an index also remembers earlier runs' bundles).
+        try BatchRecord.encoder.encode(result.records.map(\.bundle)).write(to: URL(fileURLWithPath: out + "/run.json"), options: .atomic)
+        if let error = appendErrors.values().compactMap({ $0 }).first { throw error }
         return result
     }
 
@@ -151,12 +163,13 @@ public struct BatchRunner: Sendable {
             try? FileManager.default.removeItem(atPath: json)
             try? FileManager.default.removeItem(atPath: stderr)
         }
-        var argv = ["analyze", c.path, "--format", "json", "--output", json, "--jobs", "1", "--no-progress"]
+        var argv = ["analyze", "--format", "json", "--output", json, "--jobs", "1", "--no-progress"]
         if let config = options.config { argv += ["--config", config] }
+        argv += ["--", c.path]  // a path starting with "-" is not an option
         let start = Date()
         let outcome = ChildProcess.run(options.executable, argv, stderr: stderr, timeout: options.timeout)
         record.seconds = (Date().timeIntervalSince(start) * 1000).rounded() / 1000
-        let message = (try? String(contentsOfFile: stderr, encoding: .utf8)).map { Self.lastLine($0) } ?? ""
+        let message = Self.lastLine(Self.tail(stderr))
         switch outcome {
         case .exited(let status) where status == 0:
             do {
@@ -201,8 +214,17 @@ public struct BatchRunner: Sendable {
         let mapped = relative.unicodeScalars.map { c -> Character in
             (c.properties.isAlphabetic && c.isASCII) || ("0"..."9").contains(c) || c == "." || c == "_" || c == "-" ? Character(c) : "_"
         }
-        let name = String(mapped.drop { $0 == "." }.suffix(80))
+        let name = String(String(mapped.suffix(80)).drop { $0 == "." })
         return name.isEmpty ? "bundle" : name
+    }
+
+    /// The last 64 KiB of a file, as text: a child's stderr may be long.
+    static func tail(_ path: String) -> String {
+        guard let h = FileHandle(forReadingAtPath: path) else { return "" }
+        defer { try? h.close() }
+        let size = (try? h.seekToEnd()) ?? 0
+        try? h.seek(toOffset: size > 65536 ? size - 65536 : 0)
+        return String(decoding: (try? h.readToEnd()) ?? Data(), as: UTF8.self)
     }
 
     static func lastLine(_ text: String) -> String {

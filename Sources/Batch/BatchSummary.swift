@@ -73,7 +73,7 @@ public enum BatchSummary {
     /// leading `'`, as bundle text is untrusted.
     static func csvCell(_ s: String) -> String {
         var s = s
-        if let first = s.first, "=+-@".contains(first) { s = "'" + s }
+        if let first = s.first, "=+-@\t\r".contains(first) { s = "'" + s }
         guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
         return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }

@@ -52,18 +52,21 @@ public enum Discovery {
                 paths = expand(input)
                 if paths.isEmpty { problems.append((input, "no file matches this pattern")); continue }
             }
+            let named = paths.count == 1 && paths[0] == input
             for path in paths {
-                switch fileType(path) {
+                // An input itself is followed if it is a link (as `find -H` does); nothing under it is.
+                switch fileType(path, follow: true) {
                 case .directory:
                     if isBundleDirectory(path) {
                         add(BundleCandidate(path: path, relative: lastComponent(path), kind: .directory))
                     } else {
-                        walk(path, relative: "", into: add, problems: &problems)
+                        walk(path, relative: "", excluded: excluded, into: add, problems: &problems)
                     }
                 case .regular:
                     if let kind = classify(path) {
                         add(BundleCandidate(path: path, relative: lastComponent(path), kind: kind))
-                    } else {
+                    } else if named {
+                        // A file a glob matched that is no bundle is passed over, as in a directory.
                         problems.append((path, "not an archive, a capture or a bundle directory"))
                     }
                 case .other: problems.append((path, "not a regular file or directory"))
@@ -74,7 +77,10 @@ public enum Discovery {
         return (bundles, problems)
     }
 
-    static func walk(_ dir: String, relative: String, into add: (BundleCandidate) -> Void, problems: inout [(String, String)]) {
+    static func walk(_ dir: String, relative: String, excluded: String?, into add: (BundleCandidate) -> Void,
+                     problems: inout [(String, String)]) {
+        // The batch's own output is not walked.
+        if let excluded, URL(fileURLWithPath: dir).standardizedFileURL.path == excluded { return }
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: dir).sorted() } catch {
             problems.append((dir, "cannot list: \(error.localizedDescription)"))
@@ -87,7 +93,7 @@ public enum Discovery {
                 if isBundleDirectory(path) {
                     add(BundleCandidate(path: path, relative: rel, kind: .directory))
                 } else {
-                    walk(path, relative: rel, into: add, problems: &problems)
+                    walk(path, relative: rel, excluded: excluded, into: add, problems: &problems)
                 }
             case .regular:
                 if let kind = classify(path) { add(BundleCandidate(path: path, relative: rel, kind: kind)) }
@@ -114,10 +120,10 @@ public enum Discovery {
 
     enum FileType { case regular, directory, other, missing }
 
-    /// lstat: a symbolic link is `other`, never followed.
-    static func fileType(_ path: String) -> FileType {
+    /// lstat: a symbolic link is `other`, not followed, unless `follow` (stat).
+    static func fileType(_ path: String, follow: Bool = false) -> FileType {
         var st = stat()
-        guard lstat(path, &st) == 0 else { return .missing }
+        guard (follow ? stat(path, &st) : lstat(path, &st)) == 0 else { return .missing }
         switch st.st_mode & S_IFMT {
         case S_IFREG: return .regular
         case S_IFDIR: return .directory

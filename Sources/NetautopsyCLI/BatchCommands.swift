@@ -44,7 +44,7 @@ struct BatchCommand: ParsableCommand {
 
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
-        if timeout <= 0 { throw ValidationError("--timeout must be positive") }
+        if !(timeout > 0 && timeout.isFinite) { throw ValidationError("--timeout must be a positive number of seconds") }
         if let shard { _ = try BatchOptions.parseShard(shard) }
     }
 
@@ -61,7 +61,9 @@ struct BatchCommand: ParsableCommand {
         do {
             result = try BatchRunner(options: options, progress: display).run()
         } catch {
-            throw ValidationError("batch: \(error)")
+            display.end()
+            FileHandle.standardError.write(Data("netautopsy: batch: \(error)\n".utf8))
+            throw ExitCode(ExitStatus.unreadableInput)
         }
         display.end()
         for p in result.inputProblems { FileHandle.standardError.write(Data("netautopsy: \(p.path): \(p.message)\n".utf8)) }
@@ -76,9 +78,10 @@ struct BatchCommand: ParsableCommand {
         }
     }
 
-    /// This executable: the bundles are analyzed by its `analyze`.
+    /// This executable: the bundles are analyzed by its `analyze`. /proc/self/exe itself, which
+    /// still runs this binary if the file is replaced during the batch.
     static var executable: String {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        FileManager.default.isExecutableFile(atPath: "/proc/self/exe") ? "/proc/self/exe" : CommandLine.arguments[0]
     }
 }
 
@@ -96,7 +99,10 @@ struct MergeCommand: ParsableCommand {
 
     func run() throws {
         let result: BatchResult
-        do { result = try BatchMerge.merge(shards, into: output) } catch { throw ValidationError("merge: \(error)") }
+        do { result = try BatchMerge.merge(shards, into: output) } catch {
+            FileHandle.standardError.write(Data("netautopsy: merge: \(error)\n".utf8))
+            throw ExitCode(ExitStatus.unreadableInput)
+        }
         FileHandle.standardError.write(Data("netautopsy: merged \(result.records.count) bundles from \(shards.count) outputs into \(output)/summary.md\n".utf8))
         if result.failures > 0 { throw ExitCode(ExitStatus.batchFailures) }
     }
@@ -136,7 +142,9 @@ final class BatchTerminalProgress: BatchProgress, @unchecked Sendable {
                 + "] \(done)/\(total) bundles · \(Int(rate.rounded()))/min\(eta)")
         } else {
             let what = skipped ? "already analyzed" : record.status.rawValue + (record.seconds > 0 ? " in \(record.seconds) s" : "")
-            write("netautopsy: [\(done)/\(total)] \(record.relative): \(what)" + (record.error.map { " (\($0))" } ?? "") + "\n")
+            // Paths and errors come from the bundles: no control characters reach the terminal.
+            let line = "[\(done)/\(total)] \(record.relative): \(what)" + (record.error.map { " (\($0))" } ?? "")
+            write("netautopsy: " + String(line.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : Character($0) }) + "\n")
         }
     }
 

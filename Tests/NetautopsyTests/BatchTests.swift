@@ -215,4 +215,34 @@ import Testing
         let ok = try Shell.run([Paths.executable, "batch", Paths.fixture("captures/frag-icmp.pcap"), "-o", dir.appendingPathComponent("ok").path])
         #expect(ok.status == 0, "\(ok.stderr)")
     }
+
+    /// The skip key holds the --config; a linked input is followed (nothing under it is); the output
+    /// inside the input is not walked; merge only reads the shards.
+    @Test func configLinksOutputsAndMergeAreHandled() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let data = dir.appendingPathComponent("data")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Paths.fixture("captures/frag-icmp.pcap"), toPath: data.appendingPathComponent("a.pcap").path)
+        let link = dir.appendingPathComponent("link")
+        try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: data.path)
+        let out = data.appendingPathComponent("out")  // inside the input
+        let first = try BatchRunner(options: Self.options([link.path], out)).run()
+        #expect(first.records.map(\.relative) == ["a.pcap"] && first.inputProblems.isEmpty)
+        // Its own reports (a .json named like nothing) and index are not bundles of the next run.
+        #expect(try BatchRunner(options: Self.options([link.path], out)).run().records.map(\.relative) == ["a.pcap"])
+        // Another config: analyzed again; the same one again: skipped.
+        let config = dir.appendingPathComponent("na.yaml")
+        try "disable: [ip-fragmentation]\n".write(to: config, atomically: true, encoding: .utf8)
+        var o = Self.options([link.path], out)
+        o.config = config.path
+        let configured = try BatchRunner(options: o).run()
+        #expect(configured.analyzed == 1 && configured.records[0].settings != nil)
+        #expect(try BatchRunner(options: o).run().analyzed == 0)
+        // Merge reads the shard and writes only its own output.
+        let before = try Data(contentsOf: out.appendingPathComponent("index.jsonl"))
+        let merged = try BatchMerge.merge([out.path], into: dir.appendingPathComponent("merged").path)
+        #expect(merged.records.count == 1 && merged.records[0].settings == configured.records[0].settings)
+        #expect(try Data(contentsOf: out.appendingPathComponent("index.jsonl")) == before)
+    }
 }
