@@ -41,7 +41,6 @@ public enum BatchMerge {
         var result = BatchResult(records: records)
         result.skipped = records.count
         try BatchSummary.write(result, to: out)
-        try BatchRecord.encoder.encode(records.map(\.bundle)).write(to: URL(fileURLWithPath: out + "/run.json"), options: .atomic)
         return result
     }
 }

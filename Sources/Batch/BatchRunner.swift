@@ -79,7 +79,7 @@ public struct BatchRunner: Sendable {
             try? FileManager.default.removeItem(atPath: out + "/reports/" + name)
         }
         let index = try BatchIndex(path: out + "/index.jsonl")
-        let settings = try options.config.map { try ContentHash.of(BundleCandidate(path: $0, relative: $0, kind: .archive)) }
+        let settings = try options.config.map(ContentHash.ofFile)
         var (found, problems) = Discovery.find(options.inputs, excluding: out)
         if let shard = options.shard {
             found = found.filter { ContentHash.shard(of: $0.relative, count: shard.count) == shard.index }
@@ -143,8 +143,6 @@ public struct BatchRunner: Sendable {
         result.analyzed = work.count
         result.records = records.compactMap { $0 }
         try BatchSummary.write(result, to: out)
-        // The bundles of this run, for `merge` (an index also remembers earlier runs' bundles).
-        try BatchRecord.encoder.encode(result.records.map(\.bundle)).write(to: URL(fileURLWithPath: out + "/run.json"), options: .atomic)
         if let error = appendErrors.values().compactMap({ $0 }).first { throw error }
         return result
     }

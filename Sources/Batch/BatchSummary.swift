@@ -4,7 +4,8 @@ import Foundation
 import Reports
 
 /// The batch's summary files (docs/batch.md): `summary.md` for people, `summary.csv` with one row
-/// per bundle, and `findings.jsonl` with one line per finding, from the per-bundle JSON reports.
+/// per bundle, and `findings.jsonl` with one line per finding, from the per-bundle JSON reports;
+/// and `run.json`, the bundles they cover.
 public enum BatchSummary {
     public static func write(_ result: BatchResult, to out: String) throws {
         var reports: [String: Report] = [:]
@@ -17,6 +18,8 @@ public enum BatchSummary {
         try markdown(result, reports: reports).write(toFile: out + "/summary.md", atomically: true, encoding: .utf8)
         try csv(result.records).write(toFile: out + "/summary.csv", atomically: true, encoding: .utf8)
         try jsonl(result.records, reports: reports).write(toFile: out + "/findings.jsonl", atomically: true, encoding: .utf8)
+        // The bundles of this run, for `merge` (an index also remembers earlier runs' bundles).
+        try BatchRecord.encoder.encode(result.records.map(\.bundle)).write(to: URL(fileURLWithPath: out + "/run.json"), options: .atomic)
     }
 
     // MARK: findings.jsonl

@@ -17,7 +17,18 @@ public enum ContentHash {
         case .archive, .capture, .misnamed:
             try feed(candidate.path, into: &hasher)
         }
-        return hasher.finalize().map { byte in
+        return hex(hasher.finalize())
+    }
+
+    /// The SHA-256 of one file's bytes (the `--config` a batch analyzes with).
+    public static func ofFile(_ path: String) throws -> String {
+        var hasher = SHA256()
+        try feed(path, into: &hasher)
+        return hex(hasher.finalize())
+    }
+
+    static func hex(_ digest: SHA256.Digest) -> String {
+        digest.map { byte in
             let hex = String(byte, radix: 16)
             return byte < 16 ? "0" + hex : hex
         }.joined()

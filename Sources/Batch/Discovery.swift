@@ -58,13 +58,13 @@ public enum Discovery {
                 switch fileType(path, follow: true) {
                 case .directory:
                     if isBundleDirectory(path) {
-                        add(BundleCandidate(path: path, relative: lastComponent(path), kind: .directory))
+                        add(BundleCandidate(path: path, relative: URL(fileURLWithPath: path).lastPathComponent, kind: .directory))
                     } else {
                         walk(path, relative: "", excluded: excluded, into: add, problems: &problems)
                     }
                 case .regular:
                     if let kind = classify(path) {
-                        add(BundleCandidate(path: path, relative: lastComponent(path), kind: kind))
+                        add(BundleCandidate(path: path, relative: URL(fileURLWithPath: path).lastPathComponent, kind: kind))
                     } else if named {
                         // A file a glob matched that is no bundle is passed over, as in a directory.
                         problems.append((path, "not an archive, a capture or a bundle directory"))
@@ -129,11 +129,6 @@ public enum Discovery {
         case S_IFDIR: return .directory
         default: return .other
         }
-    }
-
-    static func lastComponent(_ path: String) -> String {
-        let trimmed = path.hasSuffix("/") && path.count > 1 ? String(path.dropLast()) : path
-        return trimmed.split(separator: "/").last.map(String.init) ?? trimmed
     }
 
     static func expand(_ pattern: String) -> [String] {

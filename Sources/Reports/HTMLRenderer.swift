@@ -220,14 +220,8 @@ public enum HTMLRenderer {
         return (v < 0 && ms > 0 ? "-" : "") + "\(ms / 1000)." + String(repeating: "0", count: 3 - frac.count) + frac
     }
 
-    /// Milliseconds: whole from 100 on, else to two decimals, rounded.
-    static func milliseconds(_ v: Double?) -> String {
-        guard let v, v.isFinite, abs(v) < 1e12 else { return "–" }
-        if v >= 100 { return "\(Int(v.rounded())) ms" }
-        let hundredths = Int((v * 100).rounded())
-        let frac = String(hundredths % 100)
-        return "\(hundredths / 100)." + (frac.count < 2 ? "0" : "") + frac + " ms"
-    }
+    /// Milliseconds as the findings word them (`Format.ms`), "–" when there is none.
+    static func milliseconds(_ v: Double?) -> String { v.map { Format.ms($0 / 1000) } ?? "–" }
 
     /// One server's latency histogram: a bar per `TrafficSection.bucketEdgesMs` range, then the
     /// unanswered lookups.

@@ -99,9 +99,9 @@ public enum MarkdownRenderer {
     static func traffic(_ t: TrafficSection) -> String {
         guard !t.isEmpty else { return "" }
         var out = "## Traffic\n\n"
-        func ms(_ v: Double?) -> String { v.map { $0 >= 100 ? "\(Int($0.rounded()))" : HTMLRenderer.format3($0).dropLast().description } ?? "" }
+        func ms(_ v: Double?) -> String { v.map { Format.ms($0 / 1000) } ?? "" }
         if !t.dnsLatency.isEmpty {
-            out += "DNS latency by server (ms, from the first query to the response):\n\n"
+            out += "DNS latency by server, from the first query to the response:\n\n"
                 + "| server | capture | lookups | answered | p50 | p95 | p99 | max |\n|---|---|--:|--:|--:|--:|--:|--:|\n"
             for d in t.dnsLatency.sorted(by: { $0.lookups > $1.lookups }).prefix(20) {
                 out += "| \(Markdown.cellCode(d.server)) | \(Markdown.cell(d.file)) | \(d.lookups) | \(d.answered) | \(ms(d.p50Ms)) | "

@@ -35,15 +35,18 @@ extension Facts {
     }
 }
 
-/// Number formatting for summaries.
-enum Format {
+/// Number formatting for summaries (and the reports, which show the same numbers).
+public enum Format {
     static func percent(_ share: Double) -> String {
         let tenths = Int((share * 1000).rounded())
         return "\(tenths / 10).\(tenths % 10) %"
     }
 
-    static func ms(_ seconds: Double) -> String {
+    /// "0.05 ms", "12.30 ms", "124 ms"; "?" for what is not a number of milliseconds (NaN,
+    /// infinite, beyond 10¹² ms), which untrusted files can produce.
+    public static func ms(_ seconds: Double) -> String {
         let v = seconds * 1000
+        guard v.isFinite, abs(v) < 1e12 else { return "?" }
         if v >= 100 { return "\(Int(v.rounded())) ms" }
         let hundredths = Int((v * 100).rounded())
         return "\(hundredths / 100).\(pad2(hundredths % 100)) ms"
