@@ -46,7 +46,8 @@ public struct Autopsy: Sendable {
         var captureFiles: [CaptureFileRecord] = []
         var collection: [CollectionRecord] = []
         var deferred: [Deferred] = []
-        try walker.walk(path, file: { file in
+        let meter = UnpackMeter(walker.limits)
+        try walker.walk(path, meter: meter, file: { file in
             switch file.sniffed {
             case .pcap, .pcapng:
                 if jobs > 1, let diskPath = file.diskPath {
@@ -60,7 +61,7 @@ public struct Autopsy: Sendable {
                 builder.facts.captures.append(captureFacts)
                 artifacts.append(ArtifactRecord(path: file.path, kind: ArtifactKind.capture.rawValue, bytes: file.source.position))
                 if let error = record.error {
-                    problems.append(ProblemRecord(path: file.path, message: error + " (frames before it were analyzed)"))
+                    problems.append(ProblemRecord(path: file.path, message: Self.unprefixed(error, file.path) + " (frames before it were analyzed)"))
                 }
             case .text:
                 if let claim = Self.misnamed(file.path) {
@@ -83,6 +84,12 @@ public struct Autopsy: Sendable {
                 do {
                     let bytes = try TextLines.forEach(file.source) { number, line in builder.feed(line, number: number) }
                     artifacts.append(ArtifactRecord(path: file.path, kind: kind.rawValue, bytes: bytes))
+                } catch let e as InputError {
+                    if case .limit(_, let why) = e {
+                        problems.append(ProblemRecord(path: file.path, message: "not read further: \(why) (lines before it were analyzed)"))
+                    } else {
+                        problems.append(ProblemRecord(path: file.path, message: "read failed: \(e) (lines before it were analyzed)"))
+                    }
                 } catch {
                     problems.append(ProblemRecord(path: file.path, message: "read failed: \(error) (lines before it were analyzed)"))
                 }
@@ -105,13 +112,13 @@ public struct Autopsy: Sendable {
         })
         // Captures on disk, `jobs` at a time; their results go where the walk met them (last first,
         // so that the recorded positions stay right), as if they had been analyzed in turn.
-        for (d, result) in zip(deferred, analyzeInParallel(deferred)).reversed() {
+        for (d, result) in zip(deferred, analyzeInParallel(deferred, meter: meter)).reversed() {
             guard case .analyzed(let record, let captureFacts, let bytes) = result else {
                 if case .unreadable(let why) = result { problems.insert(ProblemRecord(path: d.path, message: why), at: d.problemIndex) }
                 continue
             }
             if let error = record.error {
-                problems.insert(ProblemRecord(path: d.path, message: error + " (frames before it were analyzed)"), at: d.problemIndex)
+                problems.insert(ProblemRecord(path: d.path, message: Self.unprefixed(error, d.path) + " (frames before it were analyzed)"), at: d.problemIndex)
             }
             artifacts.insert(ArtifactRecord(path: d.path, kind: ArtifactKind.capture.rawValue, bytes: bytes), at: d.artifactIndex)
             captureFiles.insert(record, at: d.captureIndex)
@@ -204,6 +211,11 @@ public struct Autopsy: Sendable {
             notCollected: missing.map(record), collectedWithErrors: partial.map(record))
     }
 
+    /// `message` without a leading "PATH: " (errors of the file's own reads name it already).
+    static func unprefixed(_ message: String, _ path: String) -> String {
+        message.hasPrefix(path + ": ") ? String(message.dropFirst(path.count + 2)) : message
+    }
+
     /// What a file's name claims it is, when that is a capture or an archive.
     static func misnamed(_ path: String) -> String? {
         let lower = path.lowercased()
@@ -219,11 +231,11 @@ public struct Autopsy: Sendable {
     }
 
     /// Analyzes deferred captures on up to `jobs` threads; results in the same order.
-    private func analyzeInParallel(_ work: [Deferred]) -> [DeferredResult] {
+    private func analyzeInParallel(_ work: [Deferred], meter: UnpackMeter) -> [DeferredResult] {
         ParallelWork.map(work, jobs: jobs) { d in
             let source: BufferedSource, head: [UInt8]
             do {
-                source = BufferedSource(try FileSource(path: d.diskPath))
+                source = BufferedSource(meter.timed(try FileSource(path: d.diskPath), path: d.path))
                 head = try source.peek(Sniffed.headLength)
             } catch {
                 return .unreadable("\(error)")

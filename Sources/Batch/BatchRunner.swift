@@ -21,6 +21,8 @@ public struct BatchOptions: Sendable {
     public var config: String?
     /// The netautopsy executable each bundle is analyzed with.
     public var executable: String
+    /// More options for each child `netautopsy analyze` (the unpack limits and time budget).
+    public var analyzeArguments: [String] = []
 
     public init(inputs: [String], output: String, executable: String) {
         self.inputs = inputs
@@ -163,6 +165,7 @@ public struct BatchRunner: Sendable {
         }
         var argv = ["analyze", "--format", "json", "--output", json, "--jobs", "1", "--no-progress"]
         if let config = options.config { argv += ["--config", config] }
+        argv += options.analyzeArguments
         argv += ["--", c.path]  // a path starting with "-" is not an option
         let start = Date()
         let outcome = ChildProcess.run(options.executable, argv, stderr: stderr, timeout: options.timeout)

@@ -34,8 +34,17 @@ public final class ArchiveReader {
     private let handle: OpaquePointer
     private let context: Unmanaged<Context>
     public let name: String
+    /// What the bundle's decompression may cost; this reader adds its bytes in and out.
+    private let meter: UnpackMeter?
+    /// Whether this reader's input is a file's bytes (not another archive's entry): only those
+    /// count as read from disk for the ratio.
+    private let fromDisk: Bool
+    private var countedIn: Int64 = 0
+    private var countedOut: Int64 = 0
 
-    public init(_ source: ByteSource, name: String, rawFallback: Bool) throws(InputError) {
+    public init(_ source: ByteSource, name: String, rawFallback: Bool, meter: UnpackMeter? = nil, fromDisk: Bool = true) throws(InputError) {
+        self.meter = meter
+        self.fromDisk = fromDisk
         guard let a = archive_read_new() else { throw .archive(name, "libarchive could not allocate a reader") }
         archive_read_support_filter_all(a)
         archive_read_support_format_all(a)
@@ -73,8 +82,11 @@ public final class ArchiveReader {
 
     /// The next entry header, or nil at the end. A damaged archive throws (naming it).
     public func next() throws(InputError) -> Entry? {
+        // Moving on decompresses (skips) the rest of the previous entry: that counts too.
+        try account(path: nil)
         var entry: OpaquePointer?
         let status = archive_read_next_header(handle, &entry)
+        try account(path: nil)
         if status == ARCHIVE_EOF { return nil }
         guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else {
             throw .archive(name, Self.errorText(handle, fallback: "damaged archive"))
@@ -103,10 +115,39 @@ public final class ArchiveReader {
     public func entryStream(path: String) -> EntryStream { EntryStream(reader: self, path: path) }
 
     fileprivate func readData(into buffer: UnsafeMutableRawBufferPointer, path: String) throws -> Int {
+        try account(path: path)
         let n = archive_read_data(handle, buffer.baseAddress, buffer.count)
         if n >= 0 { return n }
         let why = context.takeUnretainedValue().failure ?? Self.errorText(handle, fallback: "damaged entry")
         throw InputError.archive("\(name): \(path)", why)
+    }
+
+    /// Reads and discards the rest of the current entry, counting it against the meter as it goes
+    /// (libarchive's own skip would decompress it in one call, beyond the reach of any limit).
+    public func drain(path: String) throws(InputError) {
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 16)
+        defer { scratch.deallocate() }
+        while true {
+            try account(path: path)
+            let n = archive_read_data(handle, scratch.baseAddress, scratch.count)
+            if n <= 0 { return }        // the end, or damage that `next()` reports
+        }
+    }
+
+    /// Adds the bytes decompressed since the last call to the meter (libarchive's counters: raw
+    /// bytes read, and bytes out of the last filter), and checks the time budget.
+    private func account(path: String?) throws(InputError) {
+        guard let meter else { return }
+        let bytesIn = archive_filter_bytes(handle, -1), bytesOut = archive_filter_bytes(handle, 0)
+        let readIn = max(0, bytesIn - countedIn), produced = max(0, bytesOut - countedOut)
+        countedIn = max(countedIn, bytesIn)
+        countedOut = max(countedOut, bytesOut)
+        do {
+            try meter.account(read: fromDisk ? readIn : 0, produced: produced)
+            try meter.checkTime()
+        } catch {
+            throw InputError.limit(path.map { "\(name): \($0)" } ?? name, error.reason)
+        }
     }
 
     static func errorText(_ a: OpaquePointer, fallback: String) -> String {

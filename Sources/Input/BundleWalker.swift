@@ -43,37 +43,46 @@ public struct BundleWalker: Sendable {
     /// a second thread while the visitor reads them (`ReadAhead`); smaller ones are not worth a thread.
     public var readAhead = true
     public var readAheadMinimum: Int64 = 1 << 20
+    /// Caps on decompression and time (`UnpackLimits`); a walk makes its meter from them unless given one.
+    public var limits = UnpackLimits()
 
     public init() {}
 
     /// Throws only when `path` itself cannot be read; problems inside are reported to `problem`.
-    public func walk(_ path: String, file: (BundleFile) -> Void, problem: (BundleProblem) -> Void) throws(InputError) {
+    /// `meter` counts the walk's decompression and time against `limits` (one is made when nil);
+    /// pass one to share it with reads that happen after the walk.
+    public func walk(_ path: String, meter: UnpackMeter? = nil, file: (BundleFile) -> Void,
+                     problem: (BundleProblem) -> Void) throws(InputError) {
+        let meter = meter ?? UnpackMeter(limits)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw .cannotOpen(path, "no such file or directory")
         }
         if isDirectory.boolValue {
-            try walkDirectory(path, file: file, problem: problem)
+            try walkDirectory(path, meter: meter, file: file, problem: problem)
             return
         }
-        let source = BufferedSource(try FileSource(path: path))
+        let timed = TimedSource(try FileSource(path: path), meter: meter, path: path, armed: false)
+        let source = BufferedSource(timed)
         let name = (path as NSString).lastPathComponent
         let head: [UInt8]
         do { head = try source.peek(Sniffed.headLength) } catch { throw .readFailed(path, "\(error)") }
         let sniffed = Sniffed(head)
         if sniffed == .archive {
             // PATH is an archive: if libarchive cannot even open it, PATH is unreadable.
-            let reader = try ArchiveReader(source, name: name, rawFallback: true)
-            walkArchive(reader, prefix: "", outerName: name, depth: 1, file: file, problem: problem)
+            let reader = try ArchiveReader(source, name: name, rawFallback: true, meter: meter, fromDisk: true)
+            walkArchive(reader, prefix: "", outerName: name, depth: 1, meter: meter, file: file, problem: problem)
         } else if sniffed == .text || sniffed == .pcap || sniffed == .pcapng || sniffed == .binary || sniffed == .empty {
             // Only a regular file can be opened again and read from its start (not a pipe or /dev/stdin).
+            timed.armed = meter.limits.timeBudget != nil
             let regular = (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeRegular
             file(BundleFile(path: name, sniffed: sniffed, head: head, source: source, declaredSize: nil,
                             diskPath: regular ? path : nil))
         }
     }
 
-    private func walkDirectory(_ root: String, file: (BundleFile) -> Void, problem: (BundleProblem) -> Void) throws(InputError) {
+    private func walkDirectory(_ root: String, meter: UnpackMeter, file: (BundleFile) -> Void,
+                               problem: (BundleProblem) -> Void) throws(InputError) {
         let fm = FileManager.default
         guard let names = try? fm.subpathsOfDirectory(atPath: root) else { throw .cannotOpen(root, "cannot list directory") }
         for relative in names.sorted() {
@@ -93,10 +102,14 @@ public struct BundleWalker: Sendable {
                 problem(BundleProblem(path: relative, message: "not a regular file (device, FIFO or socket): skipped"))
                 continue
             }
+            if let why = meter.exceeded {
+                problem(BundleProblem(path: relative, message: "not read: \(why)"))
+                continue
+            }
             do {
-                let source = BufferedSource(try FileSource(path: full))
+                let source = BufferedSource(meter.timed(try FileSource(path: full), path: relative))
                 dispatch(source, path: relative, declaredSize: (attributes[.size] as? NSNumber)?.int64Value,
-                         depth: 0, diskPath: full, file: file, problem: problem)
+                         depth: 0, diskPath: full, meter: meter, file: file, problem: problem)
             } catch {
                 problem(BundleProblem(path: relative, message: error.description))
             }
@@ -105,7 +118,7 @@ public struct BundleWalker: Sendable {
 
     /// Sniffs a stream and either hands it on or opens it as a nested archive.
     private func dispatch(_ source: BufferedSource, path: String, declaredSize: Int64?, depth: Int, diskPath: String? = nil,
-                          file: (BundleFile) -> Void, problem: (BundleProblem) -> Void) {
+                          meter: UnpackMeter, file: (BundleFile) -> Void, problem: (BundleProblem) -> Void) {
         let head: [UInt8]
         do { head = try source.peek(Sniffed.headLength) } catch {
             problem(BundleProblem(path: path, message: "\(error)"))
@@ -121,19 +134,24 @@ public struct BundleWalker: Sendable {
             return
         }
         do {
-            let reader = try ArchiveReader(source, name: path, rawFallback: true)
-            walkArchive(reader, prefix: path, outerName: path, depth: depth + 1, file: file, problem: problem)
+            let reader = try ArchiveReader(source, name: path, rawFallback: true, meter: meter, fromDisk: diskPath != nil)
+            walkArchive(reader, prefix: path, outerName: path, depth: depth + 1, meter: meter, file: file, problem: problem)
+        } catch .limit(let p, let why) {
+            problem(BundleProblem(path: p, message: "not read further: \(why)"))
         } catch {
             problem(BundleProblem(path: path, message: "looks compressed or archived, but \(error.description)"))
         }
     }
 
-    private func walkArchive(_ reader: ArchiveReader, prefix: String, outerName: String, depth: Int,
+    private func walkArchive(_ reader: ArchiveReader, prefix: String, outerName: String, depth: Int, meter: UnpackMeter,
                              file: (BundleFile) -> Void, problem: (BundleProblem) -> Void) {
         var seen: Set<String> = []
         while true {
             let entry: ArchiveReader.Entry?
-            do { entry = try reader.next() } catch {
+            do { entry = try reader.next() } catch .limit(_, let why) {
+                problem(BundleProblem(path: outerName, message: "not read further: \(why); entries after this point were not read"))
+                return
+            } catch {
                 problem(BundleProblem(path: outerName, message: "archive damaged or cut short: \(Self.reason(error)); entries after this point were not read"))
                 return
             }
@@ -141,33 +159,49 @@ public struct BundleWalker: Sendable {
             var name = entry.path
             if reader.isRaw { name = Self.strippingCompression(prefix.isEmpty ? outerName : prefix) }
             let shown = prefix.isEmpty || reader.isRaw ? name : "\(prefix)/\(name)"
-            if let why = Self.unsafeName(entry.path) {
-                problem(BundleProblem(path: shown, message: "\(why): skipped"))
+            if let size = entry.declaredSize, size > meter.limits.maxUnpackedBytes {
+                // Skipping it would mean decompressing it: nothing after it can be reached.
+                problem(BundleProblem(path: shown, message: "its header declares \(UnpackMeter.bytes(size)), more than --max-unpacked \(UnpackMeter.bytes(meter.limits.maxUnpackedBytes)) allows: not read, nor the entries after it"))
+                return
+            }
+            if let why = Self.skipReason(entry) {
+                problem(BundleProblem(path: shown, message: why))
+                drain(reader, shown, meter: meter, problem: problem)
                 continue
             }
-            switch entry.kind {
-            case .regular: break
-            case .directory: continue
-            case .symlink(let target):
-                problem(BundleProblem(path: shown, message: "symbolic link to \(target): not followed"))
-                continue
-            case .hardlink(let target):
-                problem(BundleProblem(path: shown, message: "hard link to \(target): not followed"))
-                continue
-            default:
-                problem(BundleProblem(path: shown, message: "not a regular file (device, FIFO or socket): skipped"))
-                continue
-            }
+            if entry.kind == .directory { continue }
             if !seen.insert(entry.path).inserted {
                 problem(BundleProblem(path: shown, message: "duplicate entry name: this copy is analyzed as well"))
             }
             let stream = reader.entryStream(path: shown)
             let ahead = readAhead && (entry.declaredSize ?? .max) >= readAheadMinimum ? ReadAhead(stream) : nil
             dispatch(BufferedSource(ahead ?? stream), path: shown, declaredSize: entry.declaredSize, depth: depth,
-                     file: file, problem: problem)
+                     meter: meter, file: file, problem: problem)
             // The reading thread must stop before the archive moves to its next entry.
             ahead?.close()
+            drain(reader, shown, meter: meter, problem: problem)
         }
+    }
+
+    /// Why an entry is not read (unsafe name, link, device…), or nil for a regular file.
+    static func skipReason(_ entry: ArchiveReader.Entry) -> String? {
+        if let why = unsafeName(entry.path) { return "\(why): skipped" }
+        switch entry.kind {
+        case .regular: return nil
+        case .directory: return nil
+        case .symlink(let target): return "symbolic link to \(target): not followed"
+        case .hardlink(let target): return "hard link to \(target): not followed"
+        default: return "not a regular file (device, FIFO or socket): skipped"
+        }
+    }
+
+    /// Discards what is left of the entry under the meter, reporting a limit it passes (once: a
+    /// limit the entry's reader already met was reported with the entry).
+    private func drain(_ reader: ArchiveReader, _ shown: String, meter: UnpackMeter, problem: (BundleProblem) -> Void) {
+        let before = meter.exceeded
+        do { try reader.drain(path: shown) } catch .limit(_, let why) {
+            if before == nil { problem(BundleProblem(path: shown, message: "not read further: \(why)")) }
+        } catch {}
     }
 
     /// Why an entry name is unsafe (absolute, or `..` escaping the bundle), or nil.

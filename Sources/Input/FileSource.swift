@@ -35,6 +35,8 @@ public enum InputError: Error, CustomStringConvertible, Sendable {
     case readFailed(String, String)
     case archive(String, String)
     case notRecognised(String)
+    /// A bundle's `UnpackLimits` was passed while reading this file.
+    case limit(String, String)
 
     public var description: String {
         switch self {
@@ -42,6 +44,7 @@ public enum InputError: Error, CustomStringConvertible, Sendable {
         case .readFailed(let p, let why): "\(p): read failed: \(why)"
         case .archive(let p, let why): "\(p): \(why)"
         case .notRecognised(let p): "\(p): neither a capture, an archive nor a directory"
+        case .limit(let p, let why): "\(p): not read further: \(why)"
         }
     }
 }

@@ -42,6 +42,8 @@ struct BatchCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Show a progress bar on standard error; by default only when it is a terminal (else one line per bundle).")
     var progress: Bool?
 
+    @OptionGroup var limits: LimitOptions
+
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if !(timeout > 0 && timeout.isFinite) { throw ValidationError("--timeout must be a positive number of seconds") }
@@ -56,6 +58,10 @@ struct BatchCommand: ParsableCommand {
         options.shard = try shard.map(BatchOptions.parseShard)
         options.timeout = timeout
         options.config = config.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        options.analyzeArguments = limits.arguments
+        // Without a time budget of its own, a bundle stops reading at 90 % of --timeout, so that a
+        // slow bundle gets a partial report rather than being killed with none.
+        if limits.timeBudget == nil { options.analyzeArguments += ["--time-budget", String(timeout * 0.9)] }
         let display = BatchTerminalProgress(bar: progress ?? TerminalProgress.standardErrorIsTerminal)
         let result: BatchResult
         do {

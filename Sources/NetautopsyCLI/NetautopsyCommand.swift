@@ -2,6 +2,7 @@ import ArgumentParser
 import Autopsy
 import Diagnosis
 import Foundation
+import Input
 import Reports
 
 /// `netautopsy`: the root command; subcommands do the work.
@@ -17,6 +18,43 @@ public struct NetautopsyCommand: ParsableCommand {
 }
 
 extension Severity: ExpressibleByArgument {}
+
+/// What one bundle may cost to read (`UnpackLimits`, docs/security.md).
+struct LimitOptions: ParsableArguments {
+    @Option(name: .long, help: "Most bytes decompressed from one bundle, all nesting levels counted (e.g. 64G, 500M; default 64G).")
+    var maxUnpacked: String?
+
+    @Option(name: .long, help: "Most decompressed bytes per byte read from disk, once 256 MiB have come out (default 250).")
+    var maxRatio: Double?
+
+    @Option(name: .long, help: "Seconds one bundle may be read for; what was read by then is reported (default: no limit).")
+    var timeBudget: Double?
+
+    func validate() throws {
+        if let maxUnpacked, UnpackMeter.parseBytes(maxUnpacked) == nil {
+            throw ValidationError("--max-unpacked must be a size such as 500M, 64G or 1048576")
+        }
+        if let maxRatio, !(maxRatio >= 1 && maxRatio.isFinite) { throw ValidationError("--max-ratio must be at least 1") }
+        if let timeBudget, !(timeBudget > 0 && timeBudget.isFinite) { throw ValidationError("--time-budget must be a positive number of seconds") }
+    }
+
+    var limits: UnpackLimits {
+        var l = UnpackLimits()
+        if let v = maxUnpacked.flatMap(UnpackMeter.parseBytes) { l.maxUnpackedBytes = v }
+        if let maxRatio { l.maxRatio = maxRatio }
+        l.timeBudget = timeBudget
+        return l
+    }
+
+    /// The same options, to hand to a child `netautopsy analyze`.
+    var arguments: [String] {
+        var a: [String] = []
+        if let maxUnpacked { a += ["--max-unpacked", maxUnpacked] }
+        if let maxRatio { a += ["--max-ratio", String(maxRatio)] }
+        if let timeBudget { a += ["--time-budget", String(timeBudget)] }
+        return a
+    }
+}
 
 /// Exit codes beyond ArgumentParser's: PATH unreadable (2), findings at `--fail-on` (3), and a
 /// batch that completed with bundles not analyzed or analyzed in part (4).
@@ -53,6 +91,8 @@ struct Analyze: ParsableCommand {
     @Option(name: .long, help: "Threads to use: captures analyzed at once, and archive decompression beside analysis (default: all cores).")
     var jobs: Int?
 
+    @OptionGroup var limits: LimitOptions
+
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
     }
@@ -62,6 +102,7 @@ struct Analyze: ParsableCommand {
         let report: Report
         do {
             var autopsy = Autopsy(settings: settings)
+            autopsy.walker.limits = limits.limits
             if let jobs { autopsy.jobs = jobs }
             if progress ?? TerminalProgress.standardErrorIsTerminal { autopsy.progress = TerminalProgress() }
             report = try autopsy.analyze(path)
