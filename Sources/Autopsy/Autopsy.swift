@@ -11,6 +11,9 @@ public struct Autopsy: Sendable {
     public static let version = "0.1.0"
 
     public var walker = BundleWalker()
+    /// The capture analysis's memory caps (defaults documented in docs/security.md).
+    public var fragmentLimits = FragmentReassembler.Limits()
+    public var tcpSettings = TCPAnalysisSettings()
     /// Which checks run, with which thresholds (`--config`).
     public var settings: CheckSettings
     /// Told how far each capture's analysis has come (nil: nobody is watching).
@@ -252,7 +255,7 @@ public struct Autopsy: Sendable {
     }
 
     func analyzeCapture(_ file: BundleFile) -> (CaptureFileRecord, CaptureFacts) {
-        var analyzer = CaptureAnalyzer()
+        var analyzer = CaptureAnalyzer(fragmentLimits: fragmentLimits, tcpSettings: tcpSettings)
         let outcome: CaptureReadOutcome
         if let progress {
             var metered = Metered(analyzer, reporter: progress, file: file)
@@ -269,7 +272,7 @@ public struct Autopsy: Sendable {
         let record = CaptureFileRecord(
             file: file.path, format: outcome.format, linkTypes: links,
             firstPacket: summary.firstTime.map(Timestamp.rfc3339), lastPacket: summary.lastTime.map(Timestamp.rfc3339),
-            counters: summary.counters, error: error)
+            counters: summary.counters, error: error, limitsReached: summary.limitsReached.isEmpty ? nil : summary.limitsReached)
         return (record, CaptureFacts(file: file.path, format: outcome.format, summary: summary, readError: error,
                                      interfaces: outcome.interfaces))
     }

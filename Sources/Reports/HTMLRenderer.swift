@@ -115,7 +115,15 @@ public enum HTMLRenderer {
                          let k = f.counters
                          return [escape(f.file), escape(f.format), "\(k.packets)", escape(f.firstPacket ?? ""), escape(f.lastPacket ?? ""),
                                  "\(k.tcpHandshakesCompleted)", "\(k.synWithoutSynack)", "\(k.synRst)", "\(k.ipv4Fragments)", "\(k.icmpFragNeeded)"]
-                     })
+                     }) + limits(c)
+    }
+
+    /// What each capture's analysis dropped at its memory caps.
+    static func limits(_ c: CapturesSection) -> String {
+        let rows = c.files.flatMap { f in (f.limitsReached ?? []).map { [escape(f.file), escape($0)] } }
+        guard !rows.isEmpty else { return "" }
+        return "<h3>Analysis limits reached</h3><p>Memory stays bounded; what was dropped is counted.</p>\n"
+            + table(["file", "dropped"], rows)
     }
 
     /// Cells are already escaped.

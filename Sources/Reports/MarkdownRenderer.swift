@@ -157,6 +157,14 @@ public enum MarkdownRenderer {
                 out += "\n\(Markdown.code(f.file)): \(first) → \(last)"
             }
         }
+        let limited = c.files.filter { !($0.limitsReached ?? []).isEmpty }
+        if !limited.isEmpty {
+            out += "\n\n**Analysis limits reached** (memory stays bounded; what was dropped is counted):\n\n"
+            for f in limited {
+                for note in f.limitsReached ?? [] { out += "- \(Markdown.code(f.file)): \(Markdown.inline(note))\n" }
+            }
+            return out + "\n"
+        }
         return out + "\n\n"
     }
 

@@ -103,9 +103,13 @@ public struct CaptureFileRecord: Codable, Sendable {
     public var counters: CaptureCounters
     /// Why reading stopped early; the counters cover the frames before it.
     public var error: String?
+    /// What the analysis dropped to stay within its memory caps (`CaptureSummary.limitsReached`);
+    /// absent when nothing was.
+    public var limitsReached: [String]?
 
     public init(file: String, format: String, linkTypes: [String: Int], firstPacket: String?, lastPacket: String?,
-                counters: CaptureCounters, error: String?) {
+                counters: CaptureCounters, error: String?, limitsReached: [String]? = nil) {
+        self.limitsReached = limitsReached
         self.file = file
         self.format = format
         self.linkTypes = linkTypes

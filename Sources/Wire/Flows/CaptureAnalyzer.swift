@@ -16,8 +16,9 @@ public struct CaptureAnalyzer: PacketConsumer {
     private var now: Int64 = 0
     private var timeline = CaptureTimeline()
 
-    public init(fragmentLimits: FragmentReassembler.Limits = .init()) {
+    public init(fragmentLimits: FragmentReassembler.Limits = .init(), tcpSettings: TCPAnalysisSettings = .init()) {
         reassembler = FragmentReassembler(limits: fragmentLimits)
+        tcp.settings = tcpSettings
     }
 
     public mutating func consume(_ record: PacketRecord) {
@@ -134,6 +135,7 @@ public struct CaptureAnalyzer: PacketConsumer {
 
     private mutating func keep(_ datagrams: [FragmentedDatagram]) {
         for d in datagrams {
+            if d.outcome == .evicted { summary.fragmentedDatagramsEvicted += 1 }
             if summary.fragmentedDatagrams.count < Self.maxKeptDatagrams {
                 summary.fragmentedDatagrams.append(d)
             } else {
@@ -152,6 +154,9 @@ public struct CaptureAnalyzer: PacketConsumer {
         summary.tcpFlowsNotKept = tcp.flowsNotKept
         summary.tcpConversationsFlushed = tcp.flushedConversations
         summary.peakLiveTCPConversations = tcp.peakLiveConversations
+        summary.tcpConversationsEvicted = tcp.evictedConversations
+        summary.maxLiveTCPConversations = tcp.settings.maxLiveConversations
+        summary.fragmentLimits = reassembler.limits
         summary.tcpConversationsResumed = tcp.resumedConversations
         summary.firstTCPResumedFrame = tcp.firstResumedFrame
         summary.counters.synWithoutSynack = tcp.unansweredAttempts

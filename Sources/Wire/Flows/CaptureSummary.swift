@@ -124,6 +124,12 @@ public struct CaptureSummary: Sendable {
     /// the most live at once: what bounds the analysis's memory (`TCPConversations`).
     public var tcpConversationsFlushed = 0
     public var peakLiveTCPConversations = 0
+    /// Conversations flushed early at `TCPAnalysisSettings.maxLiveConversations` (a flow flood).
+    public var tcpConversationsEvicted = 0
+    public var maxLiveTCPConversations = 0
+    /// Fragmented datagrams dropped unfinished at the reassembler's caps (oldest first).
+    public var fragmentedDatagramsEvicted = 0
+    public var fragmentLimits = FragmentReassembler.Limits()
     /// Conversations that sent again after being flushed, so from `firstTCPResumedFrame` on
     /// `tcp.stream` numbers may exceed tshark's by up to this many.
     public var tcpConversationsResumed = 0
@@ -141,6 +147,30 @@ public struct CaptureSummary: Sendable {
     public var duplicateExamples: [(copy: Int, original: Int)] = []
 
     public init() {}
+
+    /// What the analysis dropped to stay within its memory caps, in words for the report (empty
+    /// when nothing was): tables that hit their cap, and lists kept short.
+    public var limitsReached: [String] {
+        var out: [String] = []
+        if tcpConversationsEvicted > 0 {
+            out.append("\(tcpConversationsEvicted) TCP conversations flushed early at the cap of \(maxLiveTCPConversations) tracked at once "
+                + "(least recently active first): a later packet of one starts a new tcp.stream, so stream counts exceed tshark's")
+        }
+        if fragmentedDatagramsEvicted > 0 {
+            out.append("\(fragmentedDatagramsEvicted) fragmented datagrams dropped unfinished at the reassembly cap of "
+                + "\(fragmentLimits.maxPendingDatagrams) datagrams or \(fragmentLimits.maxPendingBytes >> 20) MiB pending (oldest first)")
+        }
+        if dns.evicted > 0 {
+            out.append("\(dns.evicted) DNS lookups closed early at the cap of \(DNSSummary.maxOpenLookups) open at once (oldest first): "
+                + "a late answer to one is not matched")
+        }
+        let notKept = [(fragmentedDatagramsNotKept, "fragmented datagrams"), (tcpFlowsNotKept, "TCP flows with anomalies"),
+                       (notableAttemptsNotKept, "failed connection attempts")].filter { $0.0 > 0 }
+        if !notKept.isEmpty {
+            out.append(notKept.map { "\($0.0) \($0.1)" }.joined(separator: ", ") + " counted but not kept as examples (lists are capped)")
+        }
+        return out
+    }
 
     /// Seconds of capture after `time`; nil without timestamps.
     public func secondsAfter(_ time: Int64) -> Double? {

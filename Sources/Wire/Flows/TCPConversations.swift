@@ -299,6 +299,8 @@ public struct TCPConversations {
     public private(set) var firstResumedFrame: Int?
     /// The most conversations live at once.
     public private(set) var peakLiveConversations = 0
+    /// Conversations flushed early because `settings.maxLiveConversations` were live.
+    public private(set) var evictedConversations = 0
 
     public init() {}
 
@@ -350,6 +352,7 @@ public struct TCPConversations {
     private mutating func open(_ key: Key, _ src: Endpoint, _ dst: Endpoint, _ tcp: TCPHeader, ip: IPHeader,
                                frame: Int, time: Int64) -> TCPAnalysisFlags {
         defer { streams += 1 }
+        if live.count >= settings.maxLiveConversations { evictLeastRecent() }
         if let o = Opening(tcp, ip: ip, stream: streams, frame: frame, time: time, fromA: src == key.a) {
             live[key] = .opening(o)
             // The flags the SYN gets as a conversation's first segment, from throwaway state: the
@@ -363,6 +366,18 @@ public struct TCPConversations {
                              settings: settings)
         queueIfClosed(c, key, time: time)
         return flags
+    }
+
+    /// Flushes the least recently active eighth of the live conversations (ties by stream), as the
+    /// inactivity timeout would have later.
+    private mutating func evictLeastRecent() {
+        let count = Swift.max(1, settings.maxLiveConversations / 8)
+        let victims = live.map { (time: $0.value.lastTime, stream: $0.value.stream, key: $0.key) }
+            .sorted { ($0.time, $0.stream) < ($1.time, $1.stream) }.prefix(count)
+        for v in victims.sorted(by: { $0.stream < $1.stream }) {
+            flush(v.key)
+            evictedConversations += 1
+        }
     }
 
     /// The conversation an opening stands for, as if its SYN had been recorded as one.

@@ -59,6 +59,10 @@ public struct TCPAnalysisSettings: Sendable {
     /// A conversation without a packet for this long is flushed (Zeek's `tcp_inactivity_timeout`, 5 min;
     /// Linux gives up a SYN after about 2 min, `tcp_syn_retries` = 6).
     public var inactivityTimeout: Int64 = 300_000_000_000
+    /// Conversations tracked at once. A new one beyond it flushes the least recently active eighth
+    /// first (counted in `evictedConversations`): a flood of distinct flows cannot grow memory
+    /// past this (each live conversation costs about 1 KiB).
+    public var maxLiveConversations = 262_144
     public init() {}
 }
 
