@@ -4,7 +4,7 @@ import PackageDescription
 // The folders tell the pipeline: Input (the only code that touches C) → Wire (pure-Swift packet
 // decoding and flow tracking) → Artifacts (text parsers) → Diagnosis (facts, checks, findings) →
 // Reports (pure renderers) → Autopsy (runs the pipeline) → Batch (many bundles, one child process
-// each) → netautopsy (argument parsing only).
+// each); Redaction (rewrites a bundle to share it) → netautopsy (argument parsing only).
 let package = Package(
     name: "netautopsy",
     platforms: [.macOS(.v13)],
@@ -45,12 +45,15 @@ let package = Package(
             name: "Batch",
             dependencies: ["Autopsy", "Input", "Reports", "Diagnosis", .product(name: "Crypto", package: "swift-crypto")]),
         .target(
+            name: "Redaction",
+            dependencies: ["Input", "Wire", "Artifacts", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(
             name: "NetautopsyCLI",
-            dependencies: ["Autopsy", "Batch", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Autopsy", "Batch", "Redaction", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "netautopsy", dependencies: ["NetautopsyCLI"]),
         .testTarget(
             name: "NetautopsyTests",
-            dependencies: ["Autopsy", "Batch", "Input", "Wire", "Artifacts", "Diagnosis", "Reports", "NetautopsyCLI"]),
+            dependencies: ["Autopsy", "Batch", "Input", "Wire", "Artifacts", "Diagnosis", "Reports", "NetautopsyCLI", "Redaction"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -70,6 +70,13 @@ public struct Autopsy: Sendable {
                 if let claim = Self.misnamed(file.path) {
                     problems.append(ProblemRecord(path: file.path, message: "named like \(claim) but it is text: analyzed as text"))
                 }
+                if (file.path as NSString).lastPathComponent == RedactionMarker.fileName,
+                   let (bytes, _) = try? TextLines.readAll(file.source, limit: 1 << 20), let marker = RedactionMarker.parse(bytes) {
+                    let folder = file.path.split(separator: "/").dropLast().joined(separator: "/")
+                    for c in marker.captures { builder.facts.redactedCaptures[folder.isEmpty ? c.path : folder + "/" + c.path] = max(0, c.truncatedBefore) }
+                    artifacts.append(ArtifactRecord(path: file.path, kind: "redaction", bytes: bytes.count))
+                    return
+                }
                 let head = String(decoding: file.head, as: UTF8.self)
                 let kind = ArtifactKind.classifyText(path: file.path, head: head)
                 if kind == .manifest {

@@ -88,6 +88,9 @@ public struct Facts: Sendable {
     public var tcpdumpStats: [Sourced<TcpdumpStats>] = []
     /// The interface each capture file was taken on, from the collector's manifest (by file path).
     public var captureDevices: [String: String] = [:]
+    /// Captures `netautopsy redact` cut after their headers on purpose (its marker file), with the
+    /// frames the snap length had cut before: only those are a capture problem.
+    public var redactedCaptures: [String: Int] = [:]
     /// When the node booted (ns since the epoch), from the collector's manifest: turns the kernel
     /// log's seconds since boot into wall-clock times.
     public var bootTime: Int64?

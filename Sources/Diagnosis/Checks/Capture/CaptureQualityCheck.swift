@@ -112,14 +112,16 @@ public struct CaptureQualityCheck: Check {
                     filter: "frame.number == \(first)"))
             }
             let k = c.summary.counters
-            guard k.packets > 0, Double(k.truncatedPackets) / Double(k.packets) > parameters["truncated_share"] else { continue }
-            truncated += k.truncatedPackets
+            let cut = facts.redactedCaptures[c.file] ?? k.truncatedPackets
+            guard k.packets > 0, Double(cut) / Double(k.packets) > parameters["truncated_share"] else { continue }
+            truncated += cut
             frames += k.packets
             severity = Swift.max(severity, .low)
             let snap = c.interfaces.map(\.snapLength).filter { $0 > 0 }.min()
             evidence.append(.value("Frames cut to the snap length\(snap.map { " (\($0) bytes)" } ?? ""): payload analysis (DNS names) "
                 + "sees only part of them; TCP analysis is unaffected.", file: c.file,
-                text: "\(k.truncatedPackets) of \(k.packets) frames truncated (frame.cap_len < frame.len)"))
+                text: "\(cut) of \(k.packets) frames truncated (frame.cap_len < frame.len)"
+                    + (facts.redactedCaptures[c.file] != nil ? " before the bundle was redacted" : "")))
         }
         guard dropped > 0 || truncated > 0 || gaps > 0 || reversals > 0 || resumed > 0 else { return [] }
         var parts: [String] = []

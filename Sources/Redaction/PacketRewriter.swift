@@ -1,0 +1,331 @@
+import Wire
+
+/// Rewrites one captured frame for a redacted capture: addresses (MAC, IPv4, IPv6, ARP, the packet
+/// an ICMP error quotes, inner packets of VXLAN, Geneve and IP-in-IP) get their `Pseudonyms` tokens,
+/// checksums are corrected for what changed, and the payload is cut after the last header the
+/// analysis reads. DNS messages (UDP or TCP port 53, mDNS, LLMNR) are kept with every name
+/// tokenised label by label and addresses in A/AAAA answers mapped; other record data is zeroed.
+///
+/// Lengths in headers (IP total length, UDP length) and the frame's original length are not
+/// changed: sizes, fragmentation and MTU findings stay as they were. Checksums are updated
+/// incrementally (RFC 1624) over the changed bytes, so a checksum that was right stays right for
+/// the original payload, and one that was wrong (offload) stays wrong the same way.
+public struct PacketRewriter {
+    let names: Pseudonyms
+    /// The frame as captured, and the copy being rewritten.
+    private var original: [UInt8] = []
+    private var p: [UInt8] = []
+
+    public init(_ names: Pseudonyms) { self.names = names }
+
+    /// The rewritten frame's captured bytes (at most as many as `bytes`).
+    public mutating func rewrite(_ bytes: UnsafeRawBufferPointer, linkType: UInt16) -> [UInt8] {
+        original = Array(bytes)
+        p = original
+        let keep = link(linkType, at: 0)
+        return Array(p[0..<min(keep, p.count)])
+    }
+
+    // MARK: link layers
+
+    private mutating func link(_ type: UInt16, at o: Int) -> Int {
+        switch type {
+        case 1: return ethernet(at: o)
+        case 113:                                           // Linux cooked (SLL)
+            guard p.count >= o + 16 else { return o }
+            if u16(o + 2) == 1, u16(o + 4) == 6 { mapMAC(at: o + 6) } else { zero(o + 6, o + 14) }
+            return network(u16(o + 14), at: o + 16)
+        case 276:                                           // Linux cooked v2 (SLL2)
+            guard p.count >= o + 20 else { return o }
+            if u16(o + 8) == 1, p[o + 11] == 6 { mapMAC(at: o + 12) } else { zero(o + 12, o + 20) }
+            return network(u16(o), at: o + 20)
+        case 101, 228, 229: return ipAny(at: o)
+        case 0, 108:                                        // BSD loopback: a 4-byte family
+            guard p.count >= o + 4 else { return o }
+            return ipAny(at: o + 4)
+        default: return o
+        }
+    }
+
+    private mutating func ethernet(at o: Int) -> Int {
+        guard p.count >= o + 14 else { return o }
+        mapMAC(at: o)
+        mapMAC(at: o + 6)
+        var type = u16(o + 12), next = o + 14
+        while type == 0x8100 || type == 0x88A8, p.count >= next + 4 {
+            type = u16(next + 2)
+            next += 4
+        }
+        return network(type, at: next)
+    }
+
+    private mutating func network(_ etherType: UInt16, at o: Int) -> Int {
+        switch etherType {
+        case 0x0800: return ipv4(at: o)
+        case 0x86DD: return ipv6(at: o)
+        case 0x0806:                                        // ARP for IPv4 over Ethernet
+            guard p.count >= o + 28, u16(o) == 1, u16(o + 2) == 0x0800, p[o + 4] == 6, p[o + 5] == 4 else { return o }
+            mapMAC(at: o + 8)
+            mapIPv4(at: o + 14)
+            mapMAC(at: o + 18)
+            mapIPv4(at: o + 24)
+            return o + 28
+        default: return o
+        }
+    }
+
+    private mutating func ipAny(at o: Int) -> Int {
+        guard p.count > o else { return o }
+        switch p[o] >> 4 {
+        case 4: return ipv4(at: o)
+        case 6: return ipv6(at: o)
+        default: return o
+        }
+    }
+
+    // MARK: IP
+
+    private mutating func ipv4(at o: Int) -> Int {
+        guard p.count >= o + 20, p[o] >> 4 == 4 else { return o }
+        let ihl = Int(p[o] & 0x0F) * 4
+        guard ihl >= 20, p.count >= o + ihl else { return o }
+        mapIPv4(at: o + 12)
+        mapIPv4(at: o + 16)
+        if ihl > 20 { zero(o + 20, o + ihl) }              // options (record route…): end-of-options
+        p[o + 10] = 0
+        p[o + 11] = 0
+        let sum = Self.checksum(p, o, o + ihl)
+        p[o + 10] = UInt8(sum >> 8)
+        p[o + 11] = UInt8(sum & 0xFF)
+        let fragmentOffset = u16(o + 6) & 0x1FFF
+        let end = min(p.count, o + max(ihl, Int(u16(o + 2))))
+        if fragmentOffset != 0 { return o + ihl }          // the rest of a datagram: no header in it
+        return transport(p[o + 9], at: o + ihl, end: end, pseudo: (o + 12, 4))
+    }
+
+    private mutating func ipv6(at o: Int) -> Int {
+        guard p.count >= o + 40, p[o] >> 4 == 6 else { return o }
+        mapIPv6(at: o + 8)
+        mapIPv6(at: o + 24)
+        let end = min(p.count, o + 40 + Int(u16(o + 4)))
+        var next = p[o + 6], at = o + 40
+        while true {
+            switch next {
+            case 0, 60:                                      // hop-by-hop, destination options
+                guard p.count >= at + 2 else { return at }
+                let length = (Int(p[at + 1]) + 1) * 8
+                next = p[at]
+                zero(at + 2, min(p.count, at + length))
+                at += length
+            case 44:                                         // fragment header
+                guard p.count >= at + 8 else { return at }
+                let offset = u16(at + 2) >> 3
+                next = p[at]
+                at += 8
+                if offset != 0 { return at }
+            default:
+                return transport(next, at: at, end: end, pseudo: (o + 8, 16))
+            }
+        }
+    }
+
+    /// `pseudo`: where the addresses of the pseudo-header are, and their length (4 or 16 each).
+    private mutating func transport(_ proto: UInt8, at o: Int, end: Int, pseudo: (at: Int, length: Int)) -> Int {
+        switch proto {
+        case 6:
+            // A header cut short (an ICMP error quotes only its first 8 bytes) holds no address: kept.
+            guard p.count >= o + 20 else { return p.count }
+            let header = Int(p[o + 12] >> 4) * 4
+            guard header >= 20, p.count >= o + header else { return min(p.count, o + max(header, 20)) }
+            var keep = o + header
+            if u16(o) == 53 || u16(o + 2) == 53 { keep = dnsOverTCP(from: o + header, end: min(end, p.count)) }
+            fixChecksum(at: o + 16, segment: o, end: min(end, p.count), pseudo: pseudo, zeroMeansNone: false)
+            return keep
+        case 17:
+            guard p.count >= o + 8 else { return p.count }
+            let src = u16(o), dst = u16(o + 2)
+            var keep = o + 8
+            if [53, 5353, 5355].contains(src) || [53, 5353, 5355].contains(dst) {
+                keep = dns(from: o + 8, end: min(end, p.count))
+            } else if dst == 4789 || dst == 8472 {            // VXLAN (IANA, and Linux's old default)
+                if p.count >= o + 16 { keep = ethernet(at: o + 16) }
+            } else if dst == 6081, p.count >= o + 16 {         // Geneve
+                let length = 8 + Int(p[o + 8] & 0x3F) * 4
+                if u16(o + 10) == 0x6558, p.count >= o + 8 + length { zero(o + 16, o + 8 + length); keep = ethernet(at: o + 8 + length) }
+            }
+            fixChecksum(at: o + 6, segment: o, end: min(end, p.count), pseudo: pseudo, zeroMeansNone: true)
+            return keep
+        case 1:
+            guard p.count >= o + 8 else { return o }
+            var keep = o + 8
+            switch p[o] {
+            case 3, 4, 11, 12: keep = ipv4(at: o + 8)        // errors quote the packet they are about
+            case 5: mapIPv4(at: o + 4); keep = ipv4(at: o + 8)
+            default: break
+            }
+            fixChecksum(at: o + 2, segment: o, end: min(end, p.count), pseudo: nil, zeroMeansNone: false)
+            return keep
+        case 58:
+            guard p.count >= o + 8 else { return o }
+            var keep = o + 8
+            if (1...4).contains(p[o]) { keep = ipv6(at: o + 8) }
+            fixChecksum(at: o + 2, segment: o, end: min(end, p.count), pseudo: pseudo, zeroMeansNone: false)
+            return keep
+        case 4: return ipv4(at: o)
+        case 41: return ipv6(at: o)
+        default: return o
+        }
+    }
+
+    // MARK: DNS
+
+    /// DNS over TCP: each whole length-prefixed message in the segment; the rest is cut.
+    private mutating func dnsOverTCP(from o: Int, end: Int) -> Int {
+        var at = o
+        while at + 2 <= end {
+            let length = Int(u16(at))
+            guard length >= 12, at + 2 + length <= end else { break }
+            guard dns(from: at + 2, end: at + 2 + length) == at + 2 + length else { return at }
+            at += 2 + length
+        }
+        return at
+    }
+
+    /// Tokenises one DNS message in place; returns where the kept bytes end (the message's end when
+    /// it was understood whole, else the end of the header).
+    private mutating func dns(from o: Int, end: Int) -> Int {
+        guard end >= o + 12 else { return o }
+        let counts = [u16(o + 4), u16(o + 6), u16(o + 8), u16(o + 10)].map(Int.init)
+        var at = o + 12
+        for _ in 0..<counts[0] {
+            guard let next = name(at: at, end: end), next + 4 <= end else { return o + 12 }
+            at = next + 4
+        }
+        for _ in 0..<(counts[1] + counts[2] + counts[3]) {
+            guard let next = name(at: at, end: end), next + 10 <= end else { return o + 12 }
+            let type = u16(next), length = Int(u16(next + 8))
+            let data = next + 10
+            guard data + length <= end else { return o + 12 }
+            switch (type, length) {
+            case (1, 4): mapIPv4(at: data)
+            case (28, 16): mapIPv6(at: data)
+            case (2, _), (5, _), (12, _):                        // NS, CNAME, PTR
+                guard name(at: data, end: data + length) != nil else { zero(data, data + length); break }
+            case (15, _) where length > 2:                        // MX
+                if name(at: data + 2, end: data + length) == nil { zero(data, data + length) }
+            case (33, _) where length > 6:                        // SRV
+                if name(at: data + 6, end: data + length) == nil { zero(data, data + length) }
+            case (6, _):                                          // SOA: two names, then numbers
+                if let m = name(at: data, end: data + length), name(at: m, end: data + length) == nil { zero(data, data + length) }
+                else if name(at: data, end: data + length) == nil { zero(data, data + length) }
+            case (41, _): zero(data, data + length)               // OPT: client-subnet and other options
+            default: zero(data, data + length)                    // TXT and the rest: unknown content
+            }
+            at = data + length
+        }
+        return at
+    }
+
+    /// Tokenises the labels of a name in place (a compression pointer ends it; its target is
+    /// tokenised where it is written); returns the offset after the name.
+    private mutating func name(at start: Int, end: Int) -> Int? {
+        var at = start, total = 0
+        var seen: [String] = []
+        while at < end {
+            let length = Int(p[at])
+            if length == 0 {
+                if seen.count >= 2 { names.learn(name: seen.joined(separator: ".")) }
+                return at + 1
+            }
+            if length & 0xC0 == 0xC0 { return at + 2 <= end ? at + 2 : nil }
+            guard length & 0xC0 == 0, at + 1 + length <= end else { return nil }
+            total += length + 1
+            guard total <= 255 else { return nil }
+            let label = String(decoding: p[(at + 1)..<(at + 1 + length)], as: UTF8.self)
+            seen.append(label)
+            let token = Array(names.label(label).utf8)
+            if token.count == length { p.replaceSubrange((at + 1)..<(at + 1 + length), with: token) } else { zero(at + 1, at + 1 + length) }
+            at += 1 + length
+        }
+        return nil
+    }
+
+    // MARK: helpers
+
+    private func u16(_ i: Int) -> UInt16 { UInt16(p[i]) << 8 | UInt16(p[i + 1]) }
+
+    private mutating func zero(_ from: Int, _ to: Int) {
+        guard from < to else { return }
+        for i in from..<min(to, p.count) { p[i] = 0 }
+    }
+
+    private mutating func mapMAC(at o: Int) {
+        guard p.count >= o + 6 else { return }
+        var m: UInt64 = 0
+        for i in 0..<6 { m = m << 8 | UInt64(p[o + i]) }
+        let t = names.mac(m)
+        for i in 0..<6 { p[o + i] = UInt8((t >> (40 - 8 * UInt64(i))) & 0xFF) }
+    }
+
+    private mutating func mapIPv4(at o: Int) {
+        guard p.count >= o + 4 else { return }
+        let a = UInt32(p[o]) << 24 | UInt32(p[o + 1]) << 16 | UInt32(p[o + 2]) << 8 | UInt32(p[o + 3])
+        let t = names.ipv4(a)
+        for i in 0..<4 { p[o + i] = UInt8((t >> (24 - 8 * UInt32(i))) & 0xFF) }
+    }
+
+    private mutating func mapIPv6(at o: Int) {
+        guard p.count >= o + 16 else { return }
+        var high: UInt64 = 0, low: UInt64 = 0
+        for i in 0..<8 { high = high << 8 | UInt64(p[o + i]) }
+        for i in 8..<16 { low = low << 8 | UInt64(p[o + i]) }
+        let t = names.ipv6(IPAddress(ipv6High: high, low: low))
+        for i in 0..<8 { p[o + i] = UInt8((t.high >> (56 - 8 * UInt64(i))) & 0xFF) }
+        for i in 0..<8 { p[o + 8 + i] = UInt8((t.low >> (56 - 8 * UInt64(i))) & 0xFF) }
+    }
+
+    /// Updates the checksum at `field` for every byte changed in `segment..<end` and in the
+    /// pseudo-header's addresses (RFC 1624: HC' = ~(~HC + ~m + m')).
+    private mutating func fixChecksum(at field: Int, segment: Int, end: Int, pseudo: (at: Int, length: Int)?, zeroMeansNone: Bool) {
+        guard field + 2 <= p.count, end > segment else { return }
+        let old = UInt16(original[field]) << 8 | UInt16(original[field + 1])
+        if zeroMeansNone && old == 0 { return }
+        // The checksum field itself is left out of both sums.
+        var before = Self.sum(original, segment, end, skip: field), after = Self.sum(p, segment, end, skip: field)
+        if let pseudo {
+            before += Self.sum(original, pseudo.at, pseudo.at + 2 * pseudo.length, skip: nil)
+            after += Self.sum(p, pseudo.at, pseudo.at + 2 * pseudo.length, skip: nil)
+        }
+        var x = UInt32(~old) + Self.fold(after) + UInt32(~Self.fold(before) & 0xFFFF)
+        x = Self.fold(x)
+        var new = ~UInt16(x)
+        if zeroMeansNone && new == 0 { new = 0xFFFF }
+        p[field] = UInt8(new >> 8)
+        p[field + 1] = UInt8(new & 0xFF)
+    }
+
+    /// 16-bit words from `from` (an odd last byte padded with zero), not folded.
+    static func sum(_ b: [UInt8], _ from: Int, _ to: Int, skip: Int?) -> UInt32 {
+        var s: UInt32 = 0, i = from
+        let to = min(to, b.count)
+        while i < to {
+            if i != skip {
+                let hi = UInt32(b[i]), lo = i + 1 < to ? UInt32(b[i + 1]) : 0
+                s &+= hi << 8 | lo
+                if s > 0x7FFF_FFFF { s = fold(s) }
+            }
+            i += 2
+        }
+        return s
+    }
+
+    static func fold(_ v: UInt32) -> UInt32 {
+        var v = v
+        while v > 0xFFFF { v = (v & 0xFFFF) + (v >> 16) }
+        return v
+    }
+
+    static func checksum(_ b: [UInt8], _ from: Int, _ to: Int) -> UInt16 {
+        ~UInt16(fold(sum(b, from, to, skip: nil)))
+    }
+}
