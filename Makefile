@@ -5,7 +5,7 @@ DEPS = libpcap-dev libarchive-dev zlib1g-dev
 # them those tests are skipped, unless NETAUTOPSY_REQUIRE_LIVE=1 (CI) makes that a failure.
 TEST_TOOLS = tcpdump fio iproute2 iptables iputils-ping iputils-tracepath shellcheck dash procps chromium
 
-.PHONY: deps test-tools build sample test fixtures bench-inputs bench bench-batch collector docs lint clean
+.PHONY: deps test-tools build sample test fixtures bench-inputs bench bench-batch collector docs lint clean fuzz fuzz-smoke
 
 # Installs the C libraries when they are missing (Debian/Ubuntu; needs root or sudo).
 deps:
@@ -43,6 +43,7 @@ fixtures:
 	fixtures/make-wire-fixtures.sh
 	fixtures/analysis-oracle.sh ../shared/corpus/pcaps > fixtures/corpus-analysis-oracle.tsv
 	python3 fixtures/make-hostile.py
+	python3 fuzz/make-regressions.py
 	fixtures/make-incident-bundle.sh fixtures/incident-bundle.tar.gz
 	fixtures/make-conntrack-bundle.sh fixtures/conntrack-full-bundle.tar.gz
 
@@ -59,6 +60,15 @@ bench: bench-inputs
 bench-batch:
 	bench/batch.sh
 
+# Fuzzing (docs/security.md): every target for FUZZ_SECONDS (each text parser a quarter of it);
+# fuzz-smoke is the brief run CI does (300 inputs per target, fixed seed: repeatable). Crash inputs land in .build-fuzz/artifacts/.
+FUZZ_SECONDS ?= 300
+fuzz: deps
+	fuzz/run.sh $(FUZZ_SECONDS)
+
+fuzz-smoke: deps
+	FUZZ_RUNS=300 fuzz/run.sh 10
+
 # Re-embeds collector/netautopsy-collect.sh into the binary after editing it, and lints it.
 collector:
 	collector/embed.sh
@@ -71,7 +81,7 @@ docs: build
 lint:
 	shellcheck -s sh collector/netautopsy-collect.sh
 	shellcheck collector/embed.sh fixtures/collector-scenario.sh fixtures/make-wire-fixtures.sh fixtures/analysis-oracle.sh \
-	  fixtures/make-conntrack-bundle.sh bench/make-inputs.sh bench/run.sh bench/batch.sh
+	  fixtures/make-conntrack-bundle.sh bench/make-inputs.sh bench/run.sh bench/batch.sh fuzz/run.sh
 
 clean:
 	rm -rf .build

@@ -5,6 +5,9 @@ import PackageDescription
 // decoding and flow tracking) → Artifacts (text parsers) → Diagnosis (facts, checks, findings) →
 // Reports (pure renderers) → Autopsy (runs the pipeline) → Batch (many bundles, one child process
 // each); Redaction (rewrites a bundle to share it) → netautopsy (argument parsing only).
+/// The fuzz targets, one per parser of untrusted input (fuzz/Harness/FuzzHarness.swift).
+let fuzzTargets = ["capture", "packet", "dns", "archive", "manifest", "fio", "text", "redact"]
+
 let package = Package(
     name: "netautopsy",
     platforms: [.macOS(.v13)],
@@ -51,9 +54,15 @@ let package = Package(
             name: "NetautopsyCLI",
             dependencies: ["Autopsy", "Batch", "Redaction", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "netautopsy", dependencies: ["NetautopsyCLI"]),
+        // Fuzzing (fuzz/run.sh, docs/security.md): the harness, and one binary per target.
+        .target(name: "FuzzHarness", dependencies: ["Wire", "Input", "Artifacts", "Diagnosis", "Redaction"], path: "fuzz/Harness"),
+    ] + fuzzTargets.map { name in
+        .executableTarget(name: "fuzz-\(name)", dependencies: ["FuzzHarness"], path: "fuzz/targets/\(name)")
+    } + [
         .testTarget(
             name: "NetautopsyTests",
-            dependencies: ["Autopsy", "Batch", "Input", "Wire", "Artifacts", "Diagnosis", "Reports", "NetautopsyCLI", "Redaction"]),
+            dependencies: ["Autopsy", "Batch", "Input", "Wire", "Artifacts", "Diagnosis", "Reports", "NetautopsyCLI", "Redaction",
+                           "FuzzHarness"]),
     ],
     swiftLanguageModes: [.v6]
 )

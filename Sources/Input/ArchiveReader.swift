@@ -65,10 +65,9 @@ public final class ArchiveReader {
             }
         }, nil)
         guard status == ARCHIVE_OK else {
-            let message = Self.errorText(a, fallback: "not an archive libarchive can read")
-            archive_read_free(a)
-            context.release()
-            throw .archive(name, message)
+            // Every property is set: throwing runs `deinit`, which frees the reader and the context
+            // (freeing them here too was a double free, found by fuzzing).
+            throw .archive(name, Self.errorText(a, fallback: "not an archive libarchive can read"))
         }
     }
 

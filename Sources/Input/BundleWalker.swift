@@ -184,7 +184,7 @@ public struct BundleWalker: Sendable {
     }
 
     /// Why an entry is not read (unsafe name, link, device…), or nil for a regular file.
-    static func skipReason(_ entry: ArchiveReader.Entry) -> String? {
+    public static func skipReason(_ entry: ArchiveReader.Entry) -> String? {
         if let why = unsafeName(entry.path) { return "\(why): skipped" }
         switch entry.kind {
         case .regular: return nil

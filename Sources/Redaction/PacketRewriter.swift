@@ -15,6 +15,9 @@ public struct PacketRewriter {
     /// The frame as captured, and the copy being rewritten.
     private var original: [UInt8] = []
     private var p: [UInt8] = []
+    /// Headers inside headers (tunnels, ICMP quotes) followed this deep; a frame can nest thousands.
+    private var depth = 0
+    static let maxDepth = 8
 
     public init(_ names: Pseudonyms) { self.names = names }
 
@@ -22,6 +25,7 @@ public struct PacketRewriter {
     public mutating func rewrite(_ bytes: UnsafeRawBufferPointer, linkType: UInt16) -> [UInt8] {
         original = Array(bytes)
         p = original
+        depth = 0
         let keep = link(linkType, at: 0)
         return Array(p[0..<min(keep, p.count)])
     }
@@ -48,7 +52,8 @@ public struct PacketRewriter {
     }
 
     private mutating func ethernet(at o: Int) -> Int {
-        guard p.count >= o + 14 else { return o }
+        guard p.count >= o + 14, enter() else { return o }
+        defer { depth -= 1 }
         mapMAC(at: o)
         mapMAC(at: o + 6)
         var type = u16(o + 12), next = o + 14
@@ -86,7 +91,8 @@ public struct PacketRewriter {
     // MARK: IP
 
     private mutating func ipv4(at o: Int) -> Int {
-        guard p.count >= o + 20, p[o] >> 4 == 4 else { return o }
+        guard p.count >= o + 20, p[o] >> 4 == 4, enter() else { return o }
+        defer { depth -= 1 }
         let ihl = Int(p[o] & 0x0F) * 4
         guard ihl >= 20, p.count >= o + ihl else { return o }
         mapIPv4(at: o + 12)
@@ -104,7 +110,8 @@ public struct PacketRewriter {
     }
 
     private mutating func ipv6(at o: Int) -> Int {
-        guard p.count >= o + 40, p[o] >> 4 == 6 else { return o }
+        guard p.count >= o + 40, p[o] >> 4 == 6, enter() else { return o }
+        defer { depth -= 1 }
         mapIPv6(at: o + 8)
         mapIPv6(at: o + 24)
         let end = min(p.count, o + 40 + Int(u16(o + 4)))
@@ -251,6 +258,13 @@ public struct PacketRewriter {
     }
 
     // MARK: helpers
+
+    /// One level deeper, unless that is past `maxDepth` (the rest of the frame is then cut).
+    private mutating func enter() -> Bool {
+        guard depth < Self.maxDepth else { return false }
+        depth += 1
+        return true
+    }
 
     private func u16(_ i: Int) -> UInt16 { UInt16(p[i]) << 8 | UInt16(p[i + 1]) }
 

@@ -105,6 +105,11 @@ public enum PacketDecoder {
         if header.isIPv4Fragment { p.marks.insert(.ipv4Fragment) }
         if header.hasIPv6FragmentHeader { p.marks.insert(.ipv6FragmentHeader) }
         let payloadOffset = start + header.headerLength
+        // IPv6 extension headers may claim lengths that run past the captured bytes.
+        guard payloadOffset <= r.bytes.count else {
+            p.truncated = true
+            return nil
+        }
         // The IP length bounds the payload; frames may carry Ethernet padding after it.
         var payloadEnd = Swift.min(r.bytes.count, start + header.totalLength)
         if version == 4 && header.totalLength == 0 { payloadEnd = r.bytes.count }  // TSO: length 0
