@@ -36,8 +36,9 @@ run() { # name binary corpus seconds [env]
     units=$(find "$corpus" -type f | wc -l)
     local result=ok
     if [ "$rc" != 0 ]; then result="FAILED (exit $rc, see $log)"; status=1; fi
-    [ -n "${FUZZ_RUNS:-}" ] && secs="seed 1,"
-    printf '%s\t%s s\t%s runs\t%s corpus units\t%s\n' "$name" "$secs" "${runs:-?}" "$units" "$result" | tee -a "$SCRATCH/runs.tsv"
+    local spent="$secs s"
+    [ -n "${FUZZ_RUNS:-}" ] && spent="seed 1"
+    printf '%s\t%s\t%s runs\t%s corpus units\t%s\n' "$name" "$spent" "${runs:-?}" "$units" "$result" | tee -a "$SCRATCH/runs.tsv"
 }
 for t in "${TARGETS[@]}"; do
     if [ "$t" = text ]; then

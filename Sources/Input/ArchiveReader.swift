@@ -41,6 +41,9 @@ public final class ArchiveReader {
     private let fromDisk: Bool
     private var countedIn: Int64 = 0
     private var countedOut: Int64 = 0
+    /// Bytes `archive_read_data` returned, and how many of them the meter has: formats that
+    /// decompress inside the format reader (zip, 7z, rar…) and sparse entries move no filter counter.
+    private var dataOut: Int64 = 0
 
     public init(_ source: ByteSource, name: String, rawFallback: Bool, meter: UnpackMeter? = nil, fromDisk: Bool = true) throws(InputError) {
         self.meter = meter
@@ -116,7 +119,10 @@ public final class ArchiveReader {
     fileprivate func readData(into buffer: UnsafeMutableRawBufferPointer, path: String) throws -> Int {
         try account(path: path)
         let n = archive_read_data(handle, buffer.baseAddress, buffer.count)
-        if n >= 0 { return n }
+        if n >= 0 {
+            dataOut += Int64(n)
+            return n
+        }
         let why = context.takeUnretainedValue().failure ?? Self.errorText(handle, fallback: "damaged entry")
         throw InputError.archive("\(name): \(path)", why)
     }
@@ -130,6 +136,7 @@ public final class ArchiveReader {
             try account(path: path)
             let n = archive_read_data(handle, scratch.baseAddress, scratch.count)
             if n <= 0 { return }        // the end, or damage that `next()` reports
+            dataOut += Int64(n)
         }
     }
 
@@ -138,9 +145,11 @@ public final class ArchiveReader {
     private func account(path: String?) throws(InputError) {
         guard let meter else { return }
         let bytesIn = archive_filter_bytes(handle, -1), bytesOut = archive_filter_bytes(handle, 0)
-        let readIn = max(0, bytesIn - countedIn), produced = max(0, bytesOut - countedOut)
+        // Whichever says more came out in all: the filters' output, or the entry data handed out.
+        let total = max(bytesOut, dataOut)
+        let readIn = max(0, bytesIn - countedIn), produced = max(0, total - countedOut)
         countedIn = max(countedIn, bytesIn)
-        countedOut = max(countedOut, bytesOut)
+        countedOut = max(countedOut, total)
         do {
             try meter.account(read: fromDisk ? readIn : 0, produced: produced)
             try meter.checkTime()

@@ -205,10 +205,14 @@ struct Extract: ParsableCommand {
     @Option(name: .long, help: "The YAML --config the report was made with (thresholds decide which packets are cited).")
     var config: String?
 
+    @OptionGroup var limits: LimitOptions
+
     func run() throws {
         let settings = try checkSettings(config)
         do {
-            let written = try EvidenceExtractor(autopsy: Autopsy(settings: settings)).extract(path, finding: finding, output: output)
+            var autopsy = Autopsy(settings: settings)
+            autopsy.walker.limits = limits.limits
+            let written = try EvidenceExtractor(autopsy: autopsy).extract(path, finding: finding, output: output)
             for w in written {
                 var line = "\(w.output): \(w.frames) frame\(w.frames == 1 ? "" : "s") from \(w.capture)"
                 if w.skipped > 0 { line += " (\(w.skipped) cited frame\(w.skipped == 1 ? "" : "s") not written: another link type, or not in the file)" }

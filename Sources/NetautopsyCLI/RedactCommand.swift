@@ -35,7 +35,13 @@ struct RedactCommand: ParsableCommand {
     func validate() throws {
         let out = URL(fileURLWithPath: output).standardizedFileURL.path, input = URL(fileURLWithPath: path).standardizedFileURL.path
         if out == input { throw ValidationError("--output must not be the input") }
-        if let mapping, URL(fileURLWithPath: mapping).standardizedFileURL.path == out { throw ValidationError("--mapping must not be the output") }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw ValidationError("--output is a directory: give the file to write")
+        }
+        if let mapping, [out, input].contains(URL(fileURLWithPath: mapping).standardizedFileURL.path) {
+            throw ValidationError("--mapping must be neither the input nor the output")
+        }
     }
 
     func run() throws {
@@ -53,12 +59,15 @@ struct RedactCommand: ParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             encoder.keyEncodingStrategy = .convertToSnakeCase
-            do {
-                try encoder.encode(redactor.names.mapping).write(to: URL(fileURLWithPath: mapping), options: .atomic)
-                _ = chmod(mapping, 0o600)
-            } catch {
-                throw ValidationError("cannot write \(mapping): \(error.localizedDescription)")
+            // Created 0600 from the start (never readable by others), not through a symbolic link.
+            let fd = open(mapping, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            guard fd >= 0, fchmod(fd, 0o600) == 0, let data = try? encoder.encode(redactor.names.mapping) else {
+                if fd >= 0 { close(fd) }
+                throw ValidationError("cannot write \(mapping): \(String(cString: strerror(errno)))")
             }
+            let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            close(fd)
+            guard written == data.count else { throw ValidationError("cannot write \(mapping): \(String(cString: strerror(errno)))") }
         }
         let left = outcome.left.isEmpty ? "" : "; \(outcome.left.count) left out or read in part (listed above)"
         FileHandle.standardError.write(Data(

@@ -9,7 +9,7 @@ import Wire
 /// A file written front to back through a buffer; errors are kept and reported once at `close`.
 final class OutputFile {
     let path: String
-    private let fd: Int32
+    private var fd: Int32
     private var buffer: [UInt8] = []
     private(set) var failure: String?
     private(set) var bytes = 0
@@ -46,7 +46,8 @@ final class OutputFile {
 
     func close() throws(RedactionError) {
         flush()
-        Glibc.close(fd)
+        if fd >= 0 { Glibc.close(fd) }
+        fd = -1
         if let failure { throw .cannotWrite(path, failure) }
     }
 
@@ -101,13 +102,13 @@ struct CaptureRedactor: PacketConsumer {
     }
 
     /// pcapng: section header and interfaces, then the frames, then the interface statistics.
-    static func assemblePcapng(to out: OutputFile, interfaces: [CaptureInterface], frames: String) throws(RedactionError) {
+    static func assemblePcapng(to out: OutputFile, interfaces: [CaptureInterface], frames: String, text: TextRedactor) throws(RedactionError) {
         out.write(le32(0x0A0D_0D0A) + le32(28) + le32(0x1A2B_3C4D) + le16(1) + le16(0) + le32(0xFFFF_FFFF) + le32(0xFFFF_FFFF)
                   + le32(28))
         for i in interfaces {
             var options: [UInt8] = []
             if let name = i.name, !name.isEmpty {
-                let bytes = Array(name.utf8.prefix(255))
+                let bytes = Array(text.redact(name[...]).utf8.prefix(255))
                 options += le16(2) + le16(UInt16(bytes.count)) + bytes + [UInt8](repeating: 0, count: (4 - bytes.count % 4) % 4)
             }
             options += le16(9) + le16(1) + [9, 0, 0, 0]      // if_tsresol: nanoseconds
@@ -127,7 +128,7 @@ struct CaptureRedactor: PacketConsumer {
         }
         for (id, i) in interfaces.enumerated() {
             guard let dropped = i.droppedPackets else { continue }
-            let options = le16(4) + le16(8) + le32(UInt32(dropped & 0xFFFF_FFFF)) + le32(UInt32(dropped >> 32)) + le16(0) + le16(0)
+            let options = le16(5) + le16(8) + le32(UInt32(dropped & 0xFFFF_FFFF)) + le32(UInt32(dropped >> 32)) + le16(0) + le16(0)
             // isb_ifdrop is a u64 in the file's byte order: low word first in little-endian.
             let length = UInt32(24 + options.count)
             out.write(le32(5) + le32(length) + le32(UInt32(id)) + le32(0) + le32(0) + options + le32(length))

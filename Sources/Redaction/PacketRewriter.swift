@@ -104,7 +104,9 @@ public struct PacketRewriter {
         p[o + 10] = UInt8(sum >> 8)
         p[o + 11] = UInt8(sum & 0xFF)
         let fragmentOffset = u16(o + 6) & 0x1FFF
-        let end = min(p.count, o + max(ihl, Int(u16(o + 2))))
+        // A total length of 0 is TCP segmentation offload: the frame's end is the datagram's.
+        let total = Int(u16(o + 2))
+        let end = total == 0 ? p.count : min(p.count, o + max(ihl, total))
         if fragmentOffset != 0 { return o + ihl }          // the rest of a datagram: no header in it
         return transport(p[o + 9], at: o + ihl, end: end, pseudo: (o + 12, 4))
     }
@@ -114,7 +116,8 @@ public struct PacketRewriter {
         defer { depth -= 1 }
         mapIPv6(at: o + 8)
         mapIPv6(at: o + 24)
-        let end = min(p.count, o + 40 + Int(u16(o + 4)))
+        let payload = Int(u16(o + 4))                        // 0: a jumbogram or BIG TCP, the frame's end
+        let end = payload == 0 ? p.count : min(p.count, o + 40 + payload)
         var next = p[o + 6], at = o + 40
         while true {
             switch next {
@@ -144,6 +147,7 @@ public struct PacketRewriter {
             guard p.count >= o + 20 else { return p.count }
             let header = Int(p[o + 12] >> 4) * 4
             guard header >= 20, p.count >= o + header else { return min(p.count, o + max(header, 20)) }
+            tcpOptions(from: o + 20, to: o + header)
             var keep = o + header
             if u16(o) == 53 || u16(o + 2) == 53 { keep = dnsOverTCP(from: o + header, end: min(end, p.count)) }
             fixChecksum(at: o + 16, segment: o, end: min(end, p.count), pseudo: pseudo, zeroMeansNone: false)
@@ -181,6 +185,22 @@ public struct PacketRewriter {
         case 4: return ipv4(at: o)
         case 41: return ipv6(at: o)
         default: return o
+        }
+    }
+
+    /// Keeps the options the analysis reads (MSS, window scale, SACK, timestamps) and zeroes the
+    /// data of the others (MPTCP's ADD_ADDR carries an address).
+    private mutating func tcpOptions(from start: Int, to end: Int) {
+        var at = start
+        while at < end {
+            let kind = p[at]
+            if kind == 0 { return }
+            if kind == 1 { at += 1; continue }
+            guard at + 1 < end else { return }
+            let length = Int(p[at + 1])
+            guard length >= 2, at + length <= end else { zero(at, end); return }
+            if ![2, 3, 4, 5, 8].contains(kind) { zero(at + 2, at + length) }
+            at += length
         }
     }
 
@@ -223,8 +243,11 @@ public struct PacketRewriter {
             case (33, _) where length > 6:                        // SRV
                 if name(at: data + 6, end: data + length) == nil { zero(data, data + length) }
             case (6, _):                                          // SOA: two names, then numbers
-                if let m = name(at: data, end: data + length), name(at: m, end: data + length) == nil { zero(data, data + length) }
-                else if name(at: data, end: data + length) == nil { zero(data, data + length) }
+                if let m = name(at: data, end: data + length) {
+                    if name(at: m, end: data + length) == nil { zero(m, data + length) }
+                } else {
+                    zero(data, data + length)
+                }
             case (41, _): zero(data, data + length)               // OPT: client-subnet and other options
             default: zero(data, data + length)                    // TXT and the rest: unknown content
             }

@@ -11,7 +11,8 @@ import Wire
 ///   low 28 bits land in 240.0.0.0/4: two addresses sharing a prefix of n > 4 bits get tokens
 ///   sharing n bits.
 /// - IPv6: `2001:db8:ffff:ffff::N` (documentation prefix), `fe80::ffff:ffff:0:N` for link-local;
-///   with `keepSubnets`, the same permutation over 128 bits under 2001:db8::/32 (the last 96 bits).
+///   with `keepSubnets`, the same permutation over 128 bits, its low 96 bits under 2001:db8::/32.
+///   Solicited-node multicast (ff02::1:ffXX:XXXX, MAC 33:33:ff:XX:XX:XX) gets its 24 bits tokenised.
 /// - Kept as they are, because they identify nothing: unspecified, loopback, multicast, link-local
 ///   IPv4 (169.254/16), broadcast; all-zero, broadcast and multicast MACs.
 /// - MACs: `02:00:00:xx:xx:xx` (locally administered).
@@ -30,6 +31,7 @@ public final class Pseudonyms {
     private var nextV6: UInt64 = 1
     private var nextMAC: UInt64 = 1
     private var nextLabel: [Int: Int] = [:]
+    private var solicitedBits: [UInt32: UInt32] = [:]
     /// Full names seen in DNS messages (lower case, no trailing dot): tokenised in text too.
     public private(set) var knownNames: Set<String> = []
     /// Single-label host names (the node's): tokenised wherever they appear as a word.
@@ -77,6 +79,10 @@ public final class Pseudonyms {
 
     public func ipv6(_ a: IPAddress) -> IPAddress {
         let top = a.high >> 56
+        // Solicited-node multicast holds the low 24 bits of a unicast address: those are tokenised.
+        if a.high == 0xFF02_0000_0000_0000, a.low >> 24 == 0x1FF {
+            return IPAddress(ipv6High: a.high, low: 0x1_FF00_0000 | UInt64(solicited(UInt32(a.low & 0xFF_FFFF))))
+        }
         if (a.high == 0 && (a.low == 0 || a.low == 1)) || top == 0xFF { return a }
         if a.high == 0, a.low >> 32 == 0xFFFF {          // IPv4-mapped: the IPv4 mapping
             return IPAddress(ipv6High: 0, low: 0xFFFF_0000_0000 | UInt64(ipv4(UInt32(truncatingIfNeeded: a.low))))
@@ -87,7 +93,7 @@ public final class Pseudonyms {
         if keepSubnets {
             let p = permute(high: a.high, low: a.low, bits: 128)
             t = linkLocal ? IPAddress(ipv6High: 0xFE80_0000_0000_0000, low: p.low)
-                : IPAddress(ipv6High: 0x2001_0DB8_0000_0000 | (p.high >> 32), low: p.high << 32 | p.low >> 32)
+                : IPAddress(ipv6High: 0x2001_0DB8_0000_0000 | (p.high & 0xFFFF_FFFF), low: p.low)
         } else {
             t = linkLocal ? IPAddress(ipv6High: 0xFE80_0000_0000_0000, low: 0xFFFF_FFFF_0000_0000 | nextV6)
                 : IPAddress(ipv6High: 0x2001_0DB8_FFFF_FFFF, low: nextV6)
@@ -98,11 +104,20 @@ public final class Pseudonyms {
     }
 
     public func mac(_ m: UInt64) -> UInt64 {
+        if m >> 24 == 0x33_33FF { return 0x3333_FF00_0000 | UInt64(solicited(UInt32(m & 0xFF_FFFF))) }
         if m == 0 || m == 0xFFFF_FFFF_FFFF || (m >> 40) & 1 == 1 { return m }
         if let t = macs[m] { return t }
         let t = 0x0200_0000_0000 | (nextMAC & 0xFF_FFFF)
         nextMAC &+= 1
         macs[m] = t
+        return t
+    }
+
+    /// The token for the 24 bits a solicited-node address (and its 33:33:ff MAC) carries.
+    private func solicited(_ bits: UInt32) -> UInt32 {
+        if let t = solicitedBits[bits] { return t }
+        let t = UInt32(solicitedBits.count + 1) & 0xFF_FFFF
+        solicitedBits[bits] = t
         return t
     }
 

@@ -43,9 +43,11 @@ public struct Redactor {
             single = Sniffed(head) == .pcap || Sniffed(head) == .pcapng
         }
 
+        // One meter for both passes: the limits and the time budget are the bundle's, not each pass's.
+        let meter = UnpackMeter(walker.limits)
         // Pass 1: captures (their DNS names are learnt), and the node's host names.
         do {
-            try walker.walk(input, file: { file in
+            try walker.walk(input, meter: meter, file: { file in
                 let n = slots.count
                 switch file.sniffed {
                 case .pcap, .pcapng:
@@ -74,7 +76,7 @@ public struct Redactor {
         // Pass 2: text, now that every name to hide is known.
         var k = 0
         let text = TextRedactor(names)
-        try? walker.walk(input, file: { file in
+        try? walker.walk(input, meter: meter, file: { file in
             defer { k += 1 }
             guard k < slots.count, slots[k].path == file.path, case .text(let target) = slots[k].slot else { return }
             do {
@@ -96,6 +98,7 @@ public struct Redactor {
             return outcome
         }
         let partial = output + ".partial"
+        if FileManager.default.fileExists(atPath: partial) { throw .cannotWrite(partial, "exists (left by another run?): remove it") }
         do {
             let writer = try ArchiveWriter(path: partial)
             let emptyFile = "\(scratch)/empty"
@@ -142,7 +145,7 @@ public struct Redactor {
             try frames.close()
             if pcapng {
                 let out = try OutputFile(path: target)
-                try CaptureRedactor.assemblePcapng(to: out, interfaces: read.interfaces, frames: framesPath)
+                try CaptureRedactor.assemblePcapng(to: out, interfaces: read.interfaces, frames: framesPath, text: TextRedactor(names))
                 try out.close()
                 try? FileManager.default.removeItem(atPath: framesPath)
             }
@@ -185,14 +188,24 @@ public struct Redactor {
         return String(cString: made)
     }
 
-    /// Moves a finished file to the output path (replacing what was there).
+    /// Moves a finished file to the output path, replacing a file there but never a directory; from
+    /// another file system through a copy beside the output.
     static func place(_ file: String, at output: String) throws(RedactionError) {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw .cannotWrite(output, "is a directory")
+        }
         if rename(file, output) == 0 { return }
-        do {
-            if FileManager.default.fileExists(atPath: output) { try FileManager.default.removeItem(atPath: output) }
-            try FileManager.default.copyItem(atPath: file, toPath: output)
-        } catch {
-            throw .cannotWrite(output, error.localizedDescription)
+        guard errno == EXDEV else { throw .cannotWrite(output, String(cString: strerror(errno))) }
+        let beside = output + ".partial"
+        let copy = try OutputFile(path: beside)
+        guard let data = FileManager.default.contents(atPath: file) else { throw .cannotWrite(output, "cannot read \(file)") }
+        copy.write(data)
+        try copy.close()
+        guard rename(beside, output) == 0 else {
+            let why = String(cString: strerror(errno))
+            unlink(beside)
+            throw .cannotWrite(output, why)
         }
     }
 }

@@ -60,7 +60,12 @@ public struct TextRedactor {
             }
         }
         if i < b.count, isDigit(b[i]) { return nil }
-        if i + 1 < b.count, b[i] == 0x2e, isDigit(b[i + 1]) { return nil }
+        // One more ".digits" is a port, as tcpdump prints it (10.0.0.1.443); two more is not an address.
+        if i + 1 < b.count, b[i] == 0x2e, isDigit(b[i + 1]) {
+            var j = i + 1
+            while j < b.count, isDigit(b[j]) { j += 1 }
+            if j + 1 < b.count, b[j] == 0x2e, isDigit(b[j + 1]) { return nil }
+        }
         return (value, i)
     }
 
@@ -90,11 +95,11 @@ public struct TextRedactor {
 
     func word(_ w: String) -> String {
         // Trailing punctuation (end of a sentence, "addr:") is not part of an address.
-        var core = Substring(w), tail = ""
+        var core = Substring(w)
         while let last = core.last, last == ":" || last == "-" || (last == "." && core.dropLast().last == ".") {
-            tail = String(last) + tail
             core = core.dropLast()
         }
+        let tail = String(w[core.endIndex...])
         if let v6 = ipv6(core) { return v6 + tail }
         if let mac = macs(core) { return mac + tail }
         // "host:port", "name:": each part on its own.

@@ -130,7 +130,9 @@ import Testing
         #expect(!line.contains("example") && !line.contains("10.96"))
         // Same length labels, kept suffixes, a version number and a sysctl key untouched.
         #expect(text.redact("search default.svc.cluster.local corp.example.com") .hasPrefix("search default.svc.cluster.local "))
-        #expect(text.redact("net.ipv4.tcp_mtu_probing = 0 kernel 6.18.44 v1.2.3.4.5") == "net.ipv4.tcp_mtu_probing = 0 kernel 6.18.44 v1.2.3.4.5")
+        #expect(text.redact("net.ipv4.tcp_mtu_probing = 0 kernel 6.18.44 v1.2.3.4.5.6") == "net.ipv4.tcp_mtu_probing = 0 kernel 6.18.44 v1.2.3.4.5.6")
+        // tcpdump's address.port
+        #expect(text.redact("IP 10.96.0.10.53 > 10.244.1.5.41000: 1234") == "IP 240.0.0.1.53 > 240.0.0.2.41000: 1234")
         #expect(text.redact("fe80::5847:26ff:fef9:2068 2001:db8::1").hasPrefix("fe80::ffff:ffff:0:"))
 
         let a = Pseudonyms(keepSubnets: true, key: "k"), b = Pseudonyms(keepSubnets: true, key: "k")
@@ -140,6 +142,13 @@ import Testing
         #expect(x >> 28 == 0xF && b.ipv4(0x0AF4_0105) == x)
         #expect(Pseudonyms(keepSubnets: true, key: "other").ipv4(0x0AF4_0105) != x)
         #expect(a.ipv4(0x7F00_0001) == 0x7F00_0001 && a.ipv4(0xE000_00FB) == 0xE000_00FB)
+        // IPv6 pods of one /64 that differ only in their last bits stay distinct, and keep their /64.
+        let p1 = a.ipv6(IPAddress("fd00:10:244:1::5")!), p2 = a.ipv6(IPAddress("fd00:10:244:1::6")!)
+        #expect(p1 != p2 && p1.high == p2.high && p1.high >> 32 == 0x2001_0DB8)
+        // Solicited-node multicast carries 24 bits of an address: tokenised, in the address and its MAC.
+        let solicited = a.ipv6(IPAddress("ff02::1:ff12:3456")!)
+        #expect(solicited.high == 0xFF02_0000_0000_0000 && solicited.low >> 24 == 0x1FF && solicited.low & 0xFF_FFFF != 0x12_3456)
+        #expect(a.mac(0x3333_FF12_3456) == 0x3333_FF00_0000 | (solicited.low & 0xFF_FFFF))
     }
 
     /// Checksums are right after the rewrite: IPv4 header, UDP over a tokenised DNS answer, TCP SYN,
@@ -205,6 +214,10 @@ import Testing
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
         let map = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("map.json"))) as? [String: Any]
         #expect((map?["ipv4"] as? [String: String])?["10.244.58.198"]?.hasPrefix("240.") == true)
+        // An output that is a directory is refused, and the directory left as it was.
+        let refused = try Shell.run([Paths.executable, "redact", Paths.fixture("incident-bundle.tar.gz"), "-o", dir.path])
+        #expect(refused.status != 0 && refused.stderr.contains("--output is a directory"))
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("map.json").path))
         // A single capture comes back as a capture.
         let pcap = dir.appendingPathComponent("c.pcap").path
         #expect(try Shell.run([Paths.executable, "redact", Paths.fixture("captures/frag-icmp.pcap"), "-o", pcap]).status == 0)

@@ -331,6 +331,7 @@ public struct TCPConversations {
             let base = fromOriginator ? c.originatorBaseSeq : c.responderBaseSeq
             if let base, base != tcp.sequence || c.sawFinOrRst {
                 retire(c)
+                live[key] = nil      // retired: an eviction inside `open` must not retire it again
                 return open(key, src, dst, tcp, ip: ip, frame: frame, time: time)
             }
         }
