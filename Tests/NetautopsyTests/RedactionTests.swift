@@ -37,8 +37,8 @@ import Testing
         #expect(after.problems.isEmpty, "\(after.problems)")
     }
 
-    /// Every IPv4, IPv6 and MAC address of the original (found by a regular expression over its text
-    /// and by decoding its captures' headers) is absent from every byte of the output, as text and,
+    /// Every IPv4 and MAC address of the original (found by a regular expression over its text and
+    /// by decoding its captures' headers), and every IPv6 address in its captures' headers, is absent from every byte of the output, as text and,
     /// in the captures, as bytes.
     @Test(arguments: ["incident-bundle.tar.gz", "overlay-node", "conntrack-full-bundle.tar.gz"])
     func noOriginalAddressSurvives(bundle: String) throws {
@@ -48,7 +48,7 @@ import Testing
         let original = try Self.contents(Paths.fixture(bundle)), redacted = try Self.contents(out)
         #expect(redacted.count >= original.count)
 
-        var v4: Set<UInt32> = [], macs: Set<UInt64> = []
+        var v4: Set<UInt32> = [], macs: Set<UInt64> = [], v6: Set<IPAddress> = []
         let quad = try NSRegularExpression(pattern: #"(?<![\d.])(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)"#)
         let mac = try NSRegularExpression(pattern: #"(?<![0-9A-Fa-f:])([0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5})(?![0-9A-Fa-f])"#)
         for (path, bytes) in original where Sniffed(Array(bytes.prefix(Sniffed.headLength))) == .text {
@@ -66,9 +66,11 @@ import Testing
         for (_, bytes) in original where [.pcap, .pcapng].contains(Sniffed(Array(bytes.prefix(Sniffed.headLength)))) {
             let (tally, _) = try CaptureHeaders.of(bytes)
             v4.formUnion(tally.v4)
+            v6.formUnion(tally.v6)
             macs.formUnion(tally.macs)
         }
         v4 = v4.filter { !Pseudonyms.keptIPv4($0) }
+        v6 = v6.filter { redactor.names.ipv6($0) != $0 }
         macs = macs.filter { $0 != 0 && $0 != 0xFFFF_FFFF_FFFF && ($0 >> 40) & 1 == 0 }
         #expect(v4.count >= 3 && !macs.isEmpty)
 
@@ -81,6 +83,13 @@ import Testing
                 if isCapture {
                     let raw: [UInt8] = [UInt8(a >> 24), UInt8(a >> 16 & 0xFF), UInt8(a >> 8 & 0xFF), UInt8(a & 0xFF)]
                     #expect(!Self.contains(bytes, raw), "\(dotted) as bytes in \(path)")
+                }
+            }
+            for a in v6 {
+                #expect(!text.contains(a.description), "\(a) in \(path)")
+                if isCapture {
+                    let raw = (0..<16).map { k in UInt8(((k < 8 ? a.high : a.low) >> (56 - 8 * UInt64(k % 8))) & 0xFF) }
+                    #expect(!Self.contains(bytes, raw), "\(a) as bytes in \(path)")
                 }
             }
             for m in macs {
@@ -231,6 +240,7 @@ import Testing
 enum CaptureHeaders {
     struct Tally: PacketConsumer {
         var v4: Set<UInt32> = []
+        var v6: Set<IPAddress> = []
         var macs: Set<UInt64> = []
         mutating func consume(_ r: PacketRecord) {
             let b = Array(r.bytes)
@@ -242,6 +252,12 @@ enum CaptureHeaders {
             case 276: if let m = mac(12) { macs.insert(m) }; ip = 20
             case 101: ip = 0
             default: return
+            }
+            if b.count >= ip + 40, b[ip] >> 4 == 6 {
+                for o in [ip + 8, ip + 24] {
+                    let word = { (k: Int) in (0..<8).reduce(UInt64(0)) { $0 << 8 | UInt64(b[o + k + $1]) } }
+                    v6.insert(IPAddress(ipv6High: word(0), low: word(8)))
+                }
             }
             guard b.count >= ip + 20, b[ip] >> 4 == 4 else { return }
             for o in [ip + 12, ip + 16] { v4.insert((0..<4).reduce(UInt32(0)) { $0 << 8 | UInt32(b[o + $1]) }) }
