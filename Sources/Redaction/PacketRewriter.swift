@@ -23,8 +23,11 @@ public struct PacketRewriter {
 
     /// The rewritten frame's captured bytes (at most as many as `bytes`).
     public mutating func rewrite(_ bytes: UnsafeRawBufferPointer, linkType: UInt16) -> [UInt8] {
-        original = Array(bytes)
-        p = original
+        // The buffers are reused from frame to frame (no allocation per packet once they are grown).
+        original.removeAll(keepingCapacity: true)
+        original.append(contentsOf: bytes)
+        p.removeAll(keepingCapacity: true)
+        p.append(contentsOf: bytes)
         depth = 0
         let keep = link(linkType, at: 0)
         return Array(p[0..<min(keep, p.count)])
