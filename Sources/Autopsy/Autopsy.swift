@@ -94,14 +94,9 @@ public struct Autopsy: Sendable {
                 do {
                     let bytes = try TextLines.forEach(file.source) { number, line in builder.feed(line, number: number) }
                     artifacts.append(ArtifactRecord(path: file.path, kind: kind.rawValue, bytes: bytes))
-                } catch let e as InputError {
-                    if case .limit(_, let why) = e {
-                        problems.append(ProblemRecord(path: file.path, message: "not read further: \(why) (lines before it were analyzed)"))
-                    } else {
-                        problems.append(ProblemRecord(path: file.path, message: "read failed: \(e) (lines before it were analyzed)"))
-                    }
                 } catch {
-                    problems.append(ProblemRecord(path: file.path, message: "read failed: \(error) (lines before it were analyzed)"))
+                    let why = if case InputError.limit(_, let limit)? = error as? InputError { "not read further: \(limit)" } else { "read failed: \(error)" }
+                    problems.append(ProblemRecord(path: file.path, message: why + " (lines before it were analyzed)"))
                 }
                 if let problem = builder.end() { problems.append(ProblemRecord(path: file.path, message: problem)) }
             case .empty:

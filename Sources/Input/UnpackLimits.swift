@@ -64,9 +64,7 @@ public final class UnpackMeter: @unchecked Sendable {
     /// Throws once the time budget is spent (or another limit was passed).
     public func checkTime() throws(UnpackLimitError) {
         let reason: String? = lock.withLock {
-            if tripped == nil, let deadline, Self.now() >= deadline {
-                tripped = "the time budget of \(Self.seconds(limits.timeBudget ?? 0)) s for this bundle is used up (--time-budget)"
-            }
+            if tripped == nil { tripped = timeUp() }
             return tripped
         }
         if let reason { throw UnpackLimitError(reason: reason) }
@@ -80,10 +78,13 @@ public final class UnpackMeter: @unchecked Sendable {
             let ratio = Int(min(Double(unpacked) / Double(packed), 1e12))
             return "decompression bomb? \(Self.bytes(unpacked)) came out of \(Self.bytes(packed)) (\(ratio):1, above --max-ratio \(Self.seconds(limits.maxRatio)))"
         }
-        if let deadline, Self.now() >= deadline {
-            return "the time budget of \(Self.seconds(limits.timeBudget ?? 0)) s for this bundle is used up (--time-budget)"
-        }
-        return nil
+        return timeUp()
+    }
+
+    /// Why reading stops when the time budget is spent, or nil.
+    private func timeUp() -> String? {
+        guard let deadline, Self.now() >= deadline else { return nil }
+        return "the time budget of \(Self.seconds(limits.timeBudget ?? 0)) s for this bundle is used up (--time-budget)"
     }
 
     static func seconds(_ v: Double) -> String {

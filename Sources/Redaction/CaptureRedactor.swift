@@ -26,6 +26,30 @@ final class OutputFile {
         if buffer.count >= 1 << 16 { flush() }
     }
 
+    func le32(_ v: UInt32) {
+        buffer.append(UInt8(v & 0xFF)); buffer.append(UInt8(v >> 8 & 0xFF))
+        buffer.append(UInt8(v >> 16 & 0xFF)); buffer.append(UInt8(v >> 24))
+    }
+
+    func le16(_ v: UInt16) {
+        buffer.append(UInt8(v & 0xFF)); buffer.append(UInt8(v >> 8))
+    }
+
+    /// Appends the whole content of the file at `path`, read in chunks.
+    func append(file path: String) throws(RedactionError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .cannotWrite(self.path, "cannot read \(path): \(String(cString: strerror(errno)))") }
+        defer { Glibc.close(fd) }
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            guard n >= 0 else { throw .cannotWrite(self.path, "cannot read \(path): \(String(cString: strerror(errno)))") }
+            if n == 0 { return }
+            write(chunk[0..<n])
+        }
+    }
+
     func flush() {
         guard failure == nil, !buffer.isEmpty else { buffer.removeAll(keepingCapacity: true); return }
         var done = 0
@@ -75,23 +99,30 @@ struct CaptureRedactor: PacketConsumer {
     }
 
     mutating func consume(_ record: PacketRecord) {
-        let bytes = rewriter.rewrite(record.bytes, linkType: record.linkTypeValue)
+        // Written field by field into the file's buffer: no allocation per frame.
+        let bytes = rewriter.rewriteInPlace(record.bytes, linkType: record.linkTypeValue)
         let ns = UInt64(record.timestamp ?? 0)
         count += 1
         if record.capturedLength < record.originalLength { truncatedBefore += 1 }
         if pcapng {
             let padded = (bytes.count + 3) & ~3
-            var block = Self.le32(6) + Self.le32(UInt32(32 + padded))
-            block += Self.le32(record.interfaceID) + Self.le32(UInt32(ns >> 32)) + Self.le32(UInt32(ns & 0xFFFF_FFFF))
-            block += Self.le32(UInt32(bytes.count)) + Self.le32(UInt32(clamping: record.originalLength))
-            block += bytes + [UInt8](repeating: 0, count: padded - bytes.count)
-            block += Self.le32(UInt32(32 + padded))
-            frames.write(block)
+            frames.le32(6)
+            frames.le32(UInt32(32 + padded))
+            frames.le32(record.interfaceID)
+            frames.le32(UInt32(ns >> 32))
+            frames.le32(UInt32(ns & 0xFFFF_FFFF))
+            frames.le32(UInt32(bytes.count))
+            frames.le32(UInt32(clamping: record.originalLength))
+            frames.write(bytes)
+            for _ in bytes.count..<padded { frames.write(CollectionOfOne(0)) }
+            frames.le32(UInt32(32 + padded))
         } else {
             if !wroteHeader { writePcapHeader(linkType: record.linkTypeValue) }
-            let sec = ns / 1_000_000_000, nsec = ns % 1_000_000_000
-            frames.write(Self.le32(UInt32(clamping: sec)) + Self.le32(UInt32(nsec)) + Self.le32(UInt32(bytes.count))
-                         + Self.le32(UInt32(clamping: record.originalLength)) + bytes)
+            frames.le32(UInt32(clamping: ns / 1_000_000_000))
+            frames.le32(UInt32(ns % 1_000_000_000))
+            frames.le32(UInt32(bytes.count))
+            frames.le32(UInt32(clamping: record.originalLength))
+            frames.write(bytes)
         }
     }
 
@@ -116,16 +147,7 @@ struct CaptureRedactor: PacketConsumer {
             let length = UInt32(20 + options.count)
             out.write(le32(1) + le32(length) + le16(i.linkTypeValue) + le16(0) + le32(i.snapLength) + options + le32(length))
         }
-        let fd = open(frames, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .cannotWrite(frames, String(cString: strerror(errno))) }
-        defer { close(fd) }
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0, errno == EINTR { continue }
-            guard n > 0 else { break }
-            out.write(chunk[0..<n])
-        }
+        try out.append(file: frames)
         for (id, i) in interfaces.enumerated() {
             guard let dropped = i.droppedPackets else { continue }
             let options = le16(5) + le16(8) + le32(UInt32(dropped & 0xFFFF_FFFF)) + le32(UInt32(dropped >> 32)) + le16(0) + le16(0)

@@ -23,6 +23,11 @@ public struct PacketRewriter {
 
     /// The rewritten frame's captured bytes (at most as many as `bytes`).
     public mutating func rewrite(_ bytes: UnsafeRawBufferPointer, linkType: UInt16) -> [UInt8] {
+        Array(rewriteInPlace(bytes, linkType: linkType))
+    }
+
+    /// The same, as a view of the rewriter's own buffer: valid until the next frame (no copy).
+    mutating func rewriteInPlace(_ bytes: UnsafeRawBufferPointer, linkType: UInt16) -> ArraySlice<UInt8> {
         // The buffers are reused from frame to frame (no allocation per packet once they are grown).
         original.removeAll(keepingCapacity: true)
         original.append(contentsOf: bytes)
@@ -30,7 +35,7 @@ public struct PacketRewriter {
         p.append(contentsOf: bytes)
         depth = 0
         let keep = link(linkType, at: 0)
-        return Array(p[0..<min(keep, p.count)])
+        return p[0..<min(keep, p.count)]
     }
 
     // MARK: link layers

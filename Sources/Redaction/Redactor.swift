@@ -199,8 +199,7 @@ public struct Redactor {
         guard errno == EXDEV else { throw .cannotWrite(output, String(cString: strerror(errno))) }
         let beside = output + ".partial"
         let copy = try OutputFile(path: beside)
-        guard let data = FileManager.default.contents(atPath: file) else { throw .cannotWrite(output, "cannot read \(file)") }
-        copy.write(data)
+        try copy.append(file: file)
         try copy.close()
         guard rename(beside, output) == 0 else {
             let why = String(cString: strerror(errno))

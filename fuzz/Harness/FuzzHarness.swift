@@ -32,6 +32,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// bytes as lines through `TextRedactor`.
     case redact
 
+    /// `NETAUTOPSY_FUZZ_KIND`, read once.
+    static let chosenKind = ProcessInfo.processInfo.environment["NETAUTOPSY_FUZZ_KIND"].flatMap(ArtifactKind.init(rawValue:))
+
     /// The line parsers `text` chooses from.
     public static let textKinds: [ArtifactKind] = ArtifactKind.allCases.filter {
         ![.capture, .manifest, .fio, .text, .binary].contains($0)
@@ -98,7 +101,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     static func text(_ bytes: [UInt8]) {
         var body = bytes[...]
         let kind: ArtifactKind
-        if let chosen = ProcessInfo.processInfo.environment["NETAUTOPSY_FUZZ_KIND"].flatMap(ArtifactKind.init(rawValue:)) {
+        if let chosen = chosenKind {
             kind = chosen
         } else {
             guard let first = body.popFirst() else { return }
