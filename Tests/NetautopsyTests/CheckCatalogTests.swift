@@ -45,6 +45,15 @@ import Autopsy
         for id in ids { #expect(id.allSatisfy { $0.isLowercase || $0.isNumber || $0 == "-" }, "\(id)") }
     }
 
+    @Test func theOnceBuiltDescriptionsAreEachChecksOwn() {
+        // The catalog builds each description once, keyed by the check's type: one instance per type.
+        for check in CheckCatalog.all {
+            #expect(CheckCatalog.description(of: check).id == check.description.id)
+            #expect(CheckCatalog.description(of: check).parameters.map(\.name) == check.description.parameters.map(\.name))
+        }
+        #expect(Set(CheckCatalog.all.map { ObjectIdentifier(type(of: $0)) }).count == CheckCatalog.all.count)
+    }
+
     @Test func disabledChecksDoNotRunAndParametersApply() {
         let facts = CheckExample("x", "node/sysctl-a.txt", ["net.core.somaxconn = 512"]).facts
         #expect(CheckCatalog.run(facts).map(\.id) == ["somaxconn-low"])

@@ -130,13 +130,13 @@ public protocol Check: Sendable {
 extension Check {
     /// A finding with this check's id, title and fix.
     func finding(_ severity: Severity, summary: String, evidence: [Evidence], fix: String? = nil) -> Finding {
-        Finding(id: description.id, severity: severity, title: description.title, summary: summary,
-                evidence: evidence, fix: fix ?? description.fix)
+        let d = CheckCatalog.description(of: self)
+        return Finding(id: d.id, severity: severity, title: d.title, summary: summary, evidence: evidence, fix: fix ?? d.fix)
     }
 
     /// Runs with the default parameters.
     public func findings(in facts: Facts) -> [Finding] {
-        findings(in: facts, parameters: CheckParameters(description))
+        findings(in: facts, parameters: CheckParameters(CheckCatalog.description(of: self)))
     }
 }
 

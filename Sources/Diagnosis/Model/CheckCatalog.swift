@@ -20,16 +20,27 @@ public enum CheckCatalog {
         TimeWaitReuseCheck(), BBRWithoutFQCheck(), SocketBufferCheck(),
     ]
 
+    /// Each check's description, built once: a description builds its examples' packets, which
+    /// costs more than running most checks.
+    static let descriptions: [ObjectIdentifier: CheckDescription] = Dictionary(
+        all.map { (ObjectIdentifier(type(of: $0)), $0.description) }, uniquingKeysWith: { first, _ in first })
+
+    /// The description of `check`, from the table when the check is in the catalog.
+    public static func description(of check: any Check) -> CheckDescription {
+        descriptions[ObjectIdentifier(type(of: check))] ?? check.description
+    }
+
     public static func check(id: String) -> (any Check)? {
-        all.first { $0.description.id == id }
+        all.first { description(of: $0).id == id }
     }
 
     /// Runs the enabled checks with their parameters; findings most severe first, catalog order within.
     public static func run(_ facts: Facts, settings: CheckSettings = CheckSettings()) -> [Finding] {
-        all.filter { !settings.disabled.contains($0.description.id) }
-            .flatMap { c in
-                c.findings(in: facts, parameters: CheckParameters(c.description, overrides: settings.overrides[c.description.id] ?? [:]))
-            }
+        all.flatMap { c -> [Finding] in
+            let d = description(of: c)
+            guard !settings.disabled.contains(d.id) else { return [] }
+            return c.findings(in: facts, parameters: CheckParameters(d, overrides: settings.overrides[d.id] ?? [:]))
+        }
             .enumerated().sorted { ($0.element.severity, -$0.offset) > ($1.element.severity, -$1.offset) }.map(\.element)
     }
 }
