@@ -5,7 +5,7 @@ DEPS = libpcap-dev libarchive-dev zlib1g-dev
 # them those tests are skipped, unless NETAUTOPSY_REQUIRE_LIVE=1 (CI) makes that a failure.
 TEST_TOOLS = tcpdump fio iproute2 iptables iputils-ping iputils-tracepath shellcheck dash procps chromium
 
-.PHONY: deps test-tools build sample test fixtures bench-inputs bench bench-batch collector docs lint clean fuzz fuzz-smoke
+.PHONY: deps test-tools build sample test fixtures bench-inputs bench bench-batch bench-redact collector docs lint clean fuzz fuzz-smoke
 
 # Installs the C libraries when they are missing (Debian/Ubuntu; needs root or sudo).
 deps:
@@ -60,6 +60,10 @@ bench: bench-inputs
 bench-batch:
 	bench/batch.sh
 
+# `netautopsy redact` on two of the benchmark captures against copying and cutting them by hand.
+bench-redact: bench-inputs
+	bench/redact.sh
+
 # Fuzzing (docs/security.md): every target for FUZZ_SECONDS (each text parser a quarter of it);
 # fuzz-smoke is the brief run CI does (300 inputs per target, fixed seed: repeatable). Crash inputs land in .build-fuzz/artifacts/.
 FUZZ_SECONDS ?= 300
@@ -81,7 +85,7 @@ docs: build
 lint:
 	shellcheck -s sh collector/netautopsy-collect.sh
 	shellcheck collector/embed.sh fixtures/collector-scenario.sh fixtures/make-wire-fixtures.sh fixtures/analysis-oracle.sh \
-	  fixtures/make-conntrack-bundle.sh bench/make-inputs.sh bench/run.sh bench/batch.sh fuzz/run.sh
+	  fixtures/make-conntrack-bundle.sh bench/make-inputs.sh bench/run.sh bench/batch.sh bench/redact.sh fuzz/run.sh
 
 clean:
 	rm -rf .build
