@@ -47,12 +47,7 @@ lines = [f"`bench/batch.sh`: {n} distinct bundles (the 4 fixture bundles, each r
          "| `--jobs` | time | bundles per minute |", "|---|---|---|",
          f"| 1 | {one:.2f} s | {n / one * 60:.0f} |", f"| 2 | {two:.2f} s | {n / two * 60:.0f} |", "",
          f"Speed-up with 2 jobs: {one / two:.2f}×."]
-doc = "docs/performance.md"
-text = open(doc).read()
-begin, end = "<!-- batch:begin -->", "<!-- batch:end -->"
-if begin not in text:
-    text += f"\n## Batch\n\n{begin}\n{end}\n"
-head, rest = text.split(begin, 1)
-open(doc, "w").write(head + begin + "\n" + "\n".join(lines) + "\n" + end + rest.split(end, 1)[1])
-print("\n".join(lines))
+sys.path.insert(0, "bench")
+import figures
+figures.put("docs/performance.md", "batch", lines, heading="Batch")
 PY

@@ -55,12 +55,7 @@ for f in inputs.split():
     size = int(read(f"{tmp}/redact-{f}.size")) / os.path.getsize(f"{d}/{f}.pcap")
     lines.append(f"| {f}.pcap ({os.path.getsize(f'{d}/{f}.pcap') / 1e6:.0f} MB) | {n:,} | {c:.2f} s | {e:.2f} s | {r:.2f} s | "
                  f"{r / c:.2f}× | {r / e:.2f}× | {r / n * 1e9:.0f} ns | {int(read(f'{tmp}/redact-{f}.rss')) / 1024:.0f} MiB | {size:.1%} of the original |")
-doc = "docs/performance.md"
-text = open(doc).read()
-begin, end = "<!-- redact:begin -->", "<!-- redact:end -->"
-if begin not in text:
-    text += f"\n## Redaction\n\n{begin}\n{end}\n"
-head, rest = text.split(begin, 1)
-open(doc, "w").write(head + begin + "\n" + "\n".join(lines) + "\n" + end + rest.split(end, 1)[1])
-print("\n".join(lines))
+sys.path.insert(0, "bench")
+import figures
+figures.put("docs/performance.md", "redact", lines, heading="Redaction")
 PY

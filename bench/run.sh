@@ -159,10 +159,7 @@ try:
       + (f"finding `syn-without-synack`: \"{f['summary']}\"" if f else "no syn-without-synack finding") + ".")
 except Exception as e:
     w(f"SYN flood report: could not be read ({e}).")
-text = open(doc).read() if os.path.exists(doc) else "<!-- bench:begin -->\n<!-- bench:end -->\n"
-begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
-head, rest = text.split(begin, 1)
-tail = rest.split(end, 1)[1]
-open(doc, "w").write(head + begin + "\n" + "\n".join(lines) + "\n" + end + tail)
-print("\n".join(lines))
+sys.path.insert(0, os.path.dirname(os.path.abspath(doc)) + "/../bench")
+import figures
+figures.put(doc, "bench", lines)
 PY
