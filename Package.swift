@@ -40,19 +40,19 @@ let package = Package(
         .target(
             name: "Diagnosis",
             dependencies: ["Wire", "Artifacts", .product(name: "Histogram", package: "hdrhistogram-swift")]),
-        .target(name: "Reports", dependencies: ["Diagnosis"]),
+        .target(name: "Reports", dependencies: ["Artifacts", "Diagnosis"]),
         .target(
             name: "Autopsy",
             dependencies: ["Input", "Wire", "Artifacts", "Diagnosis", "Reports", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "Batch",
-            dependencies: ["Autopsy", "Input", "Reports", "Diagnosis", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: ["Artifacts", "Autopsy", "Input", "Reports", "Diagnosis", .product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "Redaction",
             dependencies: ["Input", "Wire", "Artifacts", .product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "NetautopsyCLI",
-            dependencies: ["Autopsy", "Batch", "Redaction", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Artifacts", "Autopsy", "Batch", "Redaction", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "netautopsy", dependencies: ["NetautopsyCLI"]),
         // Fuzzing (fuzz/run.sh, docs/security.md): the harness, and one binary per target.
         .target(name: "FuzzHarness", dependencies: ["Wire", "Input", "Artifacts", "Diagnosis", "Redaction"], path: "fuzz/Harness"),

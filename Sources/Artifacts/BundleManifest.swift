@@ -71,8 +71,7 @@ public struct BundleManifest: Decodable, Sendable, Equatable {
     /// ours but cannot be read.
     public static func parse(_ bytes: some Collection<UInt8>) throws(ManifestError) -> BundleManifest? {
         let data = Data(bytes)
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let decoder = SnakeCaseJSON.decoder()
         let manifest: BundleManifest
         do {
             manifest = try decoder.decode(BundleManifest.self, from: data)

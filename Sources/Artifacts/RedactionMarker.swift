@@ -29,16 +29,11 @@ public struct RedactionMarker: Codable, Equatable, Sendable {
     }
 
     public static func parse(_ bytes: [UInt8]) -> RedactionMarker? {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        guard let m = try? decoder.decode(RedactionMarker.self, from: Data(bytes)), m.format == formatName else { return nil }
+        guard let m = try? SnakeCaseJSON.decoder().decode(RedactionMarker.self, from: Data(bytes)), m.format == formatName else { return nil }
         return m
     }
 
     public func encoded() -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        return (try? encoder.encode(self)) ?? Data()
+        (try? SnakeCaseJSON.encoder([.prettyPrinted, .sortedKeys]).encode(self)) ?? Data()
     }
 }

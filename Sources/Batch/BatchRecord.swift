@@ -1,3 +1,4 @@
+import Artifacts
 import Diagnosis
 import Foundation
 import Reports
@@ -87,18 +88,8 @@ public struct BatchRecord: Codable, Sendable, Equatable {
     /// The analysis could not be started (the executable is missing): nothing to remember.
     var notStarted: Bool { status == .failed && (error ?? "").hasPrefix("could not start ") }
 
-    static let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.keyEncodingStrategy = .convertToSnakeCase
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return e
-    }()
-
-    static let decoder: JSONDecoder = {
-        let d = JSONDecoder()
-        d.keyDecodingStrategy = .convertFromSnakeCase
-        return d
-    }()
+    static let encoder = SnakeCaseJSON.encoder([.sortedKeys, .withoutEscapingSlashes])
+    static let decoder = SnakeCaseJSON.decoder()
 
     public func line() -> String {
         (try? String(decoding: Self.encoder.encode(self), as: UTF8.self)) ?? "{}"

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Artifacts
 import Foundation
 import Redaction
 
@@ -56,9 +57,7 @@ struct RedactCommand: ParsableCommand {
         }
         for p in outcome.left { FileHandle.standardError.write(Data("netautopsy: \(p.path): \(p.message)\n".utf8)) }
         if let mapping {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            encoder.keyEncodingStrategy = .convertToSnakeCase
+            let encoder = SnakeCaseJSON.encoder([.prettyPrinted, .sortedKeys])
             // Created 0600 from the start (never readable by others), not through a symbolic link.
             let fd = open(mapping, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
             guard fd >= 0, fchmod(fd, 0o600) == 0, let data = try? encoder.encode(redactor.names.mapping) else {
