@@ -21,6 +21,9 @@ public struct PathMTUTextMatch: Sendable, Equatable, Codable {
         self.mtu = mtu
     }
 
+    /// Keywords one of which every line `scan` matches contains, ASCII case folded (`ByteNeedles`).
+    public static let needles = ["message too long", "emsgsize", "frag needed", "fragmentation needed", "pmtu "]
+
     /// Scans one line; nil when it says nothing about path MTU.
     public static func scan(_ line: Substring) -> PathMTUTextMatch? {
         // Cheap pre-filter: every pattern contains "mtu", "MTU", "too long" or "EMSGSIZE".

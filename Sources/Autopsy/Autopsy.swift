@@ -92,7 +92,7 @@ public struct Autopsy: Sendable {
                 }
                 builder.begin(path: file.path, kind: kind)
                 do {
-                    let bytes = try TextLines.forEach(file.source) { number, line in builder.feed(line, number: number) }
+                    let bytes = try TextLines.forEachLine(file.source) { number, line in builder.feed(bytes: line, number: number) }
                     artifacts.append(ArtifactRecord(path: file.path, kind: kind.rawValue, bytes: bytes))
                 } catch {
                     let why = if case InputError.limit(_, let limit)? = error as? InputError { "not read further: \(limit)" } else { "read failed: \(error)" }

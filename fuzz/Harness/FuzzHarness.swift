@@ -109,7 +109,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         }
         var builder = FactsBuilder()
         builder.begin(path: "fuzz/\(kind.rawValue).txt", kind: kind)
-        _ = try? TextLines.forEach(source(Array(body))) { number, line in builder.feed(line, number: number) }
+        _ = try? TextLines.forEachLine(source(Array(body))) { number, line in builder.feed(bytes: line, number: number) }
         _ = builder.end()
         _ = CheckCatalog.run(builder.facts, settings: CheckSettings())
     }

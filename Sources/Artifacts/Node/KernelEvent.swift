@@ -47,6 +47,14 @@ public enum KernelEvent: Sendable, Equatable {
         }
     }
 
+    /// Keywords one of which every message `match` recognises contains, ASCII case folded
+    /// (`ByteNeedles`): lines with none of them are not looked at further.
+    public static let needles = [
+        "table full", "syn flooding", "table overflow", "netdev watchdog", "martian source", "tcp: out of memory",
+        "orphaned sockets", "blocked for more than", "soft lockup", "kill", "link is ", "link becomes ready",
+        " entered ", "callbacks suppressed",
+    ]
+
     /// Recognises one normalised message; nil when it is none of the above.
     public static func match(_ message: Substring) -> KernelEvent? {
         // "table full" alone too: syslog sometimes wraps the line after the comma.

@@ -26,17 +26,25 @@ public struct CoreDNSLogFacts: Sendable {
 
     public var isEmpty: Bool { files.isEmpty }
 
-    mutating func add(_ q: CoreDNSQuery, file: String, line: Int, text: String) {
+    /// Counts one query; `text` (the line) is asked for only when the query is kept as evidence.
+    mutating func add(_ q: CoreDNSQuery, file: String, line: Int, text: () -> String) {
         queries += 1
         rcodes[q.rcode, default: 0] += 1
         _ = latency.record(UInt64(min(max(q.duration * 1e6, 1), 3.6e9)))
-        let e = TextEvidence(file: file, line: line, text: text, match: q)
+        var kept: String?
+        func lineText() -> String {
+            if let kept { return kept }
+            kept = text()
+            return kept!
+        }
         if q.duration >= 1 {
             slowCount += 1
-            if slow.count < Self.maxExamples { slow.append(e) }
+            if slow.count < Self.maxExamples { slow.append(TextEvidence(file: file, line: line, text: lineText(), match: q)) }
         }
-        if (q.rcode == "SERVFAIL" || q.rcode == "REFUSED"), failed.count < Self.maxExamples { failed.append(e) }
-        chains.add(e)
+        if (q.rcode == "SERVFAIL" || q.rcode == "REFUSED"), failed.count < Self.maxExamples {
+            failed.append(TextEvidence(file: file, line: line, text: lineText(), match: q))
+        }
+        chains.add(q, file: file, line: line, text: lineText)
     }
 
     mutating func add(_ error: CoreDNSError, file: String, line: Int, text: String) {
@@ -72,25 +80,34 @@ public struct SearchChains: Sendable {
     public var chainsWithSiblings: Int { clientsWithChains.values.reduce(0, +) }
     var recent: [String: [TextEvidence<CoreDNSQuery>]] = [:]
 
-    mutating func add(_ e: TextEvidence<CoreDNSQuery>) {
-        let q = e.match
-        var window = recent[q.client] ?? []
+    /// Remembers or resolves one query. Its line's text is kept only while examples are still
+    /// wanted: past `maxExamples` chains only counts change.
+    mutating func add(_ q: CoreDNSQuery, file: String, line: Int, text: () -> String) {
+        let wantText = examples.count < CoreDNSLogFacts.maxExamples
         if q.rcode == "NXDOMAIN" {
-            window.append(e)
-            if window.count > CoreDNSLogFacts.lookBack { window.removeFirst() }
+            if recent.count >= CoreDNSLogFacts.maxClients, recent[q.client] == nil { recent.removeAll(keepingCapacity: true) }
+            let e = TextEvidence(file: file, line: line, text: wantText ? text() : "", match: q)
+            Self.push(e, into: &recent[q.client, default: []])
         } else if q.rcode == "NOERROR" {
+            guard let window = recent[q.client] else { return }
             let prefix = q.name.hasSuffix(".") ? q.name : q.name + "."
-            let siblings = window.filter { $0.match.type == q.type && $0.match.name.count > prefix.count && $0.match.name.hasPrefix(prefix) }
-            if !siblings.isEmpty {
-                window.removeAll { s in siblings.contains { $0.file == s.file && $0.line == s.line } }
-                chainedQueries += siblings.count + 1
-                clientsWithChains[q.client, default: 0] += 1
-                if examples.count < CoreDNSLogFacts.maxExamples {
-                    examples.append(Chain(client: q.client, siblings: siblings, answer: e))
-                }
+            let siblings = window.filter { $0.match.type == q.type && $0.match.name.utf8.count > prefix.utf8.count && $0.match.name.hasPrefix(prefix) }
+            guard !siblings.isEmpty else { return }
+            if siblings.count == window.count {
+                recent[q.client] = nil
+            } else {
+                recent[q.client]!.removeAll { s in siblings.contains { $0.file == s.file && $0.line == s.line } }
+            }
+            chainedQueries += siblings.count + 1
+            clientsWithChains[q.client, default: 0] += 1
+            if wantText {
+                examples.append(Chain(client: q.client, siblings: siblings, answer: TextEvidence(file: file, line: line, text: text(), match: q)))
             }
         }
-        if recent[q.client] == nil, recent.count >= CoreDNSLogFacts.maxClients { recent.removeAll(keepingCapacity: true) }
-        recent[q.client] = window
+    }
+
+    private static func push(_ e: TextEvidence<CoreDNSQuery>, into window: inout [TextEvidence<CoreDNSQuery>]) {
+        if window.count >= CoreDNSLogFacts.lookBack { window.removeFirst() }
+        window.append(e)
     }
 }

@@ -73,21 +73,47 @@ public struct FactsBuilder: Sendable {
         }
     }
 
+    /// One scan per line finds the keywords of every consumer at once (`ByteNeedles`).
+    static let needles = ByteNeedles(PathMTUTextMatch.needles + KernelEvent.needles + CoreDNSLogLine.needles)
+    static let pathMTUHits: UInt64 = (1 << UInt64(PathMTUTextMatch.needles.count)) - 1
+    static let kernelHits: UInt64 = ((1 << UInt64(KernelEvent.needles.count)) - 1) << UInt64(PathMTUTextMatch.needles.count)
+    static let coreDNSErrorHits: UInt64 = 1 << UInt64(PathMTUTextMatch.needles.count + KernelEvent.needles.count)
+
+    /// Feeds one line as text (tests, `add`); the same as feeding its UTF-8 bytes.
     public mutating func feed(_ line: Substring, number: Int) {
+        var copy = String(line)
+        copy.withUTF8 { feed(bytes: $0, number: number) }
+    }
+
+    /// Feeds one line's bytes: a line none of the current consumers can use is counted and
+    /// dropped without becoming a string; the text is built once for those that can.
+    public mutating func feed(bytes line: UnsafeBufferPointer<UInt8>, number: Int) {
         if !line.isEmpty { nonEmptyLines += 1 }
-        if facts.pathMTULines.count < Self.maxPathMTULines, let m = PathMTUTextMatch.scan(line) {
-            facts.pathMTULines.append(TextEvidence(file: path, line: number, text: String(line), match: m))
-        }
-        parser?.feed(line, number: number)
+        // A CoreDNS query line is a record of one query: nothing else to look for in it.
+        if case .coredns = special, ByteNeedles.contains(UInt8(ascii: "\""), in: line), coreDNSLine(line, number: number) { return }
+        let hits = Self.needles.scan(line)
+        var wanted = parser != nil || (hits & Self.pathMTUHits != 0 && facts.pathMTULines.count < Self.maxPathMTULines)
         switch special {
         case .none: break
-        case .dmesg: kernelLine(line, number: number)
-        case .coredns: coreDNSLine(line, number: number)
-        case .fio(var text, let truncated):
-            special = .none  // keep `text` uniquely referenced while it grows
-            let over = text.utf8.count + line.utf8.count >= Self.maxFioBytes
-            if !over { text += line; text += "\n" }
-            special = .fio(text, truncated: truncated || over)
+        case .dmesg: wanted = wanted || hits & Self.kernelHits != 0
+        case .fio: wanted = true
+        case .coredns: if hits & Self.coreDNSErrorHits != 0 { coreDNSLine(line, number: number) }
+        }
+        guard wanted else { return }
+        let text = String(decoding: line, as: UTF8.self)
+        let substring = text[...]
+        if hits & Self.pathMTUHits != 0, facts.pathMTULines.count < Self.maxPathMTULines, let m = PathMTUTextMatch.scan(substring) {
+            facts.pathMTULines.append(TextEvidence(file: path, line: number, text: text, match: m))
+        }
+        parser?.feed(substring, number: number)
+        switch special {
+        case .none, .coredns: break
+        case .dmesg: if hits & Self.kernelHits != 0 { kernelLine(substring, number: number) }
+        case .fio(var fio, let truncated):
+            special = .none  // keep `fio` uniquely referenced while it grows
+            let over = fio.utf8.count + line.count >= Self.maxFioBytes
+            if !over { fio += text; fio += "\n" }
+            special = .fio(fio, truncated: truncated || over)
         }
     }
 
@@ -99,12 +125,16 @@ public struct FactsBuilder: Sendable {
                                                match: KernelLogEvent(event: event, time: normalized.time)))
     }
 
-    mutating func coreDNSLine(_ line: Substring, number: Int) {
-        switch CoreDNSLogLine.parse(line) {
-        case .query(let q): facts.coreDNS.add(q, file: path, line: number, text: String(line))
-        case .error(let e): facts.coreDNS.add(e, file: path, line: number, text: String(line))
-        case .consolidated, .other: break
+    /// Whether the line was a query or an `errors` line.
+    @discardableResult
+    mutating func coreDNSLine(_ line: UnsafeBufferPointer<UInt8>, number: Int) -> Bool {
+        switch CoreDNSLogLine.parse(bytes: line) {
+        case .query(let q): facts.coreDNS.add(q, file: path, line: number) { String(decoding: line, as: UTF8.self) }
+        case .error(let e): facts.coreDNS.add(e, file: path, line: number, text: String(decoding: line, as: UTF8.self))
+        case .consolidated: return true
+        case .other: return false
         }
+        return true
     }
 
     /// Finishes the current file; returns a problem to report, if its content was unusable.
