@@ -27,14 +27,14 @@ public struct PathMTUTextMatch: Sendable, Equatable, Codable {
     /// Scans one line; nil when it says nothing about path MTU.
     public static func scan(_ line: Substring) -> PathMTUTextMatch? {
         // Cheap pre-filter: every pattern contains "mtu", "MTU", "too long" or "EMSGSIZE".
-        guard line.contains("tu") || line.contains("oo long") || line.contains("OO LONG") || line.contains("EMSGSIZE")
+        guard line.has("tu") || line.has("oo long") || line.has("OO LONG") || line.has("EMSGSIZE")
         else { return nil }
         let lower = line.lowercased()
-        if lower.contains("message too long") {
+        if lower.has("message too long") {
             return PathMTUTextMatch(kind: .messageTooLong, mtu: number(after: "mtu", in: lower))
         }
-        if line.contains("EMSGSIZE") { return PathMTUTextMatch(kind: .emsgsize, mtu: number(after: "mtu", in: lower)) }
-        if lower.contains("frag needed") || lower.contains("fragmentation needed") {
+        if line.has("EMSGSIZE") { return PathMTUTextMatch(kind: .emsgsize, mtu: number(after: "mtu", in: lower)) }
+        if lower.has("frag needed") || lower.has("fragmentation needed") {
             return PathMTUTextMatch(kind: .fragNeeded, mtu: number(after: "mtu", in: lower))
         }
         if let mtu = number(after: "pmtu ", in: lower, exact: true) { return PathMTUTextMatch(kind: .pmtu, mtu: mtu) }
@@ -44,7 +44,7 @@ public struct PathMTUTextMatch: Sendable, Equatable, Codable {
     /// The integer after `key` (skipping ` `, `=`, `:`); with `exact`, digits must follow at once.
     static func number(after key: String, in text: String, exact: Bool = false) -> Int? {
         var search = text[...]
-        while let r = search.firstRange(of: key) {
+        while let r = search.byteRange(of: key) {
             var i = r.upperBound
             if !exact {
                 while i < text.endIndex, text[i] == " " || text[i] == "=" || text[i] == ":" { i = text.index(after: i) }

@@ -32,7 +32,7 @@ public struct CoreDNSError: Sendable, Equatable {
     public var upstream: String?
 
     /// `i/o timeout` waiting for an upstream.
-    public var isTimeout: Bool { message.hasSuffix("i/o timeout") || message.contains("i/o timeout") }
+    public var isTimeout: Bool { message.hasSuffix("i/o timeout") || message.has("i/o timeout") }
     /// Probes of the `loop` plugin: HINFO for a random numeric name, at start-up.
     public var isLoopProbe: Bool {
         type == "HINFO" && name.split(separator: ".").allSatisfy { $0.allSatisfy(\.isNumber) }

@@ -58,23 +58,23 @@ public enum KernelEvent: Sendable, Equatable {
     /// Recognises one normalised message; nil when it is none of the above.
     public static func match(_ message: Substring) -> KernelEvent? {
         // "table full" alone too: syslog sometimes wraps the line after the comma.
-        if message.contains("conntrack: table full") { return .conntrackTableFull }
-        if let r = message.firstRange(of: "ossible SYN flooding on port ") {
+        if message.has("conntrack: table full") { return .conntrackTableFull }
+        if let r = message.byteRange(of: "ossible SYN flooding on port ") {
             var port = message[r.upperBound...].prefix { $0 != " " }
             if port.hasSuffix(".") { port = port.dropLast() }
-            return .synFlood(port: String(port), droppingRequests: message.contains("Dropping request"))
+            return .synFlood(port: String(port), droppingRequests: message.has("Dropping request"))
         }
-        if message.contains("neighbor table overflow") || message.contains("eighbour table overflow") {
+        if message.has("neighbor table overflow") || message.has("eighbour table overflow") {
             let words = message.split(separator: ":").map { $0.trimmed }
             let table = words.first { $0.hasSuffix("_cache") || $0.hasSuffix("_tbl") }
             return .neighbourTableOverflow(table: table.map(String.init))
         }
-        if let r = message.firstRange(of: "NETDEV WATCHDOG: ") {
+        if let r = message.byteRange(of: "NETDEV WATCHDOG: ") {
             // ≥ 6.7 prints the device before the marker: "virtio_net virtio0 eth0: NETDEV WATCHDOG: CPU: 1: …"
             let before = message[..<r.lowerBound].fields.last.map { $0.hasSuffix(":") ? $0.dropLast() : $0 }
             return transmitTimeout(message[r.upperBound...], deviceBefore: before)
         }
-        if let r = message.firstRange(of: "martian source ") {
+        if let r = message.byteRange(of: "martian source ") {
             let f = message[r.upperBound...].fields
             if f.count >= 6, f[1] == "from" {
                 return .martian(destination: String(f[0]), source: String(f[2].trimmingComma), device: String(f[5]))
@@ -84,7 +84,7 @@ public enum KernelEvent: Sendable, Equatable {
             || message.hasPrefix("too many orphaned sockets") {
             return .tcpMemory(String(message))
         }
-        if let rest = message.after("INFO: task "), let r = rest.firstRange(of: " blocked for more than ") {
+        if let rest = message.after("INFO: task "), let r = rest.byteRange(of: " blocked for more than ") {
             let task = rest[..<r.lowerBound]
             return .hungTask(task: String(task), seconds: Int(rest[r.upperBound...].prefix { $0.isNumber }) ?? 0)
         }
@@ -94,11 +94,11 @@ public enum KernelEvent: Sendable, Equatable {
             let task = rest.after("[").map { $0.prefix { $0 != "]" } } ?? ""
             return .softLockup(cpu: cpu, seconds: seconds, task: String(task))
         }
-        if let r = message.firstRange(of: "Killed process ") ?? message.firstRange(of: "Kill process ") {
+        if let r = message.byteRange(of: "Killed process ") ?? message.byteRange(of: "Kill process ") {
             let rest = message[r.upperBound...]
             guard let pid = Int(rest.prefix { $0.isNumber }), let open = rest.firstIndex(of: "(") else { return nil }
             let name = rest[rest.index(after: open)...].prefix { $0 != ")" }
-            return .oomKill(pid: pid, process: String(name), memoryCgroup: message.contains("Memory cgroup"))
+            return .oomKill(pid: pid, process: String(name), memoryCgroup: message.has("Memory cgroup"))
         }
         if let link = linkChange(message) { return link }
         if message.hasSuffix("callbacks suppressed"), let colon = message.firstIndex(of: ":") {
@@ -109,7 +109,7 @@ public enum KernelEvent: Sendable, Equatable {
     }
 
     static func transmitTimeout(_ rest: Substring, deviceBefore: Substring?) -> KernelEvent? {
-        guard rest.contains("timed out") else { return nil }
+        guard rest.has("timed out") else { return nil }
         var device = deviceBefore.map(String.init), driver: String?
         let f = rest.fields
         if f.count >= 2, f[1].hasPrefix("("), f[1].hasSuffix("):") {
@@ -122,15 +122,15 @@ public enum KernelEvent: Sendable, Equatable {
 
     static func linkChange(_ m: Substring) -> KernelEvent? {
         // Bridge ports: "cni0: port 2(veth1a2b) entered disabled state"
-        if let r = m.firstRange(of: " entered "), m.hasSuffix(" state"), let open = m.firstIndex(of: "("),
+        if let r = m.byteRange(of: " entered "), m.hasSuffix(" state"), let open = m.firstIndex(of: "("),
            let close = m.firstIndex(of: ")"), open < close, close < r.lowerBound {
             let state = m[r.upperBound...].prefix { $0 != " " }
             guard state == "disabled" || state == "forwarding" else { return nil }
             return .link(device: String(m[m.index(after: open)..<close]), up: state == "forwarding", bridgePort: true)
         }
         let up: Bool
-        if m.hasSuffix("Link is Down") || m.contains("NIC Link is Down") { up = false }
-        else if m.contains("NIC Link is Up") || m.contains(": Link is Up") || m.hasSuffix("link becomes ready") { up = true }
+        if m.hasSuffix("Link is Down") || m.has("NIC Link is Down") { up = false }
+        else if m.has("NIC Link is Up") || m.has(": Link is Up") || m.hasSuffix("link becomes ready") { up = true }
         else { return nil }
         // The device is the word before "NIC Link"/"Link is"/"link becomes", or after ADDRCONF(…):
         let words = m.fields

@@ -17,7 +17,7 @@ public struct KernelLogLine: Sendable, Equatable {
         var rest = raw.trimmed
         var wall: String?
         // syslog / journal: everything up to "kernel:" is the date and the host.
-        if let r = rest.firstRange(of: "kernel: ") ?? (rest.hasSuffix("kernel:") ? rest.firstRange(of: "kernel:") : nil) {
+        if let r = rest.byteRange(of: "kernel: ") ?? (rest.hasSuffix("kernel:") ? rest.byteRange(of: "kernel:") : nil) {
             let prefix = rest[..<r.lowerBound].trimmed
             var words = prefix.fields
             if words.count > 1 { words.removeLast() }  // the host name
