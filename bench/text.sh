@@ -6,6 +6,8 @@
 #
 # Usage: bench/text.sh [DIR]     (default .bench; inputs made there by bench/make-text-inputs.py)
 # Environment: RUNS (default 5) timed runs after one warm-up (medians quoted);
+#              SOSREPORT: an unpacked sosreport tree to time as well (against reading all its
+#              files with tar), e.g. hotsos's tests/unit/fake_data_root/kubernetes (docs/performance.md);
 #              NETAUTOPSY (default .build/release/netautopsy, built here).
 # Needs: hyperfine, grep, gzip, GNU time (/usr/bin/time), python3.
 set -euo pipefail
@@ -19,6 +21,9 @@ RUNS="${RUNS:-5}"
 NA="${NETAUTOPSY:-$root/.build/release/netautopsy}"
 DOC="$root/docs/performance.md"
 log() { printf '[bench] %s\n' "$*" >&2; }
+for tool in hyperfine grep gzip python3 /usr/bin/time; do
+  command -v "$tool" >/dev/null || { log "needs $tool (apt-get install hyperfine time)"; exit 1; }
+done
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
@@ -49,6 +54,12 @@ time_cmd grep-coredns "grep -c 'table full' $DIR/coredns-100m.log || true"
 time_cmd na-coredns "$(analyze "$DIR/coredns-bundle")"
 time_cmd gunzip-big "gzip -dc $DIR/big-log.tar.gz > /dev/null"
 time_cmd na-big "$(analyze "$DIR/big-log.tar.gz")"
+if [ -n "${SOSREPORT:-}" ]; then
+  time_cmd tar-sos "tar -cf - -C $(printf %q "$SOSREPORT") . | cat > /dev/null"
+  time_cmd na-sos "$(analyze "$SOSREPORT")"
+  peak na-sos "$(analyze "$SOSREPORT")"
+  find "$SOSREPORT" -type f | wc -l > "$tmp/sos-files"
+fi
 peak na-kern "$(analyze "$DIR/kern-bundle")"
 peak na-coredns "$(analyze "$DIR/coredns-bundle")"
 peak na-big "$(analyze "$DIR/big-log.tar.gz")"
@@ -85,6 +96,10 @@ for name, base, label, f in [("kern", "grep-kern", "`grep -c 'table full'`", "ke
 big = os.path.getsize(f"{d}/big-log.tar.gz") / 1e6
 w(f"| big-log.tar.gz ({big:.0f} MB holding a 2 GiB kernel log) | `gzip -dc` | {med('gunzip-big'):.2f} s | "
   f"{med('na-big'):.2f} s | {med('na-big') / med('gunzip-big'):.2f}× | {rss('na-big'):.0f} MB |")
+if os.path.exists(f"{tmp}/na-sos.json"):
+    n = int(open(f"{tmp}/sos-files").read())
+    w(f"| a sosreport tree ({n:,} files, `SOSREPORT=`) | `tar -cf -` of the tree | {med('tar-sos'):.2f} s | "
+      f"{med('na-sos'):.2f} s | {med('na-sos') / med('tar-sos'):.1f}× | {rss('na-sos'):.0f} MB |")
 w("")
 w(f"The CoreDNS report's findings: {', '.join(ids) if ids else 'none'}.")
 figures.put(doc, "text", out, heading="Text at the speed of reading (bench/text.sh)")

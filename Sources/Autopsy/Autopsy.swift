@@ -9,6 +9,8 @@ import Wire
 /// checks, and assemble the report.
 public struct Autopsy: Sendable {
     public static let version = "0.1.0"
+    /// JSON documents (`ArtifactKind.isWholeDocument`) are read whole up to this size.
+    public static let maxDocumentBytes = 16 << 20
 
     public var walker = BundleWalker()
     /// The capture analysis's memory caps (defaults documented in docs/security.md).
@@ -49,6 +51,7 @@ public struct Autopsy: Sendable {
         var captureFiles: [CaptureFileRecord] = []
         var collection: [CollectionRecord] = []
         var deferred: [Deferred] = []
+        var links: [LinkRecord] = []
         let meter = UnpackMeter(walker.limits)
         try walker.walk(path, meter: meter, file: { file in
             switch file.sniffed {
@@ -78,7 +81,8 @@ public struct Autopsy: Sendable {
                     return
                 }
                 let head = String(decoding: file.head, as: UTF8.self)
-                let kind = ArtifactKind.classifyText(path: file.path, head: head)
+                let classified = PathRules.classify(path: file.path, head: head)
+                let kind = classified.kind
                 if kind == .manifest {
                     let (record, problem, manifest) = readManifest(file)
                     if let record { collection.append(record) }
@@ -87,13 +91,27 @@ public struct Autopsy: Sendable {
                         Self.addTimes(manifest, path: file.path, to: &builder.facts)
                     }
                     if let problem { problems.append(problem) }
-                    artifacts.append(ArtifactRecord(path: file.path, kind: kind.rawValue, bytes: file.source.position))
+                    artifacts.append(ArtifactRecord(path: file.path, kind: kind.rawValue, bytes: file.source.position, rule: classified.rule))
+                    return
+                }
+                if kind.isWholeDocument {
+                    do {
+                        let (bytes, total) = try TextLines.readAll(file.source, limit: Self.maxDocumentBytes)
+                        artifacts.append(ArtifactRecord(path: file.path, kind: kind.rawValue, bytes: total, rule: classified.rule))
+                        if total > Self.maxDocumentBytes {
+                            problems.append(ProblemRecord(path: file.path, message: "\(kind.rawValue) document larger than \(Self.maxDocumentBytes >> 20) MiB: not read"))
+                        } else if let problem = builder.addDocument(path: file.path, kind: kind, bytes: bytes) {
+                            problems.append(ProblemRecord(path: file.path, message: problem))
+                        }
+                    } catch {
+                        problems.append(ProblemRecord(path: file.path, message: "read failed: \(error)"))
+                    }
                     return
                 }
                 builder.begin(path: file.path, kind: kind)
                 do {
                     let bytes = try TextLines.forEachLine(file.source) { number, line in builder.feed(bytes: line, number: number) }
-                    artifacts.append(ArtifactRecord(path: file.path, kind: kind.rawValue, bytes: bytes))
+                    artifacts.append(ArtifactRecord(path: file.path, kind: kind.rawValue, bytes: bytes, rule: classified.rule))
                 } catch {
                     let why = if case InputError.limit(_, let limit)? = error as? InputError { "not read further: \(limit)" } else { "read failed: \(error)" }
                     problems.append(ProblemRecord(path: file.path, message: why + " (lines before it were analyzed)"))
@@ -105,8 +123,8 @@ public struct Autopsy: Sendable {
                 if let claim = Self.misnamed(file.path) {
                     problems.append(ProblemRecord(path: file.path, message: "empty file, named like \(claim)"))
                 } else {
-                    let kind = ArtifactKind.classifyText(path: file.path, head: "")
-                    artifacts.append(ArtifactRecord(path: file.path, kind: kind.rawValue, bytes: 0))
+                    let classified = PathRules.classify(path: file.path, head: "")
+                    artifacts.append(ArtifactRecord(path: file.path, kind: classified.kind.rawValue, bytes: 0, rule: classified.rule))
                 }
             case .binary, .archive:
                 let claim = Self.misnamed(file.path).map { "named like \($0), but " } ?? ""
@@ -114,6 +132,8 @@ public struct Autopsy: Sendable {
             }
         }, problem: { p in
             problems.append(ProblemRecord(path: p.path, message: p.message))
+        }, link: { l in
+            links.append(LinkRecord(path: l.path, target: l.target))
         })
         // Captures on disk, `jobs` at a time; their results go where the walk met them (last first,
         // so that the recorded positions stay right), as if they had been analyzed in turn.
@@ -129,19 +149,26 @@ public struct Autopsy: Sendable {
             captureFiles.insert(record, at: d.captureIndex)
             builder.facts.captures.insert(captureFacts, at: d.captureIndex)
         }
+        builder.finish()
         let checked = CheckCatalog.run(builder.facts, settings: settings)
         let totals = captureFiles.reduce(CaptureCounters()) { $0 + $1.counters }
         let present = Set(artifacts.compactMap { ArtifactKind(rawValue: $0.kind) })
         let timeline = Timeline.build(findings: checked, facts: builder.facts)
         let findings = timeline.dating(checked)
         let causes = Correlator.dated(Correlator.causes(findings, present: present), findings: findings)
+        // A file its parser could not use is not evidence that was checked.
+        let unused = Set(problems.filter { $0.message.has(": not used") || $0.message.has(": not read") }.map(\.path))
+        let coverage = EvidenceCoverage(usedKinds: artifacts.filter { !unused.contains($0.path) }.compactMap { ArtifactKind(rawValue: $0.kind) })
         let verdict = Correlator.verdict(findings: findings, causes: causes, captures: captureFiles.count,
-                                         files: artifacts.count - captureFiles.count)
-        return Report(tool: "netautopsy \(Self.version)", input: path, verdict: verdict, causes: causes, timeline: timeline,
-                      findings: findings,
-                      captures: CapturesSection(totals: totals, files: captureFiles),
-                      traffic: TrafficSection.build(builder.facts),
-                      artifacts: artifacts, problems: problems, collection: collection)
+                                         files: artifacts.count - captureFiles.count, coverage: coverage)
+        var report = Report(tool: "netautopsy \(Self.version)", input: path, verdict: verdict, causes: causes, timeline: timeline,
+                            findings: findings,
+                            captures: CapturesSection(totals: totals, files: captureFiles),
+                            traffic: TrafficSection.build(builder.facts),
+                            artifacts: artifacts, problems: problems, collection: collection)
+        report.links = links
+        report.coverage = coverage
+        return report
     }
 
     /// Reads a collector manifest; another tool's manifest.json is just an artifact.

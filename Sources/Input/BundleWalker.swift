@@ -33,10 +33,22 @@ public struct BundleProblem: Sendable, Equatable, Codable {
     }
 }
 
+/// A link in the bundle that resolves inside it; `target` is the path (in the bundle) it names.
+public struct BundleLink: Sendable, Equatable {
+    public var path: String
+    public var target: String
+    public init(path: String, target: String) {
+        self.path = path
+        self.target = target
+    }
+}
+
 /// Walks a bundle — a directory, an archive (nested to `maxDepth`), or a single file — and
 /// hands each regular file to a visitor as a stream. Archive entries are never written to
 /// disk, so an entry's name cannot place anything anywhere; entries whose names would escape
-/// the bundle (absolute, `..`) and links, devices and FIFOs are reported and skipped.
+/// the bundle (absolute, `..`), links leading outside it, devices and FIFOs are reported and
+/// skipped. A link that resolves inside the bundle is handed to `link`: its target is read under
+/// its own path, so nothing is read twice and nothing outside the bundle is ever opened.
 public struct BundleWalker: Sendable {
     public var maxDepth = 3
     /// Archive entries of at least `readAheadMinimum` bytes (or of unknown size) are decompressed on
@@ -52,14 +64,14 @@ public struct BundleWalker: Sendable {
     /// `meter` counts the walk's decompression and time against `limits` (one is made when nil);
     /// pass one to share it with reads that happen after the walk.
     public func walk(_ path: String, meter: UnpackMeter? = nil, file: (BundleFile) -> Void,
-                     problem: (BundleProblem) -> Void) throws(InputError) {
+                     problem: (BundleProblem) -> Void, link: (BundleLink) -> Void = { _ in }) throws(InputError) {
         let meter = meter ?? UnpackMeter(limits)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw .cannotOpen(path, "no such file or directory")
         }
         if isDirectory.boolValue {
-            try walkDirectory(path, meter: meter, file: file, problem: problem)
+            try walkDirectory(path, meter: meter, file: file, problem: problem, link: link)
             return
         }
         let timed = TimedSource(try FileSource(path: path), meter: meter, path: path, armed: false)
@@ -71,7 +83,7 @@ public struct BundleWalker: Sendable {
         if sniffed == .archive {
             // PATH is an archive: if libarchive cannot even open it, PATH is unreadable.
             let reader = try ArchiveReader(source, name: name, rawFallback: true, meter: meter, fromDisk: true)
-            walkArchive(reader, prefix: "", outerName: name, depth: 1, meter: meter, file: file, problem: problem)
+            walkArchive(reader, prefix: "", outerName: name, depth: 1, meter: meter, file: file, problem: problem, link: link)
         } else if sniffed == .text || sniffed == .pcap || sniffed == .pcapng || sniffed == .binary || sniffed == .empty {
             // Only a regular file can be opened again and read from its start (not a pipe or /dev/stdin).
             timed.armed = meter.limits.timeBudget != nil
@@ -82,9 +94,10 @@ public struct BundleWalker: Sendable {
     }
 
     private func walkDirectory(_ root: String, meter: UnpackMeter, file: (BundleFile) -> Void,
-                               problem: (BundleProblem) -> Void) throws(InputError) {
+                               problem: (BundleProblem) -> Void, link: (BundleLink) -> Void) throws(InputError) {
         let fm = FileManager.default
         guard let names = try? fm.subpathsOfDirectory(atPath: root) else { throw .cannotOpen(root, "cannot list directory") }
+        let realRoot = Self.realPath(root) ?? root
         for relative in names.sorted() {
             let full = (root as NSString).appendingPathComponent(relative)
             guard let attributes = try? fm.attributesOfItem(atPath: full), let type = attributes[.type] as? FileAttributeType
@@ -96,7 +109,16 @@ public struct BundleWalker: Sendable {
             case .typeDirectory: continue
             case .typeRegular: break
             case .typeSymbolicLink:
-                problem(BundleProblem(path: relative, message: "symbolic link not followed"))
+                let target = (try? fm.destinationOfSymbolicLink(atPath: full)) ?? "?"
+                if let real = Self.realPath(full) {
+                    if real == realRoot || real.hasPrefix(realRoot.hasSuffix("/") ? realRoot : realRoot + "/") {
+                        link(BundleLink(path: relative, target: real == realRoot ? "." : String(real.dropFirst(realRoot.count).drop { $0 == "/" })))
+                    } else {
+                        problem(BundleProblem(path: relative, message: "symbolic link to \(target) leads outside the bundle: not followed"))
+                    }
+                } else {
+                    problem(BundleProblem(path: relative, message: "symbolic link to \(target), which is not in the bundle (dangling): not followed"))
+                }
                 continue
             default:
                 problem(BundleProblem(path: relative, message: "not a regular file (device, FIFO or socket): skipped"))
@@ -109,7 +131,7 @@ public struct BundleWalker: Sendable {
             do {
                 let source = BufferedSource(meter.timed(try FileSource(path: full), path: relative))
                 dispatch(source, path: relative, declaredSize: (attributes[.size] as? NSNumber)?.int64Value,
-                         depth: 0, diskPath: full, meter: meter, file: file, problem: problem)
+                         depth: 0, diskPath: full, meter: meter, file: file, problem: problem, link: link)
             } catch {
                 problem(BundleProblem(path: relative, message: error.description))
             }
@@ -118,7 +140,8 @@ public struct BundleWalker: Sendable {
 
     /// Sniffs a stream and either hands it on or opens it as a nested archive.
     private func dispatch(_ source: BufferedSource, path: String, declaredSize: Int64?, depth: Int, diskPath: String? = nil,
-                          meter: UnpackMeter, file: (BundleFile) -> Void, problem: (BundleProblem) -> Void) {
+                          meter: UnpackMeter, file: (BundleFile) -> Void, problem: (BundleProblem) -> Void,
+                          link: (BundleLink) -> Void) {
         let head: [UInt8]
         do { head = try source.peek(Sniffed.headLength) } catch {
             problem(BundleProblem(path: path, message: "\(error)"))
@@ -135,7 +158,7 @@ public struct BundleWalker: Sendable {
         }
         do {
             let reader = try ArchiveReader(source, name: path, rawFallback: true, meter: meter, fromDisk: diskPath != nil)
-            walkArchive(reader, prefix: path, outerName: path, depth: depth + 1, meter: meter, file: file, problem: problem)
+            walkArchive(reader, prefix: path, outerName: path, depth: depth + 1, meter: meter, file: file, problem: problem, link: link)
         } catch .limit(let p, let why) {
             problem(BundleProblem(path: p, message: "not read further: \(why)"))
         } catch {
@@ -144,7 +167,7 @@ public struct BundleWalker: Sendable {
     }
 
     private func walkArchive(_ reader: ArchiveReader, prefix: String, outerName: String, depth: Int, meter: UnpackMeter,
-                             file: (BundleFile) -> Void, problem: (BundleProblem) -> Void) {
+                             file: (BundleFile) -> Void, problem: (BundleProblem) -> Void, link: (BundleLink) -> Void) {
         var seen: Set<String> = []
         while true {
             let entry: ArchiveReader.Entry?
@@ -164,6 +187,11 @@ public struct BundleWalker: Sendable {
                 problem(BundleProblem(path: shown, message: "its header declares \(UnpackMeter.bytes(size)), more than --max-unpacked \(UnpackMeter.bytes(meter.limits.maxUnpackedBytes)) allows: not read, nor the entries after it"))
                 return
             }
+            if let target = Self.insideTarget(entry) {
+                link(BundleLink(path: shown, target: prefix.isEmpty || reader.isRaw ? target : "\(prefix)/\(target)"))
+                drain(reader, shown, meter: meter, problem: problem)
+                continue
+            }
             if let why = Self.skipReason(entry) {
                 problem(BundleProblem(path: shown, message: why))
                 drain(reader, shown, meter: meter, problem: problem)
@@ -176,11 +204,43 @@ public struct BundleWalker: Sendable {
             let stream = reader.entryStream(path: shown)
             let ahead = readAhead && (entry.declaredSize ?? .max) >= readAheadMinimum ? ReadAhead(stream) : nil
             dispatch(BufferedSource(ahead ?? stream), path: shown, declaredSize: entry.declaredSize, depth: depth,
-                     meter: meter, file: file, problem: problem)
+                     meter: meter, file: file, problem: problem, link: link)
             // The reading thread must stop before the archive moves to its next entry.
             ahead?.close()
             drain(reader, shown, meter: meter, problem: problem)
         }
+    }
+
+    /// The entry path a link entry names, when it stays inside the archive: a symbolic link's
+    /// target is taken relative to the link's folder, a hard link's from the archive's root.
+    /// Nil for other entries and for links that lead out (absolute, or `..` above the root).
+    public static func insideTarget(_ entry: ArchiveReader.Entry) -> String? {
+        guard unsafeName(entry.path) == nil else { return nil }
+        let joined: String
+        switch entry.kind {
+        case .symlink(let target):
+            guard !target.hasPrefix("/") else { return nil }
+            let folder = entry.path.split(separator: "/").dropLast().joined(separator: "/")
+            joined = folder.isEmpty ? target : folder + "/" + target
+        case .hardlink(let target):
+            guard !target.hasPrefix("/") else { return nil }
+            joined = target
+        default:
+            return nil
+        }
+        guard unsafeName(joined) == nil else { return nil }
+        var parts: [Substring] = []
+        for part in joined.split(separator: "/") where part != "." {
+            if part == ".." { parts.removeLast() } else { parts.append(part) }
+        }
+        return parts.isEmpty ? "." : parts.joined(separator: "/")
+    }
+
+    /// The canonical path (links resolved), or nil when it does not exist.
+    static func realPath(_ path: String) -> String? {
+        guard let r = realpath(path, nil) else { return nil }
+        defer { free(r) }
+        return String(cString: r)
     }
 
     /// Why an entry is not read (unsafe name, link, device…), or nil for a regular file.
@@ -189,8 +249,8 @@ public struct BundleWalker: Sendable {
         switch entry.kind {
         case .regular: return nil
         case .directory: return nil
-        case .symlink(let target): return "symbolic link to \(target): not followed"
-        case .hardlink(let target): return "hard link to \(target): not followed"
+        case .symlink(let target): return "symbolic link to \(target) leads outside the bundle: not followed"
+        case .hardlink(let target): return "hard link to \(target) leads outside the bundle: not followed"
         default: return "not a regular file (device, FIFO or socket): skipped"
         }
     }

@@ -19,12 +19,8 @@ public enum MarkdownRenderer {
         for c in report.collection { out += collection(c) }
         out += traffic(report.traffic)
         out += captures(report.captures)
-        out += artifacts(report.artifacts)
-        if !report.problems.isEmpty {
-            out += "## Could not be read\n\n"
-            for p in report.problems { out += "- \(Markdown.code(p.path)): \(Markdown.inline(p.message))\n" }
-            out += "\n"
-        }
+        out += artifacts(report.artifacts, links: report.links)
+        out += problems(report.problems)
         out += "---\nReport \(Report.schema), \(Markdown.inline(report.tool)). Frame numbers are Wireshark's; "
             + "paste a display filter into Wireshark's filter bar to see the packets.\n"
         return out
@@ -67,6 +63,7 @@ public enum MarkdownRenderer {
 
     static func severityList(_ r: Report) -> String {
         guard !r.findings.isEmpty else {
+            if r.coverage != nil, !r.verdict.isEmpty { return "**Verdict:** \(Markdown.inline(r.verdict))\n" }
             let analyzed = r.captures.files.isEmpty ? "no capture" : "\(r.captures.totals.packets) packets in \(r.captures.files.count) capture(s)"
             return "**Verdict:** no problems found in \(analyzed) and \(r.artifacts.count) artifact(s).\n"
         }
@@ -196,10 +193,94 @@ public enum MarkdownRenderer {
         return s
     }
 
-    static func artifacts(_ a: [ArtifactRecord]) -> String {
+    /// Up to this many files are listed by name in each part of the inventory (all of them are in the JSON report).
+    static let inventoryCap = 60
+
+    /// The inventory, summarised: files per kind, the files a parser took (with the rule that
+    /// chose it), and the unrecognised ones whose paths look relevant to the network.
+    static func artifacts(_ a: [ArtifactRecord], links: [LinkRecord] = []) -> String {
         guard !a.isEmpty else { return "" }
-        var out = "## What was analyzed\n\n| path | kind | bytes |\n|---|---|--:|\n"
-        for r in a { out += "| \(Markdown.cell(r.path)) | \(r.kind) | \(r.bytes) |\n" }
+        var out = "## What was analyzed\n\n"
+        var perKind: [String: (files: Int, bytes: Int)] = [:]
+        for r in a { perKind[r.kind, default: (0, 0)].files += 1; perKind[r.kind, default: (0, 0)].bytes += r.bytes }
+        out += "| kind | files | bytes |\n|---|--:|--:|\n"
+        for (kind, v) in perKind.sorted(by: { $0.key == "text" ? false : $1.key == "text" ? true : $0.key < $1.key }) {
+            out += "| \(kind) | \(v.files) | \(v.bytes) |\n"
+        }
+        if !links.isEmpty {
+            out += "\n\(links.count) link\(links.count == 1 ? "" : "s") inside the bundle: read once, under \(links.count == 1 ? "its target's path" : "their targets' paths").\n"
+        }
+        let parsed = a.filter { $0.kind != "text" }
+        // Files that one wildcard rule took by the dozen (a copied /proc/sys) make one row.
+        var perRule: [String: [ArtifactRecord]] = [:]
+        for r in parsed { if let rule = r.rule, rule.contains("*") { perRule[rule, default: []].append(r) } }
+        var rows: [String] = [], grouped: Set<String> = []
+        for r in parsed {
+            if let rule = r.rule, let group = perRule[rule], group.count > 5 {
+                guard grouped.insert(rule).inserted else { continue }
+                let bytes = group.reduce(0) { $0 + $1.bytes }
+                rows.append("| \(Markdown.cell(r.path)) and \(group.count - 1) more | \(r.kind) | \(Markdown.cell(rule)) | \(bytes) |")
+            } else {
+                rows.append("| \(Markdown.cell(r.path)) | \(r.kind) | \(Markdown.cell(r.rule ?? "")) | \(r.bytes) |")
+            }
+        }
+        out += "\n**Read by a parser** (\(parsed.count)):\n\n| path | kind | why | bytes |\n|---|---|---|--:|\n"
+        for row in rows.prefix(inventoryCap) { out += row + "\n" }
+        if rows.count > inventoryCap { out += "\n\(rows.count - inventoryCap) more rows in the JSON report (`artifacts`).\n" }
+        let relevant = a.filter { $0.kind == "text" && looksRelevant($0) }
+        if !relevant.isEmpty {
+            out += "\n**Looked relevant, not understood** (\(relevant.count) of \(a.count - parsed.count) unrecognised text files; "
+                + "scanned for path-MTU lines only):\n\n"
+            for r in relevant.prefix(inventoryCap) {
+                out += "- \(Markdown.code(r.path))" + (r.rule.map { $0 == "unrecognised" ? "" : " — \(Markdown.inline($0))" } ?? "") + "\n"
+            }
+            if relevant.count > inventoryCap { out += "- … \(relevant.count - inventoryCap) more in the JSON report\n" }
+        }
+        return out + "\n"
+    }
+
+    /// Places in the known layouts where network, DNS, kernel or Kubernetes evidence lives.
+    static let relevantPlaces = ["sos_commands/networking/", "sos_commands/kernel/", "sos_commands/firewall_tables/",
+                                 "sos_commands/conntrack/", "sos_commands/ipvs/", "sos_commands/kubernetes/", "sos_commands/nftables/",
+                                 "sos_commands/openvswitch/", "sos_commands/networkmanager/", "sos_commands/dns", "proc/net/",
+                                 "host-collectors/", "cluster-resources/pods/logs/kube-system/", "namespaces/openshift-dns/",
+                                 "namespaces/openshift-sdn/", "namespaces/openshift-ovn-kubernetes/", "namespaces/kube-system/",
+                                 "cilium", "coredns", "kube-proxy", "calico", "flannel"]
+
+    /// An unrecognised file whose path or name says it should have been evidence.
+    static func looksRelevant(_ r: ArtifactRecord) -> Bool {
+        if let rule = r.rule, rule.has("named like") || rule.has(" path ") { return true }
+        let p = r.path.lowercased()
+        return relevantPlaces.contains { p.has($0) } && !p.hasSuffix(".service") && !p.has("/etc/systemd/")
+    }
+
+    /// What could not be read, grouped by message when many files share one.
+    static func problems(_ problems: [ProblemRecord]) -> String {
+        guard !problems.isEmpty else { return "" }
+        var out = "## Could not be read\n\n"
+        guard problems.count > 20 else {
+            for p in problems { out += "- \(Markdown.code(p.path)): \(Markdown.inline(p.message))\n" }
+            return out + "\n"
+        }
+        var order: [String] = []
+        var byMessage: [String: [String]] = [:]
+        for p in problems {
+            // Links to different places are one kind of problem.
+            let key = p.message.hasPrefix("symbolic link to ") || p.message.hasPrefix("hard link to ")
+                ? (p.message.has("outside") ? "link leading outside the bundle: not followed" : "link to a path not in the bundle (dangling): not followed")
+                : p.message
+            if byMessage[key] == nil { order.append(key) }
+            byMessage[key, default: []].append(p.path)
+        }
+        for m in order {
+            let paths = byMessage[m] ?? []
+            if paths.count == 1 {
+                out += "- \(Markdown.code(paths[0])): \(Markdown.inline(m))\n"
+            } else {
+                out += "- \(Markdown.inline(m)) — \(paths.count) files: " + paths.prefix(5).map(Markdown.code).joined(separator: ", ")
+                    + (paths.count > 5 ? ", …" : "") + "\n"
+            }
+        }
         return out + "\n"
     }
 }

@@ -26,6 +26,11 @@ public struct Report: Codable, Sendable {
     /// One entry per collector manifest in the input: how the bundle was collected and what
     /// the collector could not gather.
     public var collection: [CollectionRecord]
+    /// Symbolic and hard links inside the bundle that resolve inside it: their targets are read
+    /// under their own paths, so a link adds nothing (sosreport's top-level `dmesg`, `proc/net`…).
+    public var links: [LinkRecord] = []
+    /// Which kinds of evidence were present and used, and which were absent (`EvidenceCoverage`).
+    public var coverage: EvidenceCoverage?
 
     public init(tool: String, input: String, verdict: String = "", causes: [RootCause] = [], timeline: Timeline = Timeline(),
                 findings: [Finding],
@@ -44,7 +49,7 @@ public struct Report: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case schema, tool, input, verdict, causes, timeline, findings, captures, traffic, artifacts, problems, collection
+        case schema, tool, input, verdict, causes, timeline, findings, captures, traffic, artifacts, problems, collection, links, coverage
     }
 
     /// Decodes reports of any `/1` version: fields added later (`collection`, `verdict`, `causes`, `timeline`, `traffic`) may be absent.
@@ -62,6 +67,8 @@ public struct Report: Codable, Sendable {
         artifacts = try c.decode([ArtifactRecord].self, forKey: .artifacts)
         problems = try c.decode([ProblemRecord].self, forKey: .problems)
         collection = try c.decodeIfPresent([CollectionRecord].self, forKey: .collection) ?? []
+        links = try c.decodeIfPresent([LinkRecord].self, forKey: .links) ?? []
+        coverage = try c.decodeIfPresent(EvidenceCoverage.self, forKey: .coverage)
     }
 
     /// The highest severity among the findings, or nil with none.
@@ -125,11 +132,25 @@ public struct ArtifactRecord: Codable, Sendable {
     /// `capture`, `sysctl`, `dmesg`, `text`… (see `ArtifactKind`).
     public var kind: String
     public var bytes: Int
+    /// Why it was given that kind (`PathRules`): "sosreport: sos_commands/kernel/sysctl_-a", "content"…
+    public var rule: String?
 
-    public init(path: String, kind: String, bytes: Int) {
+    public init(path: String, kind: String, bytes: Int, rule: String? = nil) {
         self.path = path
         self.kind = kind
         self.bytes = bytes
+        self.rule = rule
+    }
+}
+
+/// A link inside the bundle, and what it points at (a path in the bundle).
+public struct LinkRecord: Codable, Sendable, Equatable {
+    public var path: String
+    public var target: String
+
+    public init(path: String, target: String) {
+        self.path = path
+        self.target = target
     }
 }
 

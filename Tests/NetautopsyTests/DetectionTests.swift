@@ -98,6 +98,10 @@ import Foundation
         let report = try Autopsy().analyze(Paths.fixture("captures/plain.pcapng"))
         #expect(report.findings.isEmpty)
         #expect(report.captures.totals.tcpHandshakesCompleted == 1)
-        #expect(MarkdownRenderer.render(report).contains("no problems found"))
+        let markdown = MarkdownRenderer.render(report)
+        #expect(markdown.contains("No problems found"))
+        // The verdict says what was looked at and what was not there to look at.
+        #expect(markdown.contains("Checked: packet captures (1 file)"))
+        #expect(markdown.contains("Not in the input, so not checked: sysctl settings, kernel log"))
     }
 }

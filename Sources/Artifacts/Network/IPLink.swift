@@ -1,3 +1,5 @@
+import Foundation
+
 /// A network device from `ip -d link` (or `ip -d addr`, `ip -s -d link`): what the MTU checks need.
 public struct LinkDevice: Sendable, Equatable {
     public var index: Int
@@ -84,4 +86,37 @@ public struct LinkTable: Sendable, LineParser {
     }
 
     public func device(named name: String) -> LinkDevice? { devices.first { $0.name == name } }
+}
+
+extension LinkTable {
+    /// The device kinds the CNI plugins' well-known device names imply, for sources that give names
+    /// and MTUs but no kinds (Troubleshoot's `ipv4Interfaces.json`): flannel's `flannel.1` (VXLAN)
+    /// and `flannel-wg`, Calico's `vxlan.calico`, `tunl0` (IPIP) and `wireguard.cali`, Cilium's
+    /// `cilium_vxlan`, `cilium_geneve` and `cilium_wg0`, Weave's `vxlan-6784`.
+    public static func kind(fromName name: String) -> String? {
+        switch name {
+        case "flannel.1", "vxlan.calico", "vxlan-v6.calico", "cilium_vxlan", "vxlan-6784", "antrea-tun0": "vxlan"
+        case "cilium_geneve", "genev_sys_6081": "geneve"
+        case "tunl0": "ipip"
+        case "flannel-wg", "flannel-wg-v6", "wireguard.cali", "wg-v6.cali", "cilium_wg0", "kilo0": "wireguard"
+        default: name.hasPrefix("veth") || name.hasPrefix("cali") && name.count == 15 || name.hasPrefix("lxc") ? "veth" : nil
+        }
+    }
+
+    /// Go's `[]net.Interface` as JSON (Troubleshoot's `host-collectors/system/ipv4Interfaces.json`):
+    /// `[{"Index":1,"MTU":65536,"Name":"lo","HardwareAddr":"","Flags":5}, …]`. Kinds come from the
+    /// names (`kind(fromName:)`); each device's evidence is its object, on line 1 of a one-line file.
+    public static func parseGoInterfaces(_ bytes: [UInt8]) -> LinkTable? {
+        guard let array = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [[String: Any]] else { return nil }
+        var t = LinkTable()
+        for o in array {
+            guard let name = o["Name"] as? String, let mtu = (o["MTU"] as? NSNumber)?.intValue, (0...(1 << 24)).contains(mtu) else { continue }
+            let index = (o["Index"] as? NSNumber)?.intValue ?? t.devices.count + 1
+            t.devices.append(LinkDevice(
+                index: index, name: name, peer: nil, mtu: mtu, kind: kind(fromName: name), lowerDevice: nil, master: nil,
+                ipv6Underlay: false, external: false,
+                line: SourceLine(number: 1, text: "{\"Index\":\(index),\"MTU\":\(mtu),\"Name\":\"\(name)\"}")))
+        }
+        return t.devices.isEmpty ? nil : t
+    }
 }

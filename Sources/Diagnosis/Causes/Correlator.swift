@@ -122,7 +122,14 @@ public enum Correlator {
     }
 
     /// The executive summary: the verdict in one paragraph.
-    public static func verdict(findings: [Finding], causes: [RootCause], captures: Int, files: Int) -> String {
+    public static func verdict(findings: [Finding], causes: [RootCause], captures: Int, files: Int,
+                               coverage: EvidenceCoverage? = nil) -> String {
+        let text = verdictBody(findings: findings, causes: causes, captures: captures, files: files)
+        guard let coverage else { return text }
+        return text + " " + coverage.sentence
+    }
+
+    static func verdictBody(findings: [Finding], causes: [RootCause], captures: Int, files: Int) -> String {
         let looked = "\(Format.plural(captures, "capture")) and \(Format.plural(files, "other file"))"
         guard let worst = findings.first else { return "No problems found in \(looked)." }
         guard let top = causes.first, top.confidence > .low else {

@@ -25,7 +25,7 @@ extension Facts {
     /// A sysctl setting as evidence (its line in the sysctl file), when the bundle has it.
     func sysctlEvidence(_ key: String, _ note: String) -> Evidence? {
         guard let s = sysctl, let e = s.value[key] else { return nil }
-        return .line(note, file: s.file, e.line)
+        return .line(note, file: e.file ?? s.file, e.line)
     }
 
     /// A kernel counter as evidence.

@@ -72,6 +72,8 @@ public struct Facts: Sendable {
     public var kernelEvents: [TextEvidence<KernelLogEvent>] = []
     /// Events beyond the cap, counted but not kept.
     public var kernelEventsDropped = 0
+    /// Kernel events dropped as copies of the same message in another of the node's logs (`FactsBuilder.finish`).
+    public var kernelEventsDuplicates = 0
     public var coreDNS = CoreDNSLogFacts()
     public var fio: [Sourced<FioResult>] = []
     public var links: Sourced<LinkTable>?

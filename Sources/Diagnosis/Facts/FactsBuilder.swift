@@ -44,9 +44,9 @@ public struct FactsBuilder: Sendable {
         self.kind = kind
         nonEmptyLines = 0
         special = .none
-        parser = Self.parser(for: kind)
+        parser = kind == .sysctl ? SysctlSettings(pathKey: SysctlSettings.key(fromPath: path)) : Self.parser(for: kind)
         switch kind {
-        case .dmesg: special = .dmesg
+        case .dmesg, .syslog: special = .dmesg
         case .corednsLog:
             special = .coredns
             facts.coreDNS.files.append(path)
@@ -118,6 +118,8 @@ public struct FactsBuilder: Sendable {
     }
 
     mutating func kernelLine(_ line: Substring, number: Int) {
+        // A whole system log: only the kernel's lines (`host kernel: …`).
+        if kind == .syslog, line.byteRange(of: "kernel:") == nil { return }
         let normalized = KernelLogLine(line)
         guard let event = KernelEvent.match(normalized.message) else { return }
         guard facts.kernelEvents.count < Self.maxKernelEvents else { facts.kernelEventsDropped += 1; return }
@@ -137,6 +139,65 @@ public struct FactsBuilder: Sendable {
         return true
     }
 
+    /// Several sources of sysctl values (sysctl -a, copied /proc/sys files, Troubleshoot's JSON)
+    /// make one set: the largest source is the main one, and the others add the keys it lacks,
+    /// each keeping its own file as evidence.
+    mutating func addSysctl(_ p: SysctlSettings) {
+        guard var current = facts.sysctl else {
+            facts.sysctl = Sourced(file: path, value: p)
+            return
+        }
+        if current.value.entries.count < p.entries.count {
+            var bigger = p
+            bigger.merge(current.value, file: current.file)
+            facts.sysctl = Sourced(file: path, value: bigger)
+        } else {
+            current.value.merge(p, file: path)
+            facts.sysctl = current
+        }
+    }
+
+    /// A whole JSON document (`ArtifactKind.isWholeDocument`); returns a problem with it, if any.
+    public mutating func addDocument(path: String, kind: ArtifactKind, bytes: [UInt8]) -> String? {
+        self.path = path
+        self.kind = kind
+        switch kind {
+        case .sysctlJSON:
+            do {
+                let s = try SysctlSettings.parseJSONObject(bytes)
+                guard !s.isEmpty else { return "no sysctl keys in the JSON object: not used" }
+                addSysctl(s)
+            } catch { return error.description }
+        case .interfacesJSON:
+            guard let t = LinkTable.parseGoInterfaces(bytes) else { return "not a JSON array of interfaces with Name and MTU: not used" }
+            // `ip -d link` knows more (kinds, lower devices): the JSON is used only without it.
+            if facts.links == nil || linksScore < (0, 0) {
+                facts.links = Sourced(file: path, value: t)
+                linksScore = (-1, 0)
+            }
+        default:
+            return nil
+        }
+        return nil
+    }
+
+    /// What is done once every file is in. The same kernel message in several logs of the node
+    /// (dmesg, kern.log, a journal dump, /var/log/messages) is one event, not one per copy: per
+    /// message text, the events of the file holding the most copies are kept and the other files'
+    /// copies of it dropped (a log covering less time never adds to one covering more).
+    public mutating func finish() {
+        guard Set(facts.kernelEvents.map(\.file)).count > 1 else { return }
+        var perFile: [String: [String: Int]] = [:]
+        for e in facts.kernelEvents { perFile[String(KernelLogLine(e.text[...]).message), default: [:]][e.file, default: 0] += 1 }
+        var keep: [String: String] = [:]
+        for (message, files) in perFile {
+            keep[message] = files.max { a, b in a.value != b.value ? a.value < b.value : a.key > b.key }?.key
+        }
+        let before = facts.kernelEvents.count
+        facts.kernelEvents.removeAll { keep[String(KernelLogLine($0.text[...]).message)] != $0.file }
+        facts.kernelEventsDuplicates += before - facts.kernelEvents.count
+    }
+
     /// Finishes the current file; returns a problem to report, if its content was unusable.
     public mutating func end() -> String? {
         defer { parser = nil; special = .none }
@@ -152,7 +213,7 @@ public struct FactsBuilder: Sendable {
         switch parser {
         case let p as SysctlSettings:
             guard !p.isEmpty else { return unrecognised }
-            if (facts.sysctl?.value.entries.count ?? 0) < p.entries.count { facts.sysctl = Sourced(file: path, value: p) }
+            addSysctl(p)
         case let p as LinkTable:
             guard !p.devices.isEmpty else { return unrecognised }
             // `ip -d link` beats `ip addr`; among equals the one that knows more device kinds.

@@ -97,6 +97,7 @@ public struct CheckExample: Sendable {
             for (path, text) in files {
                 builder.add(path: path, kind: ArtifactKind.classifyText(path: path, head: String(text.prefix(4096))), text: text)
             }
+            builder.finish()
             return builder.facts
         }
         self.mustCite = mustCite
@@ -129,9 +130,10 @@ public protocol Check: Sendable {
 
 extension Check {
     /// A finding with this check's id, title and fix.
-    func finding(_ severity: Severity, summary: String, evidence: [Evidence], fix: String? = nil) -> Finding {
+    /// `title` replaces the check's title when this finding is a milder case than the title says.
+    func finding(_ severity: Severity, summary: String, evidence: [Evidence], fix: String? = nil, title: String? = nil) -> Finding {
         let d = CheckCatalog.description(of: self)
-        return Finding(id: d.id, severity: severity, title: d.title, summary: summary, evidence: evidence, fix: fix ?? d.fix)
+        return Finding(id: d.id, severity: severity, title: title ?? d.title, summary: summary, evidence: evidence, fix: fix ?? d.fix)
     }
 
     /// Runs with the default parameters.

@@ -130,6 +130,7 @@ extension CheckExample {
                 let text = lines.joined(separator: "\n")
                 builder.add(path: path, kind: ArtifactKind.classifyText(path: path, head: String(text.prefix(4096))), text: text)
             }
+            builder.finish()
             var facts = builder.facts
             facts.captures = [CaptureFacts(file: capture, format: "pcap", summary: analyzer.finish(), readError: nil)]
             return facts

@@ -52,6 +52,7 @@ public struct NetworkOOMKillCheck: Check {
         let summary = network.isEmpty
             ? "The OOM killer killed \(Format.plural(kills.count, "process")) (\(names.joined(separator: ", "))); none of them network-critical."
             : "The OOM killer killed network-critical processes: \(names.joined(separator: ", ")) (\(Format.plural(network.count, "kill"))\(Format.span(network, facts)))."
-        return [finding(network.isEmpty ? .low : .high, summary: summary, evidence: Evidence.lines("A process killed for lack of memory.", cited))]
+        return [finding(network.isEmpty ? .low : .high, summary: summary, evidence: Evidence.lines("A process killed for lack of memory.", cited),
+                        title: network.isEmpty ? "OOM killer hit processes (none network-critical)" : nil)]
     }
 }

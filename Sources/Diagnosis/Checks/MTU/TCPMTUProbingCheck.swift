@@ -11,7 +11,8 @@ public struct TCPMTUProbingCheck: Check {
                 With `net.ipv4.tcp_mtu_probing = 0` a TCP connection whose large segments vanish (a PMTU black hole: \
                 ICMP fragmentation-needed filtered, or an overlay MTU mismatch) retransmits them forever. With 1 the \
                 kernel detects the black hole and lowers the segment size (RFC 4821). It matters on nodes with \
-                tunnels, and more when the bundle already shows MTU trouble.
+                tunnels, and more when the bundle already shows MTU trouble: with tunnels alone (most overlay nodes, \
+                healthy ones included) it is a note (info), with MTU trouble in the bundle it is medium.
                 """,
             severity: .low,
             evidence: "The `tcp_mtu_probing` line, the overlay devices, and the MTU trouble seen elsewhere in the bundle.",
@@ -48,6 +49,6 @@ public struct TCPMTUProbingCheck: Check {
         if !facts.pathMTULines.isEmpty { why.append("\(Format.plural(facts.pathMTULines.count, "log line")) show packets too big for the path") }
         if tooBig > 0 { why.append("the capture has \(Format.plural(tooBig, "ICMP too-big message"))") }
         if fragments > 0 { why.append("the capture has \(Format.plural(fragments, "IP fragment"))") }
-        return [finding(mtuTrouble ? .medium : .low, summary: "tcp_mtu_probing is 0 while " + why.joined(separator: " and ") + ".", evidence: evidence)]
+        return [finding(mtuTrouble ? .medium : .info, summary: "tcp_mtu_probing is 0 while " + why.joined(separator: " and ") + ".", evidence: evidence)]
     }
 }

@@ -1,0 +1,156 @@
+import Artifacts
+import Autopsy
+import Diagnosis
+import Foundation
+import Reports
+import Testing
+
+/// Other tools' bundle layouts (docs/layouts.md): files recognised by path rules per layout and a
+/// content sniff, links inside a bundle, sysctl values from every source, one kernel event per
+/// message however many logs hold it, and a verdict that says what was checked.
+struct LayoutTests {
+    static let sosreport = "layouts/sosreport/sosreport-juju-110cc2-k8stest-4-2022-02-11-fixture"
+
+    /// (path, first bytes, kind): the mis-readings found on real bundles, and the layouts' own paths.
+    static let cases: [(String, String, ArtifactKind)] = [
+        ("sosreport-x/sos_commands/kernel/sysctl_-a", "abi.vsyscall32 = 1\nnet.ipv4.ip_forward = 1\n", .sysctl),
+        ("sosreport-x/proc/stat", "cpu  1 2 3 4 5 6 7 8 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\n", .procStat),
+        ("sosreport-x/proc/1234/net/softnet_stat", "0000a1b2 00000000 00000003 00000000 00000000 00000000 00000000 00000000 00000000\n", .softnetStat),
+        ("sosreport-x/proc/sys/net/ipv4/ip_forward", "0\n", .sysctl),
+        ("sosreport-x/var/log/messages", "Feb 11 19:03:32 node kernel: [  325.9] IPVS: registered\nFeb 11 19:03:33 node systemd[1]: Started x.\n", .syslog),
+        ("sosreport-x/sos_commands/firewall_tables/iptables_-t_nat_-nvL", "Chain PREROUTING (policy ACCEPT 0 packets, 0 bytes)\n", .iptables),
+        // Not what their names contain:
+        ("sosreport-x/sos_commands/devices/ls_-laZ_.dev.vfio", "total 0\ndrwxr-xr-x. 2 root root system_u:object_r:device_t:s0 60 Jan 1 vfio\n", .text),
+        ("sosreport-x/sos_commands/networking/ethtool_-S_ens3", "NIC statistics:\n     rx_queue_0_packets: 3345722\n", .text),
+        ("usr/lib/python3/dist-packages/sysctl.py", "import os\nself.value = 1\nnet = None\n", .text),
+        ("etc/init.d/kmod", "#!/bin/sh\n### BEGIN INIT INFO\n# Provides: kmod\n[ -x /bin/kmod ] || exit 0\n", .text),
+        ("etc/sysctl.conf", "net.ipv4.ip_forward = 1\nnet.ipv4.conf.all.rp_filter = 1\nvm.swappiness = 1\n", .text),
+        // Troubleshoot, must-gather, Cilium:
+        ("support-bundle-2024/host-collectors/system/sysctl.json", "{\"net.ipv4.ip_forward\":\"0\"}", .sysctlJSON),
+        ("support-bundle-2024/host-collectors/system/ipv4Interfaces.json", "[{\"Index\":1,\"MTU\":65536,\"Name\":\"lo\"}]", .interfacesJSON),
+        ("support-bundle-2024/sysctl/node-1", "/proc/sys/net/ipv4/ip_forward = 0\n/proc/sys/net/ipv4/ip_local_port_range = 32768\t60999\n", .sysctl),
+        ("support-bundle-2024/sysctl/node-1", "garbage that is not sysctl output\nat all\n", .text),
+        ("must-gather.local/quay-io-x/namespaces/openshift-dns/pods/dns-default-abcde/dns/dns/logs/current.log",
+         "2024-01-01T00:00:00.000000000Z [INFO] 10.128.0.5:50000 - 1 \"A IN x.svc. udp 40 false 512\" NOERROR qr,aa,rd 90 0.0001s\n", .corednsLog),
+        ("cilium-sysdump-20240101/cilium-bugtool-cilium-abcde/cmd/sysctl-a.md", "net.ipv4.ip_forward = 1\n", .sysctl),
+        // This project's collector, by name and content:
+        ("netautopsy-host/node/sysctl-a.txt", "net.core.somaxconn = 4096\n", .sysctl),
+        ("netautopsy-host/k8s/pod-resolv.conf", "nameserver 10.96.0.10\nsearch a.svc.cluster.local\noptions ndots:5\n", .resolvConf),
+        ("netautopsy-host/net/iptables-nft-save.txt", "", .iptables),
+    ]
+
+    @Test func pathRulesAndContentDecideTheKind() {
+        for (path, head, kind) in Self.cases {
+            let c = PathRules.classify(path: path, head: head)
+            #expect(c.kind == kind, "\(path): \(c.kind.rawValue) by \(c.rule), wanted \(kind.rawValue)")
+        }
+    }
+
+    @Test func sysctlFromEverySourceIsOneSetCitingItsOwnFile() throws {
+        var b = FactsBuilder()
+        // Troubleshoot's sysctl collector (find /proc/sys … | echo "$f = $v"), a copied /proc/sys
+        // file, and Troubleshoot's host collector JSON.
+        b.add(path: "sysctl/node-1", kind: .sysctl,
+              text: "/proc/sys/net/ipv4/ip_forward = 0\n/proc/sys/net/ipv4/conf/eth0.100/rp_filter = 2\n/proc/sys/net/ipv4/tcp_rmem = 4096\t131072\t6291456")
+        b.add(path: "sos/proc/sys/net/core/somaxconn", kind: .sysctl, text: "4096\n")
+        #expect(b.addDocument(path: "host-collectors/system/sysctl.json", kind: .sysctlJSON,
+                              bytes: Array("{\"net.ipv4.ip_forward\":\"1\",\"net.core.rmem_max\":\"212992\"}".utf8)) == nil)
+        let s = try #require(b.facts.sysctl)
+        #expect(s.file == "sysctl/node-1")
+        #expect(s.value["net.ipv4.ip_forward"]?.value == "0", "the larger source wins a conflict")
+        #expect(s.value["net.ipv4.conf.eth0/100.rp_filter"]?.value == "2")
+        #expect(s.value.ints("net.ipv4.tcp_rmem") == [4096, 131072, 6291456])
+        #expect(s.value["net.core.somaxconn"]?.value == "4096")
+        #expect(s.value["net.core.somaxconn"]?.file == "sos/proc/sys/net/core/somaxconn")
+        #expect(s.value["net.core.rmem_max"]?.file == "host-collectors/system/sysctl.json")
+        #expect(b.addDocument(path: "x.json", kind: .sysctlJSON, bytes: Array("[1,2]".utf8)) != nil)
+        #expect(b.addDocument(path: "y.json", kind: .sysctlJSON, bytes: Array("{not json".utf8)) != nil)
+    }
+
+    /// Forwarding off in Troubleshoot's layouts is found (it gave "no problems found").
+    @Test(arguments: [
+        ("support-bundle/sysctl/node-1", "/proc/sys/net/ipv4/ip_forward = 0\n/proc/sys/net/bridge/bridge-nf-call-iptables = 1\n"),
+        ("support-bundle/host-collectors/system/sysctl.json", "{\"net.bridge.bridge-nf-call-iptables\":\"1\",\"net.ipv4.ip_forward\":\"0\"}"),
+    ])
+    func troubleshootForwardingOffIsFound(_ file: (String, String)) throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent(file.0)
+        try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(file.1.utf8).write(to: path)
+        let report = try Autopsy().analyze(dir.path)
+        let finding = try #require(report.findings.first { $0.id == "forwarding-disabled" }, "\(report.findings.map(\.id))")
+        #expect(finding.evidence.contains { $0.file == file.0 })
+        #expect(report.verdict.contains("Checked: sysctl settings (1 file)"))
+    }
+
+    @Test func theSameKernelLineInSeveralLogsIsOneEvent() {
+        var b = FactsBuilder()
+        let message = "nf_conntrack: table full, dropping packet"
+        b.add(path: "sos_commands/kernel/dmesg", kind: .dmesg, text: (1...3).map { "[ 10\($0).000000] \(message)" }.joined(separator: "\n"))
+        b.add(path: "var/log/kern.log", kind: .dmesg,
+              text: (1...3).map { "Feb 11 19:0\($0):00 node kernel: [ 10\($0).000000] \(message)" }.joined(separator: "\n"))
+        b.add(path: "var/log/messages", kind: .syslog,
+              text: (1...2).map { "Feb 11 19:0\($0):00 node kernel: \(message)\nFeb 11 19:0\($0):01 node app[1]: \(message)" }.joined(separator: "\n"))
+        b.finish()
+        #expect(b.facts.kernelEvents(.conntrackTableFull).count == 3)
+        #expect(Set(b.facts.kernelEvents.map(\.file)) == ["sos_commands/kernel/dmesg"])
+        #expect(b.facts.kernelEventsDuplicates == 5)
+    }
+
+    @Test func aSystemLogGivesOnlyItsKernelLines() {
+        var b = FactsBuilder()
+        b.add(path: "var/log/messages", kind: .syslog, text: "Feb 11 19:00:00 node app[1]: nf_conntrack: table full, dropping packet")
+        b.finish()
+        #expect(b.facts.kernelEvents.isEmpty)
+    }
+
+    /// A real sosreport (hotsos's kubernetes node, fixtures/README.md): its files are read by their
+    /// layout's paths, its links inside the bundle are no problems, and the healthy node gives no
+    /// finding of medium or worse.
+    @Test func aRealSosreportIsReadByItsPaths() throws {
+        let report = try Autopsy().analyze(Paths.fixture(Self.sosreport))
+        let kinds = Dictionary(report.artifacts.map { ($0.path, $0.kind) }, uniquingKeysWith: { a, _ in a })
+        #expect(kinds["sos_commands/kernel/sysctl_-a"] == "sysctl")
+        #expect(kinds["proc/stat"] == "proc-stat")
+        #expect(kinds["proc/96008/net/softnet_stat"] == "softnet-stat")
+        #expect(kinds["sos_commands/networking/ip_-s_-d_link"] == "ip-link")
+        #expect(kinds["sos_commands/networking/ethtool_-S_ens3"] == "text")
+        #expect(kinds["var/lib/juju/agents/unit-containerd-2/charm/debug-scripts/sysctl"] == "text")
+        #expect(kinds["etc/init.d/kmod"] == "text")
+        #expect(report.artifacts.first { $0.path == "proc/stat" }?.rule == "sosreport: proc/stat")
+        // Its symbolic links (dmesg, proc/net → self/net, etc/resolv.conf…) resolve inside it.
+        #expect(report.links.contains { $0.path == "proc/net" && $0.target == "proc/96008/net" })
+        #expect(!report.problems.contains { $0.message.contains("link") }, "\(report.problems)")
+        #expect(!report.findings.contains { $0.severity >= .medium }, "\(report.findings.map { "\($0.id) \($0.severity)" })")
+        // The kernel log is in three files (dmesg, var/log/dmesg, kern.log): each message counts once.
+        let b = report.verdict
+        #expect(b.contains("CPU counters (1 file)") && b.contains("kernel log (3 files)"), "\(b)")
+        let markdown = MarkdownRenderer.render(report)
+        #expect(markdown.contains("**Read by a parser**"))
+        #expect(markdown.components(separatedBy: "\n").count < 400)
+    }
+
+    /// Links are followed only to what is inside the bundle.
+    @Test func linksLeadingOutOfADirectoryBundleAreNotFollowed() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let root = dir.appendingPathComponent("bundle")
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("sos_commands/kernel"), withIntermediateDirectories: true)
+        try Data("net.ipv4.ip_forward = 1\nnet.core.somaxconn = 4096\nvm.swappiness = 1\n".utf8)
+            .write(to: root.appendingPathComponent("sos_commands/kernel/sysctl_-a"))
+        try Data("secret\n".utf8).write(to: dir.appendingPathComponent("outside.txt"))
+        let fm = FileManager.default
+        try fm.createSymbolicLink(atPath: root.appendingPathComponent("sysctl").path, withDestinationPath: "sos_commands/kernel/sysctl_-a")
+        try fm.createSymbolicLink(atPath: root.appendingPathComponent("escape").path, withDestinationPath: "../outside.txt")
+        try fm.createSymbolicLink(atPath: root.appendingPathComponent("absolute").path, withDestinationPath: "/etc/passwd")
+        try fm.createSymbolicLink(atPath: root.appendingPathComponent("dangling").path, withDestinationPath: "nowhere")
+        let report = try Autopsy().analyze(root.path)
+        #expect(report.links == [LinkRecord(path: "sysctl", target: "sos_commands/kernel/sysctl_-a")])
+        #expect(report.artifacts.map(\.path) == ["sos_commands/kernel/sysctl_-a"])
+        for name in ["escape", "absolute"] {
+            #expect(report.problems.contains { $0.path == name && $0.message.contains("leads outside the bundle") }, "\(name)")
+        }
+        #expect(report.problems.contains { $0.path == "dangling" && $0.message.contains("dangling") })
+    }
+}
