@@ -6,7 +6,7 @@ import PackageDescription
 // Reports (pure renderers) → Autopsy (runs the pipeline) → Batch (many bundles, one child process
 // each); Redaction (rewrites a bundle to share it) → netautopsy (argument parsing only).
 /// The fuzz targets, one per parser of untrusted input (fuzz/Harness/FuzzHarness.swift).
-let fuzzTargets = ["capture", "packet", "dns", "archive", "manifest", "fio", "text", "redact"]
+let fuzzTargets = ["capture", "packet", "dns", "archive", "manifest", "fio", "text", "classify", "redact"]
 
 let package = Package(
     name: "netautopsy",

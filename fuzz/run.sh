@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUDGET=${1:-300}
 [ $# -gt 0 ] && shift
-ALL=(capture packet dns archive manifest fio text redact)
+ALL=(capture packet dns archive manifest fio text classify redact)
 TARGETS=("$@")
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=("${ALL[@]}")
 SCRATCH=.build-fuzz
@@ -20,7 +20,7 @@ CORPUS=$SCRATCH/corpus
 ART=$SCRATCH/artifacts
 mkdir -p "$CORPUS" "$ART"
 [ -d "$CORPUS/.seeded" ] || python3 fuzz/seed.py "$CORPUS" && mkdir -p "$CORPUS/.seeded"
-KINDS=(sysctl dmesg coredns-log ip-link ip-addr ip-route resolv-conf tracepath ping proc-stat softnet-stat ss nstat snmp
+KINDS=(sysctl sysctl-json interfaces-json syslog dmesg coredns-log ip-link ip-addr ip-route resolv-conf tracepath ping proc-stat softnet-stat ss nstat snmp
        conntrack-stats iptables iptables-counts ipvs kube-proxy kubelet-config tcpdump-stats)
 status=0
 run() { # name binary corpus seconds [env]

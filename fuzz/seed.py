@@ -9,7 +9,7 @@ import glob, hashlib, os, struct, sys, tarfile
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 OUT = sys.argv[1]
-KINDS = ["sysctl", "dmesg", "coredns-log", "ip-link", "ip-addr", "ip-route", "resolv-conf", "tracepath", "ping",
+KINDS = ["sysctl", "sysctl-json", "interfaces-json", "syslog", "dmesg", "coredns-log", "ip-link", "ip-addr", "ip-route", "resolv-conf", "tracepath", "ping",
          "proc-stat", "softnet-stat", "ss", "nstat", "snmp", "conntrack-stats", "iptables", "iptables-counts", "ipvs",
          "kube-proxy", "kubelet-config", "tcpdump-stats"]
 
@@ -64,7 +64,8 @@ for path in sorted(glob.glob(os.path.join(ROOT, "fixtures/hostile/*")) + [os.pat
     if os.path.getsize(path) <= 100_000:
         put("archive", open(path, "rb").read())
 texts = [p for p in glob.glob(os.path.join(ROOT, "fixtures/**/*"), recursive=True)
-         if os.path.isfile(p) and p.endswith((".txt", ".log", ".conf", ".json", ".yaml")) and os.path.getsize(p) <= 200_000]
+         if os.path.isfile(p) and (p.endswith((".txt", ".log", ".conf", ".json", ".yaml")) or "/layouts/" in p)
+         and os.path.getsize(p) <= 200_000]
 for path in sorted(texts):
     data = open(path, "rb").read()
     if path.endswith("manifest.json"):
@@ -73,6 +74,7 @@ for path in sorted(texts):
         put("fio", data)
     for k in KINDS:
         put("text-" + k, data)
+    put("classify", os.path.relpath(path, ROOT).encode() + b"\n" + data[:4096])
 for bundle in glob.glob(os.path.join(ROOT, "fixtures/*.tar.gz")):
     with tarfile.open(bundle) as tf:
         for m in tf.getmembers():

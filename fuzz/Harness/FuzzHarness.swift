@@ -28,6 +28,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// Text through one line parser, chosen by `NETAUTOPSY_FUZZ_KIND` (an `ArtifactKind`, e.g.
     /// `sysctl`) or, when unset, by the first byte; then every check over the facts.
     case text
+    /// A file's path (the first line) and first bytes (the rest) through `PathRules.classify`, and
+    /// the path through the sysctl key it names (`SysctlSettings.key(fromPath:)`).
+    case classify
     /// `netautopsy redact`: a frame through `PacketRewriter` (2 bytes of link type first), and the
     /// bytes as lines through `TextRedactor`.
     case redact
@@ -51,6 +54,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .manifest: _ = try? BundleManifest.parse(data)
         case .fio: _ = try? FioResult.parse(String(decoding: data, as: UTF8.self))
         case .text: Self.text(Array(data))
+        case .classify: Self.classify(Array(data))
         case .redact: Self.redact(data)
         }
     }
@@ -108,10 +112,25 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             kind = textKinds[Int(first) % textKinds.count]
         }
         var builder = FactsBuilder()
-        builder.begin(path: "fuzz/\(kind.rawValue).txt", kind: kind)
-        _ = try? TextLines.forEachLine(source(Array(body))) { number, line in builder.feed(bytes: line, number: number) }
-        _ = builder.end()
+        if kind.isWholeDocument {
+            _ = builder.addDocument(path: "fuzz/\(kind.rawValue).json", kind: kind, bytes: Array(body))
+        } else {
+            // Half the inputs as a copied /proc/sys file (the first line is the value of the path's key).
+            let path = kind == .sysctl && body.count % 2 == 1 ? "fuzz/proc/sys/net/ipv4/ip_forward" : "fuzz/\(kind.rawValue).txt"
+            builder.begin(path: path, kind: kind)
+            _ = try? TextLines.forEachLine(source(Array(body))) { number, line in builder.feed(bytes: line, number: number) }
+            _ = builder.end()
+        }
+        builder.finish()
         _ = CheckCatalog.run(builder.facts, settings: CheckSettings())
+    }
+
+    static func classify(_ bytes: [UInt8]) {
+        let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+        let path = String(decoding: bytes[..<newline], as: UTF8.self)
+        let head = String(decoding: bytes[min(newline + 1, bytes.count)...].prefix(4096), as: UTF8.self)
+        _ = PathRules.classify(path: path, head: head)
+        _ = SysctlSettings.key(fromPath: path)
     }
 
     static func redact(_ data: UnsafeRawBufferPointer) {

@@ -1,0 +1,5 @@
+import FuzzHarness
+
+@main struct Fuzz {
+    static func main() { FuzzTarget.main(.classify) }
+}
