@@ -10,6 +10,10 @@ public struct PathMTUTextMatch: Sendable, Equatable, Codable {
         case fragNeeded = "frag-needed"
         /// tracepath's `pmtu N`: the path MTU as discovered at that hop.
         case pmtu
+        /// The kernel's `dropped over-mtu packet: 8950 > 1450` (Open vSwitch and tunnel vports,
+        /// bridges): a packet larger than the device it was to leave by was dropped; the MTU is the
+        /// number after `>`.
+        case overMTU = "over-mtu"
     }
 
     public var kind: Kind
@@ -22,7 +26,7 @@ public struct PathMTUTextMatch: Sendable, Equatable, Codable {
     }
 
     /// Keywords one of which every line `scan` matches contains, ASCII case folded (`ByteNeedles`).
-    public static let needles = ["message too long", "emsgsize", "frag needed", "fragmentation needed", "pmtu "]
+    public static let needles = ["message too long", "emsgsize", "frag needed", "fragmentation needed", "pmtu ", "over-mtu"]
 
     /// Scans one line; nil when it says nothing about path MTU.
     public static func scan(_ line: Substring) -> PathMTUTextMatch? {
@@ -37,6 +41,7 @@ public struct PathMTUTextMatch: Sendable, Equatable, Codable {
         if lower.has("frag needed") || lower.has("fragmentation needed") {
             return PathMTUTextMatch(kind: .fragNeeded, mtu: number(after: "mtu", in: lower))
         }
+        if lower.has("over-mtu packet") { return PathMTUTextMatch(kind: .overMTU, mtu: number(after: ">", in: lower)) }
         if let mtu = number(after: "pmtu ", in: lower, exact: true) { return PathMTUTextMatch(kind: .pmtu, mtu: mtu) }
         return nil
     }

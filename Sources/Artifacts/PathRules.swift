@@ -76,6 +76,8 @@ public enum PathRules {
         rule(.sosreport, "sos_commands/ipvs/ipvsadm_-Ln*", .ipvs),
         rule(.sosreport, "sos_commands/**/*logs_coredns-*", .corednsLog, trusted: false),
         rule(.sosreport, "sos_commands/**/*logs_kube-proxy*", .kubeProxy, trusted: false),
+        rule(.sosreport, "sos_commands/kubernetes/journalctl_--no-pager_--unit_kube-proxy*", .kubeProxy, trusted: false),
+        rule(.sosreport, "sos_commands/kubernetes/journalctl_--no-pager_--unit_snap.kube-proxy*", .kubeProxy, trusted: false),
         // Copies of /proc, /etc and /var/log (sos report, hotsos, and any tree copied from /):
         rule(.sosreport, "proc/stat", .procStat),
         rule(.sosreport, "proc/net/softnet_stat", .softnetStat),

@@ -154,3 +154,45 @@ struct LayoutTests {
         #expect(report.problems.contains { $0.path == "dangling" && $0.message.contains("dangling") })
     }
 }
+
+extension LayoutTests {
+    /// kube-proxy's mode from its own log line, and its Services from `iptables -t nat -nvL`.
+    @Test func kubeProxyFromItsLogAndTheNatTableListing() throws {
+        var b = FactsBuilder()
+        for name in ["sos_commands/kubernetes/journalctl_--no-pager_--unit_snap.kube-proxy.daemon",
+                     "sos_commands/firewall_tables/iptables_-t_nat_-nvL"] {
+            let text = try String(contentsOfFile: Paths.fixture(Self.sosreport + "/" + name), encoding: .utf8)
+            let kind = PathRules.classify(path: name, head: String(text.prefix(4096))).kind
+            #expect(kind == (name.contains("kube-proxy") ? .kubeProxy : .iptables), "\(name)")
+            b.add(path: name, kind: kind, text: text)
+        }
+        let k = b.facts.kubeProxy
+        #expect(k.mode == "iptables")
+        #expect(k.modeLine?.text.contains("Unknown proxy mode, assuming iptables proxy") == true
+                || k.modeLine?.text.contains("Using iptables Proxier") == true)
+        let chains = try String(contentsOfFile: Paths.fixture(Self.sosreport + "/sos_commands/firewall_tables/iptables_-t_nat_-nvL"), encoding: .utf8)
+            .split(separator: "\n").filter { $0.hasPrefix("Chain KUBE-SVC-") }.count
+        #expect(chains > 0 && k.serviceChains == chains)
+    }
+}
+
+extension LayoutTests {
+    /// Only the network's rate limiters add to a check's "rate-limited" count.
+    @Test func unrelatedSuppressedCallbacksAreNotNetworkMessages() {
+        var b = FactsBuilder()
+        b.add(path: "node/dmesg.txt", kind: .dmesg, text: """
+            [  100.000001] nf_conntrack: nf_conntrack: table full, dropping packet
+            [  100.000002] net_ratelimit: 38 callbacks suppressed
+            [  100.000003] amdgpu_dm_irq_handler: 1000 callbacks suppressed
+            [  100.000004] ext4_end_bio: 7 callbacks suppressed
+            """)
+        b.finish()
+        #expect(b.facts.suppressedKernelMessages == 38)
+    }
+
+    /// "dropped over-mtu packet" is a packet too big for its device: path-MTU evidence with the MTU.
+    @Test func overMTUDropsArePathMTUEvidence() {
+        let m = PathMTUTextMatch.scan("[ 5604.030347] openvswitch: vxlan_sys_4789: dropped over-mtu packet: 8950 > 1450")
+        #expect(m == PathMTUTextMatch(kind: .overMTU, mtu: 1450))
+    }
+}

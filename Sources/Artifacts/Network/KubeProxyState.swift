@@ -22,6 +22,14 @@ public struct KubeProxyState: Sendable, Equatable, LineParser {
 
     public mutating func feed(_ raw: Substring, number: Int) {
         if raw.hasPrefix(":KUBE-SVC-") { serviceChains += 1; return }
+        // `iptables -t nat -nvL` (sosreport's iptables_-t_nat_-nvL): `Chain KUBE-SVC-… (1 references)`.
+        if raw.hasPrefix("Chain KUBE-SVC-") { serviceChains += 1; return }
+        if raw.hasPrefix("Chain ") { return }
+        // kube-proxy's own log says which proxier it runs: that beats any configuration.
+        if let said = Self.modeFromLog(raw) {
+            setMode(said, SourceLine(number: number, text: String(raw)), rank: 3)
+            return
+        }
         if raw.hasPrefix("-A ") { return }
         let f = raw.fields
         guard let first = f.first else { return }
@@ -43,6 +51,18 @@ public struct KubeProxyState: Sendable, Equatable, LineParser {
             let value = f.count > 1 ? f[1].filter { $0 != "\"" && $0 != "'" } : ""
             setMode(value.isEmpty ? "iptables" : value, line, rank: 1)
         }
+    }
+
+    /// The proxier kube-proxy's log says it uses: "Unknown proxy mode, assuming iptables proxy"
+    /// (an empty or unknown mode), "Using iptables Proxier", "Using ipvs Proxier",
+    /// "Using iptables proxy" / "Using nftables proxy" (klog structured, newer releases).
+    static func modeFromLog(_ line: Substring) -> String? {
+        if line.has("Unknown proxy mode") && line.has("assuming iptables proxy") { return "iptables" }
+        guard let r = line.byteRange(of: "Using ") else { return nil }
+        let words = line[r.upperBound...].fields
+        guard words.count >= 2, words[1].hasPrefix("Proxier") || words[1].hasPrefix("proxy") else { return nil }
+        let mode = words[0].lowercased()
+        return ["iptables", "ipvs", "nftables", "kernelspace", "userspace"].contains(mode) ? mode : nil
     }
 
     mutating func setMode(_ value: String, _ line: SourceLine?, rank: Int) {

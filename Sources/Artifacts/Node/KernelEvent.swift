@@ -22,8 +22,9 @@ public enum KernelEvent: Sendable, Equatable {
     case softLockup(cpu: Int, seconds: Int, task: String)
     /// `Killed process PID (NAME)`, by the global or a memory-cgroup OOM killer.
     case oomKill(pid: Int, process: String, memoryCgroup: Bool)
-    /// `net_ratelimit: N callbacks suppressed`: N more messages were not printed.
-    case suppressed(count: Int)
+    /// `net_ratelimit: N callbacks suppressed`: N more messages were not printed. `by` is the
+    /// rate limiter's name before the colon (`net_ratelimit`, `nf_conntrack`, a driver's function…).
+    case suppressed(count: Int, by: String)
 
     /// The event's case without its values, for filtering.
     public enum Kind: Sendable {
@@ -103,7 +104,7 @@ public enum KernelEvent: Sendable, Equatable {
         if let link = linkChange(message) { return link }
         if message.hasSuffix("callbacks suppressed"), let colon = message.firstIndex(of: ":") {
             let n = message[message.index(after: colon)...].trimmed.prefix { $0.isNumber }
-            if let n = Int(n) { return .suppressed(count: n) }
+            if let n = Int(n) { return .suppressed(count: n, by: String(message[..<colon].trimmed)) }
         }
         return nil
     }

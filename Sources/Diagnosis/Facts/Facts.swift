@@ -119,9 +119,17 @@ public struct Facts: Sendable {
         kernelEvents.filter { $0.match.event.kind == kind }
     }
 
-    /// Lines suppressed by the kernel's rate limiter (`net_ratelimit: N callbacks suppressed`).
+    /// The rate limiters that hold back network messages: `net_ratelimit()` (shared by the whole
+    /// network stack) and netfilter's conntrack. Others (`amdgpu`, `ext4_…`, a driver's function)
+    /// suppress messages that have nothing to do with the network.
+    public static let networkRateLimiters: Set<String> = ["net_ratelimit", "nf_conntrack", "ip_conntrack", "nf_ct_proto_6", "TCP"]
+
+    /// Lines suppressed by the network's rate limiters (`net_ratelimit: N callbacks suppressed`).
     public var suppressedKernelMessages: Int {
-        kernelEvents.reduce(0) { n, e in if case .suppressed(let c) = e.match.event { n + c } else { n } }
+        kernelEvents.reduce(0) { n, e in
+            guard case .suppressed(let c, let by) = e.match.event, Self.networkRateLimiters.contains(by) else { return n }
+            return n + c
+        }
     }
 
     /// Devices that carry an overlay (VXLAN, Geneve, IPIP, WireGuard…).

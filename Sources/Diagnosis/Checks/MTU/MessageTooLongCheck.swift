@@ -36,6 +36,9 @@ public struct MessageTooLongCheck: Check {
                     "From 10.10.1.1 icmp_seq=1 Frag needed and DF set (mtu = 1400)",
                     "ping: local error: message too long, mtu=1400",
                 ], mustCite: [2, 3]),
+                CheckExample("a tunnel port dropping an oversized packet (kernel log)", "node/dmesg.txt", [
+                    "[ 5604.030347] openvswitch: vxlan_sys_4789: dropped over-mtu packet: 8950 > 1450",
+                ], mustCite: [1]),
                 CheckExample("an application's EMSGSIZE", "app.log", [
                     "sendto(): EMSGSIZE on 10.96.0.10:53",
                 ], mustCite: [1]),
@@ -80,6 +83,7 @@ public struct MessageTooLongCheck: Check {
         case .emsgsize: return "An application got EMSGSIZE\(mtu)."
         case .fragNeeded: return "A router answered with fragmentation needed\(mtu)."
         case .pmtu: return "tracepath: the path MTU falls here\(mtu)."
+        case .overMTU: return "The kernel dropped a packet larger than the device it was to leave by\(mtu)."
         }
     }
 }
