@@ -9,7 +9,7 @@ import glob, hashlib, os, struct, sys, tarfile
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 OUT = sys.argv[1]
-KINDS = ["sysctl", "sysctl-json", "interfaces-json", "syslog", "dmesg", "coredns-log", "ip-link", "ip-addr", "ip-route", "resolv-conf", "tracepath", "ping",
+KINDS = ["sysctl", "sysctl-json", "interfaces-json", "syslog", "sockstat", "dmesg", "coredns-log", "ip-link", "ip-addr", "ip-route", "resolv-conf", "tracepath", "ping",
          "proc-stat", "softnet-stat", "ss", "nstat", "snmp", "conntrack-stats", "iptables", "iptables-counts", "ipvs",
          "kube-proxy", "kubelet-config", "tcpdump-stats"]
 

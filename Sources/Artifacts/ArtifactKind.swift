@@ -21,6 +21,8 @@ public enum ArtifactKind: String, Codable, Sendable, CaseIterable {
     /// `ss -s`, `ss -tin`.
     case ss
     case nstat
+    /// `/proc/net/sockstat` (TCP sockets and the memory pages they hold).
+    case sockstat
     /// `/proc/net/snmp`, `/proc/net/netstat`, `/proc/net/snmp6`.
     case snmp
     /// `/proc/net/stat/nf_conntrack`, `conntrack -S`, `conntrack -C`.

@@ -88,6 +88,8 @@ public enum PathRules {
         rule(.sosreport, "proc/*/net/snmp", .snmp),
         rule(.sosreport, "proc/*/net/netstat", .snmp),
         rule(.sosreport, "proc/*/net/snmp6", .snmp),
+        rule(.sosreport, "proc/net/sockstat", .sockstat),
+        rule(.sosreport, "proc/*/net/sockstat", .sockstat),
         rule(.sosreport, "proc/net/stat/nf_conntrack", .conntrackStats),
         rule(.sosreport, "proc/*/net/stat/nf_conntrack", .conntrackStats),
         rule(.sosreport, "proc/sys/**", .sysctl),
@@ -217,6 +219,7 @@ public enum PathRules {
         if stem.hasPrefix("kubelet") && stem.has("config") { return .kubeletConfig }
         if stem.hasPrefix("proc-net-snmp") || stem.hasPrefix("proc-net-netstat") || stem == "snmp" || stem == "netstat" || stem == "snmp6" { return .snmp }
         if stem.hasPrefix("nstat") { return .nstat }
+        if stem.hasPrefix("sockstat") || stem.hasPrefix("proc-net-sockstat") { return .sockstat }
         if stem.hasPrefix("ss-") || stem.hasPrefix("ss_") || stem == "ss" { return .ss }
         if stem.hasPrefix("tcpdump") || stem.has(".tcpdump-stderr") { return .tcpdumpStats }
         let words = stem.replacingAll("_", with: "-")
@@ -337,6 +340,7 @@ struct ContentSniff {
                 let f = l.fields
                 return f.count >= 2 && f[0].first?.isLetter == true && f[0].first?.isUppercase == true && f[1].allSatisfy(\.isNumber)
             }
+        case .sockstat: return lines.contains { $0.hasPrefix("sockets: used") || $0.hasPrefix("TCP: inuse") }
         case .ss: return lines.contains { $0.hasPrefix("Total:") || $0.hasPrefix("State") || $0.hasPrefix("Netid") || $0.hasPrefix("ESTAB") || $0.hasPrefix("TCP:") }
         case .conntrackStats:
             return lines.contains { $0.hasPrefix("entries") || $0.hasPrefix("cpu=") } || lines.count == 1 && lines[0].allSatisfy(\.isNumber)

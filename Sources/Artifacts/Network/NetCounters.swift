@@ -71,3 +71,30 @@ public struct SocketSummary: Sendable, Equatable, LineParser {
         line = SourceLine(number: number, text: String(raw))
     }
 }
+
+/// `/proc/net/sockstat`: `TCP: inuse 20 orphan 0 tw 5 alloc 25 mem 3`, where `mem` is the pages
+/// TCP sockets hold now, the number `net.ipv4.tcp_mem` (min, pressure, max, in pages) limits.
+public struct SocketStat: Sendable, Equatable, LineParser {
+    public private(set) var tcpInUse: Int?
+    public private(set) var tcpOrphans: Int?
+    public private(set) var tcpTimeWait: Int?
+    /// Pages of memory TCP holds (`mem`).
+    public private(set) var tcpMemoryPages: Int?
+    public private(set) var line: SourceLine?
+
+    public init() {}
+
+    public mutating func feed(_ raw: Substring, number: Int) {
+        guard raw.hasPrefix("TCP: inuse") else { return }
+        let f = raw.fields
+        func value(_ key: Substring) -> Int? {
+            guard let i = f.firstIndex(of: key), i + 1 < f.count else { return nil }
+            return Int(f[i + 1])
+        }
+        tcpInUse = value("inuse")
+        tcpOrphans = value("orphan")
+        tcpTimeWait = value("tw")
+        tcpMemoryPages = value("mem")
+        line = SourceLine(number: number, text: String(raw))
+    }
+}

@@ -86,6 +86,8 @@ public struct Facts: Sendable {
     public var counters: [Sourced<NetCounters>] = []
     public var softnet: Sourced<SoftnetStat>?
     public var sockets: Sourced<SocketSummary>?
+    /// `/proc/net/sockstat`.
+    public var sockstat: Sourced<SocketStat>?
     /// tcpdump's own statistics (its stderr as the collector saves it).
     public var tcpdumpStats: [Sourced<TcpdumpStats>] = []
     /// The interface each capture file was taken on, from the collector's manifest (by file path).

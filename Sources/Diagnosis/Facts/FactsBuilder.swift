@@ -67,6 +67,7 @@ public struct FactsBuilder: Sendable {
         case .snmp, .nstat: NetCounters()
         case .softnetStat: SoftnetStat()
         case .ss: SocketSummary()
+        case .sockstat: SocketStat()
         case .tcpdumpStats: TcpdumpStats()
         case .iptables, .iptablesCounts, .ipvs, .kubeProxy: KubeProxyState()
         default: nil
@@ -240,6 +241,9 @@ public struct FactsBuilder: Sendable {
             if p.cpus > 0 { facts.softnet = Sourced(file: path, value: p) }
         case let p as SocketSummary:
             if p.line != nil { facts.sockets = Sourced(file: path, value: p) }
+        case let p as SocketStat:
+            guard p.line != nil else { return unrecognised }
+            if facts.sockstat == nil { facts.sockstat = Sourced(file: path, value: p) }
         case let p as KubeProxyState:
             facts.kubeProxy.merge(p, file: path)
         case let p as TcpdumpStats:

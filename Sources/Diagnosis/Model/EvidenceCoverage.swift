@@ -24,7 +24,7 @@ public struct EvidenceCoverage: Codable, Sendable, Equatable {
         ("CoreDNS logs", [.corednsLog]),
         ("resolver configuration", [.resolvConf]),
         ("conntrack statistics", [.conntrackStats]),
-        ("kernel network counters", [.snmp, .nstat, .softnetStat, .ss]),
+        ("kernel network counters", [.snmp, .nstat, .softnetStat, .ss, .sockstat]),
         ("kube-proxy and iptables state", [.iptables, .iptablesCounts, .ipvs, .kubeProxy]),
         ("CPU counters", [.procStat]),
         ("disk latency (fio)", [.fio]),
