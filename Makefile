@@ -5,7 +5,7 @@ DEPS = libpcap-dev libarchive-dev zlib1g-dev
 # them those tests are skipped, unless NETAUTOPSY_REQUIRE_LIVE=1 (CI) makes that a failure.
 TEST_TOOLS = tcpdump fio iproute2 iptables iputils-ping iputils-tracepath shellcheck dash procps chromium
 
-.PHONY: deps test-tools build sample test fixtures bench-inputs bench bench-batch bench-redact collector docs lint clean fuzz fuzz-smoke
+.PHONY: deps test-tools build sample test fixtures bench-inputs bench bench-text bench-batch bench-redact collector docs lint clean fuzz fuzz-smoke
 
 # Installs the C libraries when they are missing (Debian/Ubuntu; needs root or sudo).
 deps:
@@ -55,6 +55,12 @@ bench-inputs:
 STAGE ?= /dev/shm/netautopsy-bench
 bench: bench-inputs
 	STAGE=$(STAGE) bench/run.sh
+	bench/text.sh
+
+# Text at the speed of reading: kernel and CoreDNS logs, a 2 GiB log in a tarball (inputs made by
+# bench/make-text-inputs.py), and SOSREPORT=DIR when given (docs/performance.md).
+bench-text:
+	bench/text.sh
 
 # Bundles per minute of `netautopsy batch` with 1 and 2 jobs (no root: fixture bundles).
 bench-batch:
@@ -85,7 +91,7 @@ docs: build
 lint:
 	shellcheck -s sh collector/netautopsy-collect.sh
 	shellcheck collector/embed.sh fixtures/collector-scenario.sh fixtures/make-wire-fixtures.sh fixtures/analysis-oracle.sh \
-	  fixtures/make-conntrack-bundle.sh bench/make-inputs.sh bench/run.sh bench/batch.sh bench/redact.sh fuzz/run.sh
+	  fixtures/make-conntrack-bundle.sh bench/make-inputs.sh bench/run.sh bench/batch.sh bench/redact.sh bench/text.sh fuzz/run.sh
 
 clean:
 	rm -rf .build

@@ -118,7 +118,7 @@ public enum PathRules {
         rule(.mustGather, "namespaces/kube-system/pods/coredns-*/coredns/coredns/logs/*.log", .corednsLog, trusted: false),
         rule(.mustGather, "namespaces/openshift-sdn/pods/*/sdn/sdn/logs/*.log", .kubeProxy, trusted: false),
         // Cilium sysdump / cilium-bugtool (cmd/<command>.md)
-        rule(.ciliumSysdump, "cmd/sysctl-a.md", .sysctl),
+        rule(.ciliumSysdump, "cmd/sysctl-a.md", .sysctl, trusted: false),
         rule(.ciliumSysdump, "cmd/ip--d-link-show.md", .ipLink, trusted: false),
         rule(.ciliumSysdump, "cmd/ip-a.md", .ipAddress, trusted: false),
         rule(.ciliumSysdump, "cmd/ip--4-r-show-table-all.md", .ipRoute, trusted: false),
