@@ -255,6 +255,7 @@ skip() { # ID KIND COMMAND REASON
 # it to stop early, and a signal lost in the fork window only leaves it sleeping harmlessly.
 watchdog() {
 	trap 'kill "$wd_sleep" 2>/dev/null; exit 0' TERM
+	trap - EXIT INT HUP
 	sleep "$2" &
 	wd_sleep=$!
 	wait "$wd_sleep"
@@ -378,7 +379,18 @@ stop_capture_processes() {
 	for e in $capture_entries; do kill -TERM "${e%%:*}" 2>/dev/null; done
 }
 
+# A background subshell (the watchdog) starts with this shell's traps until it sets its own; a
+# signal in that window must not run them there (they would delete the work directory or stop
+# the captures mid-run), so each handler first checks that it runs in the main shell.
+# (/proc/self is the shell itself here: `read` is a builtin, so no process is started.)
+main_pid=$$
+in_main_shell() {
+	{ read -r ims_pid _ </proc/self/stat; } 2>/dev/null || return 0
+	[ "$ims_pid" = "$main_pid" ]
+}
+
 cleanup() {
+	in_main_shell || exit 0
 	stop_capture_processes
 	[ -z "$current_pid" ] || terminate "$current_pid" TERM
 	[ -z "$work" ] || rm -rf "$work"
@@ -386,6 +398,7 @@ cleanup() {
 }
 
 on_signal() {
+	in_main_shell || exit 0
 	if [ "$interrupted" = 1 ]; then
 		say "aborted: no bundle written"
 		cleanup
