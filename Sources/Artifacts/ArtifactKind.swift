@@ -8,6 +8,8 @@ public enum ArtifactKind: String, Codable, Sendable, CaseIterable {
     case sysctlJSON = "sysctl-json"
     /// Troubleshoot's `host-collectors/system/ipv4Interfaces.json`: Go `net.Interface` objects (name, MTU).
     case interfacesJSON = "interfaces-json"
+    /// Troubleshoot's `dns/debug.json`: its `podResolvConf` is a pod's resolv.conf.
+    case dnsDebugJSON = "dns-debug-json"
     case corednsLog = "coredns-log"
     case fio
     case ipLink = "ip-link"
@@ -49,7 +51,7 @@ public enum ArtifactKind: String, Codable, Sendable, CaseIterable {
     }
 
     /// Kinds read whole (JSON documents), not line by line.
-    public var isWholeDocument: Bool { self == .sysctlJSON || self == .interfacesJSON }
+    public var isWholeDocument: Bool { self == .sysctlJSON || self == .interfacesJSON || self == .dnsDebugJSON }
 }
 
 extension String {

@@ -6,6 +6,8 @@ public struct Classification: Sendable, Equatable {
     public var rule: String
     /// The layout whose path rule matched (`BundleLayout`), nil for name and content rules.
     public var layout: BundleLayout?
+    /// The rule of a file with no content.
+    public static let empty = "empty"
 
     public init(kind: ArtifactKind, rule: String, layout: BundleLayout? = nil) {
         self.kind = kind
@@ -113,17 +115,27 @@ public enum PathRules {
         rule(.troubleshoot, "cluster-resources/pods/logs/kube-system/coredns-*/*.log", .corednsLog, trusted: false),
         rule(.troubleshoot, "cluster-resources/pods/logs/kube-system/kube-proxy-*/*.log", .kubeProxy, trusted: false),
         rule(.troubleshoot, "dns/debug.txt", .resolvConf, trusted: false),
+        rule(.troubleshoot, "dns/debug.json", .dnsDebugJSON, trusted: false),
         // OpenShift must-gather
         rule(.mustGather, "namespaces/openshift-dns/pods/*/dns/dns/logs/*.log", .corednsLog, trusted: false),
         rule(.mustGather, "namespaces/kube-system/pods/coredns-*/coredns/coredns/logs/*.log", .corednsLog, trusted: false),
         rule(.mustGather, "namespaces/openshift-sdn/pods/*/sdn/sdn/logs/*.log", .kubeProxy, trusted: false),
-        // Cilium sysdump / cilium-bugtool (cmd/<command>.md)
-        rule(.ciliumSysdump, "cmd/sysctl-a.md", .sysctl, trusted: false),
-        rule(.ciliumSysdump, "cmd/ip--d-link-show.md", .ipLink, trusted: false),
+        // Cilium sysdump / cilium-bugtool: bugtool/cmd/root.go writeCmdToFile names each command's
+        // output after the command, `/` → space, then space → `-`, plus `.md` (`sysctl -a` →
+        // cmd/sysctl--a.md); commands from bugtool/cmd/configuration.go. Older bugtools ran them
+        // through `kubectl exec POD -n kube-system -- …`, which the name then begins with.
+        rule(.ciliumSysdump, "cmd/sysctl--a.md", .sysctl, trusted: false),
+        rule(.ciliumSysdump, "cmd/kubectl-exec-*----sysctl--a.md", .sysctl, trusted: false),
+        rule(.ciliumSysdump, "cmd/ip--d--s-l.md", .ipLink, trusted: false),
+        rule(.ciliumSysdump, "cmd/kubectl-exec-*----ip--d--s-l.md", .ipLink, trusted: false),
         rule(.ciliumSysdump, "cmd/ip-a.md", .ipAddress, trusted: false),
-        rule(.ciliumSysdump, "cmd/ip--4-r-show-table-all.md", .ipRoute, trusted: false),
-        rule(.ciliumSysdump, "cmd/ip--6-r-show-table-all.md", .ipRoute, trusted: false),
+        rule(.ciliumSysdump, "cmd/ip--4-r.md", .ipRoute, trusted: false),
+        rule(.ciliumSysdump, "cmd/ip--6-r.md", .ipRoute, trusted: false),
+        rule(.ciliumSysdump, "cmd/ip--4-route-show-table-*.md", .ipRoute, trusted: false),
+        rule(.ciliumSysdump, "cmd/ip--6-route-show-table-*.md", .ipRoute, trusted: false),
         rule(.ciliumSysdump, "cmd/iptables-save*.md", .iptables, trusted: false),
+        rule(.ciliumSysdump, "cmd/iptables-nft-save*.md", .iptables, trusted: false),
+        rule(.ciliumSysdump, "cmd/iptables-legacy-save*.md", .iptables, trusted: false),
         rule(.ciliumSysdump, "cmd/ip6tables-save*.md", .iptables, trusted: false),
         rule(.ciliumSysdump, "cmd/dmesg*.md", .dmesg, trusted: false),
         rule(.ciliumSysdump, "logs-coredns-*.log", .corednsLog, trusted: false),
@@ -169,6 +181,13 @@ public enum PathRules {
         let parts = components(path)
         guard let name = parts.last.map({ $0.lowercased() }) else { return Classification(kind: .text, rule: "unrecognised") }
         if name == "manifest.json" { return Classification(kind: .manifest, rule: "name manifest.json") }
+        // An empty log is nothing (a must-gather's previous.log of a container that never
+        // restarted); an empty rule listing is a result (no rules), read as its kind.
+        if head.isEmpty {
+            let kind = layoutRule(parts)?.kind ?? nameCandidate(name, path: path.lowercased())
+            if let kind, [.iptables, .iptablesCounts, .ipvs].contains(kind) { return Classification(kind: kind, rule: "empty output") }
+            return Classification(kind: .text, rule: Classification.empty)
+        }
         let sniff = ContentSniff(head)
         if let r = layoutRule(parts) {
             let shown = r.pattern.joined(separator: "/")
@@ -297,6 +316,7 @@ struct ContentSniff {
             return mostly(Self.sysctlLine)
         case .sysctlJSON: return head.first(where: { !$0.isWhitespace }) == "{" && head.has("\"net.")
         case .interfacesJSON: return head.first(where: { !$0.isWhitespace }) == "[" && head.has("\"MTU\"")
+        case .dnsDebugJSON: return head.first(where: { !$0.isWhitespace }) == "{" && head.has("\"podResolvConf\"")
         case .dmesg: return count(Self.dmesgLine) >= 1 || lines.contains { $0.hasPrefix("-- Logs begin") || $0.hasPrefix("-- Journal begins") }
         case .syslog:
             // A system log: `Mon DD HH:MM:SS host prog[pid]: …`, ISO stamps, or the journal's header.

@@ -126,6 +126,11 @@ public struct Autopsy: Sendable {
                     let classified = PathRules.classify(path: file.path, head: "")
                     artifacts.append(ArtifactRecord(path: file.path, kind: classified.kind.rawValue, bytes: 0, rule: classified.rule))
                 }
+            case .binary where file.head.count == Sniffed.headLength && file.head.allSatisfy({ $0 == 0 })
+                && file.path.lowercased().hasSuffix(".tar"):
+                // A tar archive of nothing is its two zero end-of-archive blocks (and padding): a result, not damage.
+                artifacts.append(ArtifactRecord(path: file.path, kind: ArtifactKind.text.rawValue, bytes: Int(file.declaredSize ?? 0),
+                                                rule: "empty tar archive (end-of-archive blocks only)"))
             case .binary, .archive:
                 let claim = Self.misnamed(file.path).map { "named like \($0), but " } ?? ""
                 problems.append(ProblemRecord(path: file.path, message: "\(claim)not a capture, archive or text file: not analyzed"))
@@ -158,7 +163,8 @@ public struct Autopsy: Sendable {
         let causes = Correlator.dated(Correlator.causes(findings, present: present), findings: findings)
         // A file its parser could not use is not evidence that was checked.
         let unused = Set(problems.filter { $0.message.has(": not used") || $0.message.has(": not read") }.map(\.path))
-        let coverage = EvidenceCoverage(usedKinds: artifacts.filter { !unused.contains($0.path) }.compactMap { ArtifactKind(rawValue: $0.kind) })
+        let coverage = EvidenceCoverage(usedKinds: artifacts.filter { !unused.contains($0.path) }.compactMap { ArtifactKind(rawValue: $0.kind) },
+                                        notes: EvidenceCoverage.notes(builder.facts))
         let verdict = Correlator.verdict(findings: findings, causes: causes, captures: captureFiles.count,
                                          files: artifacts.count - captureFiles.count, coverage: coverage)
         var report = Report(tool: "netautopsy \(Self.version)", input: path, verdict: verdict, causes: causes, timeline: timeline,

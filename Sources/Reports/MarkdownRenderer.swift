@@ -249,6 +249,12 @@ public enum MarkdownRenderer {
 
     /// An unrecognised file whose path or name says it should have been evidence.
     static func looksRelevant(_ r: ArtifactRecord) -> Bool {
+        guard r.bytes > 0, r.rule?.hasPrefix("empty") != true else { return false }  // Classification.empty, an empty tar
+        // Kubernetes API objects dumped by must-gather / Troubleshoot (`namespaces/*/core/pods.yaml`,
+        // `cluster-resources/*.json`) describe the cluster, not the node's network: never evidence here.
+        let lower = r.path.lowercased()
+        if lower.hasSuffix(".yaml") || lower.hasSuffix(".yml") || lower.hasSuffix(".json"),
+           ["namespaces/", "cluster-scoped-resources/", "cluster-resources/"].contains(where: { lower.has($0) }) { return false }
         if let rule = r.rule, rule.has("named like") || rule.has(" path ") { return true }
         let p = r.path.lowercased()
         return relevantPlaces.contains { p.has($0) } && !p.hasSuffix(".service") && !p.has("/etc/systemd/")

@@ -32,7 +32,15 @@ struct LayoutTests {
         ("support-bundle-2024/sysctl/node-1", "garbage that is not sysctl output\nat all\n", .text),
         ("must-gather.local/quay-io-x/namespaces/openshift-dns/pods/dns-default-abcde/dns/dns/logs/current.log",
          "2024-01-01T00:00:00.000000000Z [INFO] 10.128.0.5:50000 - 1 \"A IN x.svc. udp 40 false 512\" NOERROR qr,aa,rd 90 0.0001s\n", .corednsLog),
-        ("cilium-sysdump-20240101/cilium-bugtool-cilium-abcde/cmd/sysctl-a.md", "net.ipv4.ip_forward = 1\n", .sysctl),
+        ("support-bundle-2024/dns/debug.json", "{\"kubernetesClusterIP\":\"10.43.0.1\",\"podResolvConf\":\"search x\\nnameserver 10.43.0.10\\n\"}", .dnsDebugJSON),
+        ("must-gather.local/quay-io-x/namespaces/openshift-dns/pods/dns-default-abcde/dns/dns/logs/previous.log", "", .text),
+        // Cilium bugtool names (bugtool/cmd/root.go: `/` → space → `-`, plus .md):
+        ("cilium-sysdump-20240101/cilium-bugtool-cilium-abcde-20240101/cmd/sysctl--a.md", "net.ipv4.ip_forward = 1\n", .sysctl),
+        ("cilium-bugtool-cilium-abcde-20240101/cmd/ip--d--s-l.md", "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN\n", .ipLink),
+        ("cilium-bugtool-cilium-abcde-20240101/cmd/ip--4-r.md", "default via 10.0.0.1 dev eth0 proto dhcp\n", .ipRoute),
+        ("cilium-bugtool-cilium-abcde-20240101/cmd/ip--4-route-show-table-2004.md", "local 10.0.0.5 dev cilium_host proto kernel scope host\n", .ipRoute),
+        ("cilium-bugtool-cilium-abcde-20240101/cmd/iptables-save--c.md", "*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n", .iptables),
+        ("cilium-bugtool-x/cmd/kubectl-exec-cilium-abcde--n-kube-system----sysctl--a.md", "net.core.somaxconn = 4096\n", .sysctl),
         // This project's collector, by name and content:
         ("netautopsy-host/node/sysctl-a.txt", "net.core.somaxconn = 4096\n", .sysctl),
         ("netautopsy-host/k8s/pod-resolv.conf", "nameserver 10.96.0.10\nsearch a.svc.cluster.local\noptions ndots:5\n", .resolvConf),
@@ -194,5 +202,98 @@ extension LayoutTests {
     @Test func overMTUDropsArePathMTUEvidence() {
         let m = PathMTUTextMatch.scan("[ 5604.030347] openvswitch: vxlan_sys_4789: dropped over-mtu packet: 8950 > 1450")
         #expect(m == PathMTUTextMatch(kind: .overMTU, mtu: 1450))
+    }
+
+    // Real bundles of the other layouts (fixtures/layouts/make-layout-fixtures.sh, origins in
+    // fixtures/README.md): each healthy one gives no medium-or-worse finding, and says what it read.
+
+    static let troubleshootBaseline = "layouts/troubleshoot/baseline.tar.gz"
+
+    static func mediumOrWorse(_ r: Report) -> [String] { r.findings.filter { $0.severity >= .medium }.map { "\($0.id) \($0.severity)" } }
+
+    @Test func aRealTroubleshootBundleIsReadByItsPaths() throws {
+        let report = try Autopsy().analyze(Paths.fixture(Self.troubleshootBaseline))
+        let kinds = Dictionary(report.artifacts.map { ($0.path, $0.kind) }, uniquingKeysWith: { a, _ in a })
+        #expect(kinds["supportbundle/sysctl/primary-node"] == "sysctl")
+        #expect(kinds["supportbundle/dns/debug.txt"] == "resolv-conf")
+        #expect(kinds["supportbundle/dns/debug.json"] == "dns-debug-json")
+        #expect(Self.mediumOrWorse(report).isEmpty, "\(Self.mediumOrWorse(report))")
+        // ndots:5 is every pod's default: a note, cited once (debug.json repeats debug.txt), not an incident.
+        let ndots = report.findings.filter { $0.id == "resolv-ndots-search" }
+        #expect(ndots.count == 1 && ndots.first?.evidence.first?.file == "supportbundle/dns/debug.txt")
+        #expect(report.verdict.hasPrefix("No problem of medium or higher severity found"), "\(report.verdict)")
+        #expect(report.verdict.contains("sysctl settings (1 file)"))
+        // Its two empty tar archives (collectd, copy-from-host) are empty, not damage.
+        #expect(report.problems.isEmpty, "\(report.problems)")
+        #expect(report.artifacts.first { $0.path.hasSuffix("collectd/rrd/primary-node/archive.tar") }?.rule?.hasPrefix("empty tar") == true)
+    }
+
+    /// The real bundle with one line changed: forwarding off on the node.
+    @Test func troubleshootSysctlWithForwardingOffIsFound() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let untar = try Shell.run(["tar", "-xzf", Paths.fixture(Self.troubleshootBaseline), "-C", dir.path])
+        try #require(untar.status == 0, "\(untar.stderr)")
+        let sysctl = dir.appendingPathComponent("supportbundle/sysctl/primary-node")
+        let text = try String(contentsOf: sysctl, encoding: .utf8)
+        let lines = text.components(separatedBy: "\n")
+        let line = try #require(lines.firstIndex(of: "/proc/sys/net/ipv4/ip_forward = 1"))
+        try text.replacingOccurrences(of: "/proc/sys/net/ipv4/ip_forward = 1", with: "/proc/sys/net/ipv4/ip_forward = 0")
+            .write(to: sysctl, atomically: true, encoding: .utf8)
+        let report = try Autopsy().analyze(dir.path)
+        let f = try #require(report.findings.first { $0.id == "forwarding-disabled" }, "\(report.findings.map(\.id))")
+        #expect(f.severity >= .high)
+        #expect(f.evidence.contains { $0.file == "supportbundle/sysctl/primary-node" && $0.line == line + 1 }, "\(f.evidence)")
+        #expect(!report.verdict.hasPrefix("No problem"))
+    }
+
+    @Test func aRealTroubleshootBundleWithCoreDNSLogsSaysQueryLoggingWasOff() throws {
+        let report = try Autopsy().analyze(Paths.fixture("layouts/troubleshoot/k3d-support-bundle.tar.gz"))
+        let dns = report.artifacts.filter { $0.kind == "coredns-log" }.map(\.path)
+        #expect(dns.count == 2 && dns.allSatisfy { $0.contains("cluster-resources/pods/logs/kube-system/coredns-") }, "\(dns)")
+        #expect(Self.mediumOrWorse(report).isEmpty, "\(Self.mediumOrWorse(report))")
+        #expect(report.verdict.contains("CoreDNS logs (2 files; no query lines"), "\(report.verdict)")
+    }
+
+    @Test func aRealMustGatherIsReadByItsPaths() throws {
+        let report = try Autopsy().analyze(Paths.fixture("layouts/must-gather/must-gather-aws-network.tar.xz"))
+        let dns = report.artifacts.filter { $0.kind == "coredns-log" }.map(\.path)
+        #expect(dns.count == 6 && dns.allSatisfy { $0.hasSuffix("/dns/dns/logs/current.log") }, "\(dns)")
+        let sdn = report.artifacts.filter { $0.kind == "kube-proxy" }.map(\.path)
+        #expect(!sdn.isEmpty && sdn.allSatisfy { $0.contains("/namespaces/openshift-sdn/pods/") }, "\(sdn)")
+        // The empty previous.log of containers that never restarted are empty, not "not understood".
+        let empty = report.artifacts.filter { $0.bytes == 0 }
+        #expect(!empty.isEmpty && empty.allSatisfy { $0.kind == "text" && $0.rule == "empty" }, "\(empty.map { "\($0.path) \($0.rule ?? "")" })")
+        #expect(!MarkdownRenderer.render(report).contains("previous.log`"))
+        #expect(Self.mediumOrWorse(report).isEmpty, "\(Self.mediumOrWorse(report))")
+        #expect(report.problems.isEmpty, "\(report.problems)")
+    }
+
+    /// A Cilium sysdump laid out as cilium-cli and bugtool write it (file names from their source:
+    /// no real sysdump is published), holding real outputs of the same commands from other bundles.
+    @Test func aCiliumSysdumpIsReadByBugtoolsNames() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bugtool = "cilium-sysdump-20240520-101500/cilium-bugtool-cilium-7xk2p-20240520-101512"
+        let files: [(String, String)] = [
+            ("\(bugtool)/cmd/sysctl--a.md", "public-text/sysctl-a__hotsos__kubernetes-node_sysctl_-a.txt"),
+            ("\(bugtool)/cmd/ip--d--s-l.md", "public-text/ip-d-link__hotsos__kubernetes-node_ip_-s_-d_link.txt"),
+            ("\(bugtool)/cmd/ip--4-r.md", "\(Self.sosreport)/sos_commands/networking/ip_route_show_table_all"),
+            ("cilium-sysdump-20240520-101500/logs-coredns-5d78c9869d-x7wq2-coredns-20240520-101500.log",
+             "public-text/coredns-log__coredns-3399__hosts-noerror.txt"),
+        ]
+        for (path, source) in files {
+            let to = dir.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: to.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: Paths.fixture(source), toPath: to.path)
+        }
+        let report = try Autopsy().analyze(dir.path)
+        let kinds = Dictionary(report.artifacts.map { ($0.path, $0.kind) }, uniquingKeysWith: { a, _ in a })
+        #expect(kinds["\(bugtool)/cmd/sysctl--a.md"] == "sysctl")
+        #expect(kinds["\(bugtool)/cmd/ip--d--s-l.md"] == "ip-link")
+        #expect(kinds["\(bugtool)/cmd/ip--4-r.md"] == "ip-route")
+        #expect(kinds.first { $0.key.hasPrefix("cilium-sysdump-20240520-101500/logs-coredns-") }?.value == "coredns-log")
+        #expect(report.artifacts.allSatisfy { $0.rule?.hasPrefix("cilium-sysdump") == true }, "\(report.artifacts.map { "\($0.path) \($0.rule ?? "")" })")
+        #expect(Self.mediumOrWorse(report).isEmpty, "\(Self.mediumOrWorse(report))")
     }
 }

@@ -22,6 +22,44 @@ public struct CoreDNSQuery: Sendable, Equatable {
     public var recursed: Bool { flags.split(separator: ",").contains("ra") && !flags.split(separator: ",").contains("aa") }
 }
 
+/// A query line's fields as byte ranges of the line (`CoreDNSLogLine.scan`), with the numbers
+/// already read: what is kept of every query costs no allocation, the rest is built on demand.
+public struct CoreDNSQueryFields: Sendable {
+    public var time: Range<Int>?
+    /// `[11/Jan/2019:19:59:01 +0000]`: the date and the zone, without the brackets.
+    public var bracketTime: (Range<Int>, Range<Int>)?
+    /// `client:port` (or `[v6]:port`).
+    public var client: Range<Int>
+    public var id: Int
+    public var type: Range<Int>
+    public var name: Range<Int>
+    public var proto: Range<Int>
+    public var rcode: Range<Int>
+    public var flags: Range<Int>
+    public var responseSize: Int
+    public var duration: Double
+
+    public init() {
+        client = 0..<0; id = 0; type = 0..<0; name = 0..<0; proto = 0..<0; rcode = 0..<0; flags = 0..<0
+        responseSize = 0; duration = 0
+    }
+
+    /// The client address without its port.
+    public func clientAddress(_ b: UnsafeBufferPointer<UInt8>) -> Range<Int> {
+        CoreDNSLogLine.splitHostPortRanges(b, client).host
+    }
+
+    public func query(_ b: UnsafeBufferPointer<UInt8>) -> CoreDNSQuery {
+        var when = time.map { Bytes.string(b, $0) }
+        if when == nil, let (date, zone) = bracketTime { when = Bytes.string(b, date) + " " + Bytes.string(b, zone) }
+        let (host, port) = CoreDNSLogLine.splitHostPortRanges(b, client)
+        return CoreDNSQuery(time: when, client: Bytes.string(b, host), port: port.flatMap { Bytes.int(b, $0) }, id: id,
+                            type: Bytes.string(b, type), name: Bytes.string(b, name), proto: Bytes.string(b, proto),
+                            rcode: Bytes.string(b, rcode), flags: Bytes.string(b, flags),
+                            responseSize: responseSize, duration: duration)
+    }
+}
+
 /// A line of CoreDNS's `errors` plugin: `[ERROR] plugin/errors: 2 name. A: read udp A->U:53: i/o timeout`.
 public struct CoreDNSError: Sendable, Equatable {
     public var rcode: Int
@@ -61,22 +99,45 @@ public enum CoreDNSLogLine: Sendable, Equatable {
     /// Parses one line from its bytes: a query line is split without building a string for
     /// anything but the fields kept.
     public static func parse(bytes: UnsafeBufferPointer<UInt8>) -> CoreDNSLogLine {
+        var fields = CoreDNSQueryFields()
+        return switch scan(bytes: bytes, into: &fields) {
+        case .query: .query(fields.query(bytes))
+        case .error(let line): errorLine(Bytes.string(bytes, line)[...])
+        case .other: .other
+        }
+    }
+
+    /// What `scan` found in a line.
+    public enum Scanned: Sendable {
+        /// A query line: its fields were written to the `CoreDNSQueryFields` passed in.
+        case query
+        /// An `errors` plugin line: the range after `plugin/errors: `.
+        case error(Range<Int>)
+        case other
+    }
+
+    /// Splits one line into byte ranges without allocating: the fast path of `parse`, for callers
+    /// that keep only some queries (`CoreDNSQueryFields.query` builds the value when wanted).
+    public static func scan(bytes: UnsafeBufferPointer<UInt8>, into fields: inout CoreDNSQueryFields) -> Scanned {
         var line = Bytes.trimmed(bytes, 0..<bytes.count)
-        var time: String?
+        var time: Range<Int>?
         let first = Bytes.token(bytes, from: line.lowerBound, in: line)
         if !first.isEmpty, Bytes.isDigit(bytes[first.lowerBound]), Bytes.contains(bytes, first, UInt8(ascii: "T")),
            Bytes.contains(bytes, first, UInt8(ascii: ":")) {
-            time = Bytes.string(bytes, first)
+            time = first
             line = Bytes.trimmed(bytes, first.upperBound..<line.upperBound)
         }
-        if let r = Bytes.find(bytes, line, errorsMarker) {
-            return errorLine(Bytes.string(bytes, r.upperBound..<line.upperBound)[...])
-        }
+        if let r = Bytes.find(bytes, line, errorsMarker) { return .error(r.upperBound..<line.upperBound) }
         if !line.isEmpty, bytes[line.lowerBound] == UInt8(ascii: "[") {
             guard let close = Bytes.index(of: UInt8(ascii: "]"), in: bytes, line) else { return .other }
             line = Bytes.trimmed(bytes, close + 1..<line.upperBound)
         }
-        return query(bytes, line, time: time).map(CoreDNSLogLine.query) ?? .other
+        return Self.fields(bytes, line, time: time, into: &fields) ? .query : .other
+    }
+
+    /// Reads the `errors` plugin line whose text after the marker is `rest` (from `scan`).
+    public static func errorLine(bytes: UnsafeBufferPointer<UInt8>, _ rest: Range<Int>) -> CoreDNSLogLine {
+        errorLine(Bytes.string(bytes, rest)[...])
     }
 
     static func errorLine(_ rest: Substring) -> CoreDNSLogLine {
@@ -95,43 +156,49 @@ public enum CoreDNSLogLine: Sendable, Equatable {
                                    message: String(message), upstream: upstream))
     }
 
-    static func query(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>, time: String?) -> CoreDNSQuery? {
+    static func fields(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>, time: Range<Int>?,
+                       into out: inout CoreDNSQueryFields) -> Bool {
         let quote = UInt8(ascii: "\"")
         guard let q1 = Bytes.index(of: quote, in: b, line),
-              let q2 = Bytes.index(of: quote, in: b, q1 + 1..<line.upperBound) else { return nil }
+              let q2 = Bytes.index(of: quote, in: b, q1 + 1..<line.upperBound) else { return false }
         return withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: 18) { f in
             let head = UnsafeMutableBufferPointer(rebasing: f[0..<6])
-            let question = UnsafeMutableBufferPointer(rebasing: f[6..<12])
-            let tail = UnsafeMutableBufferPointer(rebasing: f[12..<18])
+            let question = UnsafeMutableBufferPointer(rebasing: f[6..<10])  // type, class, name, protocol
+            let tail = UnsafeMutableBufferPointer(rebasing: f[12..<16])  // rcode, flags, size, duration
             let nHead = Bytes.fields(b, line.lowerBound..<q1, into: head)
             let nQuestion = Bytes.fields(b, q1 + 1..<q2, into: question)
             let nTail = Bytes.fields(b, q2 + 1..<line.upperBound, into: tail)
-            guard nHead >= 3, nQuestion >= 4, nTail >= 4 else { return nil }
-            var when = time
+            guard nHead >= 3, nQuestion >= 4, nTail >= 4 else { return false }
+            var bracketTime: (Range<Int>, Range<Int>)?
             let dash = head[1]
             if nHead >= 5, b[head[2].lowerBound] == UInt8(ascii: "[") {  // [11/Jan/2019:19:59:01 +0000]
-                when = when ?? Bytes.string(b, head[2].lowerBound + 1..<head[2].upperBound) + " "
-                    + Bytes.string(b, head[3].lowerBound..<head[3].upperBound - 1)
+                bracketTime = (head[2].lowerBound + 1..<head[2].upperBound, head[3].lowerBound..<head[3].upperBound - 1)
             }
             guard dash.count == 1, b[dash.lowerBound] == UInt8(ascii: "-"),
-                  let id = Bytes.int(b, Bytes.lastField(b, line.lowerBound..<q1)) else { return nil }
-            let (client, port) = splitHostPort(b, head[0])
-            guard let rsize = Bytes.int(b, tail[2]), let duration = seconds(b, tail[3]) else { return nil }
-            return CoreDNSQuery(time: when, client: client, port: port, id: id, type: Bytes.string(b, question[0]),
-                                name: Bytes.string(b, question[2]), proto: Bytes.string(b, question[3]),
-                                rcode: Bytes.string(b, tail[0]), flags: Bytes.string(b, tail[1]),
-                                responseSize: rsize, duration: duration)
+                  let id = Bytes.int(b, Bytes.lastField(b, line.lowerBound..<q1)) else { return false }
+            guard let rsize = Bytes.int(b, tail[2]), let duration = seconds(b, tail[3]) else { return false }
+            out.time = time
+            out.bracketTime = bracketTime
+            out.client = head[0]
+            out.id = id
+            out.type = question[0]
+            out.name = question[2]
+            out.proto = question[3]
+            out.rcode = tail[0]
+            out.flags = tail[1]
+            out.responseSize = rsize
+            out.duration = duration
+            return true
         }
     }
 
-    /// `10.0.0.1:53` or `[::1]:53`.
-    static func splitHostPort(_ b: UnsafeBufferPointer<UInt8>, _ s: Range<Int>) -> (String, Int?) {
+    /// `10.0.0.1:53` or `[::1]:53`: the host's and the port's ranges.
+    static func splitHostPortRanges(_ b: UnsafeBufferPointer<UInt8>, _ s: Range<Int>) -> (host: Range<Int>, port: Range<Int>?) {
         if b[s.lowerBound] == UInt8(ascii: "["), let close = Bytes.index(of: UInt8(ascii: "]"), in: b, s) {
-            let port = close + 2 <= s.upperBound ? Bytes.int(b, close + 2..<s.upperBound) : nil
-            return (Bytes.string(b, s.lowerBound + 1..<close), port)
+            return (s.lowerBound + 1..<close, close + 2 <= s.upperBound ? close + 2..<s.upperBound : nil)
         }
-        guard let colon = Bytes.lastIndex(of: UInt8(ascii: ":"), in: b, s) else { return (Bytes.string(b, s), nil) }
-        return (Bytes.string(b, s.lowerBound..<colon), Bytes.int(b, colon + 1..<s.upperBound))
+        guard let colon = Bytes.lastIndex(of: UInt8(ascii: ":"), in: b, s) else { return (s, nil) }
+        return (s.lowerBound..<colon, colon + 1..<s.upperBound)
     }
 
     /// A Go duration as `time.Duration.String` prints it (`0.000205726s`, `1.2ms`, `850µs`,
@@ -146,14 +213,26 @@ public enum CoreDNSLogLine: Sendable, Equatable {
             let unitStart = i
             while i < r.upperBound, !Bytes.isDigit(b[i]) { i += 1 }
             let scale: Double
-            switch Bytes.string(b, unitStart..<i) {
-            case "h": scale = 3600
-            case "m": scale = 60
-            case "s": scale = 1
-            case "ms": scale = 1e-3
-            case "us", "µs", "μs": scale = 1e-6
-            case "ns": scale = 1e-9
-            default: return nil
+            let unit = i - unitStart
+            guard unit > 0 else { return nil }
+            let c0 = b[unitStart], c1 = unit > 1 ? b[unitStart + 1] : 0
+            if unit == 1, c0 == UInt8(ascii: "s") {
+                scale = 1
+            } else if unit == 2, c1 == UInt8(ascii: "s"), c0 == UInt8(ascii: "m") {
+                scale = 1e-3
+            } else if unit == 2, c1 == UInt8(ascii: "s"), c0 == UInt8(ascii: "n") {
+                scale = 1e-9
+            } else if unit == 2, c1 == UInt8(ascii: "s"), c0 == UInt8(ascii: "u") {
+                scale = 1e-6
+            } else if unit == 1, c0 == UInt8(ascii: "m") {
+                scale = 60
+            } else if unit == 1, c0 == UInt8(ascii: "h") {
+                scale = 3600
+            } else {
+                switch Bytes.string(b, unitStart..<i) {
+                case "µs", "μs": scale = 1e-6
+                default: return nil
+                }
             }
             total += value * scale
         }
@@ -162,7 +241,7 @@ public enum CoreDNSLogLine: Sendable, Equatable {
 }
 
 /// Byte-range helpers for the line parsers that work on a line's bytes (`ByteNeedles` lines).
-enum Bytes {
+public enum Bytes {
     @inline(__always) static func isDigit(_ c: UInt8) -> Bool { c &- 0x30 < 10 }
     @inline(__always) static func isBlank(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0d }
 
@@ -180,20 +259,23 @@ enum Bytes {
         return from..<i
     }
 
-    /// Fills `out` with the first fields (runs of bytes between spaces and tabs); returns how many
-    /// fields there are in all.
+    /// Fills `out` with the first fields (runs of bytes between spaces and tabs) and returns how
+    /// many it filled: it stops once `out` is full.
     static func fields(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>, into out: UnsafeMutableBufferPointer<Range<Int>>) -> Int {
         var n = 0, i = r.lowerBound
-        while i < r.upperBound {
-            while i < r.upperBound, b[i] == 0x20 || b[i] == 0x09 { i += 1 }
-            guard i < r.upperBound else { break }
+        let end = r.upperBound
+        while i < end, n < out.count {
+            while i < end, isFieldSeparator(b[i]) { i += 1 }
+            guard i < end else { break }
             let start = i
-            while i < r.upperBound, b[i] != 0x20, b[i] != 0x09 { i += 1 }
-            if n < out.count { out[n] = start..<i }
+            while i < end, !isFieldSeparator(b[i]) { i += 1 }
+            out[n] = Range(uncheckedBounds: (start, i))
             n += 1
         }
         return n
     }
+
+    @inline(__always) static func isFieldSeparator(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 }
 
     static func lastField(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Range<Int> {
         var hi = r.upperBound
@@ -215,6 +297,13 @@ enum Bytes {
     }
 
     static func contains(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>, _ c: UInt8) -> Bool { index(of: c, in: b, r) != nil }
+
+    /// Whether two byte runs are equal (memcmp).
+    @inline(__always) public static func equal(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        guard a.count > 0, let x = a.baseAddress, let y = b.baseAddress else { return true }
+        return memcmp(x, y, a.count) == 0
+    }
 
     static func find(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>, _ n: [UInt8]) -> Range<Int>? {
         guard let first = n.first, n.count <= r.count else { return nil }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// `/etc/resolv.conf` (a node's or a pod's), with the glibc rules of resolv.conf(5): the last
 /// `search`/`domain` line wins, options accumulate, and ndots defaults to 1.
 public struct ResolvConf: Sendable, Equatable, LineParser {
@@ -35,4 +37,34 @@ public struct ResolvConf: Sendable, Equatable, LineParser {
     }
 
     public var isEmpty: Bool { nameservers.isEmpty && search.isEmpty && options.isEmpty }
+}
+
+/// Why Troubleshoot's `dns/debug.json` gave no resolver configuration.
+public enum DNSDebugJSONProblem: Error, Sendable, CustomStringConvertible {
+    case notAnObject, noPodResolvConf, empty
+
+    public var description: String {
+        switch self {
+        case .notAnObject: "not a JSON object: not used"
+        case .noPodResolvConf: "no podResolvConf string in the JSON object: not used"
+        case .empty: "podResolvConf holds no nameserver, search or options line: not used"
+        }
+    }
+}
+
+extension ResolvConf {
+    /// The same servers, search list and options (wherever their lines are).
+    public func sameSettings(as other: ResolvConf) -> Bool {
+        nameservers == other.nameservers && search == other.search && options == other.options
+    }
+
+    /// Troubleshoot's DNS collector (`pkg/collect/dns.go`) writes `dns/debug.json` with the test
+    /// pod's `/etc/resolv.conf` as one string, `podResolvConf`; its line numbers are those of the
+    /// lines inside that string.
+    public static func parseTroubleshootDNSDebug(_ bytes: [UInt8]) -> Result<ResolvConf, DNSDebugJSONProblem> {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else { return .failure(.notAnObject) }
+        guard let text = object["podResolvConf"] as? String else { return .failure(.noPodResolvConf) }
+        let resolv = ResolvConf.parse(text)
+        return resolv.isEmpty ? .failure(.empty) : .success(resolv)
+    }
 }

@@ -138,6 +138,13 @@ public enum Correlator {
             if let guess = causes.first { text += " It could be: \(guess.title); " + (guess.toConfirm.first ?? "") + "." }
             return text
         }
+        // A setting that could cause trouble, with nothing in the bundle showing trouble, is a
+        // note on a node that may be healthy: not the headline of an incident.
+        if top.confidence == .medium, worst.severity < .medium, top.severity < .medium {
+            return "No problem of medium or higher severity found in \(looked). \(Format.plural(findings.count, "note")), "
+                + "the first: \(top.title) (\(top.severity.rawValue), nothing in the bundle shows its effect): "
+                + (top.chain.first?.summary ?? worst.summary)
+        }
         let when = top.since.flatMap(Timestamp.parse).map { a in Format.span(a, top.until.flatMap(Timestamp.parse) ?? a) } ?? ""
         // When its evidence was seen, which is not always when the cause began or ended.
         var text = "Most likely cause (\(top.confidence.rawValue) confidence): \(top.title)\(when.isEmpty ? "" : ", seen" + when), "

@@ -11,7 +11,12 @@ public struct CoreDNSLogFacts: Sendable {
 
     public var files: [String] = []
     public var queries = 0
-    public var rcodes: [String: Int] = [:]
+    /// Answers per rcode name (`NOERROR`, `NXDOMAIN`, …).
+    public var rcodes: [String: Int] {
+        var all = otherRcodes
+        for (i, n) in commonRcodeCounts.enumerated() where n > 0 { all[Self.commonRcodes[i], default: 0] += n }
+        return all
+    }
     /// Durations in microseconds.
     public var latency = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
     /// Queries slower than one second, first ones kept.
@@ -22,29 +27,66 @@ public struct CoreDNSLogFacts: Sendable {
     public var errors: [TextEvidence<CoreDNSError>] = []
     public var chains = SearchChains()
 
+    /// The rcodes counted without a string per query, in this order; the rest by name.
+    static let commonRcodes = ["NOERROR", "NXDOMAIN", "SERVFAIL", "REFUSED", "FORMERR", "NOTIMP"]
+    static let commonRcodeBytes = commonRcodes.map { Array($0.utf8) }
+    static let noError = 0, nxDomain = 1, servFail = 2, refused = 3
+    var commonRcodeCounts = [Int](repeating: 0, count: commonRcodes.count)
+    var otherRcodes: [String: Int] = [:]
+
     public init() {}
 
     public var isEmpty: Bool { files.isEmpty }
 
-    /// Counts one query; `text` (the line) is asked for only when the query is kept as evidence.
+    /// Counts one query (tests, and callers holding a parsed query).
     mutating func add(_ q: CoreDNSQuery, file: String, line: Int, text: () -> String) {
+        let name = Array(q.name.utf8), type = Array(q.type.utf8), rcode = Array(q.rcode.utf8), client = Array(q.client.utf8)
+        name.withUnsafeBufferPointer { name in
+            type.withUnsafeBufferPointer { type in
+                client.withUnsafeBufferPointer { client in
+                    let index = rcode.withUnsafeBufferPointer { Self.rcodeIndex($0) }
+                    add(rcode: index ?? -1, rcodeName: q.rcode, duration: q.duration, client: client, name: name, type: type,
+                        file: file, line: line, query: { q }, text: text)
+                }
+            }
+        }
+    }
+
+    /// Counts one query from its line's bytes: no string is built for a query that is only counted.
+    mutating func add(_ f: CoreDNSQueryFields, bytes b: UnsafeBufferPointer<UInt8>, file: String, line: Int) {
+        let rcode = UnsafeBufferPointer(rebasing: b[f.rcode])
+        let index = Self.rcodeIndex(rcode)
+        add(rcode: index ?? -1, rcodeName: index == nil ? String(decoding: rcode, as: UTF8.self) : "", duration: f.duration,
+            client: UnsafeBufferPointer(rebasing: b[f.clientAddress(b)]), name: UnsafeBufferPointer(rebasing: b[f.name]),
+            type: UnsafeBufferPointer(rebasing: b[f.type]), file: file, line: line,
+            query: { f.query(b) }, text: { String(decoding: b, as: UTF8.self) })
+    }
+
+    static func rcodeIndex(_ rcode: UnsafeBufferPointer<UInt8>) -> Int? {
+        commonRcodeBytes.firstIndex { name in name.count == rcode.count && name.withUnsafeBufferPointer { Bytes.equal($0, rcode) } }
+    }
+
+    private mutating func add(rcode: Int, rcodeName: String, duration: Double, client: UnsafeBufferPointer<UInt8>, name: UnsafeBufferPointer<UInt8>, type: UnsafeBufferPointer<UInt8>,
+                                             file: String, line: Int, query: () -> CoreDNSQuery, text: () -> String)
+        {
         queries += 1
-        rcodes[q.rcode, default: 0] += 1
-        _ = latency.record(UInt64(min(max(q.duration * 1e6, 1), 3.6e9)))
-        var kept: String?
-        func lineText() -> String {
-            if let kept { return kept }
-            kept = text()
-            return kept!
+        if rcode >= 0 { commonRcodeCounts[rcode] += 1 } else { otherRcodes[rcodeName, default: 0] += 1 }
+        _ = latency.record(UInt64(min(max(duration * 1e6, 1), 3.6e9)))
+        var kept: (CoreDNSQuery, String)?
+        func evidence() -> TextEvidence<CoreDNSQuery> {
+            if kept == nil { kept = (query(), text()) }
+            return TextEvidence(file: file, line: line, text: kept!.1, match: kept!.0)
         }
-        if q.duration >= 1 {
+        if duration >= 1 {
             slowCount += 1
-            if slow.count < Self.maxExamples { slow.append(TextEvidence(file: file, line: line, text: lineText(), match: q)) }
+            if slow.count < Self.maxExamples { slow.append(evidence()) }
         }
-        if (q.rcode == "SERVFAIL" || q.rcode == "REFUSED"), failed.count < Self.maxExamples {
-            failed.append(TextEvidence(file: file, line: line, text: lineText(), match: q))
+        if rcode == Self.servFail || rcode == Self.refused, failed.count < Self.maxExamples { failed.append(evidence()) }
+        if rcode == Self.nxDomain {
+            chains.addNXDomain(client: client, name: name, type: type, evidence: evidence)
+        } else if rcode == Self.noError {
+            chains.addAnswer(client: client, name: name, type: type, evidence: evidence)
         }
-        chains.add(q, file: file, line: line, text: lineText)
     }
 
     mutating func add(_ error: CoreDNSError, file: String, line: Int, text: String) {
@@ -76,38 +118,148 @@ public struct SearchChains: Sendable {
     /// Queries inside chains (siblings + answers of chains with siblings).
     public var chainedQueries = 0
     /// Chains per client address.
-    public var clientsWithChains: [String: Int] = [:]
+    public var clientsWithChains: [String: Int] {
+        var all = retiredChains
+        for w in recent.values where w.chains > 0 { all[w.clientName, default: 0] += w.chains }
+        return all
+    }
     public var chainsWithSiblings: Int { clientsWithChains.values.reduce(0, +) }
-    var recent: [String: [TextEvidence<CoreDNSQuery>]] = [:]
+    /// Each client's window, keyed by a hash of its address (`slot(for:)` resolves collisions).
+    var recent: [UInt64: Window] = [:]
+    /// Chain counts of clients whose windows were dropped (more than `maxClients` at once).
+    var retiredChains: [String: Int] = [:]
 
-    /// Remembers or resolves one query. Its line's text is kept only while examples are still
-    /// wanted: past `maxExamples` chains only counts change.
-    mutating func add(_ q: CoreDNSQuery, file: String, line: Int, text: () -> String) {
-        let wantText = examples.count < CoreDNSLogFacts.maxExamples
-        if q.rcode == "NXDOMAIN" {
-            if recent.count >= CoreDNSLogFacts.maxClients, recent[q.client] == nil { recent.removeAll(keepingCapacity: true) }
-            let e = TextEvidence(file: file, line: line, text: wantText ? text() : "", match: q)
-            Self.push(e, into: &recent[q.client, default: []])
-        } else if q.rcode == "NOERROR" {
-            guard let window = recent[q.client] else { return }
-            let prefix = q.name.hasSuffix(".") ? q.name : q.name + "."
-            let siblings = window.filter { $0.match.type == q.type && $0.match.name.utf8.count > prefix.utf8.count && $0.match.name.hasPrefix(prefix) }
-            guard !siblings.isEmpty else { return }
-            if siblings.count == window.count {
-                recent[q.client] = nil
-            } else {
-                recent[q.client]!.removeAll { s in siblings.contains { $0.file == s.file && $0.line == s.line } }
+    /// The key of `client`'s window: FNV-1a of its bytes, probed on past windows of other clients
+    /// with the same hash. `create` adds the window when there is none.
+    mutating func slot(for client: UnsafeBufferPointer<UInt8>, create: Bool) -> Dictionary<UInt64, Window>.Index? {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for c in client { h = (h ^ UInt64(c)) &* 0x100_0000_01b3 }
+        while true {
+            if let i = recent.index(forKey: h) {
+                if recent.values[i].client.withUnsafeBufferPointer({ Bytes.equal($0, client) }) { return i }
+                h &+= 1
+                continue
             }
-            chainedQueries += siblings.count + 1
-            clientsWithChains[q.client, default: 0] += 1
-            if wantText {
-                examples.append(Chain(client: q.client, siblings: siblings, answer: TextEvidence(file: file, line: line, text: text(), match: q)))
+            guard create else { return nil }
+            if recent.count >= CoreDNSLogFacts.maxClients {
+                for w in recent.values where w.chains > 0 { retiredChains[w.clientName, default: 0] += w.chains }
+                recent.removeAll(keepingCapacity: true)
+            }
+            recent[h] = Window(client: Array(client))
+            return recent.index(forKey: h)
+        }
+    }
+
+    /// One client's last NXDOMAIN queries, oldest first: their type and name bytes side by side
+    /// in one buffer (no allocation per query), and while examples are still wanted their evidence
+    /// (`evidence` is empty or as long as `entries`).
+    struct Window: Sendable {
+        struct Entry: Sendable {
+            var start: Int32
+            var typeCount: UInt16
+            var nameCount: UInt16
+            var size: Int { Int(typeCount) + Int(nameCount) }
+        }
+        /// The client's address.
+        var client: [UInt8]
+        var clientName: String { String(decoding: client, as: UTF8.self) }
+        /// Chains this client's answers completed.
+        var chains = 0
+        var entries: [Entry] = []
+        var evidence: [TextEvidence<CoreDNSQuery>?] = []
+        var bytes: [UInt8] = []
+        var liveBytes = 0
+
+        init(client: [UInt8]) { self.client = client }
+
+        mutating func push(type: UnsafeBufferPointer<UInt8>, name: UnsafeBufferPointer<UInt8>, evidence e: TextEvidence<CoreDNSQuery>?) {
+            if entries.count >= CoreDNSLogFacts.lookBack { remove(at: 0) }
+            if entries.isEmpty {
+                bytes.removeAll(keepingCapacity: true)
+            } else if bytes.count > 2 * liveBytes + 1024 {
+                compact()
+            }
+            entries.append(Entry(start: Int32(bytes.count), typeCount: UInt16(type.count), nameCount: UInt16(name.count)))
+            bytes.append(contentsOf: type)
+            bytes.append(contentsOf: name)
+            liveBytes += type.count + name.count
+            if e != nil || !evidence.isEmpty {
+                while evidence.count < entries.count - 1 { evidence.append(nil) }
+                evidence.append(e)
+            }
+        }
+
+        mutating func remove(at i: Int) {
+            liveBytes -= entries[i].size
+            entries.remove(at: i)
+            if !evidence.isEmpty { evidence.remove(at: i) }
+        }
+
+        /// Drops the bytes of removed entries.
+        mutating func compact() {
+            var packed: [UInt8] = []
+            packed.reserveCapacity(liveBytes + 256)
+            for i in entries.indices {
+                let s = Int(entries[i].start)
+                entries[i].start = Int32(packed.count)
+                packed.append(contentsOf: bytes[s..<s + entries[i].size])
+            }
+            bytes = packed
+        }
+
+        /// Whether entry `e` has this type and a name that is `prefix` (plus a dot when `dot`)
+        /// with more after it.
+        func isSibling(_ e: Entry, type: UnsafeBufferPointer<UInt8>, prefix: UnsafeBufferPointer<UInt8>, dot: Bool) -> Bool {
+            let prefixCount = prefix.count + (dot ? 1 : 0)
+            guard Int(e.typeCount) == type.count, Int(e.nameCount) > prefixCount else { return false }
+            return bytes.withUnsafeBufferPointer { b in
+                let start = Int(e.start), nameStart = start + Int(e.typeCount)
+                guard Bytes.equal(UnsafeBufferPointer(rebasing: b[start..<nameStart]), type),
+                      Bytes.equal(UnsafeBufferPointer(rebasing: b[nameStart..<nameStart + prefix.count]), prefix) else { return false }
+                return !dot || b[nameStart + prefix.count] == UInt8(ascii: ".")
             }
         }
     }
 
-    private static func push(_ e: TextEvidence<CoreDNSQuery>, into window: inout [TextEvidence<CoreDNSQuery>]) {
-        if window.count >= CoreDNSLogFacts.lookBack { window.removeFirst() }
-        window.append(e)
+    /// Remembers an NXDOMAIN query. Its evidence is built only while examples are still wanted:
+    /// past `maxExamples` chains only counts change.
+    mutating func addNXDomain(client: UnsafeBufferPointer<UInt8>, name: UnsafeBufferPointer<UInt8>, type: UnsafeBufferPointer<UInt8>,
+                              evidence: () -> TextEvidence<CoreDNSQuery>) {
+        let wantText = examples.count < CoreDNSLogFacts.maxExamples
+        guard let slot = slot(for: client, create: true) else { return }
+        recent.values[slot].push(type: type, name: name, evidence: wantText ? evidence() : nil)
+    }
+
+    /// Resolves an answered (NOERROR) query: the remembered NXDOMAIN queries of its type whose
+    /// names extend its name (`N` + `suffix.`) are its siblings, consumed by it.
+    mutating func addAnswer(client: UnsafeBufferPointer<UInt8>, name: UnsafeBufferPointer<UInt8>, type: UnsafeBufferPointer<UInt8>,
+                            evidence: () -> TextEvidence<CoreDNSQuery>) {
+        guard let slot = slot(for: client, create: false) else { return }
+        let dot = name.last != UInt8(ascii: ".")
+        let window = recent.values[slot]
+        var siblings = 0
+        for e in window.entries where window.isSibling(e, type: type, prefix: name, dot: dot) { siblings += 1 }
+        guard siblings > 0 else { return }
+        let wantText = examples.count < CoreDNSLogFacts.maxExamples
+        var found: [TextEvidence<CoreDNSQuery>] = []
+        if siblings == window.entries.count {
+            if wantText { found = window.evidence.compactMap { $0 } }
+            recent.values[slot].entries.removeAll(keepingCapacity: true)
+            recent.values[slot].evidence.removeAll()
+            recent.values[slot].liveBytes = 0
+        } else {
+            var i = window.entries.count - 1
+            while i >= 0 {
+                if window.isSibling(window.entries[i], type: type, prefix: name, dot: dot) {
+                    if wantText, i < window.evidence.count, let e = window.evidence[i] { found.append(e) }
+                    recent.values[slot].remove(at: i)
+                }
+                i -= 1
+            }
+            found.reverse()
+        }
+        chainedQueries += siblings + 1
+        recent.values[slot].chains += 1
+        if wantText { examples.append(Chain(client: window.clientName, siblings: found, answer: evidence())) }
     }
 }

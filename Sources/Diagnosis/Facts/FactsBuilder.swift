@@ -39,6 +39,9 @@ public struct FactsBuilder: Sendable {
         return end()
     }
 
+    /// Reused for every CoreDNS query line (`CoreDNSLogLine.scan`).
+    var queryFields = CoreDNSQueryFields()
+
     public mutating func begin(path: String, kind: ArtifactKind) {
         self.path = path
         self.kind = kind
@@ -131,10 +134,14 @@ public struct FactsBuilder: Sendable {
     /// Whether the line was a query or an `errors` line.
     @discardableResult
     mutating func coreDNSLine(_ line: UnsafeBufferPointer<UInt8>, number: Int) -> Bool {
-        switch CoreDNSLogLine.parse(bytes: line) {
-        case .query(let q): facts.coreDNS.add(q, file: path, line: number) { String(decoding: line, as: UTF8.self) }
-        case .error(let e): facts.coreDNS.add(e, file: path, line: number, text: String(decoding: line, as: UTF8.self))
-        case .consolidated: return true
+        switch CoreDNSLogLine.scan(bytes: line, into: &queryFields) {
+        case .query: facts.coreDNS.add(queryFields, bytes: line, file: path, line: number)
+        case .error(let rest):
+            switch CoreDNSLogLine.errorLine(bytes: line, rest) {
+            case .error(let e): facts.coreDNS.add(e, file: path, line: number, text: String(decoding: line, as: UTF8.self))
+            case .consolidated: break
+            case .query, .other: return false
+            }
         case .other: return false
         }
         return true
@@ -176,6 +183,16 @@ public struct FactsBuilder: Sendable {
                 facts.links = Sourced(file: path, value: t)
                 linksScore = (-1, 0)
             }
+        case .dnsDebugJSON:
+            let resolv: ResolvConf
+            switch ResolvConf.parseTroubleshootDNSDebug(bytes) {
+            case .success(let r): resolv = r
+            case .failure(let problem): return problem.description
+            }
+            // The same pod's resolv.conf is in dns/debug.txt beside it, with real line numbers: that
+            // copy is cited (`finish` drops this one when debug.txt comes later).
+            if facts.resolvConfs.contains(where: { $0.value.sameSettings(as: resolv) }) { return nil }
+            facts.resolvConfs.append(Sourced(file: path, value: resolv))
         default:
             return nil
         }
@@ -187,6 +204,11 @@ public struct FactsBuilder: Sendable {
     /// message text, the events of the file holding the most copies are kept and the other files'
     /// copies of it dropped (a log covering less time never adds to one covering more).
     public mutating func finish() {
+        // Troubleshoot's dns/debug.json repeats dns/debug.txt's resolv.conf: the text copy is cited.
+        let resolvConfs = facts.resolvConfs
+        facts.resolvConfs.removeAll { j in
+            j.file.hasSuffix(".json") && resolvConfs.contains { !$0.file.hasSuffix(".json") && $0.value.sameSettings(as: j.value) }
+        }
         guard Set(facts.kernelEvents.map(\.file)).count > 1 else { return }
         var perFile: [String: [String: Int]] = [:]
         for e in facts.kernelEvents { perFile[String(KernelLogLine(e.text[...]).message), default: [:]][e.file, default: 0] += 1 }

@@ -8,6 +8,8 @@ public struct EvidenceCoverage: Codable, Sendable, Equatable {
         public var name: String
         /// Files of the group that were read and used.
         public var files: Int
+        /// What the files lacked that some checks need ("no query lines: …").
+        public var note: String? = nil
     }
 
     public var present: [Group]
@@ -22,7 +24,7 @@ public struct EvidenceCoverage: Codable, Sendable, Equatable {
         ("network devices and MTUs", [.ipLink, .ipAddress, .interfacesJSON]),
         ("routes", [.ipRoute]),
         ("CoreDNS logs", [.corednsLog]),
-        ("resolver configuration", [.resolvConf]),
+        ("resolver configuration", [.resolvConf, .dnsDebugJSON]),
         ("conntrack statistics", [.conntrackStats]),
         ("kernel network counters", [.snmp, .nstat, .softnetStat, .ss, .sockstat]),
         ("kube-proxy and iptables state", [.iptables, .iptablesCounts, .ipvs, .kubeProxy]),
@@ -36,19 +38,28 @@ public struct EvidenceCoverage: Codable, Sendable, Equatable {
         self.absent = absent
     }
 
-    /// From the kinds of the files that were used (one entry per file).
-    public init(usedKinds: [ArtifactKind]) {
+    /// From the kinds of the files that were used (one entry per file), with notes per group name.
+    public init(usedKinds: [ArtifactKind], notes: [String: String] = [:]) {
         var present: [Group] = [], absent: [String] = []
         for g in Self.groups {
             let n = usedKinds.filter { g.kinds.contains($0) }.count
-            if n > 0 { present.append(Group(name: g.name, files: n)) } else { absent.append(g.name) }
+            if n > 0 { present.append(Group(name: g.name, files: n, note: notes[g.name])) } else { absent.append(g.name) }
         }
         self.init(present: present, absent: absent)
     }
 
+    /// The notes on what the facts lacked, per group name.
+    public static func notes(_ facts: Facts) -> [String: String] {
+        var notes: [String: String] = [:]
+        if !facts.coreDNS.files.isEmpty, facts.coreDNS.queries == 0 {
+            notes["CoreDNS logs"] = "no query lines: the log plugin was off, so query latency, answers and search-path expansion were not checked"
+        }
+        return notes
+    }
+
     /// "sysctl settings (1 file), kernel log (3 files)".
     public var presentList: String {
-        present.map { "\($0.name) (\(Format.plural($0.files, "file")))" }.joined(separator: ", ")
+        present.map { "\($0.name) (\(Format.plural($0.files, "file"))\($0.note.map { "; " + $0 } ?? ""))" }.joined(separator: ", ")
     }
 
     /// One sentence for the verdict.

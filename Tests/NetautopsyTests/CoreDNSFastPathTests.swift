@@ -1,0 +1,78 @@
+import Artifacts
+@testable import Diagnosis
+import Foundation
+import Testing
+
+/// The CoreDNS log's byte path (`CoreDNSLogLine.scan`, no string per counted query) against the
+/// parsed path (`CoreDNSLogLine.parse`, a `CoreDNSQuery` per line): the same facts from real logs.
+struct CoreDNSFastPathTests {
+    static let logs = ["coredns-log__coredns-2494__k8s-search-path.txt", "coredns-log__coredns-3775__servfail-nxdomain-timestamped.txt",
+                       "coredns-log__coredns-3927__servfail-cached.txt", "coredns-log__minikube-5546__servfail-timestamped.txt",
+                       "coredns-log__coredns-3941__timeout-and-overflow-error.txt", "coredns-log__coredns-4724__no-response-6s.txt"]
+
+    @Test(arguments: logs)
+    func bytePathGivesTheParsedPathsFacts(_ name: String) throws {
+        let text = try ParserTests.text("public-text/\(name)")
+        var builder = FactsBuilder()
+        _ = builder.add(path: name, kind: .corednsLog, text: text)
+        let fast = builder.facts.coreDNS
+        var slow = CoreDNSLogFacts()
+        for (i, line) in ParserTests.lines(text).enumerated() {
+            if case .query(let q) = CoreDNSLogLine.parse(line) { slow.add(q, file: name, line: i + 1) { String(line) } }
+        }
+        #expect(fast.queries == slow.queries && fast.queries > 0, "\(name)")
+        #expect(fast.rcodes == slow.rcodes)
+        #expect(fast.slowCount == slow.slowCount && fast.slow.map(\.line) == slow.slow.map(\.line))
+        #expect(fast.slow.map(\.match) == slow.slow.map(\.match) && fast.failed.map(\.match) == slow.failed.map(\.match))
+        #expect(fast.latency.totalCount == slow.latency.totalCount)
+        #expect(fast.chains.chainedQueries == slow.chains.chainedQueries && fast.chains.clientsWithChains == slow.chains.clientsWithChains)
+        #expect(fast.chains.examples.map { $0.siblings.map(\.line) + [$0.answer.line] }
+                == slow.chains.examples.map { $0.siblings.map(\.line) + [$0.answer.line] })
+    }
+
+    /// Chains: siblings are consumed, a name that merely shares a prefix is none, the type must
+    /// match, and an answer without a trailing dot still finds its expansions.
+    @Test func siblingsAreWholeLabelExtensionsOfTheSameType() {
+        var f = CoreDNSLogFacts()
+        func q(_ name: String, _ rcode: String, type: String = "A", client: String = "10.0.0.1") {
+            let line = "[INFO] \(client):1 - 1 \"\(type) IN \(name) udp 40 false 512\" \(rcode) qr,aa,rd 90 0.0001s"
+            guard case .query(let query) = CoreDNSLogLine.parse(line[...]) else { Issue.record("not a query: \(line)"); return }
+            f.add(query, file: "c.log", line: f.queries + 1) { line }
+        }
+        q("web.ns.svc.cluster.local.", "NXDOMAIN")
+        q("web.svc.cluster.local.", "NXDOMAIN")
+        q("webx.cluster.local.", "NXDOMAIN")          // not web + labels
+        q("web.cluster.local.", "NXDOMAIN", type: "AAAA")   // another type
+        q("web.other.", "NXDOMAIN", client: "10.0.0.2")  // another client
+        q("web", "NOERROR")
+        #expect(f.chains.examples.count == 1)
+        #expect(f.chains.examples.first?.siblings.map(\.line) == [1, 2])
+        #expect(f.chains.chainedQueries == 3 && f.chains.clientsWithChains == ["10.0.0.1": 1])
+        q("web.", "NOERROR")  // the siblings were consumed
+        #expect(f.chains.examples.count == 1)
+        q("web.", "NOERROR", type: "AAAA")
+        #expect(f.chains.examples.last?.siblings.map(\.line) == [4])
+    }
+
+    /// A client's remembered names live in one buffer: entries consumed from the middle, behind
+    /// one that is never answered, do not make it grow without bound.
+    @Test func aClientsWindowStaysBounded() {
+        var f = CoreDNSLogFacts()
+        var line = 0
+        func q(_ name: String, _ rcode: String) {
+            line += 1
+            let text = "[INFO] 10.0.0.1:1 - 1 \"A IN \(name) udp 40 false 512\" \(rcode) qr,aa,rd 90 0.0001s"
+            guard case .query(let query) = CoreDNSLogLine.parse(text[...]) else { return }
+            f.add(query, file: "c.log", line: line) { text }
+        }
+        q("never-answered.example.svc.cluster.local.", "NXDOMAIN")
+        for i in 0..<20_000 {
+            q("name-\(i).default.svc.cluster.local.", "NXDOMAIN")
+            q("name-\(i).", "NOERROR")
+        }
+        let window = f.chains.recent.values.first
+        #expect(window?.entries.count == 1)
+        #expect((window?.bytes.count ?? 0) < 4096, "\(window?.bytes.count ?? 0) bytes for one remembered name")
+        #expect(f.chains.chainedQueries == 40_000)
+    }
+}
