@@ -20,7 +20,7 @@ CORPUS=$SCRATCH/corpus
 ART=$SCRATCH/artifacts
 mkdir -p "$CORPUS" "$ART"
 [ -d "$CORPUS/.seeded" ] || python3 fuzz/seed.py "$CORPUS" && mkdir -p "$CORPUS/.seeded"
-KINDS=(sysctl sysctl-json interfaces-json syslog sockstat dmesg coredns-log ip-link ip-addr ip-route resolv-conf tracepath ping proc-stat softnet-stat ss nstat snmp
+KINDS=(sysctl sysctl-json interfaces-json dns-debug-json syslog sockstat dmesg coredns-log ip-link ip-addr ip-route resolv-conf tracepath ping proc-stat softnet-stat ss nstat snmp
        conntrack-stats iptables iptables-counts ipvs kube-proxy kubelet-config tcpdump-stats)
 status=0
 run() { # name binary corpus seconds [env]

@@ -9,7 +9,7 @@ import glob, hashlib, os, struct, sys, tarfile
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 OUT = sys.argv[1]
-KINDS = ["sysctl", "sysctl-json", "interfaces-json", "syslog", "sockstat", "dmesg", "coredns-log", "ip-link", "ip-addr", "ip-route", "resolv-conf", "tracepath", "ping",
+KINDS = ["sysctl", "sysctl-json", "interfaces-json", "dns-debug-json", "syslog", "sockstat", "dmesg", "coredns-log", "ip-link", "ip-addr", "ip-route", "resolv-conf", "tracepath", "ping",
          "proc-stat", "softnet-stat", "ss", "nstat", "snmp", "conntrack-stats", "iptables", "iptables-counts", "ipvs",
          "kube-proxy", "kubelet-config", "tcpdump-stats"]
 
@@ -75,6 +75,11 @@ for path in sorted(texts):
     for k in KINDS:
         put("text-" + k, data)
     put("classify", os.path.relpath(path, ROOT).encode() + b"\n" + data[:4096])
+# Troubleshoot's dns/debug.json (and its sysctl.json-like neighbours) from the real bundle
+with tarfile.open(os.path.join(ROOT, "fixtures/layouts/troubleshoot/baseline.tar.gz")) as tf:
+    for m in tf.getmembers():
+        if m.isfile() and m.name.endswith(("dns/debug.json", "dns/debug.txt")):
+            put("text-dns-debug-json", tf.extractfile(m).read())
 for bundle in glob.glob(os.path.join(ROOT, "fixtures/*.tar.gz")):
     with tarfile.open(bundle) as tf:
         for m in tf.getmembers():

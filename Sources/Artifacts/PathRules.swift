@@ -177,6 +177,13 @@ public enum PathRules {
     }
 
     /// Recognises a text file by its path and its first bytes (`head`, up to 4 KiB).
+    /// The kind a file's path or name promises, before its content is looked at (nil: none).
+    public static func claimedKind(path: String) -> ArtifactKind? {
+        let parts = components(path)
+        guard let name = parts.last.map({ $0.lowercased() }) else { return nil }
+        return layoutRule(parts)?.kind ?? nameCandidate(name, path: path.lowercased())
+    }
+
     public static func classify(path: String, head: String) -> Classification {
         let parts = components(path)
         guard let name = parts.last.map({ $0.lowercased() }) else { return Classification(kind: .text, rule: "unrecognised") }

@@ -129,14 +129,25 @@ public struct Autopsy: Sendable {
             case .binary where file.head.count == Sniffed.headLength && file.head.allSatisfy({ $0 == 0 })
                 && file.path.lowercased().hasSuffix(".tar"):
                 // A tar archive of nothing is its two zero end-of-archive blocks (and padding): a result, not damage.
-                artifacts.append(ArtifactRecord(path: file.path, kind: ArtifactKind.text.rawValue, bytes: Int(file.declaredSize ?? 0),
+                artifacts.append(ArtifactRecord(path: file.path, kind: ArtifactKind.text.rawValue, bytes: Self.size(of: file),
                                                 rule: "empty tar archive (end-of-archive blocks only)"))
+            case .binary where Self.misnamed(file.path) == nil:
+                // Binary where text was expected is damage; elsewhere (ACPI tables, keyrings,
+                // /proc/bus/pci in a sosreport) it is just not evidence.
+                if let kind = PathRules.claimedKind(path: file.path), kind != .text {
+                    problems.append(ProblemRecord(path: file.path, message: "binary data where \(kind.rawValue) text was expected: not analyzed"))
+                } else {
+                    artifacts.append(ArtifactRecord(path: file.path, kind: ArtifactKind.binary.rawValue, bytes: Self.size(of: file),
+                                                    rule: "binary content"))
+                }
             case .binary, .archive:
                 let claim = Self.misnamed(file.path).map { "named like \($0), but " } ?? ""
                 problems.append(ProblemRecord(path: file.path, message: "\(claim)not a capture, archive or text file: not analyzed"))
             }
         }, problem: { p in
-            problems.append(ProblemRecord(path: p.path, message: p.message))
+            // "bundle.tar.xz: ENTRY: Lzma library error…" about ENTRY: the message without the path it is filed under
+            let message = p.message.range(of: p.path + ": ", options: .backwards).map { String(p.message[$0.upperBound...]) } ?? p.message
+            problems.append(ProblemRecord(path: p.path, message: message.isEmpty ? p.message : message))
         }, link: { l in
             links.append(LinkRecord(path: l.path, target: l.target))
         })
@@ -165,8 +176,15 @@ public struct Autopsy: Sendable {
         let unused = Set(problems.filter { $0.message.has(": not used") || $0.message.has(": not read") }.map(\.path))
         let coverage = EvidenceCoverage(usedKinds: artifacts.filter { !unused.contains($0.path) }.compactMap { ArtifactKind(rawValue: $0.kind) },
                                         notes: EvidenceCoverage.notes(builder.facts))
-        let verdict = Correlator.verdict(findings: findings, causes: causes, captures: captureFiles.count,
+        var verdict = Correlator.verdict(findings: findings, causes: causes, captures: captureFiles.count,
                                          files: artifacts.count - captureFiles.count, coverage: coverage)
+        // What is missing from the input qualifies everything above.
+        if problems.contains(where: { $0.message.hasPrefix("archive damaged or cut short") }) {
+            verdict += " The input archive is damaged or cut short: files after that point were not read, so their evidence is missing."
+        } else {
+            let unread = problems.filter { !$0.message.hasPrefix("symbolic link") && !$0.message.hasPrefix("hard link") }.count
+            if unread > 0 { verdict += " \(unread == 1 ? "1 file" : "\(unread) files") could not be read (listed in the report)." }
+        }
         var report = Report(tool: "netautopsy \(Self.version)", input: path, verdict: verdict, causes: causes, timeline: timeline,
                             findings: findings,
                             captures: CapturesSection(totals: totals, files: captureFiles),
@@ -250,6 +268,13 @@ public struct Autopsy: Sendable {
     }
 
     /// `message` without a leading "PATH: " (errors of the file's own reads name it already).
+    /// A file's size as its archive declares it or the file system says, 0 when neither knows.
+    static func size(of file: BundleFile) -> Int {
+        if let d = file.declaredSize { return Int(d) }
+        guard let path = file.diskPath, let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int else { return 0 }
+        return size
+    }
+
     static func unprefixed(_ message: String, _ path: String) -> String {
         message.hasPrefix(path + ": ") ? String(message.dropFirst(path.count + 2)) : message
     }

@@ -45,6 +45,20 @@ import Testing
         #expect(verdict.contains("no root cause could be established"))
     }
 
+    /// Low findings alone are notes: a default setting is not an incident's headline.
+    @Test func lowFindingsAloneAreNotesNotACause() {
+        let findings = [Self.finding("resolv-ndots-search", .low)]
+        let causes = Correlator.causes(findings, present: [.resolvConf])
+        #expect(causes.first?.id == "dns-search-amplification")
+        let verdict = Correlator.verdict(findings: findings, causes: causes, captures: 0, files: 3)
+        #expect(verdict.hasPrefix("No problem of medium or higher severity found in 0 captures and 3 other files. 1 note, the first: "
+            + "ndots:5 search-path amplification (low, nothing in the bundle shows its effect)"), "\(verdict)")
+        // The same cause with a medium finding is the headline.
+        let medium = [Self.finding("resolv-ndots-search", .medium)]
+        #expect(Correlator.verdict(findings: medium, causes: Correlator.causes(medium, present: [.resolvConf]), captures: 0, files: 3)
+            .hasPrefix("Most likely cause (medium confidence): ndots:5 search-path amplification"))
+    }
+
     @Test func rankingPutsConfidenceBeforeSeverity() {
         let causes = Correlator.causes([
             Self.finding("forwarding-disabled", .critical),                      // medium: nothing shows its effect

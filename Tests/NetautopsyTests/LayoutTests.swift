@@ -296,4 +296,40 @@ extension LayoutTests {
         #expect(report.artifacts.allSatisfy { $0.rule?.hasPrefix("cilium-sysdump") == true }, "\(report.artifacts.map { "\($0.path) \($0.rule ?? "")" })")
         #expect(Self.mediumOrWorse(report).isEmpty, "\(Self.mediumOrWorse(report))")
     }
+
+    /// A real .tar.xz cut short: what came before the cut is analyzed, and the verdict says the
+    /// rest is missing.
+    @Test(arguments: [20_000, 60_000, 100_000])
+    func aTruncatedTarXZIsAnalyzedAsFarAsItGoes(_ length: Int) throws {
+        let whole = try Data(contentsOf: URL(fileURLWithPath: Paths.fixture("layouts/must-gather/must-gather-aws-network.tar.xz")))
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cut = dir.appendingPathComponent("must-gather.tar.xz")
+        try whole.prefix(length).write(to: cut)
+        let report = try Autopsy().analyze(cut.path)
+        #expect(report.problems.contains { $0.path == "must-gather.tar.xz" && $0.message.hasPrefix("archive damaged or cut short") },
+                "\(report.problems)")
+        #expect(report.verdict.hasSuffix("The input archive is damaged or cut short: files after that point were not read, so their evidence is missing."))
+        #expect(!report.artifacts.isEmpty)
+        // A problem about an entry is filed under the entry, without repeating its path.
+        for p in report.problems where p.path != "must-gather.tar.xz" { #expect(!p.message.contains(p.path), "\(p)") }
+    }
+
+    /// Binary files are evidence of nothing unless text was expected at their path.
+    @Test func binaryWhereTextWasExpectedIsAProblemElsewhereNot() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let binary = Data((0..<2048).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+        for path in ["sys/firmware/acpi/tables/DSDT", "var/log/kern.log"] {
+            let url = dir.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try binary.write(to: url)
+        }
+        let report = try Autopsy().analyze(dir.path)
+        #expect(report.problems.map(\.path) == ["var/log/kern.log"], "\(report.problems)")
+        #expect(report.problems.first?.message.hasPrefix("binary data where dmesg text was expected") == true)
+        let acpi = report.artifacts.first { $0.path == "sys/firmware/acpi/tables/DSDT" }
+        #expect(acpi?.kind == "binary" && acpi?.bytes == 2048)
+        #expect(report.verdict.hasSuffix("1 file could not be read (listed in the report)."), "\(report.verdict)")
+    }
 }

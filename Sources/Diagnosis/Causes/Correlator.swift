@@ -132,18 +132,18 @@ public enum Correlator {
     static func verdictBody(findings: [Finding], causes: [RootCause], captures: Int, files: Int) -> String {
         let looked = "\(Format.plural(captures, "capture")) and \(Format.plural(files, "other file"))"
         guard let worst = findings.first else { return "No problems found in \(looked)." }
+        // Low and info findings alone (a default like ndots:5, a setting that could matter) are
+        // notes on a node that may be healthy: not the headline of an incident.
+        if worst.severity < .medium {
+            let first = causes.first.map { c in "\(c.title) (\(c.severity.rawValue)\(c.confidence == .high ? "" : ", nothing in the bundle shows its effect")): "
+                + (c.chain.first?.summary ?? worst.summary) } ?? "\(worst.title) (\(worst.severity.rawValue)): \(worst.summary)"
+            return "No problem of medium or higher severity found in \(looked). \(Format.plural(findings.count, "note")), the first: " + first
+        }
         guard let top = causes.first, top.confidence > .low else {
             var text = "\(Format.plural(findings.count, "finding")) in \(looked), but no root cause could be established. "
                 + "The most severe is \(worst.title) (\(worst.severity.rawValue)): \(worst.summary)"
             if let guess = causes.first { text += " It could be: \(guess.title); " + (guess.toConfirm.first ?? "") + "." }
             return text
-        }
-        // A setting that could cause trouble, with nothing in the bundle showing trouble, is a
-        // note on a node that may be healthy: not the headline of an incident.
-        if top.confidence == .medium, worst.severity < .medium, top.severity < .medium {
-            return "No problem of medium or higher severity found in \(looked). \(Format.plural(findings.count, "note")), "
-                + "the first: \(top.title) (\(top.severity.rawValue), nothing in the bundle shows its effect): "
-                + (top.chain.first?.summary ?? worst.summary)
         }
         let when = top.since.flatMap(Timestamp.parse).map { a in Format.span(a, top.until.flatMap(Timestamp.parse) ?? a) } ?? ""
         // When its evidence was seen, which is not always when the cause began or ended.
