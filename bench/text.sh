@@ -8,6 +8,8 @@
 # Environment: RUNS (default 5) timed runs after one warm-up (medians quoted);
 #              SOSREPORT: an unpacked sosreport tree to time as well (against reading all its
 #              files with tar), e.g. hotsos's tests/unit/fake_data_root/kubernetes (docs/performance.md);
+#              MUSTGATHER: the same for an unpacked must-gather, e.g. must-gather-clean's
+#              test/files/must-gather-aws.tar.xz unpacked;
 #              NETAUTOPSY (default .build/release/netautopsy, built here).
 # Needs: hyperfine, grep, gzip, GNU time (/usr/bin/time), python3.
 set -euo pipefail
@@ -60,6 +62,12 @@ if [ -n "${SOSREPORT:-}" ]; then
   peak na-sos "$(analyze "$SOSREPORT")"
   find "$SOSREPORT" -type f | wc -l > "$tmp/sos-files"
 fi
+if [ -n "${MUSTGATHER:-}" ]; then
+  time_cmd tar-mg "tar -cf - -C $(printf %q "$MUSTGATHER") . | cat > /dev/null"
+  time_cmd na-mg "$(analyze "$MUSTGATHER")"
+  peak na-mg "$(analyze "$MUSTGATHER")"
+  find "$MUSTGATHER" -type f | wc -l > "$tmp/mg-files"
+fi
 peak na-kern "$(analyze "$DIR/kern-bundle")"
 peak na-coredns "$(analyze "$DIR/coredns-bundle")"
 peak na-big "$(analyze "$DIR/big-log.tar.gz")"
@@ -100,6 +108,10 @@ if os.path.exists(f"{tmp}/na-sos.json"):
     n = int(open(f"{tmp}/sos-files").read())
     w(f"| a sosreport tree ({n:,} files, `SOSREPORT=`) | `tar -cf -` of the tree | {med('tar-sos'):.2f} s | "
       f"{med('na-sos'):.2f} s | {med('na-sos') / med('tar-sos'):.1f}× | {rss('na-sos'):.0f} MB |")
+if os.path.exists(f"{tmp}/na-mg.json"):
+    n = int(open(f"{tmp}/mg-files").read())
+    w(f"| an OpenShift must-gather tree ({n:,} files, `MUSTGATHER=`) | `tar -cf -` of the tree | {med('tar-mg'):.2f} s | "
+      f"{med('na-mg'):.2f} s | {med('na-mg') / med('tar-mg'):.1f}× | {rss('na-mg'):.0f} MB |")
 w("")
 w(f"The CoreDNS report's findings: {', '.join(ids) if ids else 'none'}.")
 figures.put(doc, "text", out, heading="Text at the speed of reading (bench/text.sh)")

@@ -75,4 +75,18 @@ struct CoreDNSFastPathTests {
         #expect((window?.bytes.count ?? 0) < 4096, "\(window?.bytes.count ?? 0) bytes for one remembered name")
         #expect(f.chains.chainedQueries == 40_000)
     }
+
+    /// Fields are split eight bytes at a time: every field length and separator position, spaces
+    /// and tabs, gives the same fields as splitting byte by byte.
+    @Test func fieldsOfEveryLengthAndSeparator() {
+        for length in 1...40 {
+            let name = String(repeating: "a", count: length - 1) + "."
+            for sep in [" ", "\t", " \t ", "  "] {
+                let line = "[INFO] 10.0.0.1:5353 - 7 \"AAAA\(sep)IN\(sep)\(name)\(sep)udp 40 false 512\"\(sep)NXDOMAIN\(sep)qr,aa,rd 90\(sep)0.25s"
+                guard case .query(let q) = CoreDNSLogLine.parse(line[...]) else { Issue.record("not a query: \(line)"); continue }
+                #expect(q.name == name && q.type == "AAAA" && q.proto == "udp" && q.rcode == "NXDOMAIN" && q.flags == "qr,aa,rd", "\(line)")
+                #expect(q.responseSize == 90 && q.duration == 0.25 && q.client == "10.0.0.1" && q.port == 5353 && q.id == 7)
+            }
+        }
+    }
 }

@@ -268,7 +268,7 @@ public enum Bytes {
             while i < end, isFieldSeparator(b[i]) { i += 1 }
             guard i < end else { break }
             let start = i
-            while i < end, !isFieldSeparator(b[i]) { i += 1 }
+            i = nextSeparator(b, from: i, end: end)
             out[n] = Range(uncheckedBounds: (start, i))
             n += 1
         }
@@ -276,6 +276,27 @@ public enum Bytes {
     }
 
     @inline(__always) static func isFieldSeparator(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 }
+
+    /// The first space or tab at or after `from` (or `end`), eight bytes at a time: a byte of
+    /// `x ^ 0x20…` or `x ^ 0x09…` is zero where `x` has a separator, and the lowest byte flagged by
+    /// `(v − 0x01…) & ~v & 0x80…` is the first zero byte of `v` (little-endian loads).
+    @inline(__always) static func nextSeparator(_ b: UnsafeBufferPointer<UInt8>, from: Int, end: Int) -> Int {
+        var i = from
+        #if _endian(little)
+        if let base = b.baseAddress {
+            let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+            while i + 8 <= end {
+                let x = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                let s = x ^ 0x2020_2020_2020_2020, t = x ^ 0x0909_0909_0909_0909
+                let z = ((s &- ones) & ~s | (t &- ones) & ~t) & highs
+                if z != 0 { return i + z.trailingZeroBitCount / 8 }
+                i += 8
+            }
+        }
+        #endif
+        while i < end, !isFieldSeparator(b[i]) { i += 1 }
+        return i
+    }
 
     static func lastField(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Range<Int> {
         var hi = r.upperBound

@@ -52,7 +52,7 @@ public enum KernelEvent: Sendable, Equatable {
     /// (`ByteNeedles`): lines with none of them are not looked at further.
     public static let needles = [
         "table full", "syn flooding", "table overflow", "netdev watchdog", "martian source", "tcp: out of memory",
-        "orphaned sockets", "blocked for more than", "soft lockup", "kill", "link is ", "link becomes ready",
+        "orphaned sockets", "blocked for more than", "soft lockup", "killed process ", "kill process ", "link is ", "link becomes ready",
         " entered ", "callbacks suppressed",
     ]
 

@@ -167,6 +167,8 @@ public struct SearchChains: Sendable {
         var chains = 0
         var entries: [Entry] = []
         var evidence: [TextEvidence<CoreDNSQuery>?] = []
+        /// Entries of `evidence` that are not nil: at 0 the array is dropped.
+        var withEvidence = 0
         var bytes: [UInt8] = []
         var liveBytes = 0
 
@@ -186,13 +188,16 @@ public struct SearchChains: Sendable {
             if e != nil || !evidence.isEmpty {
                 while evidence.count < entries.count - 1 { evidence.append(nil) }
                 evidence.append(e)
+                if e != nil { withEvidence += 1 }
             }
         }
 
         mutating func remove(at i: Int) {
             liveBytes -= entries[i].size
             entries.remove(at: i)
-            if !evidence.isEmpty { evidence.remove(at: i) }
+            guard !evidence.isEmpty else { return }
+            if evidence.remove(at: i) != nil { withEvidence -= 1 }
+            if withEvidence == 0 { evidence.removeAll() }
         }
 
         /// Drops the bytes of removed entries.
@@ -236,7 +241,10 @@ public struct SearchChains: Sendable {
                             evidence: () -> TextEvidence<CoreDNSQuery>) {
         guard let slot = slot(for: client, create: false) else { return }
         let dot = name.last != UInt8(ascii: ".")
-        let window = recent.values[slot]
+        // The window is moved out while it changes, so its arrays are never copied.
+        var window = Window(client: [])
+        swap(&window, &recent.values[slot])
+        defer { swap(&window, &recent.values[slot]) }
         var siblings = 0
         for e in window.entries where window.isSibling(e, type: type, prefix: name, dot: dot) { siblings += 1 }
         guard siblings > 0 else { return }
@@ -244,22 +252,23 @@ public struct SearchChains: Sendable {
         var found: [TextEvidence<CoreDNSQuery>] = []
         if siblings == window.entries.count {
             if wantText { found = window.evidence.compactMap { $0 } }
-            recent.values[slot].entries.removeAll(keepingCapacity: true)
-            recent.values[slot].evidence.removeAll()
-            recent.values[slot].liveBytes = 0
+            window.entries.removeAll(keepingCapacity: true)
+            window.evidence.removeAll()
+            window.withEvidence = 0
+            window.liveBytes = 0
         } else {
             var i = window.entries.count - 1
             while i >= 0 {
                 if window.isSibling(window.entries[i], type: type, prefix: name, dot: dot) {
                     if wantText, i < window.evidence.count, let e = window.evidence[i] { found.append(e) }
-                    recent.values[slot].remove(at: i)
+                    window.remove(at: i)
                 }
                 i -= 1
             }
             found.reverse()
         }
         chainedQueries += siblings + 1
-        recent.values[slot].chains += 1
+        window.chains += 1
         if wantText { examples.append(Chain(client: window.clientName, siblings: found, answer: evidence())) }
     }
 }
