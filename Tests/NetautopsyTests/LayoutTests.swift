@@ -332,4 +332,28 @@ extension LayoutTests {
         #expect(acpi?.kind == "binary" && acpi?.bytes == 2048)
         #expect(report.verdict.hasSuffix("1 file could not be read (listed in the report)."), "\(report.verdict)")
     }
+
+    /// A log copied through Windows (CRLF) with bytes that are not UTF-8 is read line by line
+    /// like any other: the evidence cites the lines without their CR, the bad bytes replaced.
+    @Test func crlfLogsWithInvalidUTF8AreReadAsText() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let files: [(String, [UInt8])] = [
+            ("var/log/messages", Array("Jan  1 00:00:01 node1 kernel: [    5.123456] nf_conntrack: nf_conntrack: table full, dropping packet ".utf8)
+                + [0xff, 0xfe] + Array("\r\nJan  1 00:00:02 node1 kernel: [    6.123456] nf_conntrack: nf_conntrack: table full, dropping packet\r\n".utf8)),
+            ("sos_commands/kernel/sysctl_-a", Array("net.ipv4.ip_forward = 0\r\nnet.core.somaxconn = 4096\r\n".utf8)),
+        ]
+        for (path, bytes) in files {
+            let url = dir.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(bytes).write(to: url)
+        }
+        let report = try Autopsy().analyze(dir.path)
+        let full = try #require(report.findings.first { $0.id == "conntrack-table-full" }, "\(report.findings.map(\.id))")
+        let texts = full.evidence.compactMap(\.text)
+        #expect(texts.count >= 2 && texts.allSatisfy { !$0.contains("\r") }, "\(texts)")
+        #expect(texts.contains { $0.hasSuffix("dropping packet \u{FFFD}\u{FFFD}") }, "\(texts)")
+        let forwarding = try #require(report.findings.first { $0.id == "forwarding-disabled" })
+        #expect(forwarding.evidence.contains { $0.text == "net.ipv4.ip_forward = 0" }, "\(forwarding.evidence)")
+    }
 }

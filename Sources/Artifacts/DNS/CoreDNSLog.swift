@@ -127,12 +127,16 @@ public enum CoreDNSLogLine: Sendable, Equatable {
             time = first
             line = Bytes.trimmed(bytes, first.upperBound..<line.upperBound)
         }
-        if let r = Bytes.find(bytes, line, errorsMarker) { return .error(r.upperBound..<line.upperBound) }
-        if !line.isEmpty, bytes[line.lowerBound] == UInt8(ascii: "[") {
-            guard let close = Bytes.index(of: UInt8(ascii: "]"), in: bytes, line) else { return .other }
+        // The errors plugin's marker comes before anything quoted in its line: a query line is
+        // searched only up to its question.
+        let quote = Bytes.index(of: UInt8(ascii: "\""), in: bytes, line)
+        if let r = Bytes.find(bytes, line.lowerBound..<(quote ?? line.upperBound), errorsMarker) { return .error(r.upperBound..<line.upperBound) }
+        guard let q1 = quote else { return .other }
+        if bytes[line.lowerBound] == UInt8(ascii: "[") {
+            guard let close = Bytes.index(of: UInt8(ascii: "]"), in: bytes, line.lowerBound..<q1) else { return .other }
             line = Bytes.trimmed(bytes, close + 1..<line.upperBound)
         }
-        return Self.fields(bytes, line, time: time, into: &fields) ? .query : .other
+        return Self.fields(bytes, line, time: time, firstQuote: q1, into: &fields) ? .query : .other
     }
 
     /// Reads the `errors` plugin line whose text after the marker is `rest` (from `scan`).
@@ -156,11 +160,9 @@ public enum CoreDNSLogLine: Sendable, Equatable {
                                    message: String(message), upstream: upstream))
     }
 
-    static func fields(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>, time: Range<Int>?,
+    static func fields(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>, time: Range<Int>?, firstQuote q1: Int,
                        into out: inout CoreDNSQueryFields) -> Bool {
-        let quote = UInt8(ascii: "\"")
-        guard let q1 = Bytes.index(of: quote, in: b, line),
-              let q2 = Bytes.index(of: quote, in: b, q1 + 1..<line.upperBound) else { return false }
+        guard line.contains(q1), let q2 = Bytes.index(of: UInt8(ascii: "\""), in: b, q1 + 1..<line.upperBound) else { return false }
         return withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: 18) { f in
             let head = UnsafeMutableBufferPointer(rebasing: f[0..<6])
             let question = UnsafeMutableBufferPointer(rebasing: f[6..<10])  // type, class, name, protocol

@@ -39,9 +39,6 @@ public struct FactsBuilder: Sendable {
         return end()
     }
 
-    /// Reused for every CoreDNS query line (`CoreDNSLogLine.scan`).
-    var queryFields = CoreDNSQueryFields()
-
     public mutating func begin(path: String, kind: ArtifactKind) {
         self.path = path
         self.kind = kind
@@ -134,8 +131,11 @@ public struct FactsBuilder: Sendable {
     /// Whether the line was a query or an `errors` line.
     @discardableResult
     mutating func coreDNSLine(_ line: UnsafeBufferPointer<UInt8>, number: Int) -> Bool {
-        switch CoreDNSLogLine.scan(bytes: line, into: &queryFields) {
-        case .query: facts.coreDNS.add(queryFields, bytes: line, file: path, line: number)
+        // A local, not a stored property: passing a property of `self` to a mutation of `self`
+        // would copy it for every line.
+        var fields = CoreDNSQueryFields()
+        switch CoreDNSLogLine.scan(bytes: line, into: &fields) {
+        case .query: facts.coreDNS.add(fields, bytes: line, file: path, line: number)
         case .error(let rest):
             switch CoreDNSLogLine.errorLine(bytes: line, rest) {
             case .error(let e): facts.coreDNS.add(e, file: path, line: number, text: String(decoding: line, as: UTF8.self))
