@@ -63,7 +63,19 @@ public struct CoreDNSLogFacts: Sendable {
     }
 
     static func rcodeIndex(_ rcode: UnsafeBufferPointer<UInt8>) -> Int? {
-        commonRcodeBytes.firstIndex { name in name.count == rcode.count && name.withUnsafeBufferPointer { Bytes.equal($0, rcode) } }
+        // one candidate by length and first letters, then one comparison
+        guard rcode.count >= 6 else { return nil }
+        let candidate: Int
+        switch (rcode.count, rcode[0], rcode[1]) {
+        case (7, UInt8(ascii: "N"), _): candidate = noError
+        case (8, UInt8(ascii: "N"), _): candidate = nxDomain
+        case (8, UInt8(ascii: "S"), _): candidate = servFail
+        case (7, UInt8(ascii: "R"), _): candidate = refused
+        case (7, UInt8(ascii: "F"), _): candidate = 4
+        case (6, UInt8(ascii: "N"), _): candidate = 5
+        default: return nil
+        }
+        return commonRcodeBytes[candidate].withUnsafeBufferPointer { Bytes.equal($0, rcode) } ? candidate : nil
     }
 
     private mutating func add(rcode: Int, rcodeName: String, duration: Double, client: UnsafeBufferPointer<UInt8>, name: UnsafeBufferPointer<UInt8>, type: UnsafeBufferPointer<UInt8>,
