@@ -30,7 +30,7 @@ public struct CoreDNSLogFacts: Sendable {
     /// The rcodes counted without a string per query, in this order; the rest by name.
     static let commonRcodes = ["NOERROR", "NXDOMAIN", "SERVFAIL", "REFUSED", "FORMERR", "NOTIMP"]
     static let commonRcodeBytes = commonRcodes.map { Array($0.utf8) }
-    static let noError = 0, nxDomain = 1, servFail = 2, refused = 3
+    static let noError = 0, nxDomain = 1, servFail = 2, refused = 3, formErr = 4, notImp = 5
     var commonRcodeCounts = [Int](repeating: 0, count: commonRcodes.count)
     var otherRcodes: [String: Int] = [:]
 
@@ -63,24 +63,25 @@ public struct CoreDNSLogFacts: Sendable {
     }
 
     static func rcodeIndex(_ rcode: UnsafeBufferPointer<UInt8>) -> Int? {
-        // one candidate by length and first letters, then one comparison
+        // one candidate by length and first letter, then one comparison
         guard rcode.count >= 6 else { return nil }
         let candidate: Int
-        switch (rcode.count, rcode[0], rcode[1]) {
-        case (7, UInt8(ascii: "N"), _): candidate = noError
-        case (8, UInt8(ascii: "N"), _): candidate = nxDomain
-        case (8, UInt8(ascii: "S"), _): candidate = servFail
-        case (7, UInt8(ascii: "R"), _): candidate = refused
-        case (7, UInt8(ascii: "F"), _): candidate = 4
-        case (6, UInt8(ascii: "N"), _): candidate = 5
+        switch (rcode.count, rcode[0]) {
+        case (7, UInt8(ascii: "N")): candidate = noError
+        case (8, UInt8(ascii: "N")): candidate = nxDomain
+        case (8, UInt8(ascii: "S")): candidate = servFail
+        case (7, UInt8(ascii: "R")): candidate = refused
+        case (7, UInt8(ascii: "F")): candidate = formErr
+        case (6, UInt8(ascii: "N")): candidate = notImp
         default: return nil
         }
         return commonRcodeBytes[candidate].withUnsafeBufferPointer { Bytes.equal($0, rcode) } ? candidate : nil
     }
 
-    private mutating func add(rcode: Int, rcodeName: String, duration: Double, client: UnsafeBufferPointer<UInt8>, name: UnsafeBufferPointer<UInt8>, type: UnsafeBufferPointer<UInt8>,
-                                             file: String, line: Int, query: () -> CoreDNSQuery, text: () -> String)
-        {
+    /// `rcode`: an index into `commonRcodes`, or -1 with the name in `rcodeName`.
+    private mutating func add(rcode: Int, rcodeName: String, duration: Double, client: UnsafeBufferPointer<UInt8>,
+                              name: UnsafeBufferPointer<UInt8>, type: UnsafeBufferPointer<UInt8>,
+                              file: String, line: Int, query: () -> CoreDNSQuery, text: () -> String) {
         queries += 1
         if rcode >= 0 { commonRcodeCounts[rcode] += 1 } else { otherRcodes[rcodeName, default: 0] += 1 }
         _ = latency.record(UInt64(min(max(duration * 1e6, 1), 3.6e9)))
@@ -108,10 +109,10 @@ public struct CoreDNSLogFacts: Sendable {
 
 /// Search-path chains from CoreDNS query logs (domain reference §4.3).
 ///
-/// Definition: for each client address, the last `lookBack` queries are remembered. When a query
-/// for name N (type T) is answered with anything but NXDOMAIN, every remembered NXDOMAIN query of
-/// type T from that client whose name is N with a suffix appended (`N` + `suffix.`) is a sibling: a
-/// search-list expansion tried before the absolute name. A chain is the siblings plus the answer;
+/// Definition: for each client address, its last `lookBack` NXDOMAIN queries are remembered. When
+/// a query for name N (type T) is answered NOERROR, every remembered NXDOMAIN query of type T from
+/// that client whose name is N with more labels appended (`N` + `suffix.`, compared as bytes) is a
+/// sibling: a search-list expansion tried before the absolute name. A chain is the siblings plus the answer;
 /// its factor is its length (queries per resolved name of that type). Siblings are consumed, so
 /// no query counts twice.
 public struct SearchChains: Sendable {
