@@ -97,4 +97,17 @@ struct CoreDNSFastPathTests {
             }
         }
     }
+
+    /// An `errors` line is kept as a CoreDNS error and still read for what else it says (a
+    /// path-MTU error from the upstream socket); a query line is only a query.
+    @Test func errorsLinesAreReadForPathMTUToo() {
+        var b = FactsBuilder()
+        _ = b.add(path: "coredns.log", kind: .corednsLog, text: """
+            [ERROR] plugin/errors: 2 big.example.com. TXT: read udp 10.244.0.5:41234->8.8.8.8:53: message too long
+            [INFO] 10.244.1.3:40090 - 1 "TXT IN big.example.com. udp 40 false 512" SERVFAIL qr,rd 40 2.5s
+            """)
+        #expect(b.facts.coreDNS.errors.count == 1 && b.facts.coreDNS.errors.first?.match.upstream == "8.8.8.8:53")
+        #expect(b.facts.pathMTULines.map(\.line) == [1])
+        #expect(b.facts.coreDNS.queries == 1 && b.facts.coreDNS.failed.map(\.line) == [2])
+    }
 }

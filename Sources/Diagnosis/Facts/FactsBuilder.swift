@@ -90,15 +90,14 @@ public struct FactsBuilder: Sendable {
     /// dropped without becoming a string; the text is built once for those that can.
     public mutating func feed(bytes line: UnsafeBufferPointer<UInt8>, number: Int) {
         if !line.isEmpty { nonEmptyLines += 1 }
-        // A CoreDNS query line is a record of one query: nothing else to look for in it.
-        if case .coredns = special, ByteNeedles.contains(UInt8(ascii: "\""), in: line), coreDNSLine(line, number: number) { return }
+        if case .coredns = special, coreDNSLine(line, number: number) { return }
         let hits = Self.needles.scan(line)
         var wanted = parser != nil || (hits & Self.pathMTUHits != 0 && facts.pathMTULines.count < Self.maxPathMTULines)
         switch special {
         case .none: break
         case .dmesg: wanted = wanted || hits & Self.kernelHits != 0
         case .fio: wanted = true
-        case .coredns: if hits & Self.coreDNSErrorHits != 0 { coreDNSLine(line, number: number) }
+        case .coredns: break  // an errors-plugin line was read above
         }
         guard wanted else { return }
         let text = String(decoding: line, as: UTF8.self)
@@ -128,23 +127,24 @@ public struct FactsBuilder: Sendable {
                                                match: KernelLogEvent(event: event, time: normalized.time)))
     }
 
-    /// Whether the line was a query or an `errors` line.
-    @discardableResult
+    /// Reads a CoreDNS log line: a query is counted, an `errors` line kept. Whether it was a query
+    /// (a record of one query: nothing else to look for in it).
     mutating func coreDNSLine(_ line: UnsafeBufferPointer<UInt8>, number: Int) -> Bool {
         // A local, not a stored property: passing a property of `self` to a mutation of `self`
         // would copy it for every line.
         var fields = CoreDNSQueryFields()
         switch CoreDNSLogLine.scan(bytes: line, into: &fields) {
-        case .query: facts.coreDNS.add(fields, bytes: line, file: path, line: number)
+        case .query:
+            facts.coreDNS.add(fields, bytes: line, file: path, line: number)
+            return true
         case .error(let rest):
-            switch CoreDNSLogLine.errorLine(bytes: line, rest) {
-            case .error(let e): facts.coreDNS.add(e, file: path, line: number, text: String(decoding: line, as: UTF8.self))
-            case .consolidated: break
-            case .query, .other: return false
+            if case .error(let e) = CoreDNSLogLine.errorLine(bytes: line, rest) {
+                facts.coreDNS.add(e, file: path, line: number, text: String(decoding: line, as: UTF8.self))
             }
-        case .other: return false
+            return false
+        case .other:
+            return false
         }
-        return true
     }
 
     /// Several sources of sysctl values (sysctl -a, copied /proc/sys files, Troubleshoot's JSON)
