@@ -587,6 +587,7 @@ collect_network() {
 	copy proc-net-snmp snmp net/proc-net-snmp.txt /proc/net/snmp
 	copy proc-net-netstat snmp net/proc-net-netstat.txt /proc/net/netstat
 	copy proc-net-snmp6 snmp net/proc-net-snmp6.txt /proc/net/snmp6
+	copy proc-net-sockstat sockstat net/proc-net-sockstat.txt /proc/net/sockstat
 	copy conntrack-stat conntrack-stats net/proc-net-stat-nf_conntrack.txt /proc/net/stat/nf_conntrack
 	run conntrack-stats conntrack-stats net/conntrack-S.txt "$command_timeout" conntrack -S
 	run conntrack-count conntrack-stats net/conntrack-C.txt "$command_timeout" conntrack -C

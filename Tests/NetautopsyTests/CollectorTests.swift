@@ -67,7 +67,7 @@ import Reports
             #expect(byID[id]?.reason?.hasPrefix("tool not found: \(tool)") == true, "\(id): \(byID[id]?.reason ?? "-")")
         }
         // What needs only cat and /proc is there.
-        for id in ["proc-stat-start", "proc-stat-end", "proc-net-snmp", "resolv-conf"] {
+        for id in ["proc-stat-start", "proc-stat-end", "proc-net-snmp", "proc-net-sockstat", "resolv-conf"] {
             #expect(byID[id]?.status == "ok", "\(id)")
             #expect((byID[id]?.bytes ?? 0) > 0, "\(id)")
         }
