@@ -82,11 +82,12 @@ import Wire
                     pathMTU += 1
                     #expect(hits & FactsBuilder.pathMTUHits != 0, "\(name): \(line)")
                 }
-                switch CoreDNSLogLine.parse(line) {
-                case .error, .consolidated:
+                // CoreDNS logs have no prefilter: every line is read, and an errors line is kept.
+                if case .error = CoreDNSLogLine.parse(line) {
                     dnsErrors += 1
-                    #expect(hits & FactsBuilder.coreDNSErrorHits != 0, "\(name): \(line)")
-                default: break
+                    var b = FactsBuilder()
+                    _ = b.add(path: name, kind: .corednsLog, text: String(line))
+                    #expect(b.facts.coreDNS.errors.count == 1, "\(name): \(line)")
                 }
             }
         }

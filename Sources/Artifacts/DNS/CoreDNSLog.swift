@@ -85,11 +85,9 @@ public enum CoreDNSLogLine: Sendable, Equatable {
     case consolidated(count: Int, pattern: String)
     case other
 
-    /// Keywords one of which every line `parse` recognises contains (`ByteNeedles`): a query
-    /// line has its question in double quotes, an `errors` line names the plugin.
-    public static let needles = ["plugin/errors: "]
-
-    static let errorsMarker = Array(needles[0].utf8)
+    /// What every `errors` plugin line holds (a query line has its question in double quotes).
+    /// Every line of a CoreDNS log goes to `scan`, so no prefilter keyword is needed.
+    static let errorsMarker = Array("plugin/errors: ".utf8)
 
     public static func parse(_ raw: Substring) -> CoreDNSLogLine {
         var copy = String(raw)

@@ -75,10 +75,9 @@ public struct FactsBuilder: Sendable {
     }
 
     /// One scan per line finds the keywords of every consumer at once (`ByteNeedles`).
-    static let needles = ByteNeedles(PathMTUTextMatch.needles + KernelEvent.needles + CoreDNSLogLine.needles)
+    static let needles = ByteNeedles(PathMTUTextMatch.needles + KernelEvent.needles)
     static let pathMTUHits: UInt64 = (1 << UInt64(PathMTUTextMatch.needles.count)) - 1
     static let kernelHits: UInt64 = ((1 << UInt64(KernelEvent.needles.count)) - 1) << UInt64(PathMTUTextMatch.needles.count)
-    static let coreDNSErrorHits: UInt64 = 1 << UInt64(PathMTUTextMatch.needles.count + KernelEvent.needles.count)
 
     /// Feeds one line as text (tests, `add`); the same as feeding its UTF-8 bytes.
     public mutating func feed(_ line: Substring, number: Int) {
