@@ -78,7 +78,7 @@ struct CoreDNSFastPathTests {
             q("name-\(i).default.svc.cluster.local.", "NXDOMAIN")
             q("name-\(i).", "NOERROR")
         }
-        let window = f.chains.recent.values.first
+        let window = f.chains.windows.first
         #expect(window?.entries.count == 1)
         #expect((window?.bytes.count ?? 0) < 4096, "\(window?.bytes.count ?? 0) bytes for one remembered name")
         #expect(f.chains.chainedQueries == 40_000)
@@ -109,5 +109,26 @@ struct CoreDNSFastPathTests {
         #expect(b.facts.coreDNS.errors.count == 1 && b.facts.coreDNS.errors.first?.match.upstream == "8.8.8.8:53")
         #expect(b.facts.pathMTULines.map(\.line) == [1])
         #expect(b.facts.coreDNS.queries == 1 && b.facts.coreDNS.failed.map(\.line) == [2])
+    }
+
+    /// Clients past the table's growth and past `maxClients` (when the windows are dropped and
+    /// their chain counts kept): every chain is counted for its own client.
+    @Test func manyClientsKeepTheirChains() {
+        var f = CoreDNSLogFacts()
+        let clients = CoreDNSLogFacts.maxClients + 500
+        var line = 0
+        for c in 0..<clients {
+            let address = "10.\(c >> 16).\((c >> 8) & 255).\(c & 255)"
+            for (name, rcode) in [("svc.ns.svc.cluster.local.", "NXDOMAIN"), ("svc.", "NOERROR")] {
+                line += 1
+                let text = "[INFO] \(address):1 - 1 \"A IN \(name) udp 40 false 512\" \(rcode) qr,aa,rd 90 0.0001s"
+                guard case .query(let q) = CoreDNSLogLine.parse(text[...]) else { Issue.record("not a query"); return }
+                f.add(q, file: "c.log", line: line) { text }
+            }
+        }
+        let perClient = f.chains.clientsWithChains
+        #expect(perClient.count == clients && perClient.values.allSatisfy { $0 == 1 })
+        #expect(perClient["10.0.0.0"] == 1 && perClient["10.0.41.3"] == 1 && perClient["10.0.41.4"] == nil)
+        #expect(f.chains.chainedQueries == 2 * clients && f.chains.windows.count <= CoreDNSLogFacts.maxClients)
     }
 }

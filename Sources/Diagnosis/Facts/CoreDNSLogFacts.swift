@@ -133,34 +133,55 @@ public struct SearchChains: Sendable {
     /// Chains per client address.
     public var clientsWithChains: [String: Int] {
         var all = retiredChains
-        for w in recent.values where w.chains > 0 { all[w.clientName, default: 0] += w.chains }
+        for w in windows where w.chains > 0 { all[w.clientName, default: 0] += w.chains }
         return all
     }
     public var chainsWithSiblings: Int { clientsWithChains.values.reduce(0, +) }
-    /// Each client's window, keyed by a hash of its address (`slot(for:)` resolves collisions).
-    var recent: [UInt64: Window] = [:]
+    /// Each client's window, in the order the clients first appeared.
+    var windows: [Window] = []
+    /// The hash of each window's client address (FNV-1a).
+    var hashes: [UInt64] = []
+    /// Open addressing with linear probing over the hashes, at most half full: index + 1 into
+    /// `windows`, 0 for an empty slot. No per-lookup hasher (SipHash) as `Dictionary` would run.
+    var table: [Int32] = []
     /// Chain counts of clients whose windows were dropped (more than `maxClients` at once).
     var retiredChains: [String: Int] = [:]
 
-    /// The key of `client`'s window: FNV-1a of its bytes, probed on past windows of other clients
-    /// with the same hash. `create` adds the window when there is none.
-    mutating func slot(for client: UnsafeBufferPointer<UInt8>, create: Bool) -> Dictionary<UInt64, Window>.Index? {
+    /// The window of `client`; `create` adds it when there is none.
+    mutating func slot(for client: UnsafeBufferPointer<UInt8>, create: Bool) -> Int? {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for c in client { h = (h ^ UInt64(c)) &* 0x100_0000_01b3 }
-        while true {
-            if let i = recent.index(forKey: h) {
-                if recent.values[i].client.withUnsafeBufferPointer({ Bytes.equal($0, client) }) { return i }
-                h &+= 1
-                continue
+        if !table.isEmpty {
+            var i = Self.start(h, table.count)
+            while table[i] != 0 {
+                let w = Int(table[i]) - 1
+                if hashes[w] == h, windows[w].client.withUnsafeBufferPointer({ Bytes.equal($0, client) }) { return w }
+                i = (i + 1) & (table.count - 1)
             }
-            guard create else { return nil }
-            if recent.count >= CoreDNSLogFacts.maxClients {
-                for w in recent.values where w.chains > 0 { retiredChains[w.clientName, default: 0] += w.chains }
-                recent.removeAll(keepingCapacity: true)
-            }
-            recent[h] = Window(client: Array(client))
-            return recent.index(forKey: h)
         }
+        guard create else { return nil }
+        if windows.count >= CoreDNSLogFacts.maxClients {
+            for w in windows where w.chains > 0 { retiredChains[w.clientName, default: 0] += w.chains }
+            windows.removeAll(keepingCapacity: true)
+            hashes.removeAll(keepingCapacity: true)
+            table = [Int32](repeating: 0, count: table.count)
+        }
+        if (windows.count + 1) * 2 > table.count {
+            table = [Int32](repeating: 0, count: max(1024, table.count * 2))
+            for (w, hash) in hashes.enumerated() { table[freeSlot(hash)] = Int32(w + 1) }
+        }
+        windows.append(Window(client: Array(client)))
+        hashes.append(h)
+        table[freeSlot(h)] = Int32(windows.count)
+        return windows.count - 1
+    }
+
+    @inline(__always) static func start(_ h: UInt64, _ count: Int) -> Int { Int(truncatingIfNeeded: h ^ (h >> 32)) & (count - 1) }
+
+    private func freeSlot(_ h: UInt64) -> Int {
+        var i = Self.start(h, table.count)
+        while table[i] != 0 { i = (i + 1) & (table.count - 1) }
+        return i
     }
 
     /// One client's last NXDOMAIN queries, oldest first: their type and name bytes side by side
@@ -245,7 +266,7 @@ public struct SearchChains: Sendable {
                               evidence: () -> TextEvidence<CoreDNSQuery>) {
         let wantText = examples.count < CoreDNSLogFacts.maxExamples
         guard let slot = slot(for: client, create: true) else { return }
-        recent.values[slot].push(type: type, name: name, evidence: wantText ? evidence() : nil)
+        windows[slot].push(type: type, name: name, evidence: wantText ? evidence() : nil)
     }
 
     /// Resolves an answered (NOERROR) query: the remembered NXDOMAIN queries of its type whose
@@ -256,8 +277,8 @@ public struct SearchChains: Sendable {
         let dot = name.last != UInt8(ascii: ".")
         // The window is moved out while it changes, so its arrays are never copied.
         var window = Window(client: [])
-        swap(&window, &recent.values[slot])
-        defer { swap(&window, &recent.values[slot]) }
+        swap(&window, &windows[slot])
+        defer { swap(&window, &windows[slot]) }
         var siblings = 0
         for e in window.entries where window.isSibling(e, type: type, prefix: name, dot: dot) { siblings += 1 }
         guard siblings > 0 else { return }
