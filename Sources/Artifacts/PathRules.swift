@@ -191,8 +191,7 @@ public enum PathRules {
         // An empty log is nothing (a must-gather's previous.log of a container that never
         // restarted); an empty rule listing is a result (no rules), read as its kind.
         if head.isEmpty {
-            let kind = layoutRule(parts)?.kind ?? nameCandidate(name, path: path.lowercased())
-            if let kind, [.iptables, .iptablesCounts, .ipvs].contains(kind) { return Classification(kind: kind, rule: "empty output") }
+            if let kind = claimedKind(path: path), [.iptables, .iptablesCounts, .ipvs].contains(kind) { return Classification(kind: kind, rule: "empty output") }
             return Classification(kind: .text, rule: Classification.empty)
         }
         let sniff = ContentSniff(head)

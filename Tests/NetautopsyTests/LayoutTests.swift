@@ -83,9 +83,7 @@ struct LayoutTests {
     func troubleshootForwardingOffIsFound(_ file: (String, String)) throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent(file.0)
-        try FileManager.default.createDirectory(at: path.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data(file.1.utf8).write(to: path)
+        try Self.write([(file.0, Data(file.1.utf8))], under: dir)
         let report = try Autopsy().analyze(dir.path)
         let finding = try #require(report.findings.first { $0.id == "forwarding-disabled" }, "\(report.findings.map(\.id))")
         #expect(finding.evidence.contains { $0.file == file.0 })
@@ -118,7 +116,7 @@ struct LayoutTests {
     /// finding of medium or worse.
     @Test func aRealSosreportIsReadByItsPaths() throws {
         let report = try Autopsy().analyze(Paths.fixture(Self.sosreport))
-        let kinds = Dictionary(report.artifacts.map { ($0.path, $0.kind) }, uniquingKeysWith: { a, _ in a })
+        let kinds = Self.kinds(report)
         #expect(kinds["sos_commands/kernel/sysctl_-a"] == "sysctl")
         #expect(kinds["proc/stat"] == "proc-stat")
         #expect(kinds["proc/96008/net/softnet_stat"] == "softnet-stat")
@@ -209,11 +207,23 @@ extension LayoutTests {
 
     static let troubleshootBaseline = "layouts/troubleshoot/baseline.tar.gz"
 
+    /// Each analyzed file's kind, by path.
+    static func kinds(_ r: Report) -> [String: String] { Dictionary(r.artifacts.map { ($0.path, $0.kind) }, uniquingKeysWith: { a, _ in a }) }
+
+    /// Writes files under `dir` at their relative paths.
+    static func write(_ files: [(String, Data)], under dir: URL) throws {
+        for (path, data) in files {
+            let url = dir.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try data.write(to: url)
+        }
+    }
+
     static func mediumOrWorse(_ r: Report) -> [String] { r.findings.filter { $0.severity >= .medium }.map { "\($0.id) \($0.severity)" } }
 
     @Test func aRealTroubleshootBundleIsReadByItsPaths() throws {
         let report = try Autopsy().analyze(Paths.fixture(Self.troubleshootBaseline))
-        let kinds = Dictionary(report.artifacts.map { ($0.path, $0.kind) }, uniquingKeysWith: { a, _ in a })
+        let kinds = Self.kinds(report)
         #expect(kinds["supportbundle/sysctl/primary-node"] == "sysctl")
         #expect(kinds["supportbundle/dns/debug.txt"] == "resolv-conf")
         #expect(kinds["supportbundle/dns/debug.json"] == "dns-debug-json")
@@ -282,13 +292,9 @@ extension LayoutTests {
             ("cilium-sysdump-20240520-101500/logs-coredns-5d78c9869d-x7wq2-coredns-20240520-101500.log",
              "public-text/coredns-log__coredns-3399__hosts-noerror.txt"),
         ]
-        for (path, source) in files {
-            let to = dir.appendingPathComponent(path)
-            try FileManager.default.createDirectory(at: to.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try FileManager.default.copyItem(atPath: Paths.fixture(source), toPath: to.path)
-        }
+        try Self.write(try files.map { ($0.0, try Data(contentsOf: URL(fileURLWithPath: Paths.fixture($0.1)))) }, under: dir)
         let report = try Autopsy().analyze(dir.path)
-        let kinds = Dictionary(report.artifacts.map { ($0.path, $0.kind) }, uniquingKeysWith: { a, _ in a })
+        let kinds = Self.kinds(report)
         #expect(kinds["\(bugtool)/cmd/sysctl--a.md"] == "sysctl")
         #expect(kinds["\(bugtool)/cmd/ip--d--s-l.md"] == "ip-link")
         #expect(kinds["\(bugtool)/cmd/ip--4-r.md"] == "ip-route")
@@ -320,11 +326,7 @@ extension LayoutTests {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let binary = Data((0..<2048).map { UInt8(truncatingIfNeeded: $0 &* 7) })
-        for path in ["sys/firmware/acpi/tables/DSDT", "var/log/kern.log"] {
-            let url = dir.appendingPathComponent(path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try binary.write(to: url)
-        }
+        try Self.write([("sys/firmware/acpi/tables/DSDT", binary), ("var/log/kern.log", binary)], under: dir)
         let report = try Autopsy().analyze(dir.path)
         #expect(report.problems.map(\.path) == ["var/log/kern.log"], "\(report.problems)")
         #expect(report.problems.first?.message.hasPrefix("binary data where dmesg text was expected") == true)
@@ -343,11 +345,7 @@ extension LayoutTests {
                 + [0xff, 0xfe] + Array("\r\nJan  1 00:00:02 node1 kernel: [    6.123456] nf_conntrack: nf_conntrack: table full, dropping packet\r\n".utf8)),
             ("sos_commands/kernel/sysctl_-a", Array("net.ipv4.ip_forward = 0\r\nnet.core.somaxconn = 4096\r\n".utf8)),
         ]
-        for (path, bytes) in files {
-            let url = dir.appendingPathComponent(path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data(bytes).write(to: url)
-        }
+        try Self.write(files.map { ($0.0, Data($0.1)) }, under: dir)
         let report = try Autopsy().analyze(dir.path)
         let full = try #require(report.findings.first { $0.id == "conntrack-table-full" }, "\(report.findings.map(\.id))")
         let texts = full.evidence.compactMap(\.text)

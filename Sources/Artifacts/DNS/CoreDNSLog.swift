@@ -216,23 +216,17 @@ public enum CoreDNSLogLine: Sendable, Equatable {
             let unit = i - unitStart
             guard unit > 0 else { return nil }
             let c0 = b[unitStart], c1 = unit > 1 ? b[unitStart + 1] : 0
-            if unit == 1, c0 == UInt8(ascii: "s") {
-                scale = 1
-            } else if unit == 2, c1 == UInt8(ascii: "s"), c0 == UInt8(ascii: "m") {
-                scale = 1e-3
-            } else if unit == 2, c1 == UInt8(ascii: "s"), c0 == UInt8(ascii: "n") {
-                scale = 1e-9
-            } else if unit == 2, c1 == UInt8(ascii: "s"), c0 == UInt8(ascii: "u") {
+            switch (unit, c0, c1) {
+            case (1, UInt8(ascii: "s"), _): scale = 1
+            case (1, UInt8(ascii: "m"), _): scale = 60
+            case (1, UInt8(ascii: "h"), _): scale = 3600
+            case (2, UInt8(ascii: "m"), UInt8(ascii: "s")): scale = 1e-3
+            case (2, UInt8(ascii: "u"), UInt8(ascii: "s")): scale = 1e-6
+            case (2, UInt8(ascii: "n"), UInt8(ascii: "s")): scale = 1e-9
+            default:
+                // µs and μs (two UTF-8 bytes before the s)
+                guard Bytes.string(b, unitStart..<i) == "µs" || Bytes.string(b, unitStart..<i) == "μs" else { return nil }
                 scale = 1e-6
-            } else if unit == 1, c0 == UInt8(ascii: "m") {
-                scale = 60
-            } else if unit == 1, c0 == UInt8(ascii: "h") {
-                scale = 3600
-            } else {
-                switch Bytes.string(b, unitStart..<i) {
-                case "µs", "μs": scale = 1e-6
-                default: return nil
-                }
             }
             total += value * scale
         }

@@ -188,9 +188,7 @@ public struct FactsBuilder: Sendable {
             case .success(let r): resolv = r
             case .failure(let problem): return problem.description
             }
-            // The same pod's resolv.conf is in dns/debug.txt beside it, with real line numbers: that
-            // copy is cited (`finish` drops this one when debug.txt comes later).
-            if facts.resolvConfs.contains(where: { $0.value.sameSettings(as: resolv) }) { return nil }
+            // `finish` drops it when dns/debug.txt beside it holds the same settings.
             facts.resolvConfs.append(Sourced(file: path, value: resolv))
         default:
             return nil
