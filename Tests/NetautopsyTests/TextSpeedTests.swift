@@ -108,18 +108,81 @@ import Wire
     }
 
     @Test func goDurations() {
-        func q(_ d: String) -> Double? {
+        func parsed(_ d: String) -> CoreDNSQuery? {
             let line = "[INFO] 10.244.1.3:40090 - 51243 \"A IN name. udp 54 false 512\" NOERROR qr,aa,rd 106 \(d)"
-            if case .query(let q) = CoreDNSLogLine.parse(line[...]) { return q.duration }
+            if case .query(let q) = CoreDNSLogLine.parse(line[...]) { return q }
             return nil
         }
+        func q(_ d: String) -> Double? { parsed(d)?.duration }
+        func ns(_ d: String) -> Int64? {
+            var line = "[INFO] 10.244.1.3:40090 - 51243 \"A IN name. udp 54 false 512\" NOERROR qr,aa,rd 106 \(d)"
+            return line.withUTF8 { b in
+                var f = CoreDNSQueryFields()
+                guard case .query = CoreDNSLogLine.scan(bytes: b, into: &f) else { return nil }
+                return f.nanoseconds
+            }
+        }
+        // seconds as CoreDNS prints them: the same double as reading the decimal
         #expect(q("0.000205726s") == Double("0.000205726"))
-        #expect(q("1.2ms") == 1.2 * 1e-3)
-        #expect(q("850µs") == 850 * 1e-6)
-        #expect(q("300ns") == 300 * 1e-9)
-        #expect(q("1m2.5s") == 62.5)
-        #expect(q("2h0m0s") == 7200)
-        #expect(q("12") == nil && q("s") == nil && q("1.2.3s") == nil && q("1x") == nil)
+        #expect(q("0.0000988s") == Double("0.0000988") && ns("0.0000988s") == 98_800)
+        #expect(q("12.5s") == 12.5)
+        // time.Duration.String's forms, exact in nanoseconds
+        #expect(ns("1.2ms") == 1_200_000 && q("1.2ms") == 0.0012)
+        #expect(ns("850µs") == 850_000 && ns("850μs") == 850_000 && ns("1.5us") == 1_500)
+        #expect(ns("300ns") == 300)
+        #expect(ns("1m2.5s") == 62_500_000_000 && q("1m2.5s") == 62.5)
+        #expect(ns("2h0m0s") == 7_200_000_000_000)
+        #expect(ns("1.999999999999h") == 7_199_999_996_400)  // nine fraction digits are read
+        #expect(ns("0.0000000019s") == 1)
+        #expect(ns("9999999999h") == nil)  // past Int64
+        #expect(q("12") == nil && q("s") == nil && q("1.2.3s") == nil && q("1x") == nil && q(".s") == nil)
+    }
+
+    /// The inline search (eight bytes at a time over a range's first 96 bytes, then memchr) finds
+    /// the first byte wherever it is, at every alignment, and nothing past the range.
+    @Test func byteSearchFindsTheFirstOccurrence() {
+        var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: 300)
+        bytes.withUnsafeMutableBufferPointer { m in
+            let b = UnsafeBufferPointer(m)
+            for lo in [0, 1, 5, 7, 8] {
+                for hi in [lo, lo + 1, lo + 7, lo + 8, lo + 9, lo + 95, lo + 96, lo + 97, 200, 300] where hi <= 300 {
+                    #expect(Bytes.index(of: UInt8(ascii: "x"), in: b, lo..<hi) == nil)
+                    for at in Set([lo, lo + 3, lo + 8, lo + 63, lo + 95, lo + 96, lo + 150, hi - 1, hi]) where at >= 0 && at < 300 {
+                        m[at] = UInt8(ascii: "x")
+                        m[min(at + 1, 299)] = UInt8(ascii: "x")  // a second one after it
+                        let expected: Int? = (lo..<hi).contains(at) ? at : (at + 1 < hi && at + 1 >= lo ? at + 1 : nil)
+                        #expect(Bytes.index(of: UInt8(ascii: "x"), in: b, lo..<hi) == expected, "\(lo)..<\(hi) at \(at)")
+                        m[at] = UInt8(ascii: "a"); m[min(at + 1, 299)] = UInt8(ascii: "a")
+                    }
+                }
+            }
+            m[0] = 0x80; m[1] = 0x01  // high and low bytes around the needle do not disturb the flags
+            m[2] = UInt8(ascii: "x")
+            #expect(Bytes.index(of: UInt8(ascii: "x"), in: b, 0..<300) == 2)
+        }
+    }
+
+    /// Integers read without per-digit checks up to 18 digits, with them past that, as `Int(_:)`.
+    @Test func integersReadLikeInt() {
+        for s in ["0", "7", "007", "-5", "+5", "123456789012345678", "1234567890123456789", "9223372036854775807",
+                  "9223372036854775808", "-9223372036854775808", "12a", "a12", "", "-", "1 2"] {
+            var copy = s
+            let v = copy.withUTF8 { Bytes.int($0, 0..<$0.count) }
+            #expect(v == Int(s), "\(s)")
+        }
+    }
+
+    /// The common rcodes are told apart by one 8-byte word; anything else is counted by name.
+    @Test func rcodesByWord() {
+        func index(_ s: String) -> Int? { var c = s; return c.withUTF8 { CoreDNSLogFacts.rcodeIndex($0) } }
+        for (i, name) in CoreDNSLogFacts.commonRcodes.enumerated() { #expect(index(name) == i, "\(name)") }
+        for other in ["NOERRO", "NOERRORX", "nxdomain", "NXDOMAIM", "BADCOOKIE", "YXDOMAIN", "", "NOTAUTH", "SERVFAIL "] {
+            #expect(index(other) == nil, "\(other)")
+        }
+        // the word of a field inside a longer line stops at the field's end
+        var line = "NXDOMAIN qr,aa,rd"
+        #expect(line.withUTF8 { CoreDNSLogFacts.rcodeIndex(UnsafeBufferPointer(rebasing: $0[0..<8])) } == CoreDNSLogFacts.nxDomain)
+        #expect(line.withUTF8 { CoreDNSLogFacts.rcodeIndex(UnsafeBufferPointer(rebasing: $0[0..<7])) } == nil)
     }
 
     @Test func decimalsReadLikeStrtod() {

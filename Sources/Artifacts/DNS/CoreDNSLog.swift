@@ -37,11 +37,14 @@ public struct CoreDNSQueryFields: Sendable {
     public var rcode: Range<Int>
     public var flags: Range<Int>
     public var responseSize: Int
-    public var duration: Double
+    /// The query's duration in nanoseconds (Go's unit, exact).
+    public var nanoseconds: Int64
+    /// Seconds: the nearest double to `nanoseconds` × 10⁻⁹, as `Double("0.000205726")` reads it.
+    public var duration: Double { Double(nanoseconds) / 1e9 }
 
     public init() {
         client = 0..<0; id = 0; type = 0..<0; name = 0..<0; proto = 0..<0; rcode = 0..<0; flags = 0..<0
-        responseSize = 0; duration = 0
+        responseSize = 0; nanoseconds = 0
     }
 
     /// The client address without its port.
@@ -160,23 +163,25 @@ public enum CoreDNSLogLine: Sendable, Equatable {
 
     static func fields(_ b: UnsafeBufferPointer<UInt8>, _ line: Range<Int>, time: Range<Int>?, firstQuote q1: Int,
                        into out: inout CoreDNSQueryFields) -> Bool {
-        guard line.contains(q1), let q2 = Bytes.index(of: UInt8(ascii: "\""), in: b, q1 + 1..<line.upperBound) else { return false }
-        return withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: 18) { f in
+        guard line.contains(q1) else { return false }
+        return withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: 16) { f in
             let head = UnsafeMutableBufferPointer(rebasing: f[0..<6])
             let question = UnsafeMutableBufferPointer(rebasing: f[6..<10])  // type, class, name, protocol
-            let tail = UnsafeMutableBufferPointer(rebasing: f[12..<16])  // rcode, flags, size, duration
+            let tail = UnsafeMutableBufferPointer(rebasing: f[10..<14])  // rcode, flags, size, duration
+            guard let q2 = Bytes.index(of: UInt8(ascii: "\""), in: b, q1 + 1..<line.upperBound) else { return false }
             let nHead = Bytes.fields(b, line.lowerBound..<q1, into: head)
             let nQuestion = Bytes.fields(b, q1 + 1..<q2, into: question)
             let nTail = Bytes.fields(b, q2 + 1..<line.upperBound, into: tail)
+            // the head's last field is the id (read back from the quote when the head was cut short)
+            let id = nHead > 0 && nHead < head.count ? Bytes.int(b, head[nHead - 1]) : Bytes.int(b, Bytes.lastField(b, line.lowerBound..<q1))
             guard nHead >= 3, nQuestion >= 4, nTail >= 4 else { return false }
             var bracketTime: (Range<Int>, Range<Int>)?
             let dash = head[1]
             if nHead >= 5, b[head[2].lowerBound] == UInt8(ascii: "[") {  // [11/Jan/2019:19:59:01 +0000]
                 bracketTime = (head[2].lowerBound + 1..<head[2].upperBound, head[3].lowerBound..<head[3].upperBound - 1)
             }
-            guard dash.count == 1, b[dash.lowerBound] == UInt8(ascii: "-"),
-                  let id = Bytes.int(b, Bytes.lastField(b, line.lowerBound..<q1)) else { return false }
-            guard let rsize = Bytes.int(b, tail[2]), let duration = seconds(b, tail[3]) else { return false }
+            guard dash.count == 1, b[dash.lowerBound] == UInt8(ascii: "-"), let id else { return false }
+            guard let rsize = Bytes.int(b, tail[2]), let nanoseconds = nanoseconds(b, tail[3]) else { return false }
             out.time = time
             out.bracketTime = bracketTime
             out.client = head[0]
@@ -187,7 +192,7 @@ public enum CoreDNSLogLine: Sendable, Equatable {
             out.rcode = tail[0]
             out.flags = tail[1]
             out.responseSize = rsize
-            out.duration = duration
+            out.nanoseconds = nanoseconds
             return true
         }
     }
@@ -201,34 +206,83 @@ public enum CoreDNSLogLine: Sendable, Equatable {
         return (s.lowerBound..<colon, colon + 1..<s.upperBound)
     }
 
-    /// A Go duration as `time.Duration.String` prints it (`0.000205726s`, `1.2ms`, `850µs`,
-    /// `300ns`, `1m2.5s`, `2h0m0s`) in seconds; nil for anything else.
-    static func seconds(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Double? {
-        var i = r.lowerBound, total = 0.0
+    /// A Go duration as CoreDNS logs it (`0.000205726s`, `time.Duration.String`'s `1.2ms`, `850µs`,
+    /// `300ns`, `1m2.5s`, `2h0m0s`) in whole nanoseconds, Go's unit. Nine fraction digits are read
+    /// (Go prints at most nine, on the seconds); further ones and any part of a nanosecond are
+    /// dropped. Nil for anything else, or past Int64.
+    /// The form CoreDNS's log plugin writes, `0.000205726s` (up to 9 whole and 9 fraction digits),
+    /// without the general loop's overflow checks; nil for any other form.
+    @inline(__always) static func plainSeconds(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Int64? {
+        guard r.count >= 2, r.count <= 20, b[r.upperBound - 1] == UInt8(ascii: "s") else { return nil }
+        var i = r.lowerBound, whole: Int64 = 0
+        let end = r.upperBound - 1
+        while i < end, b[i] &- 0x30 < 10 { whole = whole &* 10 &+ Int64(b[i] &- 0x30); i += 1 }
+        let wholeDigits = i - r.lowerBound
+        guard wholeDigits <= 9 else { return nil }
+        var fraction: Int64 = 0, fractionDigits = 0
+        if i < end, b[i] == UInt8(ascii: ".") {
+            i += 1
+            while i < end, b[i] &- 0x30 < 10, fractionDigits < 9 { fraction = fraction &* 10 &+ Int64(b[i] &- 0x30); fractionDigits += 1; i += 1 }
+        }
+        guard i == end, wholeDigits + fractionDigits > 0 else { return nil }
+        return whole &* 1_000_000_000 &+ fraction &* powersOfTen64[9 - fractionDigits]
+    }
+
+    static let powersOfTen64: [Int64] = (0...9).map { (0..<$0).reduce(1) { a, _ in a * 10 } }
+
+    static func nanoseconds(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Int64? {
+        if let fast = plainSeconds(b, r) { return fast }
+        var i = r.lowerBound, total: Int64 = 0
         guard !r.isEmpty else { return nil }
         while i < r.upperBound {
-            let numberStart = i
-            while i < r.upperBound, Bytes.isDigit(b[i]) || b[i] == UInt8(ascii: ".") { i += 1 }
-            guard i > numberStart, let value = Bytes.decimal(b, numberStart..<i) else { return nil }
+            // the number: whole part, then up to 9 fraction digits kept (a nanosecond of a second)
+            var whole: Int64 = 0, fraction: Int64 = 0, fractionDigits = 0, digits = 0
+            while i < r.upperBound, Bytes.isDigit(b[i]) {
+                let (m, o1) = whole.multipliedReportingOverflow(by: 10)
+                let (s, o2) = m.addingReportingOverflow(Int64(b[i] &- 0x30))
+                guard !o1, !o2 else { return nil }
+                whole = s; digits += 1; i += 1
+            }
+            if i < r.upperBound, b[i] == UInt8(ascii: ".") {
+                i += 1
+                while i < r.upperBound, Bytes.isDigit(b[i]) {
+                    if fractionDigits < 9 { fraction = fraction &* 10 &+ Int64(b[i] &- 0x30); fractionDigits += 1 }
+                    digits += 1; i += 1
+                }
+            }
+            guard digits > 0 else { return nil }
             let unitStart = i
-            while i < r.upperBound, !Bytes.isDigit(b[i]) { i += 1 }
-            let scale: Double
+            while i < r.upperBound, !Bytes.isDigit(b[i]), b[i] != UInt8(ascii: ".") { i += 1 }
             let unit = i - unitStart
             guard unit > 0 else { return nil }
             let c0 = b[unitStart], c1 = unit > 1 ? b[unitStart + 1] : 0
+            let scale: Int64  // nanoseconds per unit
             switch (unit, c0, c1) {
-            case (1, UInt8(ascii: "s"), _): scale = 1
-            case (1, UInt8(ascii: "m"), _): scale = 60
-            case (1, UInt8(ascii: "h"), _): scale = 3600
-            case (2, UInt8(ascii: "m"), UInt8(ascii: "s")): scale = 1e-3
-            case (2, UInt8(ascii: "u"), UInt8(ascii: "s")): scale = 1e-6
-            case (2, UInt8(ascii: "n"), UInt8(ascii: "s")): scale = 1e-9
+            case (1, UInt8(ascii: "s"), _): scale = 1_000_000_000
+            case (1, UInt8(ascii: "m"), _): scale = 60_000_000_000
+            case (1, UInt8(ascii: "h"), _): scale = 3_600_000_000_000
+            case (2, UInt8(ascii: "m"), UInt8(ascii: "s")): scale = 1_000_000
+            case (2, UInt8(ascii: "u"), UInt8(ascii: "s")): scale = 1_000
+            case (2, UInt8(ascii: "n"), UInt8(ascii: "s")): scale = 1
             default:
                 // µs and μs (two UTF-8 bytes before the s)
                 guard Bytes.string(b, unitStart..<i) == "µs" || Bytes.string(b, unitStart..<i) == "μs" else { return nil }
-                scale = 1e-6
+                scale = 1_000
             }
-            total += value * scale
+            // fraction / 10^fractionDigits of a unit, in nanoseconds: for seconds a multiplication,
+            // else one 128-bit division (the quotient is below `scale`)
+            let part: Int64
+            if scale == 1_000_000_000 {
+                part = fraction &* Self.powersOfTen64[9 - fractionDigits]
+            } else {
+                let wide = scale.multipliedFullWidth(by: fraction)
+                part = Self.powersOfTen64[fractionDigits].dividingFullWidth(wide).quotient
+            }
+            let (w, o1) = whole.multipliedReportingOverflow(by: scale)
+            let (t1, o2) = total.addingReportingOverflow(w)
+            let (t2, o3) = t1.addingReportingOverflow(part)
+            guard !o1, !o2, !o3 else { return nil }
+            total = t2
         }
         return total
     }
@@ -300,9 +354,28 @@ public enum Bytes {
         return lo..<hi
     }
 
-    static func index(of c: UInt8, in b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Int? {
-        guard !r.isEmpty, let base = b.baseAddress, let hit = memchr(base + r.lowerBound, Int32(c), r.count) else { return nil }
-        return UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
+    /// The first `c` in `r`: its first 96 bytes eight at a time inline (a field of a line is found
+    /// before a call to memchr would have started), then memchr.
+    @inline(__always) static func index(of c: UInt8, in b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Int? {
+        guard !r.isEmpty, let base = b.baseAddress else { return nil }
+        var i = r.lowerBound
+        #if _endian(little)
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        let pattern = UInt64(c) &* ones
+        let inline = min(r.upperBound, r.lowerBound &+ 96)
+        while i &+ 8 <= inline {
+            let x = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) ^ pattern
+            let z = (x &- ones) & ~x & highs  // the lowest flag is the first zero byte
+            if z != 0 { return i &+ z.trailingZeroBitCount / 8 }
+            i &+= 8
+        }
+        if i &+ 8 <= r.upperBound {
+            guard let hit = memchr(base + i, Int32(c), r.upperBound - i) else { return nil }
+            return UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
+        }
+        #endif
+        while i < r.upperBound { if base[i] == c { return i }; i &+= 1 }
+        return nil
     }
 
     static func lastIndex(of c: UInt8, in b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Int? {
@@ -362,8 +435,35 @@ public enum Bytes {
         return Double(string(b, r))
     }
 
+    /// Up to 8 bytes of `r` as a little-endian word, zero above them: short byte strings compared
+    /// as one integer.
+    @inline(__always) public static func word(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> UInt64 {
+        let n = min(r.count, 8)
+        guard n > 0 else { return 0 }
+        #if _endian(little)
+        if r.lowerBound + 8 <= b.count, let base = b.baseAddress {
+            let w = UnsafeRawPointer(base + r.lowerBound).loadUnaligned(as: UInt64.self)
+            return n == 8 ? w : w & ((1 << UInt64(8 * n)) &- 1)
+        }
+        #endif
+        var w: UInt64 = 0
+        for k in 0..<n { w |= UInt64(b[r.lowerBound + k]) << UInt64(8 * k) }
+        return w
+    }
+
     /// A decimal integer with an optional sign, as `Int(_: String)` reads it; nil on overflow.
     static func int(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Int? {
+        // up to 18 plain digits cannot overflow: no checks per digit
+        if r.count > 0, r.count <= 18 {
+            var v = 0, i = r.lowerBound
+            while i < r.upperBound {
+                let d = b[i] &- 0x30
+                guard d < 10 else { break }
+                v = v &* 10 &+ Int(d)
+                i += 1
+            }
+            if i == r.upperBound { return v }
+        }
         var i = r.lowerBound
         var negative = false
         if i < r.upperBound, b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "+") { negative = b[i] == UInt8(ascii: "-"); i += 1 }

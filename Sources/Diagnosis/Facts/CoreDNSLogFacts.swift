@@ -45,7 +45,7 @@ public struct CoreDNSLogFacts: Sendable {
             type.withUnsafeBufferPointer { type in
                 client.withUnsafeBufferPointer { client in
                     let index = rcode.withUnsafeBufferPointer { Self.rcodeIndex($0) }
-                    add(rcode: index ?? -1, rcodeName: q.rcode, duration: q.duration, client: client, name: name, type: type,
+                    add(rcode: index ?? -1, rcodeName: q.rcode, nanoseconds: Int64((q.duration * 1e9).rounded()), client: client, name: name, type: type,
                         file: file, line: line, query: { q }, text: text)
                 }
             }
@@ -53,44 +53,42 @@ public struct CoreDNSLogFacts: Sendable {
     }
 
     /// Counts one query from its line's bytes: no string is built for a query that is only counted.
-    mutating func add(_ f: CoreDNSQueryFields, bytes b: UnsafeBufferPointer<UInt8>, file: String, line: Int) {
-        let rcode = UnsafeBufferPointer(rebasing: b[f.rcode])
-        let index = Self.rcodeIndex(rcode)
-        add(rcode: index ?? -1, rcodeName: index == nil ? String(decoding: rcode, as: UTF8.self) : "", duration: f.duration,
-            client: UnsafeBufferPointer(rebasing: b[f.clientAddress(b)]), name: UnsafeBufferPointer(rebasing: b[f.name]),
-            type: UnsafeBufferPointer(rebasing: b[f.type]), file: file, line: line,
-            query: { f.query(b) }, text: { String(decoding: b, as: UTF8.self) })
+    /// (`inout`, and a pointer in the closure, only so that the fields are never copied: they are
+    /// not changed.)
+    mutating func add(_ f: inout CoreDNSQueryFields, bytes b: UnsafeBufferPointer<UInt8>, file: String, line: Int) {
+        withUnsafePointer(to: &f) { p in
+            let rcode = UnsafeBufferPointer(rebasing: b[p.pointee.rcode])
+            let index = Self.rcodeIndex(rcode)
+            add(rcode: index ?? -1, rcodeName: index == nil ? String(decoding: rcode, as: UTF8.self) : "", nanoseconds: p.pointee.nanoseconds,
+                client: UnsafeBufferPointer(rebasing: b[p.pointee.clientAddress(b)]), name: UnsafeBufferPointer(rebasing: b[p.pointee.name]),
+                type: UnsafeBufferPointer(rebasing: b[p.pointee.type]), file: file, line: line,
+                query: { p.pointee.query(b) }, text: { String(decoding: b, as: UTF8.self) })
+        }
     }
 
+    /// The common rcodes' bytes as little-endian words (`Bytes.word`), in `commonRcodes` order.
+    static let commonRcodeWords: [UInt64] = commonRcodeBytes.map { $0.withUnsafeBufferPointer { Bytes.word($0, 0..<$0.count) } }
+
+    /// The index of a common rcode: one 8-byte word compared (every common rcode has 6 to 8 bytes).
     static func rcodeIndex(_ rcode: UnsafeBufferPointer<UInt8>) -> Int? {
-        // one candidate by length and first letter, then one comparison
-        guard rcode.count >= 6 else { return nil }
-        let candidate: Int
-        switch (rcode.count, rcode[0]) {
-        case (7, UInt8(ascii: "N")): candidate = noError
-        case (8, UInt8(ascii: "N")): candidate = nxDomain
-        case (8, UInt8(ascii: "S")): candidate = servFail
-        case (7, UInt8(ascii: "R")): candidate = refused
-        case (7, UInt8(ascii: "F")): candidate = formErr
-        case (6, UInt8(ascii: "N")): candidate = notImp
-        default: return nil
+        guard rcode.count >= 6, rcode.count <= 8 else { return nil }
+        let w = Bytes.word(rcode, 0..<rcode.count)
+        return commonRcodeWords.withUnsafeBufferPointer { words in
+            for i in 0..<words.count where words[i] == w { return i }
+            return nil
         }
-        return commonRcodeBytes[candidate].withUnsafeBufferPointer { Bytes.equal($0, rcode) } ? candidate : nil
     }
 
     /// `rcode`: an index into `commonRcodes`, or -1 with the name in `rcodeName`.
-    private mutating func add(rcode: Int, rcodeName: String, duration: Double, client: UnsafeBufferPointer<UInt8>,
+    private mutating func add(rcode: Int, rcodeName: String, nanoseconds: Int64, client: UnsafeBufferPointer<UInt8>,
                               name: UnsafeBufferPointer<UInt8>, type: UnsafeBufferPointer<UInt8>,
                               file: String, line: Int, query: () -> CoreDNSQuery, text: () -> String) {
         queries += 1
         if rcode >= 0 { commonRcodeCounts[rcode] += 1 } else { otherRcodes[rcodeName, default: 0] += 1 }
-        _ = latency.record(UInt64(min(max(duration * 1e6, 1), 3.6e9)))
-        var kept: (CoreDNSQuery, String)?
-        func evidence() -> TextEvidence<CoreDNSQuery> {
-            if kept == nil { kept = (query(), text()) }
-            return TextEvidence(file: file, line: line, text: kept!.1, match: kept!.0)
-        }
-        if duration >= 1 {
+        _ = latency.record(UInt64(min(max(nanoseconds / 1000, 1), 3_600_000_000)))
+        // Built only for a query kept as an example (rare): nothing is built or destroyed per line.
+        func evidence() -> TextEvidence<CoreDNSQuery> { TextEvidence(file: file, line: line, text: text(), match: query()) }
+        if nanoseconds >= 1_000_000_000 {
             slowCount += 1
             if slow.count < Self.maxExamples { slow.append(evidence()) }
         }
@@ -144,6 +142,11 @@ public struct SearchChains: Sendable {
     /// Open addressing with linear probing over the hashes, at most half full: index + 1 into
     /// `windows`, 0 for an empty slot. No per-lookup hasher (SipHash) as `Dictionary` would run.
     var table: [Int32] = []
+    /// Each window's client address, side by side in one buffer (`keyStarts[w]`, up to the next
+    /// start): the lookup compares addresses without touching the windows.
+    var clientKeys: [UInt8] = []
+    var keyStarts: [Int] = []
+    @inline(__always) func clientKey(_ w: Int) -> Int { (w + 1 < keyStarts.count ? keyStarts[w + 1] : clientKeys.count) - keyStarts[w] }
     /// Chain counts of clients whose windows were dropped (more than `maxClients` at once).
     var retiredChains: [String: Int] = [:]
 
@@ -155,7 +158,10 @@ public struct SearchChains: Sendable {
             var i = Self.start(h, table.count)
             while table[i] != 0 {
                 let w = Int(table[i]) - 1
-                if hashes[w] == h, windows[w].client.withUnsafeBufferPointer({ Bytes.equal($0, client) }) { return w }
+                if hashes[w] == h, clientKey(w) == client.count,
+                   clientKeys.withUnsafeBufferPointer({ Bytes.equal(UnsafeBufferPointer(rebasing: $0[keyStarts[w]..<keyStarts[w] + client.count]), client) }) {
+                    return w
+                }
                 i = (i + 1) & (table.count - 1)
             }
         }
@@ -164,6 +170,8 @@ public struct SearchChains: Sendable {
             for w in windows where w.chains > 0 { retiredChains[w.clientName, default: 0] += w.chains }
             windows.removeAll(keepingCapacity: true)
             hashes.removeAll(keepingCapacity: true)
+            keyStarts.removeAll(keepingCapacity: true)
+            clientKeys.removeAll(keepingCapacity: true)
             table = [Int32](repeating: 0, count: table.count)
         }
         if (windows.count + 1) * 2 > table.count {
@@ -172,6 +180,8 @@ public struct SearchChains: Sendable {
         }
         windows.append(Window(client: Array(client)))
         hashes.append(h)
+        keyStarts.append(clientKeys.count)
+        clientKeys.append(contentsOf: client)
         table[freeSlot(h)] = Int32(windows.count)
         return windows.count - 1
     }

@@ -134,7 +134,7 @@ public struct FactsBuilder: Sendable {
         var fields = CoreDNSQueryFields()
         switch CoreDNSLogLine.scan(bytes: line, into: &fields) {
         case .query:
-            facts.coreDNS.add(fields, bytes: line, file: path, line: number)
+            facts.coreDNS.add(&fields, bytes: line, file: path, line: number)
             return true
         case .error(let rest):
             if case .error(let e) = CoreDNSLogLine.errorLine(bytes: line, rest) {
