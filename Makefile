@@ -5,7 +5,7 @@ DEPS = libpcap-dev libarchive-dev zlib1g-dev
 # them those tests are skipped, unless NETAUTOPSY_REQUIRE_LIVE=1 (CI) makes that a failure.
 TEST_TOOLS = tcpdump fio iproute2 iptables iputils-ping iputils-tracepath shellcheck dash procps chromium
 
-.PHONY: deps test-tools build sample test fixtures bench-inputs bench bench-text bench-batch bench-redact collector docs lint clean fuzz fuzz-smoke
+.PHONY: deps test-tools build sample test golden fixtures bench-inputs bench bench-text bench-batch bench-redact collector docs lint clean fuzz fuzz-smoke
 
 # Installs the C libraries when they are missing (Debian/Ubuntu; needs root or sudo).
 deps:
@@ -36,6 +36,11 @@ sample: build
 # Runs the whole test suite.
 test: deps test-tools
 	$(SWIFT) test
+
+# Rewrites Tests/Golden/*.json, the whole JSON reports of the golden bundles, after a deliberate
+# change to what reports say; commit the diff with the change (GoldenReportTests).
+golden: deps
+	NETAUTOPSY_UPDATE_GOLDEN=1 $(SWIFT) test --filter GoldenReportTests
 
 # Rebuilds the real-traffic fixtures (root: network namespaces, tcpdump, iptables).
 fixtures:

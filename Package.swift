@@ -40,7 +40,7 @@ let package = Package(
         .target(
             name: "Diagnosis",
             dependencies: ["Wire", "Artifacts", .product(name: "Histogram", package: "hdrhistogram-swift")]),
-        .target(name: "Reports", dependencies: ["Artifacts", "Diagnosis"]),
+        .target(name: "Reports", dependencies: ["Wire", "Artifacts", "Diagnosis"]),
         .target(
             name: "Autopsy",
             dependencies: ["Input", "Wire", "Artifacts", "Diagnosis", "Reports", .product(name: "Yams", package: "Yams")]),
@@ -52,7 +52,8 @@ let package = Package(
             dependencies: ["Input", "Wire", "Artifacts", .product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "NetautopsyCLI",
-            dependencies: ["Artifacts", "Autopsy", "Batch", "Redaction", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Input", "Artifacts", "Diagnosis", "Reports", "Autopsy", "Batch", "Redaction",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "netautopsy", dependencies: ["NetautopsyCLI"]),
         // Fuzzing (fuzz/run.sh, docs/security.md): the harness, and one binary per target.
         .target(name: "FuzzHarness", dependencies: ["Wire", "Input", "Artifacts", "Diagnosis", "Redaction"], path: "fuzz/Harness"),
@@ -62,7 +63,7 @@ let package = Package(
         .testTarget(
             name: "NetautopsyTests",
             dependencies: ["Autopsy", "Batch", "Input", "Wire", "Artifacts", "Diagnosis", "Reports", "NetautopsyCLI", "Redaction",
-                           "FuzzHarness"]),
+                           "FuzzHarness", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     ],
     swiftLanguageModes: [.v6]
 )
