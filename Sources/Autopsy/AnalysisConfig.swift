@@ -36,8 +36,8 @@ public enum AnalysisConfig {
             case "disable":
                 guard let ids = top[key] as? [Any] else { throw .invalid(path, "`disable` must be a list of check ids") }
                 for case let id as String in ids {
-                    guard CheckCatalog.check(id: id) != nil else { throw .unknownCheck(path, id, "disable") }
-                    settings.disabled.insert(id)
+                    guard CheckCatalog.check(id: CheckID(id)) != nil else { throw .unknownCheck(path, id, "disable") }
+                    settings.disabled.insert(CheckID(id))
                 }
             case "checks":
                 guard let checks = top[key] as? [String: Any] else { throw .invalid(path, "`checks` must map check ids to settings") }
@@ -52,13 +52,13 @@ public enum AnalysisConfig {
     }
 
     static func apply(_ value: Any?, id: String, to settings: inout CheckSettings, path: String) throws(ConfigError) {
-        guard let check = CheckCatalog.check(id: id) else { throw .unknownCheck(path, id, "checks") }
+        guard let check = CheckCatalog.check(id: CheckID(id)) else { throw .unknownCheck(path, id, "checks") }
         guard let map = value as? [String: Any] else { throw .invalid(path, "checks.\(id) must be a mapping") }
         let names = check.description.parameters.map(\.name)
         for key in map.keys.sorted() {
             if key == "enabled" {
                 guard let on = map[key] as? Bool else { throw .invalid(path, "checks.\(id).enabled must be true or false") }
-                if !on { settings.disabled.insert(id) }
+                if !on { settings.disabled.insert(CheckID(id)) }
                 continue
             }
             guard names.contains(key) else {
@@ -71,7 +71,7 @@ public enum AnalysisConfig {
             default: nil
             }
             guard let number, number.isFinite else { throw .invalid(path, "checks.\(id).\(key) must be a number") }
-            settings.overrides[id, default: [:]][key] = number
+            settings.overrides[CheckID(id), default: [:]][key] = number
         }
     }
 }

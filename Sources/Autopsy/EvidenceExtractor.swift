@@ -42,8 +42,8 @@ public struct EvidenceExtractor {
     public func extract(_ bundle: String, finding id: String, output: String) throws(ExtractError) -> [Written] {
         let report: Report
         do { report = try autopsy.analyze(bundle) } catch { throw .input(error) }
-        let matching = report.findings.filter { $0.id == id }
-        guard !matching.isEmpty else { throw .noSuchFinding(id, present: Array(Set(report.findings.map(\.id))).sorted()) }
+        let matching = report.findings.filter { $0.id.rawValue == id }
+        guard !matching.isEmpty else { throw .noSuchFinding(id, present: Array(Set(report.findings.map(\.id.rawValue))).sorted()) }
         var wanted: [String: Set<Int>] = [:]
         var order: [String] = []
         for e in matching.flatMap(\.evidence) where e.kind == .packets {

@@ -48,7 +48,7 @@ public enum BatchSummary {
             guard let name = r.report, let report = reports[name] else { continue }
             for f in report.findings {
                 let line = FindingLine(bundle: r.bundle, bundleId: r.id, host: r.host, bundleTime: r.bundleTime,
-                                       time: f.firstSeen ?? r.bundleTime, check: f.id, severity: f.severity.rawValue, title: f.title,
+                                       time: f.firstSeen ?? r.bundleTime, check: f.id.rawValue, severity: f.severity.rawValue, title: f.title,
                                        summary: f.summary, firstSeen: f.firstSeen, lastSeen: f.lastSeen, report: name)
                 if let data = try? BatchRecord.encoder.encode(line) { out += String(decoding: data, as: UTF8.self) + "\n" }
             }
@@ -127,7 +127,7 @@ public enum BatchSummary {
         }
 
         // Checks: bundles with a finding of each check.
-        var checks: [String: (bundles: Int, findings: Int, worst: Severity)] = [:]
+        var checks: [CheckID: (bundles: Int, findings: Int, worst: Severity)] = [:]
         for r in records {
             guard let name = r.report, let report = reports[name] else { continue }
             for (id, fs) in Dictionary(grouping: report.findings, by: \.id) {

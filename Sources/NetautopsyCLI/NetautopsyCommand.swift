@@ -148,10 +148,10 @@ struct Checks: ParsableCommand {
 
     /// One line per check: id, severity, title, in columns.
     static func listing() -> String {
-        let width = CheckCatalog.all.map(\.description.id.count).max() ?? 20
+        let width = CheckCatalog.all.map(\.description.id.rawValue.count).max() ?? 20
         return CheckCatalog.all.map { c in
             let d = c.description
-            return "\(d.id.padding(toLength: width + 1, withPad: " ", startingAt: 0)) \(d.severity.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(d.title)\n"
+            return "\(d.id.rawValue.padding(toLength: width + 1, withPad: " ", startingAt: 0)) \(d.severity.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(d.title)\n"
         }.joined()
     }
 }
@@ -163,13 +163,13 @@ struct Explain: ParsableCommand {
     var id: String
 
     func validate() throws {
-        guard CheckCatalog.check(id: id) != nil else {
+        guard CheckCatalog.check(id: CheckID(id)) != nil else {
             throw ValidationError("unknown check '\(id)'; `netautopsy checks` lists them")
         }
     }
 
     func run() {
-        print(CheckDocumentation.explain(CheckCatalog.check(id: id)!.description), terminator: "")
+        print(CheckDocumentation.explain(CheckCatalog.check(id: CheckID(id))!.description), terminator: "")
     }
 }
 

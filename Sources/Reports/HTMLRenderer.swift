@@ -39,6 +39,8 @@ public enum HTMLRenderer {
     }
 
     /// Text made safe for HTML element content and quoted attribute values.
+    static func escape(_ id: CheckID) -> String { escape(id.rawValue) }
+
     public static func escape(_ s: String) -> String {
         var out = ""
         out.reserveCapacity(s.utf8.count)

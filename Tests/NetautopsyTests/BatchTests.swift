@@ -74,7 +74,7 @@ import Testing
             let name = try #require(r.report)
             let report = try JSONRenderer.decode(String(contentsOf: out.appendingPathComponent(name + ".json"), encoding: .utf8))
             let mine = findings.filter { $0.bundle == r.bundle }
-            #expect(mine.map(\.check) == report.findings.map(\.id), "\(r.relative)")
+            #expect(mine.map(\.check) == report.findings.map(\.id.rawValue), "\(r.relative)")
             #expect(mine.map(\.severity) == report.findings.map(\.severity.rawValue))
             #expect(mine.map(\.firstSeen) == report.findings.map(\.firstSeen))
             #expect(mine.allSatisfy { $0.bundleId == r.id && $0.host == r.host && $0.report == name })

@@ -67,7 +67,7 @@ import Testing
         let lines = Checks.listing().split(separator: "\n")
         #expect(lines.count == CheckCatalog.all.count)
         for (line, check) in zip(lines, CheckCatalog.all) {
-            #expect(line.hasPrefix(check.description.id + " ") && line.hasSuffix(check.description.title), "\(line)")
+            #expect(line.hasPrefix(check.description.id.rawValue + " ") && line.hasSuffix(check.description.title), "\(line)")
         }
     }
 }

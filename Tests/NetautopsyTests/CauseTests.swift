@@ -7,8 +7,8 @@ import Testing
 
 /// Root causes: findings joined by the correlation rules, ranked, and the verdict on top.
 @Suite struct CauseTests {
-    static func finding(_ id: String, _ severity: Severity) -> Finding {
-        Finding(id: id, severity: severity, title: id, summary: "summary of \(id).", evidence: [], fix: "")
+    static func finding(_ id: CheckID, _ severity: Severity) -> Finding {
+        Finding(id: id, severity: severity, title: id.rawValue, summary: "summary of \(id).", evidence: [], fix: "")
     }
 
     @Test func aCauseWithItsEffectIsHighConfidenceAndAloneIsMedium() {

@@ -10,7 +10,7 @@ import Autopsy
 @Suite struct CheckCatalogTests {
     /// Every check's passing and failing examples, parsed as a bundle would be (its description is its test).
     @Test(arguments: CheckCatalog.all.map { $0.description.id })
-    func checkExamples(_ id: String) throws {
+    func checkExamples(_ id: CheckID) throws {
         let check = try #require(CheckCatalog.check(id: id))
         let d = check.description
         #expect(!d.passingExamples.isEmpty && !d.failingExamples.isEmpty, "\(id) needs passing and failing examples")
@@ -39,10 +39,21 @@ import Autopsy
         }
     }
 
+    /// Cause rules and the correlator name checks by id: each name is a check of the catalog (a
+    /// renamed check would otherwise drop out of every root cause without a sound).
+    @Test func everyReferencedIDIsACheck() {
+        let referenced = Correlator.referencedIDs()
+        #expect(referenced.count > 40)
+        #expect(CheckCatalog.unknown(referenced).isEmpty, "unknown: \(CheckCatalog.unknown(referenced))")
+        #expect(CheckCatalog.unknown(["conntrack-table-full", "no-such-check"]) == ["no-such-check"])
+        // every cause rule has a cause that exists, so each rule can apply
+        for rule in CauseCatalog.rules { #expect(!rule.causes.isEmpty && CheckCatalog.unknown(rule.causes).isEmpty, "\(rule.id)") }
+    }
+
     @Test func idsAreUniqueAndKebabCase() {
         let ids = CheckCatalog.all.map(\.description.id)
         #expect(Set(ids).count == ids.count)
-        for id in ids { #expect(id.allSatisfy { $0.isLowercase || $0.isNumber || $0 == "-" }, "\(id)") }
+        for id in ids { #expect(id.rawValue.allSatisfy { $0.isLowercase || $0.isNumber || $0 == "-" }, "\(id)") }
     }
 
     @Test func theOnceBuiltDescriptionsAreEachChecksOwn() {

@@ -6,7 +6,7 @@ import Foundation
 
 /// Each detection on real traffic from fixtures/make-fixtures.sh (frame numbers in fixtures/README.md).
 @Suite struct DetectionTests {
-    func finding(_ id: String, in path: String) throws -> Finding? {
+    func finding(_ id: CheckID, in path: String) throws -> Finding? {
         try Autopsy().analyze(Paths.fixture(path)).findings.first { $0.id == id }
     }
 

@@ -16,14 +16,14 @@ import Reports
         for id in ["conntrack-table-full", "oom-kill-network", "overlay-mtu-mismatch", "somaxconn-low", "syn-flooding",
                    "coredns-upstream-timeout", "dns-search-amplification", "local-port-range", "tcp-mtu-probing-off",
                    "coredns-loop-probe"] {
-            #expect(ids.contains(id), "\(id) missing from \(ids)")
+            #expect(ids.contains(CheckID(id)), "\(id) missing from \(ids)")
         }
         #expect(ids.first == "conntrack-table-full")
         #expect(report.findings.map(\.severity) == report.findings.map(\.severity).sorted(by: >))
         #expect(report.findings.allSatisfy { !$0.fix.isEmpty && !$0.evidence.isEmpty })
         // Things the namespace really has right are not reported.
         for id in ["forwarding-disabled", "cpu-steal", "etcd-fdatasync-slow", "fio-no-sync-samples", "kube-proxy-iptables-scale"] {
-            #expect(!ids.contains(id), "\(id) reported")
+            #expect(!ids.contains(CheckID(id)), "\(id) reported")
         }
         #expect(report.problems.isEmpty, "\(report.problems)")
     }

@@ -18,7 +18,7 @@ import Wire
 
     func report(_ name: String) throws -> Report { try Autopsy().analyze(Paths.fixture("captures/" + name)) }
 
-    func finding(_ id: String, in name: String) throws -> Finding? {
+    func finding(_ id: CheckID, in name: String) throws -> Finding? {
         try report(name).findings.first { $0.id == id }
     }
 

@@ -12,15 +12,15 @@ public enum Correlator {
     public static func causes(_ findings: [Finding], present: Set<ArtifactKind>,
                               rules: [CauseRule] = CauseCatalog.rules) -> [RootCause] {
         // Findings come most severe first: the first of an id is the one to show.
-        var byID: [String: Finding] = [:]
+        var byID: [CheckID: Finding] = [:]
         for f in findings where byID[f.id] == nil { byID[f.id] = f }
-        func links(_ ids: [String], _ role: RootCause.Link.Role, atLeast minimum: Severity = .info) -> [RootCause.Link] {
+        func links(_ ids: [CheckID], _ role: RootCause.Link.Role, atLeast minimum: Severity = .info) -> [RootCause.Link] {
             ids.compactMap { id in
                 byID[id].flatMap { $0.severity >= minimum ? RootCause.Link(role: role, finding: id, severity: $0.severity, summary: $0.summary) : nil }
             }
         }
         var causes: [(cause: RootCause, order: Int)] = []
-        var explained: Set<String> = []
+        var explained: Set<CheckID> = []
         for (order, rule) in rules.enumerated() {
             let cause = links(rule.causes, .cause, atLeast: rule.causeSeverity)
             guard !cause.isEmpty else { continue }
@@ -63,7 +63,7 @@ public enum Correlator {
 
     /// Where effect findings come from, for the causes seen without their effect: a bundle without
     /// the artifact cannot show whether the effect happened.
-    static let effectSources: [(kind: ArtifactKind, findings: Set<String>, advice: String)] = [
+    static let effectSources: [(kind: ArtifactKind, findings: Set<CheckID>, advice: String)] = [
         (.capture, ["ip-fragmentation", "icmp-frag-needed", "syn-without-synack", "syn-rst", "pmtu-black-hole", "overlay-fragmentation",
                     "overlay-packets-too-big", "tcp-retransmissions", "tcp-zero-window", "tcp-slow-connect", "tcp-reset-storm",
                     "dns-unanswered", "dns-resend-timeout", "dns-latency-wire"],
@@ -72,12 +72,17 @@ public enum Correlator {
          "no CoreDNS log in the bundle: collect it (`--coredns-logs DIR`, or `kubectl logs -n kube-system -l k8s-app=kube-dns`) to see whether"),
     ]
 
+    /// Every check id the rules and the effect sources name (`CheckCatalog.unknown` of them is empty).
+    public static func referencedIDs(rules: [CauseRule] = CauseCatalog.rules) -> [CheckID] {
+        rules.flatMap { $0.causes + $0.mechanisms + $0.symptoms + $0.context } + effectSources.flatMap { $0.findings.sorted() }
+    }
+
     /// What to collect to see the effect of a cause seen alone: "… to see whether syn-without-synack
     /// or dns-unanswered follow".
     static func effectAdvice(_ rule: CauseRule, present: Set<ArtifactKind>) -> [String] {
         let effects = rule.mechanisms + rule.symptoms
         return effectSources.compactMap { source in
-            let ids = effects.filter(source.findings.contains)
+            let ids = effects.filter(source.findings.contains).map(\.rawValue)
             guard !present.contains(source.kind), !ids.isEmpty else { return nil }
             let either = ids.count == 1 ? ids[0] : ids.dropLast().joined(separator: ", ") + " or " + ids[ids.count - 1]
             return source.advice + " " + either + " follow"
@@ -85,7 +90,7 @@ public enum Correlator {
     }
 
     private static func explanation(_ chain: [RootCause.Link], confidence: RootCause.Confidence, rule: CauseRule) -> String {
-        func ids(_ role: RootCause.Link.Role) -> [String] { chain.filter { $0.role == role }.map(\.finding) }
+        func ids(_ role: RootCause.Link.Role) -> [String] { chain.filter { $0.role == role }.map(\.finding.rawValue) }
         var parts: [String] = []
         switch confidence {
         case .low:
@@ -104,7 +109,7 @@ public enum Correlator {
     /// The causes with `since` and `until` set from their cause, mechanism and symptom findings'
     /// `firstSeen` and `lastSeen` (context settings are not moments).
     public static func dated(_ causes: [RootCause], findings: [Finding]) -> [RootCause] {
-        var times: [String: (Int64, Int64)] = [:]
+        var times: [CheckID: (Int64, Int64)] = [:]
         for f in findings {
             guard let a = f.firstSeen.flatMap(Timestamp.parse), let b = f.lastSeen.flatMap(Timestamp.parse) else { continue }
             let old = times[f.id] ?? (a, b)

@@ -31,7 +31,7 @@ public struct RootCause: Codable, Sendable, Equatable {
         }
         public var role: Role
         /// The id of a finding in the same report.
-        public var finding: String
+        public var finding: CheckID
         public var severity: Severity
         public var summary: String
     }
@@ -63,11 +63,11 @@ public struct CauseRule: Sendable {
     public var symptom: String
     /// Findings that establish the cause; the rule applies when one of them is present at
     /// `causeSeverity` or above.
-    public var causes: [String]
+    public var causes: [CheckID]
     public var causeSeverity: Severity = .info
-    public var mechanisms: [String] = []
-    public var symptoms: [String] = []
-    public var context: [String] = []
+    public var mechanisms: [CheckID] = []
+    public var symptoms: [CheckID] = []
+    public var context: [CheckID] = []
     public var fix: String
     /// Artifacts that would show the cause, with the advice given when the bundle has none of them.
     public var evidence: [(kinds: Set<ArtifactKind>, advice: String)] = []

@@ -2,7 +2,7 @@ import Artifacts
 
 /// What a check is for: drives `netautopsy explain`, docs/checks.md and the example tests.
 public struct CheckDescription: Sendable {
-    public var id: String
+    public var id: CheckID
     public var title: String
     /// Why it matters for a Kubernetes network incident.
     public var rationale: String
@@ -17,7 +17,7 @@ public struct CheckDescription: Sendable {
     public var passingExamples: [CheckExample]
     public var failingExamples: [CheckExample]
 
-    public init(id: String, title: String, rationale: String, severity: Severity, evidence: String, fix: String,
+    public init(id: CheckID, title: String, rationale: String, severity: Severity, evidence: String, fix: String,
                 parameters: [CheckParameter] = [], passingExamples: [CheckExample], failingExamples: [CheckExample]) {
         self.id = id
         self.title = title
@@ -144,10 +144,10 @@ extension Check {
 
 /// Which checks run and with which thresholds (from `--config`; empty means all, defaults).
 public struct CheckSettings: Sendable {
-    public var disabled: Set<String> = []
-    public var overrides: [String: [String: Double]] = [:]
+    public var disabled: Set<CheckID> = []
+    public var overrides: [CheckID: [String: Double]] = [:]
 
-    public init(disabled: Set<String> = [], overrides: [String: [String: Double]] = [:]) {
+    public init(disabled: Set<CheckID> = [], overrides: [CheckID: [String: Double]] = [:]) {
         self.disabled = disabled
         self.overrides = overrides
     }

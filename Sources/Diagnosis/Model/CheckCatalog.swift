@@ -30,7 +30,17 @@ public enum CheckCatalog {
         descriptions[ObjectIdentifier(type(of: check))] ?? check.description
     }
 
-    public static func check(id: String) -> (any Check)? {
+    /// Every check's id.
+    public static let ids: Set<CheckID> = Set(all.map { description(of: $0).id })
+
+    /// The ids of `referenced` that no check has, in order: cause rules, the correlator's effect
+    /// sources and config files may only name checks that exist (a test holds the first two to it,
+    /// `AnalysisConfig` rejects the third).
+    public static func unknown(_ referenced: some Sequence<CheckID>) -> [CheckID] {
+        referenced.filter { !ids.contains($0) }
+    }
+
+    public static func check(id: CheckID) -> (any Check)? {
         all.first { description(of: $0).id == id }
     }
 

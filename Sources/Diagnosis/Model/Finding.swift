@@ -42,7 +42,7 @@ public struct Evidence: Codable, Sendable, Equatable {
 /// A diagnosis: what went wrong, the evidence, and the fix. A value, never an error.
 public struct Finding: Codable, Sendable, Equatable {
     /// The id of the check that produced it (`explain ID` describes it).
-    public var id: String
+    public var id: CheckID
     public var severity: Severity
     public var title: String
     /// One paragraph: what was seen, in numbers.
@@ -54,7 +54,7 @@ public struct Finding: Codable, Sendable, Equatable {
     public var firstSeen: String?
     public var lastSeen: String?
 
-    public init(id: String, severity: Severity, title: String, summary: String, evidence: [Evidence], fix: String) {
+    public init(id: CheckID, severity: Severity, title: String, summary: String, evidence: [Evidence], fix: String) {
         self.id = id
         self.severity = severity
         self.title = title

@@ -20,7 +20,7 @@ public struct TimelineEvent: Codable, Sendable, Equatable {
     public var sinceBoot: Double?
     public var source: Source
     /// The finding this moment belongs to, if any.
-    public var finding: String?
+    public var finding: CheckID?
     public var severity: Severity?
     public var text: String
     public var file: String?
