@@ -466,16 +466,8 @@ public struct TCPConversations {
             }
         }
         guard c.startsWithSYN else { return }
-        let state: ConnectionAttempt.State
-        if c.synAck != nil {
-            state = c.handshakeAck ? .established : .synAckOnly
-        } else if c.responderPackets == 0 {
-            state = .unanswered
-        } else if c.rst != nil {
-            state = .refused
-        } else {
-            state = .other
-        }
+        let state = ConnectionAttempt.State(ConnectionOpening(
+            synAck: c.synAck != nil, handshakeAck: c.handshakeAck, responderPackets: c.responderPackets, responderRST: c.rst != nil))
         switch state {
         case .unanswered: unansweredAttempts += 1
         case .refused: refusedAttempts += 1
