@@ -239,15 +239,15 @@ public struct Autopsy: Sendable {
             facts.bootTime = Int64(boot) * 1_000_000_000
         }
         let who = m.hostname.map { " on \($0)" } ?? ""
-        if let t = m.startedAt.flatMap(Timestamp.parse) {
+        if let t = m.startedAt.flatMap({ Timestamp.parse($0) }) {
             facts.collectorEvents.append(CollectorEvent(time: t, text: "collector started\(who)", file: path))
         }
-        if let t = m.endedAt.flatMap(Timestamp.parse) {
+        if let t = m.endedAt.flatMap({ Timestamp.parse($0) }) {
             facts.collectorEvents.append(CollectorEvent(time: t, text: "collector ended" + (m.interrupted == true ? " (interrupted)" : ""),
                                                         file: path))
         }
         for c in m.commands ?? [] where c.captureStartedAt != nil || c.captureEndedAt != nil {
-            let window = CaptureWindow(start: c.captureStartedAt.flatMap(Timestamp.parse), end: c.captureEndedAt.flatMap(Timestamp.parse))
+            let window = CaptureWindow(start: c.captureStartedAt.flatMap({ Timestamp.parse($0) }), end: c.captureEndedAt.flatMap({ Timestamp.parse($0) }))
             for f in bundlePaths(of: c, manifest: path) { facts.captureWindows[f] = window }
         }
     }

@@ -48,8 +48,8 @@ public enum BatchSummary {
             guard let name = r.report, let report = reports[name] else { continue }
             for f in report.findings {
                 let line = FindingLine(bundle: r.bundle, bundleId: r.id, host: r.host, bundleTime: r.bundleTime,
-                                       time: f.firstSeen ?? r.bundleTime, check: f.id.rawValue, severity: f.severity.rawValue, title: f.title,
-                                       summary: f.summary, firstSeen: f.firstSeen, lastSeen: f.lastSeen, report: name)
+                                       time: f.firstSeen?.rfc3339 ?? r.bundleTime, check: f.id.rawValue, severity: f.severity.rawValue, title: f.title,
+                                       summary: f.summary, firstSeen: f.firstSeen?.rfc3339, lastSeen: f.lastSeen?.rfc3339, report: name)
                 if let data = try? BatchRecord.encoder.encode(line) { out += String(decoding: data, as: UTF8.self) + "\n" }
             }
         }

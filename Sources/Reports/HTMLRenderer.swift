@@ -138,7 +138,7 @@ public enum HTMLRenderer {
     /// An SVG strip with one lane per source and a dot per dated event (its text as the tooltip),
     /// then the events as a table and the notes.
     static func timeline(_ t: Timeline) -> String {
-        let dated = t.events.compactMap { e in e.time.flatMap(Timestamp.parse).map { (e, $0) } }
+        let dated = t.events.compactMap { e in e.time.map { (e, $0.nanoseconds) } }
         var out = ""
         if let lo = dated.map(\.1).min(), let hi = dated.map(\.1).max() {
             let lanes: [TimelineEvent.Source] = [.collector, .capture, .kernel, .log]
@@ -157,7 +157,7 @@ public enum HTMLRenderer {
                 let x = left + (width - left - 20) * Double(ns - lo) / span
                 let y = Double(lane) * laneHeight + 18
                 out += "<circle cx=\"\(Int(x))\" cy=\"\(Int(y))\" r=\"5\" class=\"dot \(e.severity?.rawValue ?? "none")\">"
-                    + "<title>\(escape((e.time ?? "") + " " + e.text))</title></circle>"
+                    + "<title>\(escape((e.time?.rfc3339 ?? "") + " " + e.text))</title></circle>"
             }
             let bottom = Double(lanes.count) * laneHeight + 20
             out += "<text x=\"\(Int(left))\" y=\"\(Int(bottom))\" class=\"tick\">\(escape(Timestamp.rfc3339(lo)))</text>"
@@ -166,7 +166,7 @@ public enum HTMLRenderer {
         }
         out += "<details><summary>All \(t.events.count) events</summary>"
         out += table(["time (UTC)", "source", "what", "where"], t.events.map { e in
-            [escape(e.time ?? e.sinceBoot.map { "\($0) s after boot" } ?? ""), e.source.rawValue,
+            [escape(e.time?.rfc3339 ?? e.sinceBoot.map { "\($0) s after boot" } ?? ""), e.source.rawValue,
              (e.severity.map(badge) ?? "") + " " + escape(e.text), escape(e.place)]
         })
         out += "</details>"

@@ -30,7 +30,7 @@ public enum MarkdownRenderer {
         guard t.events.contains(where: { $0.finding != nil }) else { return "" }
         var out = "## Timeline\n\n| time (UTC) | source | what | where |\n|---|---|---|---|\n"
         for e in t.events {
-            let when = e.time.map { $0.replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: "Z", with: "") }
+            let when = e.time.map { $0.rfc3339.replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: "Z", with: "") }
                 ?? e.sinceBoot.map { "\($0) s after boot" } ?? ""
             let at = Markdown.cell(e.place)
             let what = (e.severity.map { "**\($0.rawValue)** " } ?? "") + Markdown.cell(e.text)

@@ -12,7 +12,7 @@ extension Evidence {
                 let shown = frames.prefix(12).map(String.init).joined(separator: ", ")
                 s += ", frame\(frames.count == 1 ? "" : "s") \(shown)\(frames.count > 12 ? " … (\(frames.count))" : "")"
             }
-            if let first = times?.first, !first.isEmpty { s += " (first at \(text(first)))" }
+            if let first = times?.first, let first { s += " (first at \(text(first.rfc3339)))" }
             if let displayFilter { s += ". Filter: \(code(displayFilter))" }
         case .line:
             s += " \(code("\(file ?? "?"):\(line ?? 0)")): \(code(self.text ?? ""))"

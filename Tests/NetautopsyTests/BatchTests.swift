@@ -76,7 +76,7 @@ import Testing
             let mine = findings.filter { $0.bundle == r.bundle }
             #expect(mine.map(\.check) == report.findings.map(\.id.rawValue), "\(r.relative)")
             #expect(mine.map(\.severity) == report.findings.map(\.severity.rawValue))
-            #expect(mine.map(\.firstSeen) == report.findings.map(\.firstSeen))
+            #expect(mine.map(\.firstSeen) == report.findings.map(\.firstSeen?.rfc3339))
             #expect(mine.allSatisfy { $0.bundleId == r.id && $0.host == r.host && $0.report == name })
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(name + ".md").path))
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(name + ".html").path))

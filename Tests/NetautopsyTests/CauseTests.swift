@@ -111,18 +111,18 @@ import Testing
         // filled before the operator came) and all before it ended; the capture's unanswered SYNs
         // come after the start; nothing is flagged as another boot's.
         let t = report.timeline
-        let started = try #require(t.events.first { $0.text.hasPrefix("collector started") }?.time.flatMap(Timestamp.parse))
-        let ended = try #require(t.events.first { $0.text.hasPrefix("collector ended") }?.time.flatMap(Timestamp.parse))
+        let started = try #require(t.events.first { $0.text.hasPrefix("collector started") }?.time?.nanoseconds)
+        let ended = try #require(t.events.first { $0.text.hasPrefix("collector ended") }?.time?.nanoseconds)
         let kernel = t.events.filter { $0.finding == "conntrack-table-full" }
-        let kernelTimes = kernel.compactMap { $0.time.flatMap(Timestamp.parse) }
+        let kernelTimes = kernel.compactMap { $0.time?.nanoseconds }
         #expect(!kernel.isEmpty && kernelTimes.count == kernel.count && kernelTimes[0] < started && kernelTimes.allSatisfy { $0 <= ended })
-        let syn = try #require(t.events.first { $0.finding == "syn-without-synack" }?.time.flatMap(Timestamp.parse))
+        let syn = try #require(t.events.first { $0.finding == "syn-without-synack" }?.time?.nanoseconds)
         #expect(syn > started)
         #expect(!t.notes.contains { $0.contains("after the collection ended") })
 
         // The cause spans its kernel lines to its capture symptoms, and the verdict and the finding say when.
-        let since = try #require(top.since.flatMap(Timestamp.parse)), until = try #require(top.until.flatMap(Timestamp.parse))
-        #expect(since == kernel.compactMap { $0.time.flatMap(Timestamp.parse) }.min() && until >= syn)
+        let since = try #require(top.since?.nanoseconds), until = try #require(top.until?.nanoseconds)
+        #expect(since == kernel.compactMap { $0.time?.nanoseconds }.min() && until >= syn)
         let clock = String(Timestamp.rfc3339(since).dropFirst(11).prefix(8))
         #expect(report.verdict.hasPrefix("Most likely cause (high confidence): Connection-tracking table exhausted, seen from \(clock) to "))
         #expect(full.summary.contains("from \(clock) to "))

@@ -15,7 +15,7 @@ import Testing
                               chain: [.init(role: .cause, finding: "coredns-latency", severity: .high, summary: Self.hostile)],
                               fix: "f", toConfirm: [Self.hostile])
         var timeline = Timeline()
-        timeline.events = [TimelineEvent(time: "2024-05-01T12:00:00.000000Z", source: .log, finding: "coredns-latency", severity: .high,
+        timeline.events = [TimelineEvent(time: WallTime(rfc3339: "2024-05-01T12:00:00.000000Z"), source: .log, finding: "coredns-latency", severity: .high,
                                          text: Self.hostile, file: Self.hostile, line: 3)]
         timeline.notes = [Self.hostile]
         let report = Report(tool: "netautopsy test", input: Self.hostile, verdict: Self.hostile, causes: [cause], timeline: timeline,

@@ -51,7 +51,7 @@ import Wire
         let timeline = Timeline.build(findings: CheckCatalog.run(facts), facts: facts)
         #expect(timeline.events.map(\.text).first == "node booted")
         let kernel = timeline.events.filter { $0.finding == "conntrack-table-full" }
-        #expect(kernel.map(\.time) == ["2026-11-22T03:41:50.250000Z", "2026-11-22T03:42:50.500000Z"])
+        #expect(kernel.map(\.time?.rfc3339) == ["2026-11-22T03:41:50.250000Z", "2026-11-22T03:42:50.500000Z"])
         // In time order, between the collector's start and end.
         let texts = timeline.events.map(\.text)
         let started = try #require(texts.firstIndex(of: "collector started")), ended = try #require(texts.firstIndex(of: "collector ended"))
@@ -62,9 +62,9 @@ import Wire
         let findings = timeline.dating(CheckCatalog.run(facts))
         let full = try #require(findings.first { $0.id == "conntrack-table-full" })
         #expect(full.summary.contains("from 03:41:50 to 03:42:50 UTC (2026-11-22)"))
-        #expect(full.firstSeen == "2026-11-22T03:41:50.250000Z" && full.lastSeen == "2026-11-22T03:42:50.500000Z")
+        #expect(full.firstSeen?.rfc3339 == "2026-11-22T03:41:50.250000Z" && full.lastSeen?.rfc3339 == "2026-11-22T03:42:50.500000Z")
         let causes = Correlator.dated(Correlator.causes(findings, present: [.dmesg]), findings: findings)
-        #expect(causes.first?.since == "2026-11-22T03:41:50.250000Z" && causes.first?.until == "2026-11-22T03:42:50.500000Z")
+        #expect(causes.first?.since?.rfc3339 == "2026-11-22T03:41:50.250000Z" && causes.first?.until?.rfc3339 == "2026-11-22T03:42:50.500000Z")
         let verdict = Correlator.verdict(findings: findings, causes: causes, captures: 0, files: 1)
         #expect(verdict.contains("Connection-tracking table exhausted, seen from 03:41:50 to 03:42:50 UTC (2026-11-22), which shows as"))
     }
@@ -80,7 +80,7 @@ import Wire
         #expect(full.evidence.filter { $0.kind == .line }.last?.text == lines.last)
         #expect(full.summary.contains("from 03:41:40 to 03:45:40 UTC (2026-11-22)"))
         let dated = Timeline.build(findings: findings, facts: facts).dating(findings)
-        #expect(dated.first { $0.id == "conntrack-table-full" }?.lastSeen == "2026-11-22T03:45:40.000000Z")
+        #expect(dated.first { $0.id == "conntrack-table-full" }?.lastSeen?.rfc3339 == "2026-11-22T03:45:40.000000Z")
     }
 
     @Test func theIncidentBundleTimelineFlagsKernelLinesFromAnotherBoot() throws {
@@ -101,6 +101,23 @@ import Wire
         let markdown = MarkdownRenderer.render(report)
         #expect(markdown.contains("## Timeline"))
         #expect(try JSONRenderer.decode(JSONRenderer.render(report)).timeline == t)
+    }
+
+    /// Times stay values until a report is written: RFC 3339 in JSON, held to the microsecond so
+    /// that what is read back equals what was written, clamped rather than trapped.
+    @Test func wallTimesAreWrittenOnceAndReadBack() throws {
+        let t = WallTime(nanoseconds: 1_714_564_803_123_456_789)
+        #expect(t.nanoseconds == 1_714_564_803_123_456_000 && t.rfc3339 == "2024-05-01T12:00:03.123456Z")
+        #expect(WallTime(nanoseconds: -1).nanoseconds == -1000)  // rounded down, as rfc3339 writes it
+        #expect(WallTime(nanoseconds: .max).nanoseconds <= Int64.max / 2 && WallTime(nanoseconds: .min).nanoseconds >= Int64.min / 2 - 1000)
+        let data = try JSONEncoder().encode([t, WallTime(nanoseconds: .min), WallTime(nanoseconds: .max)])
+        #expect(String(decoding: data, as: UTF8.self).hasPrefix("[\"2024-05-01T12:00:03.123456Z\","))
+        let back = try JSONDecoder().decode([WallTime].self, from: data)
+        #expect(back == [t, WallTime(nanoseconds: .min), WallTime(nanoseconds: .max)])
+        #expect(WallTime(rfc3339: "2024-05-01T14:00:03.5+02:00") == WallTime(nanoseconds: 1_714_564_803_500_000_000))
+        #expect(WallTime(rfc3339: "yesterday") == nil)
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode([WallTime].self, from: Data("[\"yesterday\"]".utf8)) }
+        #expect(WallTime(nanoseconds: 5) < WallTime(nanoseconds: 5_000))
     }
 
     @Test func absurdTimesNeitherTrapNorBreakTheJSON() throws {

@@ -31,7 +31,7 @@ import Wire
         #expect(e.note.contains("No ICMP"))
         #expect((e.frames ?? []).count >= 4, "the original and at least three resends")
         // Timeline grows: Linux doubles the RTO between resends.
-        let seconds = (e.times ?? []).map(Self.secondOfDay)
+        let seconds = (e.times ?? []).map { Self.secondOfDay($0?.rfc3339 ?? "") }
         let gaps = zip(seconds.dropFirst(), seconds).map { $0 - $1 }
         #expect(gaps.count >= 3 && zip(gaps.dropFirst(), gaps).allSatisfy { $0 > $1 }, "backoff: \(gaps)")
         #expect(!r.findings.contains { $0.id == "tcp-zero-window" })

@@ -111,7 +111,7 @@ public enum Correlator {
     public static func dated(_ causes: [RootCause], findings: [Finding]) -> [RootCause] {
         var times: [CheckID: (Int64, Int64)] = [:]
         for f in findings {
-            guard let a = f.firstSeen.flatMap(Timestamp.parse), let b = f.lastSeen.flatMap(Timestamp.parse) else { continue }
+            guard let a = f.firstSeen?.nanoseconds, let b = f.lastSeen?.nanoseconds else { continue }
             let old = times[f.id] ?? (a, b)
             times[f.id] = (min(old.0, a), max(old.1, b))
         }
@@ -119,8 +119,8 @@ public enum Correlator {
             var c = c
             let spans = c.chain.filter { $0.role != .context }.compactMap { times[$0.finding] }
             if let a = spans.map(\.0).min(), let b = spans.map(\.1).max() {
-                c.since = Timestamp.rfc3339(a)
-                c.until = Timestamp.rfc3339(b)
+                c.since = WallTime(a)
+                c.until = WallTime(b)
             }
             return c
         }
@@ -150,7 +150,7 @@ public enum Correlator {
             if let guess = causes.first { text += " It could be: \(guess.title); " + (guess.toConfirm.first ?? "") + "." }
             return text
         }
-        let when = top.since.flatMap(Timestamp.parse).map { a in Format.span(a, top.until.flatMap(Timestamp.parse) ?? a) } ?? ""
+        let when = top.since.map { a in Format.span(a.nanoseconds, top.until?.nanoseconds ?? a.nanoseconds) } ?? ""
         // When its evidence was seen, which is not always when the cause began or ended.
         var text = "Most likely cause (\(top.confidence.rawValue) confidence): \(top.title)\(when.isEmpty ? "" : ", seen" + when), "
             + "which shows as \(top.symptom). " + (top.chain.first?.summary ?? "")

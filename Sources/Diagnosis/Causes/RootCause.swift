@@ -52,8 +52,8 @@ public struct RootCause: Codable, Sendable, Equatable {
     public var toConfirm: [String]
     /// The first and last wall-clock moments (RFC 3339) of the chain's cause, mechanism and symptom
     /// findings on the timeline (`Correlator.dated`); nil when none of them is dated.
-    public var since: String? = nil
-    public var until: String? = nil
+    public var since: WallTime? = nil
+    public var until: WallTime? = nil
 }
 
 /// A correlation rule: which findings show a cause, how it acts, and what it explains.

@@ -18,8 +18,8 @@ public struct Evidence: Codable, Sendable, Equatable {
     public var file: String?
     /// 1-based frame numbers as Wireshark shows them.
     public var frames: [Int]?
-    /// Timestamps of those frames (RFC 3339, UTC), same order.
-    public var times: [String]?
+    /// Timestamps of those frames, same order (null for a frame without one).
+    public var times: [WallTime?]?
     /// A Wireshark/tshark display filter that shows the packets.
     public var displayFilter: String?
     public var line: Int?
@@ -27,7 +27,7 @@ public struct Evidence: Codable, Sendable, Equatable {
 
     public static func packets(_ note: String, file: String, frames: [Int], times: [Int64?], filter: String) -> Evidence {
         Evidence(kind: .packets, note: note, file: file, frames: frames,
-                 times: times.map { $0.map(Timestamp.rfc3339) ?? "" }, displayFilter: filter)
+                 times: times.map { $0.map { WallTime(nanoseconds: $0) } }, displayFilter: filter)
     }
 
     public static func line(_ note: String, file: String, line: Int, text: String) -> Evidence {
@@ -51,8 +51,8 @@ public struct Finding: Codable, Sendable, Equatable {
     public var fix: String
     /// The first and last dated moments (RFC 3339 UTC) of the finding's evidence, as the timeline
     /// places them (`Timeline.build`); nil when none is dated.
-    public var firstSeen: String?
-    public var lastSeen: String?
+    public var firstSeen: WallTime?
+    public var lastSeen: WallTime?
 
     public init(id: CheckID, severity: Severity, title: String, summary: String, evidence: [Evidence], fix: String) {
         self.id = id

@@ -14,9 +14,10 @@ public enum Timestamp {
     }
 
     /// Nanoseconds since the epoch from RFC 3339 text (`2024-05-01T12:00:03Z`,
-    /// `2024-05-01T12:00:03.123456789+02:00`, a space instead of `T`) in the years 1900–2200; nil for
-    /// anything else.
-    public static func parse(_ text: some StringProtocol) -> Int64? {
+    /// `2024-05-01T12:00:03.123456789+02:00`, a space instead of `T`) in the years 1900–2200 (a
+    /// plausible time in a log), or in `years`; nil for anything else. Every time `rfc3339` writes
+    /// is read back with `years: representable`.
+    public static func parse(_ text: some StringProtocol, years: ClosedRange<Int64> = 1900...2200) -> Int64? {
         let b = Array(text.utf8)
         func digits(_ at: Int, _ n: Int) -> Int64? {
             guard at + n <= b.count else { return nil }
@@ -29,7 +30,7 @@ public enum Timestamp {
         }
         guard b.count >= 20, let y = digits(0, 4), b[4] == 45, let mo = digits(5, 2), b[7] == 45, let d = digits(8, 2),
               b[10] == 84 || b[10] == 116 || b[10] == 32, let h = digits(11, 2), b[13] == 58, let mi = digits(14, 2),
-              b[16] == 58, let s = digits(17, 2), (1900...2200).contains(y), (1...12).contains(mo), d >= 1,
+              b[16] == 58, let s = digits(17, 2), years.contains(y), (1...12).contains(mo), d >= 1,
               d <= [31, (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][Int(mo) - 1],
               h < 24, mi < 60, s < 61
         else { return nil }
@@ -58,6 +59,9 @@ public enum Timestamp {
         let seconds = days(fromCivil: y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset
         return seconds * 1_000_000_000 + nanos
     }
+
+    /// The years an Int64 of nanoseconds reaches, which `rfc3339` clamps to.
+    public static let representable: ClosedRange<Int64> = 1677...2262
 
     /// Howard Hinnant's days-from-civil.
     static func days(fromCivil y0: Int64, _ m: Int64, _ d: Int64) -> Int64 {

@@ -15,7 +15,7 @@ public struct TimelineEvent: Codable, Sendable, Equatable {
     }
 
     /// RFC 3339 UTC, when the time is known on the wall clock.
-    public var time: String?
+    public var time: WallTime?
     /// Seconds since boot, for kernel lines when the boot time is unknown (then `time` is nil).
     public var sinceBoot: Double?
     public var source: Source
@@ -53,8 +53,8 @@ public struct Timeline: Codable, Sendable, Equatable {
         findings.enumerated().map { i, f in
             var f = f
             if let span = spans[i] {
-                f.firstSeen = Timestamp.rfc3339(span.lowerBound)
-                f.lastSeen = Timestamp.rfc3339(span.upperBound)
+                f.firstSeen = WallTime(span.lowerBound)
+                f.lastSeen = WallTime(span.upperBound)
             }
             return f
         }
@@ -90,7 +90,7 @@ public struct Timeline: Codable, Sendable, Equatable {
                 switch e.kind {
                 case .packets:
                     // The earliest of the evidence's frames, with its own frame number.
-                    let timed = zip(e.frames ?? [], e.times ?? []).compactMap { f, t in Timestamp.parse(t).map { (f, $0) } }
+                    let timed = zip(e.frames ?? [], e.times ?? []).compactMap { f, t in t.map { (f, $0.nanoseconds) } }
                     if let (frame, time) = timed.min(by: { $0.1 < $1.1 }) {
                         mine.append(Point(ns: time, source: .capture, text: e.note, file: e.file, frame: frame))
                     }
@@ -161,7 +161,7 @@ public struct Timeline: Codable, Sendable, Equatable {
         }.map(\.element)
         for (p, f) in sorted.prefix(maxEvents) {
             timeline.events.append(TimelineEvent(
-                time: p.ns.map(Timestamp.rfc3339), sinceBoot: p.sinceBoot, source: p.source, finding: f?.id, severity: f?.severity,
+                time: p.ns.map { WallTime(nanoseconds: $0) }, sinceBoot: p.sinceBoot, source: p.source, finding: f?.id, severity: f?.severity,
                 text: f.map { "\($0.title): \(p.text)" } ?? p.text, file: p.file, line: p.line, frame: p.frame))
         }
         if sorted.count > maxEvents { timeline.notes.append("\(sorted.count - maxEvents) later moments are not listed.") }
