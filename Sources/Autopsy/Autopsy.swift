@@ -32,150 +32,189 @@ public struct Autopsy: Sendable {
         walker.readAhead = jobs > 1
     }
 
-    /// A capture on disk whose analysis waits for the walk to end, and where its results go.
+    /// A capture on disk whose analysis waits for the walk to end, and the slot of `Run.outcomes`
+    /// its results fill.
     private struct Deferred {
         var path: String
         var diskPath: String
         var declaredSize: Int64?
-        /// Positions in the report's lists at the time the walk met it.
-        var captureIndex: Int
-        var artifactIndex: Int
-        var problemIndex: Int
+        var slot: Int
     }
 
-    /// Throws only when `path` itself cannot be read; everything inside becomes the report.
-    public func analyze(_ path: String) throws(InputError) -> Report {
-        var builder = FactsBuilder()
+    /// What one file (or one problem of the archive) added to the report.
+    struct Outcome {
         var artifacts: [ArtifactRecord] = []
         var problems: [ProblemRecord] = []
-        var captureFiles: [CaptureFileRecord] = []
-        var collection: [CollectionRecord] = []
+        var capture: (record: CaptureFileRecord, facts: CaptureFacts)?
+    }
+
+    /// What the walk gathers: the text facts as they are read, and each file's outcome in the order
+    /// the walk met the files (a capture analyzed in parallel fills the slot it was given), so the
+    /// report lists them in that order whatever `jobs` is.
+    private struct Run {
+        var builder = FactsBuilder()
+        var outcomes: [Outcome] = []
         var deferred: [Deferred] = []
+        var collection: [CollectionRecord] = []
         var links: [LinkRecord] = []
+    }
+
+    /// The pipeline: walk the bundle, dispatching each file to its reader; analyze the captures
+    /// left for the threads; combine everything into one set of facts; run the checks; correlate
+    /// their findings into the timeline, the causes and the report. Throws only when `path` itself
+    /// cannot be read; everything inside becomes the report.
+    public func analyze(_ path: String) throws(InputError) -> Report {
+        var run = Run()
         let meter = UnpackMeter(walker.limits)
         try walker.walk(path, meter: meter, file: { file in
-            switch file.sniffed {
-            case .pcap, .pcapng:
-                if jobs > 1, let diskPath = file.diskPath {
-                    deferred.append(Deferred(path: file.path, diskPath: diskPath, declaredSize: file.declaredSize,
-                                             captureIndex: captureFiles.count, artifactIndex: artifacts.count,
-                                             problemIndex: problems.count))
-                    return
-                }
-                let (record, captureFacts) = analyzeCapture(file)
-                captureFiles.append(record)
-                builder.facts.captures.append(captureFacts)
-                artifacts.append(ArtifactRecord(path: file.path, kind: ArtifactKind.capture.rawValue, bytes: file.source.position))
-                if let error = record.error {
-                    problems.append(ProblemRecord(path: file.path, message: Self.unprefixed(error, file.path) + " (frames before it were analyzed)"))
-                }
-            case .text:
-                if let claim = Self.misnamed(file.path) {
-                    problems.append(ProblemRecord(path: file.path, message: "named like \(claim) but it is text: analyzed as text"))
-                }
-                if (file.path as NSString).lastPathComponent == RedactionMarker.fileName,
-                   let (bytes, _) = try? TextLines.readAll(file.source, limit: 1 << 20), let marker = RedactionMarker.parse(bytes) {
-                    let folder = file.path.split(separator: "/").dropLast().joined(separator: "/")
-                    for c in marker.captures { builder.facts.redactedCaptures[folder.isEmpty ? c.path : folder + "/" + c.path] = max(0, c.truncatedBefore) }
-                    artifacts.append(ArtifactRecord(path: file.path, kind: "redaction", bytes: bytes.count))
-                    return
-                }
-                let head = String(decoding: file.head, as: UTF8.self)
-                let classified = PathRules.classify(path: file.path, head: head)
-                let kind = classified.kind
-                if kind == .manifest {
-                    let (record, problem, manifest) = readManifest(file)
-                    if let record { collection.append(record) }
-                    if let manifest {
-                        builder.facts.captureDevices.merge(Self.captureDevices(manifest, path: file.path)) { a, _ in a }
-                        Self.addTimes(manifest, path: file.path, to: &builder.facts)
-                    }
-                    if let problem { problems.append(problem) }
-                    artifacts.append(ArtifactRecord(path: file.path, kind: kind.rawValue, bytes: file.source.position, rule: classified.rule))
-                    return
-                }
-                if kind.isWholeDocument {
-                    do {
-                        let (bytes, total) = try TextLines.readAll(file.source, limit: Self.maxDocumentBytes)
-                        artifacts.append(ArtifactRecord(path: file.path, kind: kind.rawValue, bytes: total, rule: classified.rule))
-                        if total > Self.maxDocumentBytes {
-                            problems.append(ProblemRecord(path: file.path, message: "\(kind.rawValue) document larger than \(Self.maxDocumentBytes >> 20) MiB: not read"))
-                        } else if let problem = builder.addDocument(path: file.path, kind: kind, bytes: bytes) {
-                            problems.append(ProblemRecord(path: file.path, message: problem))
-                        }
-                    } catch {
-                        problems.append(ProblemRecord(path: file.path, message: "read failed: \(error)"))
-                    }
-                    return
-                }
-                builder.begin(path: file.path, kind: kind)
-                do {
-                    let bytes = try TextLines.forEachLine(file.source) { number, line in builder.feed(bytes: line, number: number) }
-                    artifacts.append(ArtifactRecord(path: file.path, kind: kind.rawValue, bytes: bytes, rule: classified.rule))
-                } catch {
-                    let why = if case InputError.limit(_, let limit)? = error as? InputError { "not read further: \(limit)" } else { "read failed: \(error)" }
-                    problems.append(ProblemRecord(path: file.path, message: why + " (lines before it were analyzed)"))
-                }
-                if let problem = builder.end() { problems.append(ProblemRecord(path: file.path, message: problem)) }
-            case .empty:
-                // An empty command output is a result (no iptables rules, say); an empty file
-                // that claims to be a capture or archive is damage.
-                if let claim = Self.misnamed(file.path) {
-                    problems.append(ProblemRecord(path: file.path, message: "empty file, named like \(claim)"))
-                } else {
-                    let classified = PathRules.classify(path: file.path, head: "")
-                    artifacts.append(ArtifactRecord(path: file.path, kind: classified.kind.rawValue, bytes: 0, rule: classified.rule))
-                }
-            case .binary where file.head.count == Sniffed.headLength && file.head.allSatisfy({ $0 == 0 })
-                && file.path.lowercased().hasSuffix(".tar"):
-                // A tar archive of nothing is its two zero end-of-archive blocks (and padding): a result, not damage.
-                artifacts.append(ArtifactRecord(path: file.path, kind: ArtifactKind.text.rawValue, bytes: Self.size(of: file),
-                                                rule: "empty tar archive (end-of-archive blocks only)"))
-            case .binary where Self.misnamed(file.path) == nil:
-                // Binary where text was expected is damage; elsewhere (ACPI tables, keyrings,
-                // /proc/bus/pci in a sosreport) it is just not evidence.
-                if let kind = PathRules.claimedKind(path: file.path), kind != .text {
-                    problems.append(ProblemRecord(path: file.path, message: "binary data where \(kind.rawValue) text was expected: not analyzed"))
-                } else {
-                    artifacts.append(ArtifactRecord(path: file.path, kind: ArtifactKind.binary.rawValue, bytes: Self.size(of: file),
-                                                    rule: "binary content"))
-                }
-            case .binary, .archive:
-                let claim = Self.misnamed(file.path).map { "named like \($0), but " } ?? ""
-                problems.append(ProblemRecord(path: file.path, message: "\(claim)not a capture, archive or text file: not analyzed"))
-            }
+            dispatch(file, into: &run)
         }, problem: { p in
             // "bundle.tar.xz: ENTRY: Lzma library error…" about ENTRY: the message without the path it is filed under
             let message = p.message.range(of: p.path + ": ", options: .backwards).map { String(p.message[$0.upperBound...]) } ?? p.message
-            problems.append(ProblemRecord(path: p.path, message: message.isEmpty ? p.message : message))
+            run.outcomes.append(Outcome(problems: [ProblemRecord(path: p.path, message: message.isEmpty ? p.message : message)]))
         }, link: { l in
-            links.append(LinkRecord(path: l.path, target: l.target))
+            run.links.append(LinkRecord(path: l.path, target: l.target))
         })
-        // Captures on disk, `jobs` at a time; their results go where the walk met them (last first,
-        // so that the recorded positions stay right), as if they had been analyzed in turn.
-        for (d, result) in zip(deferred, analyzeInParallel(deferred, meter: meter)).reversed() {
-            guard case .analyzed(let record, let captureFacts, let bytes) = result else {
-                if case .unreadable(let why) = result { problems.insert(ProblemRecord(path: d.path, message: why), at: d.problemIndex) }
-                continue
+        analyzeDeferred(&run, meter: meter)
+        let facts = combine(&run)
+        let findings = CheckCatalog.run(facts, settings: settings)
+        return correlate(findings, facts: facts, run: run, input: path)
+    }
+
+    /// Reads one file of the walk into the facts and its outcome.
+    private func dispatch(_ file: BundleFile, into run: inout Run) {
+        var out = Outcome()
+        defer { run.outcomes.append(out) }
+        switch file.sniffed {
+        case .pcap, .pcapng:
+            if jobs > 1, let diskPath = file.diskPath {
+                run.deferred.append(Deferred(path: file.path, diskPath: diskPath, declaredSize: file.declaredSize,
+                                             slot: run.outcomes.count))
+                return  // an empty outcome holds its place until `analyzeDeferred` fills it
             }
-            if let error = record.error {
-                problems.insert(ProblemRecord(path: d.path, message: Self.unprefixed(error, d.path) + " (frames before it were analyzed)"), at: d.problemIndex)
+            let (record, captureFacts) = analyzeCapture(file)
+            out = Self.captureOutcome(record, captureFacts, path: file.path, bytes: file.source.position)
+        case .text:
+            if let claim = Self.misnamed(file.path) {
+                out.problems.append(ProblemRecord(path: file.path, message: "named like \(claim) but it is text: analyzed as text"))
             }
-            artifacts.insert(ArtifactRecord(path: d.path, kind: ArtifactKind.capture.rawValue, bytes: bytes), at: d.artifactIndex)
-            captureFiles.insert(record, at: d.captureIndex)
-            builder.facts.captures.insert(captureFacts, at: d.captureIndex)
+            if (file.path as NSString).lastPathComponent == RedactionMarker.fileName,
+               let (bytes, _) = try? TextLines.readAll(file.source, limit: 1 << 20), let marker = RedactionMarker.parse(bytes) {
+                let folder = file.path.split(separator: "/").dropLast().joined(separator: "/")
+                for c in marker.captures { run.builder.facts.redactedCaptures[folder.isEmpty ? c.path : folder + "/" + c.path] = max(0, c.truncatedBefore) }
+                out.artifacts.append(ArtifactRecord(path: file.path, kind: "redaction", bytes: bytes.count))
+                return
+            }
+            let head = String(decoding: file.head, as: UTF8.self)
+            let classified = PathRules.classify(path: file.path, head: head)
+            let kind = classified.kind
+            if kind == .manifest {
+                let (record, problem, manifest) = readManifest(file)
+                if let record { run.collection.append(record) }
+                if let manifest {
+                    run.builder.facts.captureDevices.merge(Self.captureDevices(manifest, path: file.path)) { a, _ in a }
+                    Self.addTimes(manifest, path: file.path, to: &run.builder.facts)
+                }
+                if let problem { out.problems.append(problem) }
+                out.artifacts.append(ArtifactRecord(path: file.path, kind: kind.rawValue, bytes: file.source.position, rule: classified.rule))
+                return
+            }
+            if kind.isWholeDocument {
+                do {
+                    let (bytes, total) = try TextLines.readAll(file.source, limit: Self.maxDocumentBytes)
+                    out.artifacts.append(ArtifactRecord(path: file.path, kind: kind.rawValue, bytes: total, rule: classified.rule))
+                    if total > Self.maxDocumentBytes {
+                        out.problems.append(ProblemRecord(path: file.path, message: "\(kind.rawValue) document larger than \(Self.maxDocumentBytes >> 20) MiB: not read"))
+                    } else if let problem = run.builder.addDocument(path: file.path, kind: kind, bytes: bytes) {
+                        out.problems.append(ProblemRecord(path: file.path, message: problem))
+                    }
+                } catch {
+                    out.problems.append(ProblemRecord(path: file.path, message: "read failed: \(error)"))
+                }
+                return
+            }
+            run.builder.begin(path: file.path, kind: kind)
+            do {
+                let bytes = try TextLines.forEachLine(file.source) { number, line in run.builder.feed(bytes: line, number: number) }
+                out.artifacts.append(ArtifactRecord(path: file.path, kind: kind.rawValue, bytes: bytes, rule: classified.rule))
+            } catch {
+                let why = if case InputError.limit(_, let limit)? = error as? InputError { "not read further: \(limit)" } else { "read failed: \(error)" }
+                out.problems.append(ProblemRecord(path: file.path, message: why + " (lines before it were analyzed)"))
+            }
+            if let problem = run.builder.end() { out.problems.append(ProblemRecord(path: file.path, message: problem)) }
+        case .empty:
+            // An empty command output is a result (no iptables rules, say); an empty file
+            // that claims to be a capture or archive is damage.
+            if let claim = Self.misnamed(file.path) {
+                out.problems.append(ProblemRecord(path: file.path, message: "empty file, named like \(claim)"))
+            } else {
+                let classified = PathRules.classify(path: file.path, head: "")
+                out.artifacts.append(ArtifactRecord(path: file.path, kind: classified.kind.rawValue, bytes: 0, rule: classified.rule))
+            }
+        case .binary where file.head.count == Sniffed.headLength && file.head.allSatisfy({ $0 == 0 })
+            && file.path.lowercased().hasSuffix(".tar"):
+            // A tar archive of nothing is its two zero end-of-archive blocks (and padding): a result, not damage.
+            out.artifacts.append(ArtifactRecord(path: file.path, kind: ArtifactKind.text.rawValue, bytes: Self.size(of: file),
+                                            rule: "empty tar archive (end-of-archive blocks only)"))
+        case .binary where Self.misnamed(file.path) == nil:
+            // Binary where text was expected is damage; elsewhere (ACPI tables, keyrings,
+            // /proc/bus/pci in a sosreport) it is just not evidence.
+            if let kind = PathRules.claimedKind(path: file.path), kind != .text {
+                out.problems.append(ProblemRecord(path: file.path, message: "binary data where \(kind.rawValue) text was expected: not analyzed"))
+            } else {
+                out.artifacts.append(ArtifactRecord(path: file.path, kind: ArtifactKind.binary.rawValue, bytes: Self.size(of: file),
+                                                rule: "binary content"))
+            }
+        case .binary, .archive:
+            let claim = Self.misnamed(file.path).map { "named like \($0), but " } ?? ""
+            out.problems.append(ProblemRecord(path: file.path, message: "\(claim)not a capture, archive or text file: not analyzed"))
         }
-        builder.finish()
-        let checked = CheckCatalog.run(builder.facts, settings: settings)
+    }
+
+    /// A capture's outcome: its record, its facts, its artifact row and its read error.
+    static func captureOutcome(_ record: CaptureFileRecord, _ facts: CaptureFacts, path: String, bytes: Int) -> Outcome {
+        var out = Outcome(artifacts: [ArtifactRecord(path: path, kind: ArtifactKind.capture.rawValue, bytes: bytes)])
+        if let error = record.error {
+            out.problems.append(ProblemRecord(path: path, message: Self.unprefixed(error, path) + " (frames before it were analyzed)"))
+        }
+        out.capture = (record, facts)
+        return out
+    }
+
+    /// Captures on disk, `jobs` at a time, into the slots the walk kept for them.
+    private func analyzeDeferred(_ run: inout Run, meter: UnpackMeter) {
+        for (d, result) in zip(run.deferred, analyzeInParallel(run.deferred, meter: meter)) {
+            switch result {
+            case .analyzed(let record, let captureFacts, let bytes):
+                run.outcomes[d.slot] = Self.captureOutcome(record, captureFacts, path: d.path, bytes: bytes)
+            case .unreadable(let why):
+                run.outcomes[d.slot] = Outcome(problems: [ProblemRecord(path: d.path, message: why)])
+            }
+        }
+    }
+
+    /// The combining stage: the captures join the text facts, and `FactsBuilder.finish` drops
+    /// duplicates and joins each capture with the rest of the bundle (`Facts.combine`).
+    private func combine(_ run: inout Run) -> Facts {
+        run.builder.facts.captures = run.outcomes.compactMap { $0.capture?.facts }
+        run.builder.finish()
+        return run.builder.facts
+    }
+
+    /// The timeline, the causes, what was and was not checked, the verdict, and the report.
+    private func correlate(_ checked: [Finding], facts: Facts, run: Run, input path: String) -> Report {
+        let artifacts = run.outcomes.flatMap(\.artifacts)
+        let problems = run.outcomes.flatMap(\.problems)
+        let captureFiles = run.outcomes.compactMap { $0.capture?.record }
         let totals = captureFiles.reduce(CaptureCounters()) { $0 + $1.counters }
         let present = Set(artifacts.compactMap { ArtifactKind(rawValue: $0.kind) })
-        let timeline = Timeline.build(findings: checked, facts: builder.facts)
+        let timeline = Timeline.build(findings: checked, facts: facts)
         let findings = timeline.dating(checked)
         let causes = Correlator.dated(Correlator.causes(findings, present: present), findings: findings)
         // A file its parser could not use is not evidence that was checked.
         let unused = Set(problems.filter { $0.message.has(": not used") || $0.message.has(": not read") }.map(\.path))
         let coverage = EvidenceCoverage(usedKinds: artifacts.filter { !unused.contains($0.path) }.compactMap { ArtifactKind(rawValue: $0.kind) },
-                                        notes: EvidenceCoverage.notes(builder.facts))
+                                        notes: EvidenceCoverage.notes(facts))
         var verdict = Correlator.verdict(findings: findings, causes: causes, captures: captureFiles.count,
                                          files: artifacts.count - captureFiles.count, coverage: coverage)
         // What is missing from the input qualifies everything above.
@@ -188,9 +227,9 @@ public struct Autopsy: Sendable {
         var report = Report(tool: "netautopsy \(Self.version)", input: path, verdict: verdict, causes: causes, timeline: timeline,
                             findings: findings,
                             captures: CapturesSection(totals: totals, files: captureFiles),
-                            traffic: TrafficSection.build(builder.facts),
-                            artifacts: artifacts, problems: problems, collection: collection)
-        report.links = links
+                            traffic: TrafficSection.build(facts),
+                            artifacts: artifacts, problems: problems, collection: run.collection)
+        report.links = run.links
         report.coverage = coverage
         return report
     }

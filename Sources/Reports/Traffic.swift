@@ -147,9 +147,9 @@ public struct TrafficSection: Codable, Sendable, Equatable {
 
     static func profile(_ sizes: [Int: PacketSizes.Size], interface: PacketSizes.Interface, capture: CaptureFacts,
                         facts: Facts) -> PacketSizeProfile {
-        let device = facts.device(of: interface, in: capture)
-        var limit: Int?
-        if let d = device, let overhead = d.encapsulationOverhead, let lower = facts.underlay(of: d) { limit = lower.mtu - overhead }
+        let joined = facts.context(of: capture).interfaces[interface]
+        let device = joined?.device
+        let limit = joined?.encapsulatedLimit
         let sorted = sizes.sorted { $0.key < $1.key }
         var width = 1
         while sorted.count > maxBins, sorted.last!.key / width - sorted.first!.key / width + 1 > maxBins { width *= 2 }

@@ -23,29 +23,9 @@ struct CaptureCoverage {
 
     init(_ capture: CaptureFacts, facts: Facts) {
         self.capture = capture
-        let isb = capture.droppedPackets
-        if isb > 0 {
-            dropped = Int(clamping: isb)
-            dropSource = "the capture's Interface Statistics Blocks"
-        } else if let stats = Self.tcpdumpStats(for: capture.file, in: facts), stats.value.dropped > 0 {
-            dropped = stats.value.dropped
-            dropSource = stats.file
-        } else {
-            dropped = 0
-            dropSource = nil
-        }
-    }
-
-    /// The tcpdump statistics that belong to a capture: `captures/eth0.tcpdump-stderr.txt` for
-    /// `captures/eth0.pcap`, `eth0.pcap0`, `eth0.pcapng`…; the only statistics file when the
-    /// bundle has a single capture.
-    static func tcpdumpStats(for file: String, in facts: Facts) -> Sourced<TcpdumpStats>? {
-        let suffix = ".tcpdump-stderr.txt"
-        for s in facts.tcpdumpStats where s.file.hasSuffix(suffix) {
-            let stem = String(s.file.dropLast(suffix.count))
-            if file.hasPrefix(stem + ".pcap") { return s }
-        }
-        return facts.captures.count == 1 && facts.tcpdumpStats.count == 1 ? facts.tcpdumpStats[0] : nil
+        let context = facts.context(of: capture)
+        dropped = context.dropped
+        dropSource = context.dropSource
     }
 
     /// Why the capture cannot vouch that nothing answered a request last sent at `time` after

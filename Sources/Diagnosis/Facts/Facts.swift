@@ -103,6 +103,8 @@ public struct Facts: Sendable {
     /// When the collector says each capture file ran, by the file's path in the bundle.
     public var captureWindows: [String: CaptureWindow] = [:]
     public var kubeProxy = KubeProxyState()
+    /// Each capture joined with the rest of the bundle, by file (`combine`, `context(of:)`).
+    public internal(set) var captureContexts: [String: CaptureContext] = [:]
     public var kubeProxyFiles: [String] = []
 
     public init(captures: [CaptureFacts] = [], pathMTULines: [TextEvidence<PathMTUTextMatch>] = []) {

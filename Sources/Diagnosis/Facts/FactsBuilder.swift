@@ -199,8 +199,10 @@ public struct FactsBuilder: Sendable {
     /// What is done once every file is in. The same kernel message in several logs of the node
     /// (dmesg, kern.log, a journal dump, /var/log/messages) is one event, not one per copy: per
     /// message text, the events of the file holding the most copies are kept and the other files'
-    /// copies of it dropped (a log covering less time never adds to one covering more).
+    /// copies of it dropped (a log covering less time never adds to one covering more). Then the
+    /// combining stage (`Facts.combine`) joins each capture with the rest, so captures go in first.
     public mutating func finish() {
+        defer { facts.combine() }
         // Troubleshoot's dns/debug.json repeats dns/debug.txt's resolv.conf: the text copy is cited.
         let resolvConfs = facts.resolvConfs
         facts.resolvConfs.removeAll { j in

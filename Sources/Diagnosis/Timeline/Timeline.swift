@@ -148,7 +148,7 @@ public struct Timeline: Codable, Sendable, Equatable {
                 // The latest time, which is not always the last frame's (timestamps can go back).
                 points.append((Point(ns: t, source: .capture, text: "capture ends", file: c.file), nil))
             }
-            timeline.notes += clockNotes(c, window: facts.captureWindows[c.file])
+            timeline.notes += clockNotes(c, window: facts.context(of: c).window)
         }
         // Wall-clock moments in time order, then those known only since boot.
         let sorted = points.enumerated().sorted { a, b in

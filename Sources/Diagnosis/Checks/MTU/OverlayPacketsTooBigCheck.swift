@@ -70,11 +70,11 @@ public struct OverlayPacketsTooBigCheck: Check {
         var offenders: [Offender] = []
         for capture in facts.captures {
             let sizes = capture.summary.packetSizes
+            let context = facts.context(of: capture)
             for interface in sizes.byInterface.keys.sorted(by: { ($0.capture, $0.ifindex ?? 0) < ($1.capture, $1.ifindex ?? 0) }) {
-                guard let tunnel = facts.device(of: interface, in: capture), let overhead = tunnel.encapsulationOverhead,
-                      let lower = facts.underlay(of: tunnel)
+                guard let joined = context.interfaces[interface], let tunnel = joined.device, let overhead = joined.overhead,
+                      let lower = joined.underlay, let limit = joined.encapsulatedLimit
                 else { continue }
-                let limit = lower.mtu - overhead
                 let (count, above) = sizes.above(limit, upTo: Swift.max(tunnel.mtu, limit), on: interface)
                 guard let largest = above.first else { continue }
                 let k = offenders.firstIndex { $0.tunnel.name == tunnel.name } ?? offenders.endIndex
