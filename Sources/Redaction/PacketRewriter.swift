@@ -1,9 +1,10 @@
 import Wire
 
 /// Rewrites one captured frame for a redacted capture: addresses (MAC, IPv4, IPv6, ARP, the packet
-/// an ICMP error quotes, inner packets of VXLAN, Geneve and IP-in-IP) get their `Pseudonyms` tokens,
+/// an ICMP error quotes, inner packets of VXLAN, Geneve, GRE and IP-in-IP) get their `Pseudonyms` tokens,
 /// checksums are corrected for what changed, and the payload is cut after the last header the
-/// analysis reads. DNS messages (UDP or TCP port 53, mDNS, LLMNR) are kept with every name
+/// analysis reads. Layers are walked by the offsets and port rules the decoder uses (`Wire/Protocols`,
+/// `DNSMessage.isDNS`). DNS messages (UDP or TCP port 53, mDNS, LLMNR) are kept with every name
 /// tokenised label by label and addresses in A/AAAA answers mapped; other record data is zeroed.
 ///
 /// Lengths in headers (IP total length, UDP length) and the frame's original length are not
@@ -44,13 +45,25 @@ public struct PacketRewriter {
         switch type {
         case 1: return ethernet(at: o)
         case 113:                                           // Linux cooked (SLL)
-            guard p.count >= o + 16 else { return o }
-            if u16(o + 2) == 1, u16(o + 4) == 6 { mapMAC(at: o + 6) } else { zero(o + 6, o + 14) }
-            return network(u16(o + 14), at: o + 16)
+            typealias H = LinuxCooked.V1
+            guard p.count >= o + H.headerLength else { return o }
+            let address = o + H.addressOffset
+            if LinuxCooked.holdsMAC(addressType: u16(o + H.addressTypeOffset), addressLength: Int(u16(o + H.addressLengthOffset))) {
+                mapMAC(at: address)
+            } else {
+                zero(address, address + LinuxCooked.addressFieldLength)
+            }
+            return network(u16(o + H.protocolOffset), at: o + H.headerLength)
         case 276:                                           // Linux cooked v2 (SLL2)
-            guard p.count >= o + 20 else { return o }
-            if u16(o + 8) == 1, p[o + 11] == 6 { mapMAC(at: o + 12) } else { zero(o + 12, o + 20) }
-            return network(u16(o), at: o + 20)
+            typealias H = LinuxCooked.V2
+            guard p.count >= o + H.headerLength else { return o }
+            let address = o + H.addressOffset
+            if LinuxCooked.holdsMAC(addressType: u16(o + H.addressTypeOffset), addressLength: Int(p[o + H.addressLengthOffset])) {
+                mapMAC(at: address)
+            } else {
+                zero(address, address + LinuxCooked.addressFieldLength)
+            }
+            return network(u16(o + H.protocolOffset), at: o + H.headerLength)
         case 101, 228, 229: return ipAny(at: o)
         case 0, 108:                                        // BSD loopback: a 4-byte family
             guard p.count >= o + 4 else { return o }
@@ -60,29 +73,33 @@ public struct PacketRewriter {
     }
 
     private mutating func ethernet(at o: Int) -> Int {
-        guard p.count >= o + 14, enter() else { return o }
+        guard p.count >= o + Ethernet.headerLength, enter() else { return o }
         defer { depth -= 1 }
-        mapMAC(at: o)
-        mapMAC(at: o + 6)
-        var type = u16(o + 12), next = o + 14
-        while type == 0x8100 || type == 0x88A8, p.count >= next + 4 {
-            type = u16(next + 2)
-            next += 4
+        mapMAC(at: o + Ethernet.destinationOffset)
+        mapMAC(at: o + Ethernet.sourceOffset)
+        var type = u16(o + Ethernet.typeOffset), next = o + Ethernet.headerLength, tags = 0
+        while Ethernet.isVLANTag(type) {
+            guard tags < Ethernet.maxVLANTags, p.count >= next + Ethernet.vlanTagLength else { return next }
+            type = u16(next + Ethernet.vlanNextTypeOffset)
+            next += Ethernet.vlanTagLength
+            tags += 1
         }
         return network(type, at: next)
     }
 
     private mutating func network(_ etherType: UInt16, at o: Int) -> Int {
         switch etherType {
-        case 0x0800: return ipv4(at: o)
-        case 0x86DD: return ipv6(at: o)
-        case 0x0806:                                        // ARP for IPv4 over Ethernet
-            guard p.count >= o + 28, u16(o) == 1, u16(o + 2) == 0x0800, p[o + 4] == 6, p[o + 5] == 4 else { return o }
-            mapMAC(at: o + 8)
-            mapIPv4(at: o + 14)
-            mapMAC(at: o + 18)
-            mapIPv4(at: o + 24)
-            return o + 28
+        case Ethernet.EtherType.ipv4: return ipv4(at: o)
+        case Ethernet.EtherType.ipv6: return ipv6(at: o)
+        case Ethernet.EtherType.arp:
+            guard p.count >= o + ARP.length,
+                  ARP.isEthernetIPv4(hardware: u16(o), protocol: u16(o + 2), hardwareLength: p[o + 4], protocolLength: p[o + 5])
+            else { return o }
+            mapMAC(at: o + ARP.senderMACOffset)
+            mapIPv4(at: o + ARP.senderIPOffset)
+            mapMAC(at: o + ARP.targetMACOffset)
+            mapIPv4(at: o + ARP.targetIPOffset)
+            return o + ARP.length
         default: return o
         }
     }
@@ -126,25 +143,26 @@ public struct PacketRewriter {
         mapIPv6(at: o + 24)
         let payload = Int(u16(o + 4))                        // 0: a jumbogram or BIG TCP, the frame's end
         let end = payload == 0 ? p.count : min(p.count, o + 40 + payload)
-        var next = p[o + 6], at = o + 40
-        while true {
-            switch next {
-            case 0, 60:                                      // hop-by-hop, destination options
-                guard p.count >= at + 2 else { return at }
-                let length = (Int(p[at + 1]) + 1) * 8
-                next = p[at]
-                zero(at + 2, min(p.count, at + length))
-                at += length
-            case 44:                                         // fragment header
-                guard p.count >= at + 8 else { return at }
+        var next = p[o + 6], at = o + IPv6Extension.fixedHeaderLength, steps = 0
+        // The extension headers as the decoder walks them (`IPv6Extension`); the data of all but the
+        // fragment header is zeroed (options, a routing header's addresses, AH's ICV).
+        while IPv6Extension.isExtension(next) {
+            steps += 1
+            guard steps <= IPv6Extension.maxHeaders, p.count >= at + 2 else { return at }
+            if next == IPv6Extension.fragment {
+                guard p.count >= at + IPv6Extension.fragmentHeaderLength else { return at }
                 let offset = u16(at + 2) >> 3
                 next = p[at]
-                at += 8
-                if offset != 0 { return at }
-            default:
-                return transport(next, at: at, end: end, pseudo: (o + 8, 16))
+                at += IPv6Extension.fragmentHeaderLength
+                if offset != 0 { return at }                 // the rest of a datagram: no header in it
+                continue
             }
+            let length = IPv6Extension.length(next, lengthByte: p[at + 1])!
+            next = p[at]
+            zero(at + 2, min(p.count, at + length))
+            at += length
         }
+        return transport(next, at: at, end: end, pseudo: (o + 8, 16))
     }
 
     /// `pseudo`: where the addresses of the pseudo-header are, and their length (4 or 16 each).
@@ -157,20 +175,25 @@ public struct PacketRewriter {
             guard header >= 20, p.count >= o + header else { return min(p.count, o + max(header, 20)) }
             tcpOptions(from: o + 20, to: o + header)
             var keep = o + header
-            if u16(o) == 53 || u16(o + 2) == 53 { keep = dnsOverTCP(from: o + header, end: min(end, p.count)) }
+            if DNSMessage.isDNS(sourcePort: u16(o), destinationPort: u16(o + 2), tcp: true) {
+                keep = dnsOverTCP(from: o + header, end: min(end, p.count))
+            }
             fixChecksum(at: o + 16, segment: o, end: min(end, p.count), pseudo: pseudo, zeroMeansNone: false)
             return keep
         case 17:
             guard p.count >= o + 8 else { return p.count }
             let src = u16(o), dst = u16(o + 2)
             var keep = o + 8
-            if [53, 5353, 5355].contains(src) || [53, 5353, 5355].contains(dst) {
+            if DNSMessage.isDNS(sourcePort: src, destinationPort: dst, tcp: false) {
                 keep = dns(from: o + 8, end: min(end, p.count))
-            } else if dst == 4789 || dst == 8472 {            // VXLAN (IANA, and Linux's old default)
-                if p.count >= o + 16 { keep = ethernet(at: o + 16) }
-            } else if dst == 6081, p.count >= o + 16 {         // Geneve
-                let length = 8 + Int(p[o + 8] & 0x3F) * 4
-                if u16(o + 10) == 0x6558, p.count >= o + 8 + length { zero(o + 16, o + 8 + length); keep = ethernet(at: o + 8 + length) }
+            } else if VXLAN.isPort(dst), p.count >= o + 8 + VXLAN.headerLength, VXLAN.hasVNI(flags: p[o + 8]) {
+                keep = ethernet(at: o + 8 + VXLAN.headerLength)
+            } else if dst == Geneve.port, p.count >= o + 8 + Geneve.fixedHeaderLength, Geneve.isVersion0(p[o + 8]) {
+                let length = Geneve.headerLength(firstByte: p[o + 8])
+                if p.count >= o + 8 + length {
+                    zero(o + 8 + Geneve.fixedHeaderLength, o + 8 + length)   // options
+                    keep = innerPayload(u16(o + 8 + Geneve.protocolTypeOffset), at: o + 8 + length)
+                }
             }
             fixChecksum(at: o + 6, segment: o, end: min(end, p.count), pseudo: pseudo, zeroMeansNone: true)
             return keep
@@ -192,7 +215,21 @@ public struct PacketRewriter {
             return keep
         case 4: return ipv4(at: o)
         case 41: return ipv6(at: o)
+        case GRE.ipProtocol:
+            guard p.count >= o + 4, let length = GRE.headerLength(flags: u16(o)), p.count >= o + length else { return o }
+            zero(o + 4, o + length)                           // checksum, key, sequence
+            return innerPayload(u16(o + GRE.protocolTypeOffset), at: o + length)
         default: return o
+        }
+    }
+
+    /// A tunnel's inner packet by its protocol type (Geneve, GRE), as the decoder opens it.
+    private mutating func innerPayload(_ type: UInt16, at o: Int) -> Int {
+        switch type {
+        case Ethernet.EtherType.transparentBridging: ethernet(at: o)
+        case Ethernet.EtherType.ipv4: ipv4(at: o)
+        case Ethernet.EtherType.ipv6: ipv6(at: o)
+        default: o
         }
     }
 

@@ -2,11 +2,13 @@
 ///
 /// Running out of bytes sets `truncated` and stops; it is never an error. One tunnel level is
 /// opened (VXLAN on UDP 4789/8472, Geneve on 6081, IP-in-IP, GRE); deeper nesting is left
-/// undecoded. Fragments are not reassembled here (see `FragmentReassembler`).
+/// undecoded. Fragments are not reassembled here (see `FragmentReassembler`). The offsets, type
+/// values and port rules of each protocol are in `Wire/Protocols`, shared with the rewriter that
+/// redacts captures, so the two walk a frame alike.
 public enum PacketDecoder {
     /// UDP ports decoded as VXLAN: the IANA port and the Linux kernel/flannel default.
-    public static func isVXLANPort(_ port: UInt16) -> Bool { port == 4789 || port == 8472 }
-    public static let genevePort: UInt16 = 6081
+    public static func isVXLANPort(_ port: UInt16) -> Bool { VXLAN.isPort(port) }
+    public static let genevePort: UInt16 = Geneve.port
 
     public static func decode(_ bytes: UnsafeRawBufferPointer, linkType: LinkType) -> DecodedPacket {
         var packet = DecodedPacket(linkType: linkType)
@@ -45,31 +47,32 @@ public enum PacketDecoder {
             guard let family = r.u32(at: 0) else { return nil }
             return (addressFamily(UInt8(truncatingIfNeeded: family)), 4)
         case .linuxSLL:
-            guard let type = r.u16(at: 0), let proto = r.u16(at: 14) else { return nil }
+            guard let type = r.u16(at: LinuxCooked.V1.packetTypeOffset), let proto = r.u16(at: LinuxCooked.V1.protocolOffset) else { return nil }
             p.cookedPacketType = UInt8(truncatingIfNeeded: type)
-            return vlanWalk(r, ethertype: proto, at: 16, &p)
+            return vlanWalk(r, ethertype: proto, at: LinuxCooked.V1.headerLength, &p)
         case .linuxSLL2:
-            guard let proto = r.u16(at: 0), let ifindex = r.u32(at: 4), let type = r.u8(at: 10) else { return nil }
+            guard let proto = r.u16(at: LinuxCooked.V2.protocolOffset), let ifindex = r.u32(at: LinuxCooked.V2.interfaceIndexOffset),
+                  let type = r.u8(at: LinuxCooked.V2.packetTypeOffset) else { return nil }
             p.cookedPacketType = type
             p.interfaceIndex = ifindex
-            return vlanWalk(r, ethertype: proto, at: 20, &p)
+            return vlanWalk(r, ethertype: proto, at: LinuxCooked.V2.headerLength, &p)
         }
     }
 
     static func ethernet(_ r: ByteReader, at start: Int, _ p: inout DecodedPacket) -> (UInt16, Int)? {
-        guard let type = r.u16(at: start + 12) else { return nil }
-        return vlanWalk(r, ethertype: type, at: start + 14, &p)
+        guard let type = r.u16(at: start + Ethernet.typeOffset) else { return nil }
+        return vlanWalk(r, ethertype: type, at: start + Ethernet.headerLength, &p)
     }
 
-    /// Walks 802.1Q (0x8100), 802.1ad (0x88a8) and legacy QinQ (0x9100, 0x9200) tags.
+    /// Walks VLAN tags (`Ethernet.isVLANTag`).
     static func vlanWalk(_ r: ByteReader, ethertype: UInt16, at start: Int, _ p: inout DecodedPacket) -> (UInt16, Int)? {
         var type = ethertype
         var offset = start
-        while type == 0x8100 || type == 0x88a8 || type == 0x9100 || type == 0x9200 {
-            guard p.vlanTags < 8, let next = r.u16(at: offset + 2) else { return nil }
+        while Ethernet.isVLANTag(type) {
+            guard p.vlanTags < Ethernet.maxVLANTags, let next = r.u16(at: offset + Ethernet.vlanNextTypeOffset) else { return nil }
             p.vlanTags += 1
             type = next
-            offset += 4
+            offset += Ethernet.vlanTagLength
         }
         return (type, offset)
     }
@@ -77,16 +80,16 @@ public enum PacketDecoder {
     /// BSD/Linux address families for IPv4 and IPv6 (AF_INET6 is 10, 24, 28 or 30 by OS).
     static func addressFamily(_ family: UInt8) -> UInt16 {
         switch family {
-        case 2: 0x0800
-        case 10, 24, 28, 30: 0x86dd
+        case 2: Ethernet.EtherType.ipv4
+        case 10, 24, 28, 30: Ethernet.EtherType.ipv6
         default: 0xffff
         }
     }
 
     static func ipVersion(ethertype: UInt16, _ r: ByteReader, _ offset: Int) -> UInt8? {
         switch ethertype {
-        case 0x0800: return 4
-        case 0x86dd: return 6
+        case Ethernet.EtherType.ipv4: return 4
+        case Ethernet.EtherType.ipv6: return 6
         case 0:  // raw IP: the version nibble decides
             guard let b = r.u8(at: offset) else { return nil }
             let v = b >> 4
@@ -141,33 +144,23 @@ public enum PacketDecoder {
               let srcH = r.u64(at: s + 8), let srcL = r.u64(at: s + 16),
               let dstH = r.u64(at: s + 24), let dstL = r.u64(at: s + 32)
         else { return nil }
-        var offset = s + 40
+        var offset = s + IPv6Extension.fixedHeaderLength
         var fragment: FragmentInfo?
-        // Walk extension headers (RFC 8200 §4): hop-by-hop, routing, fragment, destination options,
-        // AH, mobility, HIP, shim6. A non-first fragment ends the walk: the rest is payload.
-        var walking = true
+        // Walk the extension headers (`IPv6Extension`). A non-first fragment ends the walk: the rest is payload.
         var steps = 0
-        while walking && steps < 16 {
+        while steps < IPv6Extension.maxHeaders, IPv6Extension.isExtension(next) {
             steps += 1
-            switch next {
-            case 0, 43, 60, 135, 139, 140:
-                guard let nh = r.u8(at: offset), let len = r.u8(at: offset + 1) else { return nil }
-                next = nh
-                offset += (Int(len) + 1) * 8
-            case 51:
-                guard let nh = r.u8(at: offset), let len = r.u8(at: offset + 1) else { return nil }
-                next = nh
-                offset += (Int(len) + 2) * 4
-            case 44:
-                guard let nh = r.u8(at: offset), let offM = r.u16(at: offset + 2), let ident = r.u32(at: offset + 4)
-                else { return nil }
+            guard let nh = r.u8(at: offset), let len = r.u8(at: offset + 1) else { return nil }
+            if next == IPv6Extension.fragment {
+                guard let offM = r.u16(at: offset + 2), let ident = r.u32(at: offset + 4) else { return nil }
                 fragment = FragmentInfo(offset: Int(offM & 0xfff8), moreFragments: offM & 1 != 0, identification: ident)
                 next = nh
-                offset += 8
-                if offM & 0xfff8 != 0 { walking = false }
-            default:
-                walking = false
+                offset += IPv6Extension.fragmentHeaderLength
+                if offM & 0xfff8 != 0 { break }
+                continue
             }
+            offset += IPv6Extension.length(next, lengthByte: len)!
+            next = nh
         }
         return IPHeader(version: 6, source: IPAddress(ipv6High: srcH, low: srcL),
                         destination: IPAddress(ipv6High: dstH, low: dstL), protocolNumber: next, ttl: hop,
@@ -211,7 +204,7 @@ public enum PacketDecoder {
                 p.tunnel = .ipInIP
                 p.inner = ipLayer(r, at: o, version: header.protocolNumber == 4 ? 4 : 6, depth: 1, &p)
             }
-        case 47:
+        case GRE.ipProtocol:
             if depth == 0 { gre(r, at: o, &p) }
         default:
             break
@@ -273,39 +266,34 @@ public enum PacketDecoder {
     }
 
     static func udpTunnel(_ r: ByteReader, dport: UInt16, at o: Int, end: Int, _ p: inout DecodedPacket) {
-        if isVXLANPort(dport) {
-            // RFC 7348: flags byte with the I bit (0x08) set; the VNI follows in bytes 4–6.
-            guard let flags = r.u8(at: o), flags & 0x08 != 0, let word = r.u32(at: o + 4) else { return }
+        if VXLAN.isPort(dport) {
+            // The I flag set; the VNI follows in bytes 4–6.
+            guard let flags = r.u8(at: o), VXLAN.hasVNI(flags: flags), let word = r.u32(at: o + 4) else { return }
             p.marks.insert(.vxlan)
             p.tunnel = .vxlan(vni: word >> 8, port: dport)
-            innerEthernet(r, at: o + 8, &p)
-        } else if dport == genevePort {
-            // RFC 8926: Ver(2) OptLen(6), flags, protocol type, VNI(24), reserved, options.
-            guard let b0 = r.u8(at: o), b0 >> 6 == 0, let proto = r.u16(at: o + 2), let word = r.u32(at: o + 4)
+            innerEthernet(r, at: o + VXLAN.headerLength, &p)
+        } else if dport == Geneve.port {
+            guard let b0 = r.u8(at: o), Geneve.isVersion0(b0), let proto = r.u16(at: o + Geneve.protocolTypeOffset),
+                  let word = r.u32(at: o + 4)
             else { return }
             p.marks.insert(.geneve)
             p.tunnel = .geneve(vni: word >> 8)
-            let inner = o + 8 + Int(b0 & 0x3f) * 4
-            innerPayload(r, proto: proto, at: inner, &p)
+            innerPayload(r, proto: proto, at: o + Geneve.headerLength(firstByte: b0), &p)
         }
     }
 
     static func gre(_ r: ByteReader, at o: Int, _ p: inout DecodedPacket) {
-        // RFC 2784/2890: C, K, S bits add 4 bytes each; version 0 only.
-        guard let flags = r.u16(at: o), flags & 0x7 == 0, let proto = r.u16(at: o + 2) else { return }
-        var offset = o + 4
-        if flags & 0x8000 != 0 { offset += 4 }
-        if flags & 0x2000 != 0 { offset += 4 }
-        if flags & 0x1000 != 0 { offset += 4 }
+        guard let flags = r.u16(at: o), let length = GRE.headerLength(flags: flags), let proto = r.u16(at: o + GRE.protocolTypeOffset)
+        else { return }
         p.tunnel = .gre
-        innerPayload(r, proto: proto, at: offset, &p)
+        innerPayload(r, proto: proto, at: o + length, &p)
     }
 
     static func innerPayload(_ r: ByteReader, proto: UInt16, at o: Int, _ p: inout DecodedPacket) {
         switch proto {
-        case 0x6558: innerEthernet(r, at: o, &p)
-        case 0x0800: p.inner = ipLayer(r, at: o, version: 4, depth: 1, &p)
-        case 0x86dd: p.inner = ipLayer(r, at: o, version: 6, depth: 1, &p)
+        case Ethernet.EtherType.transparentBridging: innerEthernet(r, at: o, &p)
+        case Ethernet.EtherType.ipv4: p.inner = ipLayer(r, at: o, version: 4, depth: 1, &p)
+        case Ethernet.EtherType.ipv6: p.inner = ipLayer(r, at: o, version: 6, depth: 1, &p)
         default: break
         }
     }
