@@ -14,7 +14,15 @@ extension Evidence {
     /// Up to `cap` matched lines: the first `cap − 1` and the last, so the evidence shows when it
     /// began and when it was last seen, plus a count of the lines between.
     static func lines<M>(_ note: String, _ lines: [TextEvidence<M>], cap: Int = 10) -> [Evidence] {
-        func line(_ l: TextEvidence<M>) -> Evidence { .line(note, file: l.file, line: l.line, text: l.text) }
+        capped(note, lines, cap: cap) { .line(note, file: $0.file, line: $0.line, text: $0.text) }
+    }
+
+    /// Kernel log lines, each with its time as the line gave it (the timeline dates them from it).
+    static func lines(_ note: String, _ lines: [TextEvidence<KernelLogEvent>], cap: Int = 10) -> [Evidence] {
+        capped(note, lines, cap: cap) { .line(note, file: $0.file, line: $0.line, text: $0.text, kernelTime: $0.match.time) }
+    }
+
+    private static func capped<M>(_ note: String, _ lines: [TextEvidence<M>], cap: Int, _ line: (TextEvidence<M>) -> Evidence) -> [Evidence] {
         guard lines.count > cap, cap >= 2 else { return lines.prefix(max(cap, 0)).map(line) }
         return lines.prefix(cap - 1).map(line)
             + [.value("More lines like these, not listed.", file: lines.first?.file, text: "\(lines.count - cap) more"), line(lines[lines.count - 1])]

@@ -1,3 +1,5 @@
+import Artifacts
+
 /// How bad a finding is, ordered: info < low < medium < high < critical.
 public enum Severity: String, Codable, Sendable, CaseIterable, Comparable {
     case info, low, medium, high, critical
@@ -24,14 +26,31 @@ public struct Evidence: Codable, Sendable, Equatable {
     public var displayFilter: String?
     public var line: Int?
     public var text: String?
+    /// For a kernel log line: its time as the line gives it, seconds since boot (`[ 12.345678]`),
+    /// which the timeline dates by the boot time…
+    public var sinceBoot: Double?
+    /// …or the local time `dmesg -T` printed (no time zone: not placed on the timeline).
+    public var localTime: String?
 
     public static func packets(_ note: String, file: String, frames: [Int], times: [Int64?], filter: String) -> Evidence {
         Evidence(kind: .packets, note: note, file: file, frames: frames,
                  times: times.map { $0.map { WallTime(nanoseconds: $0) } }, displayFilter: filter)
     }
 
-    public static func line(_ note: String, file: String, line: Int, text: String) -> Evidence {
-        Evidence(kind: .line, note: note, file: file, line: line, text: text)
+    public static func line(_ note: String, file: String, line: Int, text: String, kernelTime: KernelTime? = nil) -> Evidence {
+        var e = Evidence(kind: .line, note: note, file: file, line: line, text: text)
+        switch kernelTime {
+        case .sinceBoot(let s)? where s.isFinite: e.sinceBoot = s
+        case .wallClock(let local)?: e.localTime = local
+        default: break
+        }
+        return e
+    }
+
+    /// The kernel time the evidence carries, as the kernel log line gave it.
+    public var kernelTime: KernelTime? {
+        if let sinceBoot { return .sinceBoot(sinceBoot) }
+        return localTime.map { .wallClock($0) }
     }
 
     public static func value(_ note: String, file: String? = nil, text: String) -> Evidence {

@@ -77,10 +77,6 @@ public struct Timeline: Codable, Sendable, Equatable {
     public static func build(findings: [Finding], facts: Facts) -> Timeline {
         var timeline = Timeline()
         var points: [(point: Point, finding: Finding?)] = []
-        var kernelTimes: [String: [Int: KernelTime]] = [:]
-        for e in facts.kernelEvents {
-            if let t = e.match.time { kernelTimes[e.file, default: [:]][e.line] = t }
-        }
         var localClockLines = 0
         var relative = false
         var late: Int64?, lateLines = 0
@@ -97,7 +93,7 @@ public struct Timeline: Codable, Sendable, Equatable {
                 case .line:
                     guard let file = e.file, let line = e.line else { continue }
                     let text = String((e.text ?? "").prefix(240))
-                    switch kernelTimes[file]?[line] {
+                    switch e.kernelTime {
                     case .sinceBoot(let s)?:
                         // Times from an untrusted file: nothing negative, infinite or beyond a century.
                         guard s.isFinite, s >= 0, s < 3e9 else { continue }
