@@ -116,34 +116,35 @@ public struct PacketRewriter {
     // MARK: IP
 
     private mutating func ipv4(at o: Int) -> Int {
-        guard p.count >= o + 20, p[o] >> 4 == 4, enter() else { return o }
+        guard p.count >= o + IPv4.minimumHeaderLength, p[o] >> 4 == 4, enter() else { return o }
         defer { depth -= 1 }
-        let ihl = Int(p[o] & 0x0F) * 4
-        guard ihl >= 20, p.count >= o + ihl else { return o }
-        mapIPv4(at: o + 12)
-        mapIPv4(at: o + 16)
-        if ihl > 20 { zero(o + 20, o + ihl) }              // options (record route…): end-of-options
-        p[o + 10] = 0
-        p[o + 11] = 0
+        let ihl = IPv4.headerLength(firstByte: p[o])
+        guard ihl >= IPv4.minimumHeaderLength, p.count >= o + ihl else { return o }
+        mapIPv4(at: o + IPv4.sourceOffset)
+        mapIPv4(at: o + IPv4.destinationOffset)
+        if ihl > IPv4.minimumHeaderLength { zero(o + IPv4.minimumHeaderLength, o + ihl) }  // options (record route…): end-of-options
+        let checksum = o + IPv4.checksumOffset
+        p[checksum] = 0
+        p[checksum + 1] = 0
         let sum = Self.checksum(p, o, o + ihl)
-        p[o + 10] = UInt8(sum >> 8)
-        p[o + 11] = UInt8(sum & 0xFF)
-        let fragmentOffset = u16(o + 6) & 0x1FFF
+        p[checksum] = UInt8(sum >> 8)
+        p[checksum + 1] = UInt8(sum & 0xFF)
+        let fragmentOffset = IPv4.fragmentOffset(flags: u16(o + IPv4.flagsOffset))
         // A total length of 0 is TCP segmentation offload: the frame's end is the datagram's.
-        let total = Int(u16(o + 2))
+        let total = Int(u16(o + IPv4.totalLengthOffset))
         let end = total == 0 ? p.count : min(p.count, o + max(ihl, total))
         if fragmentOffset != 0 { return o + ihl }          // the rest of a datagram: no header in it
-        return transport(p[o + 9], at: o + ihl, end: end, pseudo: (o + 12, 4))
+        return transport(p[o + IPv4.protocolOffset], at: o + ihl, end: end, pseudo: (o + IPv4.sourceOffset, IPv4.addressLength))
     }
 
     private mutating func ipv6(at o: Int) -> Int {
-        guard p.count >= o + 40, p[o] >> 4 == 6, enter() else { return o }
+        guard p.count >= o + IPv6Extension.fixedHeaderLength, p[o] >> 4 == 6, enter() else { return o }
         defer { depth -= 1 }
-        mapIPv6(at: o + 8)
-        mapIPv6(at: o + 24)
-        let payload = Int(u16(o + 4))                        // 0: a jumbogram or BIG TCP, the frame's end
-        let end = payload == 0 ? p.count : min(p.count, o + 40 + payload)
-        var next = p[o + 6], at = o + IPv6Extension.fixedHeaderLength, steps = 0
+        mapIPv6(at: o + IPv6.sourceOffset)
+        mapIPv6(at: o + IPv6.destinationOffset)
+        let payload = Int(u16(o + IPv6.payloadLengthOffset))  // 0: a jumbogram or BIG TCP, the frame's end
+        let end = payload == 0 ? p.count : min(p.count, o + IPv6Extension.fixedHeaderLength + payload)
+        var next = p[o + IPv6.nextHeaderOffset], at = o + IPv6Extension.fixedHeaderLength, steps = 0
         // The extension headers as the decoder walks them (`IPv6Extension`); the data of all but the
         // fragment header is zeroed (options, a routing header's addresses, AH's ICV).
         while IPv6Extension.isExtension(next) {
@@ -162,59 +163,58 @@ public struct PacketRewriter {
             zero(at + 2, min(p.count, at + length))
             at += length
         }
-        return transport(next, at: at, end: end, pseudo: (o + 8, 16))
+        return transport(next, at: at, end: end, pseudo: (o + IPv6.sourceOffset, IPv6.addressLength))
     }
 
     /// `pseudo`: where the addresses of the pseudo-header are, and their length (4 or 16 each).
     private mutating func transport(_ proto: UInt8, at o: Int, end: Int, pseudo: (at: Int, length: Int)) -> Int {
         switch proto {
-        case 6:
+        case IPProtocol.tcp:
             // A header cut short (an ICMP error quotes only its first 8 bytes) holds no address: kept.
-            guard p.count >= o + 20 else { return p.count }
-            let header = Int(p[o + 12] >> 4) * 4
-            guard header >= 20, p.count >= o + header else { return min(p.count, o + max(header, 20)) }
-            tcpOptions(from: o + 20, to: o + header)
+            guard p.count >= o + TCP.minimumHeaderLength else { return p.count }
+            let header = TCP.headerLength(dataOffsetByte: p[o + TCP.dataOffsetOffset])
+            guard header >= TCP.minimumHeaderLength, p.count >= o + header else { return min(p.count, o + max(header, TCP.minimumHeaderLength)) }
+            tcpOptions(from: o + TCP.minimumHeaderLength, to: o + header)
             var keep = o + header
             if DNSMessage.isDNS(sourcePort: u16(o), destinationPort: u16(o + 2), tcp: true) {
                 keep = dnsOverTCP(from: o + header, end: min(end, p.count))
             }
-            fixChecksum(at: o + 16, segment: o, end: min(end, p.count), pseudo: pseudo, zeroMeansNone: false)
+            fixChecksum(at: o + TCP.checksumOffset, segment: o, end: min(end, p.count), pseudo: pseudo, zeroMeansNone: false)
             return keep
-        case 17:
-            guard p.count >= o + 8 else { return p.count }
-            let src = u16(o), dst = u16(o + 2)
-            var keep = o + 8
+        case IPProtocol.udp:
+            guard p.count >= o + UDP.headerLength else { return p.count }
+            let src = u16(o), dst = u16(o + 2), payload = o + UDP.headerLength
+            var keep = payload
             if DNSMessage.isDNS(sourcePort: src, destinationPort: dst, tcp: false) {
-                keep = dns(from: o + 8, end: min(end, p.count))
-            } else if VXLAN.isPort(dst), p.count >= o + 8 + VXLAN.headerLength, VXLAN.hasVNI(flags: p[o + 8]) {
-                keep = ethernet(at: o + 8 + VXLAN.headerLength)
-            } else if dst == Geneve.port, p.count >= o + 8 + Geneve.fixedHeaderLength, Geneve.isVersion0(p[o + 8]) {
-                let length = Geneve.headerLength(firstByte: p[o + 8])
-                if p.count >= o + 8 + length {
-                    zero(o + 8 + Geneve.fixedHeaderLength, o + 8 + length)   // options
-                    keep = innerPayload(u16(o + 8 + Geneve.protocolTypeOffset), at: o + 8 + length)
+                keep = dns(from: payload, end: min(end, p.count))
+            } else if VXLAN.isPort(dst), p.count >= payload + VXLAN.headerLength, VXLAN.hasVNI(flags: p[payload]) {
+                keep = ethernet(at: payload + VXLAN.headerLength)
+            } else if dst == Geneve.port, p.count >= payload + Geneve.fixedHeaderLength, Geneve.isVersion0(p[payload]) {
+                let length = Geneve.headerLength(firstByte: p[payload])
+                if p.count >= payload + length {
+                    zero(payload + Geneve.fixedHeaderLength, payload + length)   // options
+                    keep = innerPayload(u16(payload + Geneve.protocolTypeOffset), at: payload + length)
                 }
             }
-            fixChecksum(at: o + 6, segment: o, end: min(end, p.count), pseudo: pseudo, zeroMeansNone: true)
+            fixChecksum(at: o + UDP.checksumOffset, segment: o, end: min(end, p.count), pseudo: pseudo, zeroMeansNone: true)
             return keep
-        case 1:
-            guard p.count >= o + 8 else { return o }
-            var keep = o + 8
-            switch p[o] {
-            case 3, 4, 11, 12: keep = ipv4(at: o + 8)        // errors quote the packet they are about
-            case 5: mapIPv4(at: o + 4); keep = ipv4(at: o + 8)
-            default: break
+        case IPProtocol.icmp:
+            guard p.count >= o + ICMP.headerLength else { return o }
+            var keep = o + ICMP.headerLength
+            if ICMP.quotesDatagram(v4: p[o]) {               // errors quote the packet they are about
+                if p[o] == ICMP.redirect { mapIPv4(at: o + ICMP.redirectGatewayOffset) }
+                keep = ipv4(at: o + ICMP.quoteOffset)
             }
-            fixChecksum(at: o + 2, segment: o, end: min(end, p.count), pseudo: nil, zeroMeansNone: false)
+            fixChecksum(at: o + ICMP.checksumOffset, segment: o, end: min(end, p.count), pseudo: nil, zeroMeansNone: false)
             return keep
-        case 58:
-            guard p.count >= o + 8 else { return o }
-            var keep = o + 8
-            if (1...4).contains(p[o]) { keep = ipv6(at: o + 8) }
-            fixChecksum(at: o + 2, segment: o, end: min(end, p.count), pseudo: pseudo, zeroMeansNone: false)
+        case IPProtocol.icmpv6:
+            guard p.count >= o + ICMP.headerLength else { return o }
+            var keep = o + ICMP.headerLength
+            if ICMP.quotesDatagram(v6: p[o]) { keep = ipv6(at: o + ICMP.quoteOffset) }
+            fixChecksum(at: o + ICMP.checksumOffset, segment: o, end: min(end, p.count), pseudo: pseudo, zeroMeansNone: false)
             return keep
-        case 4: return ipv4(at: o)
-        case 41: return ipv6(at: o)
+        case IPProtocol.ipInIP: return ipv4(at: o)
+        case IPProtocol.ipv6InIP: return ipv6(at: o)
         case GRE.ipProtocol:
             guard p.count >= o + 4, let length = GRE.headerLength(flags: u16(o)), p.count >= o + length else { return o }
             zero(o + 4, o + length)                           // checksum, key, sequence

@@ -126,23 +126,24 @@ public enum PacketDecoder {
 
     static func ipv4(_ r: ByteReader, at s: Int) -> IPHeader? {
         guard let vihl = r.u8(at: s), vihl >> 4 == 4 else { return nil }
-        let ihl = Int(vihl & 0x0f) * 4
-        guard ihl >= 20, let total = r.u16(at: s + 2), let id = r.u16(at: s + 4),
-              let flagsOffset = r.u16(at: s + 6), let ttl = r.u8(at: s + 8), let proto = r.u8(at: s + 9),
-              let src = r.u32(at: s + 12), let dst = r.u32(at: s + 16)
+        let ihl = IPv4.headerLength(firstByte: vihl)
+        guard ihl >= IPv4.minimumHeaderLength, let total = r.u16(at: s + IPv4.totalLengthOffset),
+              let id = r.u16(at: s + IPv4.identificationOffset), let flags = r.u16(at: s + IPv4.flagsOffset),
+              let ttl = r.u8(at: s + IPv4.ttlOffset), let proto = r.u8(at: s + IPv4.protocolOffset),
+              let src = r.u32(at: s + IPv4.sourceOffset), let dst = r.u32(at: s + IPv4.destinationOffset)
         else { return nil }
-        let fragment = FragmentInfo(offset: Int(flagsOffset & 0x1fff) * 8,
-                                    moreFragments: flagsOffset & 0x2000 != 0, identification: UInt32(id))
+        let fragment = FragmentInfo(offset: IPv4.fragmentOffset(flags: flags) * 8,
+                                    moreFragments: IPv4.moreFragments(flags: flags), identification: UInt32(id))
         return IPHeader(version: 4, source: IPAddress(ipv4: src), destination: IPAddress(ipv4: dst),
                         protocolNumber: proto, ttl: ttl, totalLength: Int(total), headerLength: ihl,
-                        dontFragment: flagsOffset & 0x4000 != 0, fragment: fragment)
+                        dontFragment: IPv4.dontFragment(flags: flags), fragment: fragment)
     }
 
     static func ipv6(_ r: ByteReader, at s: Int) -> IPHeader? {
-        guard let v = r.u8(at: s), v >> 4 == 6, let payloadLength = r.u16(at: s + 4),
-              var next = r.u8(at: s + 6), let hop = r.u8(at: s + 7),
-              let srcH = r.u64(at: s + 8), let srcL = r.u64(at: s + 16),
-              let dstH = r.u64(at: s + 24), let dstL = r.u64(at: s + 32)
+        guard let v = r.u8(at: s), v >> 4 == 6, let payloadLength = r.u16(at: s + IPv6.payloadLengthOffset),
+              var next = r.u8(at: s + IPv6.nextHeaderOffset), let hop = r.u8(at: s + IPv6.hopLimitOffset),
+              let srcH = r.u64(at: s + IPv6.sourceOffset), let srcL = r.u64(at: s + IPv6.sourceOffset + 8),
+              let dstH = r.u64(at: s + IPv6.destinationOffset), let dstL = r.u64(at: s + IPv6.destinationOffset + 8)
         else { return nil }
         var offset = s + IPv6Extension.fixedHeaderLength
         var fragment: FragmentInfo?
@@ -177,18 +178,18 @@ public enum PacketDecoder {
                             capturedPayloadLength: Swift.max(0, payloadEnd - o))
         let payloadLength = header.totalLength == 0 ? payloadEnd - o : header.payloadLength
         switch header.protocolNumber {
-        case 6:
+        case IPProtocol.tcp:
             guard let t = tcp(r, at: o, segmentBytes: payloadLength) else { p.truncated = true; return layer }
             layer.transport = .tcp(t)
-        case 17:
-            guard let sport = r.u16(at: o), let dport = r.u16(at: o + 2), let len = r.u16(at: o + 4) else {
+        case IPProtocol.udp:
+            guard let sport = r.u16(at: o), let dport = r.u16(at: o + 2), let len = r.u16(at: o + UDP.lengthOffset) else {
                 p.truncated = true
                 return layer
             }
             layer.transport = .udp(UDPHeader(sourcePort: sport, destinationPort: dport, length: len))
-            if depth == 0 { udpTunnel(r, dport: dport, at: o + 8, end: payloadEnd, &p) }
-        case 1, 58:
-            guard let icmp = icmp(r, at: o, v6: header.protocolNumber == 58, end: payloadEnd) else {
+            if depth == 0 { udpTunnel(r, dport: dport, at: o + UDP.headerLength, end: payloadEnd, &p) }
+        case IPProtocol.icmp, IPProtocol.icmpv6:
+            guard let icmp = icmp(r, at: o, v6: header.protocolNumber == IPProtocol.icmpv6, end: payloadEnd) else {
                 p.truncated = true
                 return layer
             }
@@ -199,10 +200,10 @@ public enum PacketDecoder {
                 if q.version == 6 && q.fragment != nil { p.marks.insert(.ipv6FragmentHeader) }
             }
             layer.transport = .icmp(icmp)
-        case 4, 41:
+        case IPProtocol.ipInIP, IPProtocol.ipv6InIP:
             if depth == 0 {
                 p.tunnel = .ipInIP
-                p.inner = ipLayer(r, at: o, version: header.protocolNumber == 4 ? 4 : 6, depth: 1, &p)
+                p.inner = ipLayer(r, at: o, version: header.protocolNumber == IPProtocol.ipInIP ? 4 : 6, depth: 1, &p)
             }
         case GRE.ipProtocol:
             if depth == 0 { gre(r, at: o, &p) }
@@ -213,20 +214,21 @@ public enum PacketDecoder {
     }
 
     static func tcp(_ r: ByteReader, at o: Int, segmentBytes: Int) -> TCPHeader? {
-        guard let sport = r.u16(at: o), let dport = r.u16(at: o + 2), let seq = r.u32(at: o + 4),
-              let ack = r.u32(at: o + 8), let offFlags = r.u16(at: o + 12), let window = r.u16(at: o + 14)
+        guard let sport = r.u16(at: o), let dport = r.u16(at: o + 2), let seq = r.u32(at: o + TCP.sequenceOffset),
+              let ack = r.u32(at: o + TCP.acknowledgmentOffset), let offFlags = r.u16(at: o + TCP.dataOffsetOffset),
+              let window = r.u16(at: o + TCP.windowOffset)
         else { return nil }
-        let headerLength = Int(offFlags >> 12) * 4
+        let headerLength = TCP.headerLength(dataOffsetByte: UInt8(truncatingIfNeeded: offFlags >> 8))
         var mss: UInt16 = 0
-        if headerLength > 20 {
+        if headerLength > TCP.minimumHeaderLength {
             // Options: find MSS (kind 2, length 4); stop at end-of-list or anything malformed.
-            var i = o + 20
+            var i = o + TCP.minimumHeaderLength
             let end = o + headerLength
             while i < end, let kind = r.u8(at: i) {
-                if kind == 0 { break }
-                if kind == 1 { i += 1; continue }
+                if kind == TCP.optionEnd { break }
+                if kind == TCP.optionNoOp { i += 1; continue }
                 guard let len = r.u8(at: i + 1), len >= 2 else { break }
-                if kind == 2, len == 4, let v = r.u16(at: i + 2) { mss = v }
+                if kind == TCP.optionMSS, len == 4, let v = r.u16(at: i + 2) { mss = v }
                 i += Int(len)
             }
         }
@@ -238,10 +240,10 @@ public enum PacketDecoder {
     static func icmp(_ r: ByteReader, at o: Int, v6: Bool, end: Int) -> ICMPMessage? {
         guard let type = r.u8(at: o), let code = r.u8(at: o + 1) else { return nil }
         var message = ICMPMessage(isV6: v6, type: type, code: code, mtu: 0, quoted: nil)
-        let isError = v6 ? (1...4).contains(type) : (type == 3 || type == 4 || type == 5 || type == 11 || type == 12)
-        if !v6 && type == 3 && code == 4 { message.mtu = UInt32(r.u16(at: o + 6) ?? 0) }
-        if v6 && type == 2 { message.mtu = r.u32(at: o + 4) ?? 0 }
-        if isError { message.quoted = quoted(r, at: o + 8, end: end) }
+        let isError = v6 ? ICMP.quotesDatagram(v6: type) : ICMP.quotesDatagram(v4: type)
+        if !v6 && type == 3 && code == 4 { message.mtu = UInt32(r.u16(at: o + ICMP.fragmentationNeededMTUOffset) ?? 0) }
+        if v6 && type == 2 { message.mtu = r.u32(at: o + ICMP.packetTooBigMTUOffset) ?? 0 }
+        if isError { message.quoted = quoted(r, at: o + ICMP.quoteOffset, end: end) }
         return message
     }
 
@@ -257,7 +259,7 @@ public enum PacketDecoder {
         if h.version == 4 && !(h.fragment?.isFragment ?? false) { q.fragment = nil }
         let l4 = o + h.headerLength
         let firstFragment = (h.fragment?.offset ?? 0) == 0
-        if firstFragment, h.protocolNumber == 6 || h.protocolNumber == 17 || h.protocolNumber == 132,
+        if firstFragment, h.protocolNumber == IPProtocol.tcp || h.protocolNumber == IPProtocol.udp || h.protocolNumber == IPProtocol.sctp,
            let sp = bounded.u16(at: l4), let dp = bounded.u16(at: l4 + 2) {
             q.sourcePort = sp
             q.destinationPort = dp
