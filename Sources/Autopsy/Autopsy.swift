@@ -370,7 +370,7 @@ public struct Autopsy: Sendable {
         let error = outcome.error
         let record = CaptureFileRecord(
             file: file.path, format: outcome.format, linkTypes: links,
-            firstPacket: summary.firstTime.map(Timestamp.rfc3339), lastPacket: summary.lastTime.map(Timestamp.rfc3339),
+            firstPacket: summary.firstTime.map { WallTime(nanoseconds: $0) }, lastPacket: summary.lastTime.map { WallTime(nanoseconds: $0) },
             counters: summary.counters, error: error, limitsReached: summary.limitsReached.isEmpty ? nil : summary.limitsReached)
         return (record, CaptureFacts(file: file.path, format: outcome.format, summary: summary, readError: error,
                                      interfaces: outcome.interfaces))

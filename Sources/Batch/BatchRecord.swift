@@ -73,7 +73,7 @@ public struct BatchRecord: Codable, Sendable, Equatable {
     mutating func describe(_ r: Report) {
         host = r.collection.first?.hostname
         collectedAt = r.collection.first?.startedAt
-        bundleTime = collectedAt ?? r.captures.files.compactMap(\.firstPacket).min()
+        bundleTime = collectedAt ?? r.captures.files.compactMap(\.firstPacket).min()?.rfc3339
         topCause = r.causes.first?.id
         topConfidence = r.causes.first?.confidence.rawValue
         causes = r.causes.map { "\($0.id) (\($0.confidence.rawValue))" }

@@ -115,7 +115,7 @@ public enum HTMLRenderer {
         return table(["file", "format", "packets", "first", "last", "handshakes", "SYN no answer", "SYN→RST", "IPv4 frags", "ICMP frag-needed"],
                      c.files.map { f in
                          let k = f.counters
-                         return [escape(f.file), escape(f.format), "\(k.packets)", escape(f.firstPacket ?? ""), escape(f.lastPacket ?? ""),
+                         return [escape(f.file), escape(f.format), "\(k.packets)", escape(f.firstPacket?.rfc3339 ?? ""), escape(f.lastPacket?.rfc3339 ?? ""),
                                  "\(k.tcpHandshakesCompleted)", "\(k.synWithoutSynack)", "\(k.synRst)", "\(k.ipv4Fragments)", "\(k.icmpFragNeeded)"]
                      }) + limits(c)
     }
@@ -195,7 +195,7 @@ public enum HTMLRenderer {
         if !t.tcpFlows.isEmpty {
             out += "<h3>TCP flows in trouble</h3>"
             let rows = t.tcpFlows.map { f in
-                [escape(f.file), "<code>tcp.stream == \(f.stream)</code>", escape(f.client), escape(f.server), escape(f.start ?? ""),
+                [escape(f.file), "<code>tcp.stream == \(f.stream)</code>", escape(f.client), escape(f.server), escape(f.start?.rfc3339 ?? ""),
                  String(format3(f.durationSeconds)), "\(f.dataSegments)", "\(f.retransmissions)", "\(f.duplicateAcks)", "\(f.zeroWindows)",
                  "\(f.resets)", "\(f.firstFrame)"]
             }
@@ -207,7 +207,7 @@ public enum HTMLRenderer {
             out += "<h3>Connection attempts not established at the first SYN</h3>"
             let rows = t.connectionAttempts.map { a in
                 [escape(a.file), "<code>tcp.stream == \(a.stream)</code>", escape(a.client), escape(a.server), escape(a.state),
-                 "\(a.syns)", escape(a.time ?? ""), "\(a.firstFrame)"]
+                 "\(a.syns)", escape(a.time?.rfc3339 ?? ""), "\(a.firstFrame)"]
             }
             out += collapsible(rows.count, table(["file", "filter", "client", "server", "outcome", "SYNs", "first SYN", "frame"], rows))
             if t.connectionAttemptsNotShown > 0 { out += "<p>\(t.connectionAttemptsNotShown) more attempts are not listed.</p>" }

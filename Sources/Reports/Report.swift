@@ -105,8 +105,8 @@ public struct CaptureFileRecord: Codable, Sendable {
     public var format: String
     /// Link types by tshark's name, with frame counts.
     public var linkTypes: [String: Int]
-    public var firstPacket: String?
-    public var lastPacket: String?
+    public var firstPacket: WallTime?
+    public var lastPacket: WallTime?
     public var counters: CaptureCounters
     /// Why reading stopped early; the counters cover the frames before it.
     public var error: String?
@@ -114,7 +114,7 @@ public struct CaptureFileRecord: Codable, Sendable {
     /// absent when nothing was.
     public var limitsReached: [String]?
 
-    public init(file: String, format: String, linkTypes: [String: Int], firstPacket: String?, lastPacket: String?,
+    public init(file: String, format: String, linkTypes: [String: Int], firstPacket: WallTime?, lastPacket: WallTime?,
                 counters: CaptureCounters, error: String?, limitsReached: [String]? = nil) {
         self.limitsReached = limitsReached
         self.file = file

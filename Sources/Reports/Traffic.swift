@@ -74,7 +74,7 @@ public struct TrafficSection: Codable, Sendable, Equatable {
         public var stream: Int
         public var client: String
         public var server: String
-        public var start: String?
+        public var start: WallTime?
         public var durationSeconds: Double
         public var established: Bool
         public var dataSegments: Int
@@ -94,7 +94,7 @@ public struct TrafficSection: Codable, Sendable, Equatable {
         public var state: String
         public var syns: Int
         public var firstFrame: Int
-        public var time: String?
+        public var time: WallTime?
     }
 
     /// Bins at most this many per interface: the bin width doubles from 1 until the sizes fit.
@@ -121,7 +121,7 @@ public struct TrafficSection: Codable, Sendable, Equatable {
                 t.connectionAttempts.append(AttemptRow(
                     file: capture.file, stream: a.stream, client: a.client.description, server: a.server.description,
                     state: a.state.rawValue, syns: a.synCount, firstFrame: a.synFrames.first ?? 0,
-                    time: a.synTimes.first.map(Timestamp.rfc3339)))
+                    time: a.synTimes.first.map { WallTime(nanoseconds: $0) }))
             }
             t.connectionAttemptsNotShown += s.notableAttemptsNotKept
         }
@@ -174,7 +174,7 @@ public struct TrafficSection: Codable, Sendable, Equatable {
     static func flowRow(_ f: TCPFlowSummary, file: String) -> FlowRow {
         FlowRow(file: file, stream: f.stream, client: f.client.description, server: f.server.description,
                 // The last packet's time, which out-of-order timestamps can put before the first.
-                start: Timestamp.rfc3339(f.firstTime), durationSeconds: Double(max(0, f.lastTime.saturatingSubtract(f.firstTime))) / 1e9,
+                start: WallTime(nanoseconds: f.firstTime), durationSeconds: Double(max(0, f.lastTime.saturatingSubtract(f.firstTime))) / 1e9,
                 established: f.established, dataSegments: f.dataSegments, retransmissions: f.retransmissions,
                 duplicateAcks: f.clientToServer.duplicateAcks + f.serverToClient.duplicateAcks,
                 zeroWindows: f.clientToServer.zeroWindows + f.serverToClient.zeroWindows,

@@ -55,7 +55,7 @@ import Wire
         let report = try Autopsy().analyze(Paths.fixture("captures/tcp-connects-nano.pcap"))
         let file = try #require(report.captures.files.first)
         #expect(file.format == "pcap (ns)")
-        #expect(file.firstPacket?.hasSuffix("Z") == true)
+        #expect(file.firstPacket?.rfc3339.hasSuffix("Z") == true)
     }
 
     /// A capture cut at every length reads what it can, says why it stopped, and never crashes.
