@@ -44,6 +44,8 @@ public enum ArtifactKind: String, Codable, Sendable, CaseIterable {
     case text
     /// Bytes that are neither text nor a capture.
     case binary
+    /// The marker `netautopsy redact` leaves in a bundle it rewrote (which captures it cut on purpose).
+    case redaction
 
     /// Recognises a text file by its path and its first bytes (`PathRules`).
     public static func classifyText(path: String, head: String) -> ArtifactKind {

@@ -382,7 +382,7 @@ struct ContentSniff {
         case .tracepath: return lines.contains { $0.hasPrefix("traceroute") || $0.has("pmtu ") || $0.hasPrefix("1?:") || $0.has("Resume: pmtu") }
         case .ping: return lines.contains { $0.hasPrefix("PING ") || $0.has(" bytes from ") || $0.has("Message too long") || $0.has("Frag needed") }
         case .iptablesCounts: return true  // the collector's own summary: its name is enough
-        case .capture, .manifest, .text, .binary: return false
+        case .capture, .manifest, .text, .binary, .redaction: return false
         }
     }
 

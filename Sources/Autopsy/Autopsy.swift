@@ -102,7 +102,7 @@ public struct Autopsy: Sendable {
                let (bytes, _) = try? TextLines.readAll(file.source, limit: 1 << 20), let marker = RedactionMarker.parse(bytes) {
                 let folder = file.path.split(separator: "/").dropLast().joined(separator: "/")
                 for c in marker.captures { run.builder.facts.redactedCaptures[folder.isEmpty ? c.path : folder + "/" + c.path] = max(0, c.truncatedBefore) }
-                out.artifacts.append(ArtifactRecord(path: file.path, kind: "redaction", bytes: bytes.count))
+                out.artifacts.append(ArtifactRecord(path: file.path, kind: .redaction, bytes: bytes.count))
                 return
             }
             let head = String(decoding: file.head, as: UTF8.self)
@@ -116,13 +116,13 @@ public struct Autopsy: Sendable {
                     Self.addTimes(manifest, path: file.path, to: &run.builder.facts)
                 }
                 if let problem { out.problems.append(problem) }
-                out.artifacts.append(ArtifactRecord(path: file.path, kind: kind.rawValue, bytes: file.source.position, rule: classified.rule))
+                out.artifacts.append(ArtifactRecord(path: file.path, kind: kind, bytes: file.source.position, rule: classified.rule))
                 return
             }
             if kind.isWholeDocument {
                 do {
                     let (bytes, total) = try TextLines.readAll(file.source, limit: Self.maxDocumentBytes)
-                    out.artifacts.append(ArtifactRecord(path: file.path, kind: kind.rawValue, bytes: total, rule: classified.rule))
+                    out.artifacts.append(ArtifactRecord(path: file.path, kind: kind, bytes: total, rule: classified.rule))
                     if total > Self.maxDocumentBytes {
                         out.problems.append(ProblemRecord(path: file.path, message: "\(kind.rawValue) document larger than \(Self.maxDocumentBytes >> 20) MiB: not read"))
                     } else if let problem = run.builder.addDocument(path: file.path, kind: kind, bytes: bytes) {
@@ -136,7 +136,7 @@ public struct Autopsy: Sendable {
             run.builder.begin(path: file.path, kind: kind)
             do {
                 let bytes = try TextLines.forEachLine(file.source) { number, line in run.builder.feed(bytes: line, number: number) }
-                out.artifacts.append(ArtifactRecord(path: file.path, kind: kind.rawValue, bytes: bytes, rule: classified.rule))
+                out.artifacts.append(ArtifactRecord(path: file.path, kind: kind, bytes: bytes, rule: classified.rule))
             } catch {
                 let why = if case InputError.limit(_, let limit)? = error as? InputError { "not read further: \(limit)" } else { "read failed: \(error)" }
                 out.problems.append(ProblemRecord(path: file.path, message: why + " (lines before it were analyzed)"))
@@ -149,12 +149,12 @@ public struct Autopsy: Sendable {
                 out.problems.append(ProblemRecord(path: file.path, message: "empty file, named like \(claim)"))
             } else {
                 let classified = PathRules.classify(path: file.path, head: "")
-                out.artifacts.append(ArtifactRecord(path: file.path, kind: classified.kind.rawValue, bytes: 0, rule: classified.rule))
+                out.artifacts.append(ArtifactRecord(path: file.path, kind: classified.kind, bytes: 0, rule: classified.rule))
             }
         case .binary where file.head.count == Sniffed.headLength && file.head.allSatisfy({ $0 == 0 })
             && file.path.lowercased().hasSuffix(".tar"):
             // A tar archive of nothing is its two zero end-of-archive blocks (and padding): a result, not damage.
-            out.artifacts.append(ArtifactRecord(path: file.path, kind: ArtifactKind.text.rawValue, bytes: Self.size(of: file),
+            out.artifacts.append(ArtifactRecord(path: file.path, kind: .text, bytes: Self.size(of: file),
                                             rule: "empty tar archive (end-of-archive blocks only)"))
         case .binary where Self.misnamed(file.path) == nil:
             // Binary where text was expected is damage; elsewhere (ACPI tables, keyrings,
@@ -162,7 +162,7 @@ public struct Autopsy: Sendable {
             if let kind = PathRules.claimedKind(path: file.path), kind != .text {
                 out.problems.append(ProblemRecord(path: file.path, message: "binary data where \(kind.rawValue) text was expected: not analyzed"))
             } else {
-                out.artifacts.append(ArtifactRecord(path: file.path, kind: ArtifactKind.binary.rawValue, bytes: Self.size(of: file),
+                out.artifacts.append(ArtifactRecord(path: file.path, kind: .binary, bytes: Self.size(of: file),
                                                 rule: "binary content"))
             }
         case .binary, .archive:
@@ -173,7 +173,7 @@ public struct Autopsy: Sendable {
 
     /// A capture's outcome: its record, its facts, its artifact row and its read error.
     static func captureOutcome(_ record: CaptureFileRecord, _ facts: CaptureFacts, path: String, bytes: Int) -> Outcome {
-        var out = Outcome(artifacts: [ArtifactRecord(path: path, kind: ArtifactKind.capture.rawValue, bytes: bytes)])
+        var out = Outcome(artifacts: [ArtifactRecord(path: path, kind: .capture, bytes: bytes)])
         if let error = record.error {
             out.problems.append(ProblemRecord(path: path, message: Self.unprefixed(error, path) + " (frames before it were analyzed)"))
         }
@@ -207,13 +207,13 @@ public struct Autopsy: Sendable {
         let problems = run.outcomes.flatMap(\.problems)
         let captureFiles = run.outcomes.compactMap { $0.capture?.record }
         let totals = captureFiles.reduce(CaptureCounters()) { $0 + $1.counters }
-        let present = Set(artifacts.compactMap { ArtifactKind(rawValue: $0.kind) })
+        let present = Set(artifacts.map(\.kind))
         let timeline = Timeline.build(findings: checked, facts: facts)
         let findings = timeline.dating(checked)
         let causes = Correlator.dated(Correlator.causes(findings, present: present), findings: findings)
         // A file its parser could not use is not evidence that was checked.
         let unused = Set(problems.filter { $0.message.has(": not used") || $0.message.has(": not read") }.map(\.path))
-        let coverage = EvidenceCoverage(usedKinds: artifacts.filter { !unused.contains($0.path) }.compactMap { ArtifactKind(rawValue: $0.kind) },
+        let coverage = EvidenceCoverage(usedKinds: artifacts.filter { !unused.contains($0.path) }.map(\.kind),
                                         notes: EvidenceCoverage.notes(facts))
         var verdict = Correlator.verdict(findings: findings, causes: causes, captures: captureFiles.count,
                                          files: artifacts.count - captureFiles.count, coverage: coverage)

@@ -27,7 +27,7 @@ public enum HTMLRenderer {
         if !report.findings.isEmpty { out += section("Findings", id: "findings", report.findings.map(finding).joined()) }
         if !report.traffic.isEmpty { out += section("Traffic", id: "traffic", traffic(report.traffic)) }
         out += section("Captures", id: "captures", captures(report.captures))
-        let analyzed = report.artifacts.map { [escape($0.path), escape($0.kind), "\($0.bytes)"] }
+        let analyzed = report.artifacts.map { [escape($0.path), escape($0.kind.rawValue), "\($0.bytes)"] }
         out += section("What was analyzed", id: "artifacts", table(["file", "kind", "bytes"], analyzed))
         if !report.problems.isEmpty {
             let problems = report.problems.map { [escape($0.path), escape($0.message)] }

@@ -202,7 +202,7 @@ public enum MarkdownRenderer {
         guard !a.isEmpty else { return "" }
         var out = "## What was analyzed\n\n"
         var perKind: [String: (files: Int, bytes: Int)] = [:]
-        for r in a { perKind[r.kind, default: (0, 0)].files += 1; perKind[r.kind, default: (0, 0)].bytes += r.bytes }
+        for r in a { perKind[r.kind.rawValue, default: (0, 0)].files += 1; perKind[r.kind.rawValue, default: (0, 0)].bytes += r.bytes }
         out += "| kind | files | bytes |\n|---|--:|--:|\n"
         for (kind, v) in perKind.sorted(by: { $0.key == "text" ? false : $1.key == "text" ? true : $0.key < $1.key }) {
             out += "| \(kind) | \(v.files) | \(v.bytes) |\n"
@@ -210,7 +210,7 @@ public enum MarkdownRenderer {
         if !links.isEmpty {
             out += "\n\(links.count) link\(links.count == 1 ? "" : "s") inside the bundle: read once, under \(links.count == 1 ? "its target's path" : "their targets' paths").\n"
         }
-        let parsed = a.filter { $0.kind != "text" }
+        let parsed = a.filter { $0.kind != .text }
         // Files that one wildcard rule took by the dozen (a copied /proc/sys) make one row.
         var perRule: [String: [ArtifactRecord]] = [:]
         for r in parsed { if let rule = r.rule, rule.contains("*") { perRule[rule, default: []].append(r) } }
@@ -219,15 +219,15 @@ public enum MarkdownRenderer {
             if let rule = r.rule, let group = perRule[rule], group.count > 5 {
                 guard grouped.insert(rule).inserted else { continue }
                 let bytes = group.reduce(0) { $0 + $1.bytes }
-                rows.append("| \(Markdown.cell(r.path)) and \(group.count - 1) more | \(r.kind) | \(Markdown.cell(rule)) | \(bytes) |")
+                rows.append("| \(Markdown.cell(r.path)) and \(group.count - 1) more | \(r.kind.rawValue) | \(Markdown.cell(rule)) | \(bytes) |")
             } else {
-                rows.append("| \(Markdown.cell(r.path)) | \(r.kind) | \(Markdown.cell(r.rule ?? "")) | \(r.bytes) |")
+                rows.append("| \(Markdown.cell(r.path)) | \(r.kind.rawValue) | \(Markdown.cell(r.rule ?? "")) | \(r.bytes) |")
             }
         }
         out += "\n**Read by a parser** (\(parsed.count)):\n\n| path | kind | why | bytes |\n|---|---|---|--:|\n"
         for row in rows.prefix(inventoryCap) { out += row + "\n" }
         if rows.count > inventoryCap { out += "\n\(rows.count - inventoryCap) more rows in the JSON report (`artifacts`).\n" }
-        let relevant = a.filter { $0.kind == "text" && looksRelevant($0) }
+        let relevant = a.filter { $0.kind == .text && looksRelevant($0) }
         if !relevant.isEmpty {
             out += "\n**Looked relevant, not understood** (\(relevant.count) of \(a.count - parsed.count) unrecognised text files; "
                 + "scanned for path-MTU lines only):\n\n"

@@ -1,3 +1,4 @@
+import Artifacts
 import Diagnosis
 import Wire
 
@@ -129,13 +130,13 @@ public struct CaptureFileRecord: Codable, Sendable {
 
 public struct ArtifactRecord: Codable, Sendable {
     public var path: String
-    /// `capture`, `sysctl`, `dmesg`, `text`… (see `ArtifactKind`).
-    public var kind: String
+    /// `capture`, `sysctl`, `dmesg`, `text`… (encoded as `ArtifactKind`'s raw value).
+    public var kind: ArtifactKind
     public var bytes: Int
     /// Why it was given that kind (`PathRules`): "sosreport: sos_commands/kernel/sysctl_-a", "content"…
     public var rule: String?
 
-    public init(path: String, kind: String, bytes: Int, rule: String? = nil) {
+    public init(path: String, kind: ArtifactKind, bytes: Int, rule: String? = nil) {
         self.path = path
         self.kind = kind
         self.bytes = bytes

@@ -41,7 +41,7 @@ import Testing
         #expect(byFile["notacapture.pcap"]?.contains("capture") == true)
         #expect(byFile["cut.pcap"]?.contains("cut short") == true)
         #expect(report.captures.files.contains { $0.file.hasSuffix("cut.pcap") && $0.counters.packets > 0 })
-        #expect(report.artifacts.contains { $0.kind == "sysctl" })
+        #expect(report.artifacts.contains { $0.kind.rawValue == "sysctl" })
     }
 
     @Test func unreadableInputThrowsNamingIt() {
@@ -96,7 +96,7 @@ import Testing
         #expect(problems.contains("\(folder)/logs/zeros.log: not read further: decompression bomb?"))
         #expect(problems.contains("above --max-ratio 250"))
         #expect(problems.contains("\(file): not read further"))
-        #expect(report.artifacts.contains { $0.path == "\(folder)/node/sysctl-a.txt" && $0.kind == "sysctl" })
+        #expect(report.artifacts.contains { $0.path == "\(folder)/node/sysctl-a.txt" && $0.kind.rawValue == "sysctl" })
         #expect(!report.artifacts.contains { $0.path == "\(folder)/node/after.txt" })
     }
 
@@ -126,14 +126,14 @@ import Testing
     @Test func enormousDeclaredSizeIsRefusedFromTheHeader() throws {
         let report = try Autopsy().analyze(Paths.fixture("hostile/huge-declared.tar.gz"))
         #expect(Self.problems(report).contains("huge/captures/huge.pcap: its header declares 1 TiB, more than --max-unpacked 64 GiB allows"))
-        #expect(report.artifacts.contains { $0.path == "huge/node/sysctl-a.txt" && $0.kind == "sysctl" })
+        #expect(report.artifacts.contains { $0.path == "huge/node/sysctl-a.txt" && $0.kind.rawValue == "sysctl" })
         #expect(report.captures.files.isEmpty)
     }
 
     /// Six archives deep: the first three levels are read, the fourth is named and not opened.
     @Test func nestedArchivesStopAtTheDepthLimit() throws {
         let report = try Autopsy().analyze(Paths.fixture("hostile/nested-deep.tar.gz"))
-        let read = report.artifacts.filter { $0.kind == "sysctl" }.map(\.path)
+        let read = report.artifacts.filter { $0.kind.rawValue == "sysctl" }.map(\.path)
         #expect(read.count == 3)
         #expect(read.contains("level1/inner.tar.gz/level2/inner.tar.gz/level3/sysctl-a.txt"))
         #expect(Self.problems(report).contains(

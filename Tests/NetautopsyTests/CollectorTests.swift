@@ -164,7 +164,7 @@ import Reports
         // Every file the manifest lists is in the bundle and is recognised as the kind it says.
         let manifest = try CollectedBundle.manifest(bundle, in: dir)
         // artifact paths start with the bundle's top directory, netautopsy-HOST-STAMP/
-        let kinds = Dictionary(report.artifacts.map { ($0.path.split(separator: "/").drop { !$0.hasPrefix("netautopsy-") }.dropFirst().joined(separator: "/"), $0.kind) },
+        let kinds = Dictionary(report.artifacts.map { ($0.path.split(separator: "/").drop { !$0.hasPrefix("netautopsy-") }.dropFirst().joined(separator: "/"), $0.kind.rawValue) },
                                uniquingKeysWith: { a, _ in a })
         for c in manifest.commands ?? [] {
             let outputs = c.files ?? c.output.map { [$0] } ?? []

@@ -67,7 +67,7 @@ import Foundation
         #expect(ids == ["ip-fragmentation", "icmp-frag-needed", "message-too-long", "syn-without-synack", "syn-rst",
                         "forwarding-disabled", "overlay-mtu-mismatch", "tcp-mtu-probing-off"])
         #expect(report.findings.map(\.severity) == report.findings.map(\.severity).sorted(by: >), "most severe first")
-        let kinds = Dictionary(report.artifacts.map { ($0.path.split(separator: "/").last.map(String.init) ?? "", $0.kind) },
+        let kinds = Dictionary(report.artifacts.map { ($0.path.split(separator: "/").last.map(String.init) ?? "", $0.kind.rawValue) },
                                uniquingKeysWith: { a, _ in a })
         #expect(kinds["sysctl-a.txt"] == "sysctl")
         #expect(kinds["dmesg.txt"] == "dmesg")

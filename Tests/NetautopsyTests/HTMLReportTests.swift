@@ -20,7 +20,7 @@ import Testing
         timeline.notes = [Self.hostile]
         let report = Report(tool: "netautopsy test", input: Self.hostile, verdict: Self.hostile, causes: [cause], timeline: timeline,
                             findings: [finding], captures: CapturesSection(totals: .init(), files: []),
-                            artifacts: [ArtifactRecord(path: Self.hostile, kind: "text", bytes: 1)],
+                            artifacts: [ArtifactRecord(path: Self.hostile, kind: .text, bytes: 1)],
                             problems: [ProblemRecord(path: Self.hostile, message: Self.hostile)])
         let html = HTMLRenderer.render(report)
         #expect(!html.contains("<script"))

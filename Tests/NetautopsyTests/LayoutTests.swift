@@ -208,7 +208,7 @@ extension LayoutTests {
     static let troubleshootBaseline = "layouts/troubleshoot/baseline.tar.gz"
 
     /// Each analyzed file's kind, by path.
-    static func kinds(_ r: Report) -> [String: String] { Dictionary(r.artifacts.map { ($0.path, $0.kind) }, uniquingKeysWith: { a, _ in a }) }
+    static func kinds(_ r: Report) -> [String: String] { Dictionary(r.artifacts.map { ($0.path, $0.kind.rawValue) }, uniquingKeysWith: { a, _ in a }) }
 
     /// Writes files under `dir` at their relative paths.
     static func write(_ files: [(String, Data)], under dir: URL) throws {
@@ -259,7 +259,7 @@ extension LayoutTests {
 
     @Test func aRealTroubleshootBundleWithCoreDNSLogsSaysQueryLoggingWasOff() throws {
         let report = try Autopsy().analyze(Paths.fixture("layouts/troubleshoot/k3d-support-bundle.tar.gz"))
-        let dns = report.artifacts.filter { $0.kind == "coredns-log" }.map(\.path)
+        let dns = report.artifacts.filter { $0.kind.rawValue == "coredns-log" }.map(\.path)
         #expect(dns.count == 2 && dns.allSatisfy { $0.contains("cluster-resources/pods/logs/kube-system/coredns-") }, "\(dns)")
         #expect(Self.mediumOrWorse(report).isEmpty, "\(Self.mediumOrWorse(report))")
         #expect(report.verdict.contains("CoreDNS logs (2 files; no query lines"), "\(report.verdict)")
@@ -267,13 +267,13 @@ extension LayoutTests {
 
     @Test func aRealMustGatherIsReadByItsPaths() throws {
         let report = try Autopsy().analyze(Paths.fixture("layouts/must-gather/must-gather-aws-network.tar.xz"))
-        let dns = report.artifacts.filter { $0.kind == "coredns-log" }.map(\.path)
+        let dns = report.artifacts.filter { $0.kind.rawValue == "coredns-log" }.map(\.path)
         #expect(dns.count == 6 && dns.allSatisfy { $0.hasSuffix("/dns/dns/logs/current.log") }, "\(dns)")
-        let sdn = report.artifacts.filter { $0.kind == "kube-proxy" }.map(\.path)
+        let sdn = report.artifacts.filter { $0.kind.rawValue == "kube-proxy" }.map(\.path)
         #expect(!sdn.isEmpty && sdn.allSatisfy { $0.contains("/namespaces/openshift-sdn/pods/") }, "\(sdn)")
         // The empty previous.log of containers that never restarted are empty, not "not understood".
         let empty = report.artifacts.filter { $0.bytes == 0 }
-        #expect(!empty.isEmpty && empty.allSatisfy { $0.kind == "text" && $0.rule == "empty" }, "\(empty.map { "\($0.path) \($0.rule ?? "")" })")
+        #expect(!empty.isEmpty && empty.allSatisfy { $0.kind.rawValue == "text" && $0.rule == "empty" }, "\(empty.map { "\($0.path) \($0.rule ?? "")" })")
         #expect(!MarkdownRenderer.render(report).contains("previous.log`"))
         #expect(Self.mediumOrWorse(report).isEmpty, "\(Self.mediumOrWorse(report))")
         #expect(report.problems.isEmpty, "\(report.problems)")
@@ -331,7 +331,7 @@ extension LayoutTests {
         #expect(report.problems.map(\.path) == ["var/log/kern.log"], "\(report.problems)")
         #expect(report.problems.first?.message.hasPrefix("binary data where dmesg text was expected") == true)
         let acpi = report.artifacts.first { $0.path == "sys/firmware/acpi/tables/DSDT" }
-        #expect(acpi?.kind == "binary" && acpi?.bytes == 2048)
+        #expect(acpi?.kind == .binary && acpi?.bytes == 2048)
         #expect(report.verdict.hasSuffix("1 file could not be read (listed in the report)."), "\(report.verdict)")
     }
 
