@@ -11,7 +11,7 @@ public struct NetautopsyCommand: ParsableCommand {
         commandName: "netautopsy",
         abstract: "Offline autopsy of Kubernetes network incidents: captures, node state and logs in, root causes out.",
         version: Autopsy.version,
-        subcommands: [Analyze.self, BatchCommand.self, MergeCommand.self, RedactCommand.self, Extract.self, Collector.self, Checks.self, Explain.self],
+        subcommands: [Analyze.self, Diff.self, BatchCommand.self, MergeCommand.self, RedactCommand.self, Extract.self, Collector.self, Checks.self, Explain.self],
         defaultSubcommand: Analyze.self)
 
     public init() {}
