@@ -173,7 +173,11 @@ public struct PacketRewriter {
             // A header cut short (an ICMP error quotes only its first 8 bytes) holds no address: kept.
             guard p.count >= o + TCP.minimumHeaderLength else { return p.count }
             let header = TCP.headerLength(dataOffsetByte: p[o + TCP.dataOffsetOffset])
-            guard header >= TCP.minimumHeaderLength, p.count >= o + header else { return min(p.count, o + max(header, TCP.minimumHeaderLength)) }
+            guard header >= TCP.minimumHeaderLength, p.count >= o + header else {
+                // Options cut by the snap length or an ICMP quote: what was captured of them is still scrubbed.
+                if header > TCP.minimumHeaderLength { tcpOptions(from: o + TCP.minimumHeaderLength, to: p.count) }
+                return min(p.count, o + max(header, TCP.minimumHeaderLength))
+            }
             tcpOptions(from: o + TCP.minimumHeaderLength, to: o + header)
             var keep = o + header
             if DNSMessage.isDNS(sourcePort: u16(o), destinationPort: u16(o + 2), tcp: true) {
@@ -239,7 +243,7 @@ public struct PacketRewriter {
         var at = start
         while at < end {
             let kind = p[at]
-            if kind == 0 { return }
+            if kind == 0 { zero(at + 1, end); return }        // after end-of-list only padding belongs
             if kind == 1 { at += 1; continue }
             guard at + 1 < end else { return }
             let length = Int(p[at + 1])

@@ -78,14 +78,13 @@ extension Facts {
     /// The combining stage, once every file is read: each capture joined with what the rest of
     /// the bundle says about it (`CaptureContext`).
     public mutating func combine() {
-        var contexts: [String: CaptureContext] = [:]
-        for c in captures { contexts[c.file] = CaptureContext(c, facts: self) }
-        captureContexts = contexts
+        let contexts = captures.map { CaptureContext($0, facts: self) }
+        for i in captures.indices { captures[i].context = contexts[i] }
     }
 
     /// The joined record of a capture: the one `combine` made, or made now for facts that were
     /// never combined (hand-built facts of a check's examples).
     public func context(of capture: CaptureFacts) -> CaptureContext {
-        captureContexts[capture.file] ?? CaptureContext(capture, facts: self)
+        capture.context ?? CaptureContext(capture, facts: self)
     }
 }

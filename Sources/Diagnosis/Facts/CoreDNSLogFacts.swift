@@ -45,7 +45,7 @@ public struct CoreDNSLogFacts: Sendable {
             type.withUnsafeBufferPointer { type in
                 client.withUnsafeBufferPointer { client in
                     let index = rcode.withUnsafeBufferPointer { Self.rcodeIndex($0) }
-                    add(rcode: index ?? -1, rcodeName: q.rcode, nanoseconds: Int64((q.duration * 1e9).rounded()), client: client, name: name, type: type,
+                    add(rcode: index ?? -1, rcodeName: q.rcode, nanoseconds: Int64(exactly: (q.duration * 1e9).rounded()) ?? (q.duration > 0 ? .max : 0), client: client, name: name, type: type,
                         file: file, line: line, query: { q }, text: text)
                 }
             }
@@ -74,7 +74,7 @@ public struct CoreDNSLogFacts: Sendable {
         guard rcode.count >= 6, rcode.count <= 8 else { return nil }
         let w = Bytes.word(rcode, 0..<rcode.count)
         return commonRcodeWords.withUnsafeBufferPointer { words in
-            for i in 0..<words.count where words[i] == w { return i }
+            for i in 0..<words.count where words[i] == w && commonRcodeBytes[i].count == rcode.count { return i }
             return nil
         }
     }

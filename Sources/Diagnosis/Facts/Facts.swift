@@ -12,6 +12,9 @@ public struct CaptureFacts: Sendable {
     /// The capture's interfaces: link type, snap length and, for pcapng, the drop counters of its
     /// Interface Statistics Blocks.
     public var interfaces: [CaptureInterface]
+    /// The capture joined with the rest of the bundle (`Facts.combine`): kept with the capture
+    /// itself, since two entries of an archive can share a path.
+    public internal(set) var context: CaptureContext?
 
     public init(file: String, format: String, summary: CaptureSummary, readError: String?, interfaces: [CaptureInterface] = []) {
         self.file = file
@@ -103,8 +106,6 @@ public struct Facts: Sendable {
     /// When the collector says each capture file ran, by the file's path in the bundle.
     public var captureWindows: [String: CaptureWindow] = [:]
     public var kubeProxy = KubeProxyState()
-    /// Each capture joined with the rest of the bundle, by file (`combine`, `context(of:)`).
-    public internal(set) var captureContexts: [String: CaptureContext] = [:]
     public var kubeProxyFiles: [String] = []
 
     public init(captures: [CaptureFacts] = [], pathMTULines: [TextEvidence<PathMTUTextMatch>] = []) {

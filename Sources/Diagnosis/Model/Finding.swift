@@ -58,6 +58,31 @@ public struct Evidence: Codable, Sendable, Equatable {
     }
 }
 
+extension Evidence {
+    /// Reads every report of this schema: the ones written before times were `WallTime` values
+    /// hold "" for a frame without a time, where they now hold null.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let kind = try c.decode(Kind.self, forKey: .kind), note = try c.decode(String.self, forKey: .note)
+        self.init(kind: kind, note: note, file: try c.decodeIfPresent(String.self, forKey: .file),
+                  frames: try c.decodeIfPresent([Int].self, forKey: .frames))
+        if let texts = try c.decodeIfPresent([String?].self, forKey: .times) {
+            times = try texts.map { text in
+                guard let text, !text.isEmpty else { return nil }
+                guard let t = WallTime(reading: text) else {
+                    throw DecodingError.dataCorruptedError(forKey: .times, in: c, debugDescription: "not an RFC 3339 time: \(text)")
+                }
+                return t
+            }
+        }
+        displayFilter = try c.decodeIfPresent(String.self, forKey: .displayFilter)
+        line = try c.decodeIfPresent(Int.self, forKey: .line)
+        text = try c.decodeIfPresent(String.self, forKey: .text)
+        sinceBoot = try c.decodeIfPresent(Double.self, forKey: .sinceBoot)
+        localTime = try c.decodeIfPresent(String.self, forKey: .localTime)
+    }
+}
+
 /// A diagnosis: what went wrong, the evidence, and the fix. A value, never an error.
 public struct Finding: Codable, Sendable, Equatable {
     /// The id of the check that produced it (`explain ID` describes it).

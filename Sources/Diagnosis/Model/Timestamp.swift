@@ -57,10 +57,15 @@ public enum Timestamp {
         }
         guard i == b.count else { return nil }
         let seconds = days(fromCivil: y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset
-        return seconds * 1_000_000_000 + nanos
+        // Near the ends of `representable` the nanoseconds leave Int64: not a time, not a trap.
+        let (scaled, o1) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        let (total, o2) = scaled.addingReportingOverflow(nanos)
+        return o1 || o2 ? nil : total
     }
 
-    /// The years an Int64 of nanoseconds reaches, which `rfc3339` clamps to.
+    /// The years read when reading back a report: about what an Int64 of nanoseconds reaches
+    /// (1677–2262; the extremes overflow and are not read). `rfc3339` and `WallTime` clamp to
+    /// ±Int64.max / 2 (1823–2116), so a time read outside that is held at the clamp.
     public static let representable: ClosedRange<Int64> = 1677...2262
 
     /// Howard Hinnant's days-from-civil.

@@ -28,13 +28,19 @@ public struct WallTime: Hashable, Comparable, Sendable, Codable, CustomStringCon
 
     public static func < (a: WallTime, b: WallTime) -> Bool { a.nanoseconds < b.nanoseconds }
 
+    /// A time as a report wrote it (any RFC 3339 text in `Timestamp.representable`'s years).
+    public init?(reading text: some StringProtocol) {
+        guard let ns = Timestamp.parse(text, years: Timestamp.representable) else { return nil }
+        self.init(nanoseconds: ns)
+    }
+
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         let text = try c.decode(String.self)
-        guard let ns = Timestamp.parse(text, years: Timestamp.representable) else {
+        guard let t = WallTime(reading: text) else {
             throw DecodingError.dataCorruptedError(in: c, debugDescription: "not an RFC 3339 time: \(text)")
         }
-        self.init(nanoseconds: ns)
+        self = t
     }
 
     public func encode(to encoder: any Encoder) throws {
