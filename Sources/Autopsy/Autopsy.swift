@@ -64,6 +64,11 @@ public struct Autopsy: Sendable {
     /// their findings into the timeline, the causes and the report. Throws only when `path` itself
     /// cannot be read; everything inside becomes the report.
     public func analyze(_ path: String) throws(InputError) -> Report {
+        try analyzeNode(path).report
+    }
+
+    /// The report and the facts it was made from (a cluster analysis compares nodes' facts).
+    public func analyzeNode(_ path: String) throws(InputError) -> (report: Report, facts: Facts) {
         var run = Run()
         let meter = UnpackMeter(walker.limits)
         try walker.walk(path, meter: meter, file: { file in
@@ -78,7 +83,7 @@ public struct Autopsy: Sendable {
         analyzeDeferred(&run, meter: meter)
         let facts = combine(&run)
         let findings = CheckCatalog.run(facts, settings: settings)
-        return correlate(findings, facts: facts, run: run, input: path)
+        return (correlate(findings, facts: facts, run: run, input: path), facts)
     }
 
     /// Reads one file of the walk into the facts and its outcome.

@@ -66,12 +66,16 @@ enum ExitStatus {
 
 struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Analyze a bundle (.tar.gz, .tgz, .tar, .tar.xz, .zip…), a bundle directory, or one capture (.pcap, .pcapng, .pcap.gz).")
+        abstract: "Analyze a bundle (.tar.gz, .tgz, .tar, .tar.xz, .zip…), a bundle directory, or one capture (.pcap, .pcapng, .pcap.gz).",
+        discussion: """
+            With several bundles, one per node of the same cluster, the output is one cluster report: each node's \
+            report, and the settings that differ between the nodes (docs/cluster.md).
+            """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case markdown, json, html }
 
-    @Argument(help: "The bundle, bundle directory or capture to analyze.")
-    var path: String
+    @Argument(help: "The bundle, bundle directory or capture to analyze; several: one per node, for a cluster report.")
+    var paths: [String]
 
     @Option(name: .shortAndLong, help: "Report format: markdown (for tickets), json (docs/report-format.md) or html (one self-contained file).")
     var format: Format = .markdown
@@ -95,17 +99,20 @@ struct Analyze: ParsableCommand {
 
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if paths.isEmpty { throw ValidationError("give a bundle, bundle directory or capture to analyze") }
+        if paths.count > 1, format == .html { throw ValidationError("cluster reports (several bundles) are Markdown or JSON; html is for one node") }
     }
 
     func run() throws {
         let settings = try checkSettings(config)
+        var autopsy = Autopsy(settings: settings)
+        autopsy.walker.limits = limits.limits
+        if let jobs { autopsy.jobs = jobs }
+        if progress ?? TerminalProgress.standardErrorIsTerminal { autopsy.progress = TerminalProgress() }
+        if paths.count > 1 { return try runCluster(autopsy) }
         let report: Report
         do {
-            var autopsy = Autopsy(settings: settings)
-            autopsy.walker.limits = limits.limits
-            if let jobs { autopsy.jobs = jobs }
-            if progress ?? TerminalProgress.standardErrorIsTerminal { autopsy.progress = TerminalProgress() }
-            report = try autopsy.analyze(path)
+            report = try autopsy.analyze(paths[0])
         } catch {
             FileHandle.standardError.write(Data("netautopsy: \(error.description)\n".utf8))
             throw ExitCode(ExitStatus.unreadableInput)
@@ -119,6 +126,31 @@ struct Analyze: ParsableCommand {
         case .html: text = HTMLRenderer.render(report)
         case .markdown: text = MarkdownRenderer.render(report)
         }
+        if let output {
+            do { try text.write(toFile: output, atomically: true, encoding: .utf8) } catch {
+                throw ValidationError("cannot write \(output): \(error.localizedDescription)")
+            }
+        } else {
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+        if let failOn, let worst = report.worstSeverity, worst >= failOn {
+            throw ExitCode(ExitStatus.findingsAtThreshold)
+        }
+    }
+
+    /// Several nodes' bundles: one cluster report.
+    func runCluster(_ autopsy: Autopsy) throws {
+        let report: ClusterReport
+        do {
+            report = try ClusterAutopsy(autopsy).analyze(paths)
+        } catch {
+            FileHandle.standardError.write(Data("netautopsy: \(error.description)\n".utf8))
+            throw ExitCode(ExitStatus.unreadableInput)
+        }
+        for (node, r) in zip(report.nodes, report.reports) {
+            for p in r.problems { FileHandle.standardError.write(Data("netautopsy: \(node.name): \(p.path): \(p.message)\n".utf8)) }
+        }
+        let text = format == .json ? try ClusterRenderer.json(report) : ClusterRenderer.markdown(report)
         if let output {
             do { try text.write(toFile: output, atomically: true, encoding: .utf8) } catch {
                 throw ValidationError("cannot write \(output): \(error.localizedDescription)")
@@ -162,14 +194,19 @@ struct Explain: ParsableCommand {
     @Argument(help: "A check id, as `netautopsy checks` lists them.")
     var id: String
 
+    /// A node check of the catalog, or one of the checks across nodes (`ConfigDrift`).
+    var checkDescription: CheckDescription? {
+        CheckCatalog.check(id: CheckID(id))?.description ?? ConfigDrift.descriptions.first { $0.id == CheckID(id) }
+    }
+
     func validate() throws {
-        guard CheckCatalog.check(id: CheckID(id)) != nil else {
+        guard checkDescription != nil else {
             throw ValidationError("unknown check '\(id)'; `netautopsy checks` lists them")
         }
     }
 
     func run() {
-        print(CheckDocumentation.explain(CheckCatalog.check(id: CheckID(id))!.description), terminator: "")
+        print(CheckDocumentation.explain(checkDescription!), terminator: "")
     }
 }
 

@@ -11,7 +11,7 @@ import Testing
         #expect(help.contains("analyze"))
         #expect(help.contains("explain"))
         let analyze = NetautopsyCommand.helpMessage(for: try! #require(NetautopsyCommand.configuration.subcommands.first))
-        for option in ["--format", "--output", "--fail-on", "<path>"] { #expect(analyze.contains(option), "\(option)") }
+        for option in ["--format", "--output", "--fail-on", "<paths> ..."] { #expect(analyze.contains(option), "\(option)") }
     }
 
     @Test func failOnExitsThreeAndWritesTheReport() throws {

@@ -1,0 +1,105 @@
+import Autopsy
+import Diagnosis
+import Foundation
+import Reports
+import Testing
+
+/// Several nodes' bundles in, one cluster report out: each node's report, and the settings that
+/// differ between the nodes (`ConfigDrift`), on copies of the real sample bundle with one node
+/// changed the way a drifted node is.
+@Suite struct ClusterTests {
+    /// Three unpacked copies of the sample bundle in `node-a`…; `change` edits node-b's files.
+    static func nodes(_ dir: URL, change: (URL) throws -> Void) throws -> [String] {
+        var paths: [String] = []
+        for name in ["node-a", "node-b", "node-c"] {
+            let node = dir.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: node, withIntermediateDirectories: true)
+            let untar = try Shell.run(["tar", "-xzf", Paths.fixture("sample-bundle.tar.gz"), "-C", node.path])
+            #expect(untar.status == 0, "\(untar.stderr)")
+            if name == "node-b" { try change(node.appendingPathComponent("netautopsy-sample")) }
+            paths.append(node.path)
+        }
+        return paths
+    }
+
+    static func edit(_ file: URL, _ from: String, _ to: String) throws {
+        let text = try String(contentsOf: file, encoding: .utf8)
+        #expect(text.contains(from), "\(file.lastPathComponent) has \(from)")
+        try text.replacingOccurrences(of: from, with: to).write(to: file, atomically: true, encoding: .utf8)
+    }
+
+    @Test func aDriftedNodeIsNamedWithItsValues() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let paths = try Self.nodes(dir) { node in
+            try Self.edit(node.appendingPathComponent("node/sysctl-a.txt"), "net.core.somaxconn = 4096", "net.core.somaxconn = 128")
+            try Self.edit(node.appendingPathComponent("net/ip-d-link.txt"), "na-vx0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500",
+                          "na-vx0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1450")
+        }
+        let report = try ClusterAutopsy().analyze(paths)
+        // The sample's manifest predates the collector's format (no hostname read): nodes are named by their bundles.
+        #expect(report.nodes.map(\.name) == ["node-a", "node-b", "node-c"])
+        #expect(report.reports.count == 3)
+        let drift = try #require(report.findings.first { $0.id == ConfigDrift.driftID })
+        #expect(drift.summary.contains("sysctl net.core.somaxconn is 128 on node-b, where 2 of 3 nodes have 4096"), "\(drift.summary)")
+        #expect(!drift.summary.contains("kernel"), "the kernels are alike")
+        let cited = drift.evidence.filter { $0.note.hasPrefix("node-b: sysctl net.core.somaxconn") }
+        #expect(cited.count == 1 && cited[0].file == "node-b:netautopsy-sample/node/sysctl-a.txt" && cited[0].line == 204
+                && cited[0].text == "net.core.somaxconn = 128")
+        let mtu = try #require(report.findings.first { $0.id == ConfigDrift.mtuID })
+        #expect(mtu.severity == .high && mtu.summary.contains("mtu na-vx0 is 1450 on node-b, where 2 of 3 nodes have 1500"), "\(mtu.summary)")
+        // The JSON form names every node and its bundle.
+        let json = try JSONSerialization.jsonObject(with: Data(ClusterRenderer.json(report).utf8)) as? [String: Any]
+        #expect(json?["schema"] as? String == ClusterReport.schema)
+        #expect((json?["nodes"] as? [[String: Any]])?.map { $0["input"] as? String } == paths)
+        let md = ClusterRenderer.markdown(report)
+        #expect(md.contains("## Node node-b") && md.contains("Settings differ between nodes"))
+    }
+
+    /// Nodes are named by their collector manifests' hostnames, told apart by bundle when two share one.
+    @Test func nodesAreNamedByHostname() throws {
+        let paths = [Paths.fixture("incident-bundle.tar.gz"), Paths.fixture("conntrack-full-bundle.tar.gz")]
+        let report = try ClusterAutopsy().analyze(paths)
+        #expect(report.nodes.map(\.name) == ["vm", "vm (\(paths[1]))"])
+        #expect(report.nodes.allSatisfy { $0.kernel == "6.18.44-fc-v657" })
+        #expect(report.findings.allSatisfy { !$0.summary.contains("kernel") })
+    }
+
+    @Test func alikeNodesGiveNoClusterFinding() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let report = try ClusterAutopsy().analyze(try Self.nodes(dir) { _ in })
+        #expect(report.findings.isEmpty, "\(report.findings.map(\.summary))")
+        #expect(ClusterRenderer.markdown(report).contains("No setting compared differs between the nodes."))
+    }
+
+    /// The comparison itself: a tie has no majority, a setting one node lacks is not compared for it.
+    @Test func driftDefinition() {
+        func node(_ name: String, _ values: [String: String]) -> NodeSettings {
+            NodeSettings(node: name, values: values.mapValues { NodeSettings.Value($0, file: "f") })
+        }
+        let tie = ConfigDrift.findings([node("a", ["kube-proxy mode": "ipvs"]), node("b", ["kube-proxy mode": "iptables"])])
+        #expect(tie.first?.summary.contains("kube-proxy mode has no majority: iptables on b; ipvs on a") == true, "\(tie.map(\.summary))")
+        let missing = ConfigDrift.findings([node("a", ["kernel": "6.1"]), node("b", [:]), node("c", ["kernel": "6.1"])])
+        #expect(missing.isEmpty)
+        let kernelOnly = ConfigDrift.findings([node("a", ["kernel": "6.1"]), node("b", ["kernel": "6.6"]), node("c", ["kernel": "6.1"])])
+        #expect(kernelOnly.first?.severity == .low)
+        #expect(ConfigDrift.findings([node("a", ["kernel": "6.1"])]).isEmpty, "one node has nothing to differ from")
+    }
+
+    @Test func theCommandWritesOneClusterReport() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let paths = try Self.nodes(dir) { node in
+            try Self.edit(node.appendingPathComponent("node/sysctl-a.txt"), "net.core.somaxconn = 4096", "net.core.somaxconn = 128")
+        }
+        let out = try Shell.run([Paths.executable, "analyze"] + paths + ["--format", "json", "--no-progress"])
+        #expect(out.status == 0, "\(out.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any]
+        #expect((json?["findings"] as? [[String: Any]])?.first?["id"] as? String == "config-drift")
+        let html = try Shell.run([Paths.executable, "analyze"] + paths + ["--format", "html"])
+        #expect(html.status != 0 && html.stderr.contains("html is for one node"))
+        let explain = try Shell.run([Paths.executable, "explain", "mtu-mismatch-between-nodes"])
+        #expect(explain.status == 0 && explain.stdout.contains("Tunnel MTU differs between nodes"))
+    }
+}
