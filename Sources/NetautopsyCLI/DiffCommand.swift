@@ -1,3 +1,4 @@
+import Artifacts
 import ArgumentParser
 import Autopsy
 import Diagnosis
@@ -37,17 +38,22 @@ struct Diff: ParsableCommand {
 
     func run() throws {
         let settings = try checkSettings(config)
+        let clusters = (Self.clusterReport(before), Self.clusterReport(after))
+        if clusters.0 != nil || clusters.1 != nil {
+            guard let a = clusters.0, let b = clusters.1 else {
+                throw ValidationError("a cluster report is compared with another cluster report (netautopsy.cluster/1), not with one node")
+            }
+            let diff = ClusterDiff(before: a, after: b)
+            try write(format == .json ? try DiffRenderer.json(diff) : DiffRenderer.markdown(diff))
+            if let failOnNew, (diff.new + diff.nodes.flatMap { $0.diff?.new ?? [] }).contains(where: { ($0.severityAfter ?? .info) >= failOnNew }) {
+                throw ExitCode(ExitStatus.findingsAtThreshold)
+            }
+            return
+        }
         let a = try Self.report(before, settings: settings, limits: limits)
         let b = try Self.report(after, settings: settings, limits: limits)
         let diff = ReportDiff(before: a, after: b)
-        let text = format == .json ? try DiffRenderer.json(diff) : DiffRenderer.markdown(diff)
-        if let output {
-            do { try text.write(toFile: output, atomically: true, encoding: .utf8) } catch {
-                throw ValidationError("cannot write \(output): \(error.localizedDescription)")
-            }
-        } else {
-            FileHandle.standardOutput.write(Data(text.utf8))
-        }
+        try write(format == .json ? try DiffRenderer.json(diff) : DiffRenderer.markdown(diff))
         if let failOnNew {
             var worse = diff.new.compactMap(\.severityAfter)
             for c in diff.stillPresent {
@@ -55,6 +61,29 @@ struct Diff: ParsableCommand {
             }
             if worse.contains(where: { $0 >= failOnNew }) { throw ExitCode(ExitStatus.findingsAtThreshold) }
         }
+    }
+
+    func write(_ text: String) throws {
+        if let output {
+            do { try text.write(toFile: output, atomically: true, encoding: .utf8) } catch {
+                throw ValidationError("cannot write \(output): \(error.localizedDescription)")
+            }
+        } else {
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+    }
+
+    /// A cluster report's JSON (`netautopsy.cluster/1`), or nil for anything else.
+    static func clusterReport(_ path: String) -> ClusterReport? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: 64)) ?? Data()
+        guard head.first(where: { ![0x20, 0x09, 0x0a, 0x0d].contains($0) }) == UInt8(ascii: "{"),
+              let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size <= 256 << 20,
+              let data = FileManager.default.contents(atPath: path),
+              let report = try? SnakeCaseJSON.decoder().decode(ClusterReport.self, from: data),
+              report.schema == ClusterReport.schema else { return nil }
+        return report
     }
 
     /// A JSON report as it was written, or the report of analyzing `path`.

@@ -174,3 +174,64 @@ public enum DiffRenderer {
         return out
     }
 }
+
+/// Two cluster reports compared (`netautopsy diff` of two `netautopsy.cluster/1` JSON reports):
+/// the cluster findings as `ReportDiff` compares findings, and each node, paired by name, with
+/// its own `ReportDiff`. Schema `netautopsy.cluster-diff/1`.
+public struct ClusterDiff: Codable, Sendable {
+    public static let schema = "netautopsy.cluster-diff/1"
+
+    public struct Node: Codable, Sendable {
+        public var name: String
+        /// `both`, `before only` (the node is gone) or `after only` (a new node).
+        public var presence: String
+        public var diff: ReportDiff?
+    }
+
+    public var schema = ClusterDiff.schema
+    public var fixed: [ReportDiff.Change]
+    public var stillPresent: [ReportDiff.Change]
+    public var new: [ReportDiff.Change]
+    public var nodes: [Node]
+
+    public init(before a: ClusterReport, after b: ClusterReport) {
+        (fixed, stillPresent, new) = ReportDiff.compare(ReportDiff.byCheck(a.findings), ReportDiff.byCheck(b.findings))
+        let earlier = Dictionary(zip(a.nodes.map(\.name), a.reports), uniquingKeysWith: { x, _ in x })
+        let later = Dictionary(zip(b.nodes.map(\.name), b.reports), uniquingKeysWith: { x, _ in x })
+        var nodes: [Node] = []
+        for name in a.nodes.map(\.name) + b.nodes.map(\.name) where !nodes.contains(where: { $0.name == name }) {
+            switch (earlier[name], later[name]) {
+            case let (x?, y?): nodes.append(Node(name: name, presence: "both", diff: ReportDiff(before: x, after: y)))
+            case (_?, nil): nodes.append(Node(name: name, presence: "before only", diff: nil))
+            default: nodes.append(Node(name: name, presence: "after only", diff: nil))
+            }
+        }
+        self.nodes = nodes
+    }
+}
+
+extension DiffRenderer {
+    public static func json(_ d: ClusterDiff) throws -> String {
+        String(decoding: try SnakeCaseJSON.encoder().encode(d), as: UTF8.self) + "\n"
+    }
+
+    public static func markdown(_ d: ClusterDiff) -> String {
+        var out = "# netautopsy cluster diff\n\nBetween the nodes: \(d.fixed.count) fixed, \(d.stillPresent.count) still present, \(d.new.count) new.\n"
+        for (title, changes) in [("Fixed between the nodes", d.fixed), ("New between the nodes", d.new), ("Still between the nodes", d.stillPresent)]
+        where !changes.isEmpty {
+            out += "\n## \(title) (\(changes.count))\n\n"
+            for c in changes { out += "- \(Markdown.code(c.id)) \(Markdown.inline(c.summaryAfter ?? c.summaryBefore ?? c.title))\n" }
+        }
+        out += "\n| node | presence | fixed | still present | new |\n|---|---|--:|--:|--:|\n"
+        for n in d.nodes {
+            out += "| \(Markdown.cell(n.name)) | \(n.presence) | \(n.diff.map { "\($0.fixed.count)" } ?? "–") | "
+                + "\(n.diff.map { "\($0.stillPresent.count)" } ?? "–") | \(n.diff.map { "\($0.new.count)" } ?? "–") |\n"
+        }
+        for n in d.nodes {
+            guard let diff = n.diff, !(diff.fixed.isEmpty && diff.new.isEmpty) else { continue }
+            out += "\n---\n\n## Node \(Markdown.inline(n.name))\n" + ("\n" + markdown(diff))
+                .replacingOccurrences(of: "\n## ", with: "\n### ").replacingOccurrences(of: "\n# ", with: "\n## ")
+        }
+        return out
+    }
+}

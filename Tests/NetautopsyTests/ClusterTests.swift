@@ -102,4 +102,33 @@ import Testing
         let explain = try Shell.run([Paths.executable, "explain", "mtu-mismatch-between-nodes"])
         #expect(explain.status == 0 && explain.stdout.contains("Tunnel MTU differs between nodes"))
     }
+
+    /// Two cluster reports compared: the cluster findings, and each node paired by name.
+    @Test func clusterReportsAreCompared() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let alike = try ClusterAutopsy().analyze(try Self.nodes(dir.appendingPathComponent("before")) { _ in })
+        let drifted = try ClusterAutopsy().analyze(try Self.nodes(dir.appendingPathComponent("after")) { node in
+            try Self.edit(node.appendingPathComponent("node/sysctl-a.txt"), "net.core.somaxconn = 4096", "net.core.somaxconn = 128")
+        })
+        let d = ClusterDiff(before: alike, after: drifted)
+        #expect(d.fixed.isEmpty && d.new.map(\.id) == ["config-drift"])
+        #expect(d.nodes.map(\.name) == ["node-a", "node-b", "node-c"] && d.nodes.allSatisfy { $0.presence == "both" })
+        // Each node is paired with the node of its name: node-b's diff is of node-b's two reports.
+        let b = try #require(d.nodes.first { $0.name == "node-b" }?.diff)
+        #expect(try DiffRenderer.json(b) == DiffRenderer.json(ReportDiff(before: alike.reports[1], after: drifted.reports[1])))
+        #expect(d.nodes.filter { $0.name != "node-b" }.allSatisfy { $0.diff?.new.isEmpty == true && $0.diff?.fixed.isEmpty == true })
+        // Through the command, from the two JSON files.
+        let x = dir.appendingPathComponent("before.json").path, y = dir.appendingPathComponent("after.json").path
+        try ClusterRenderer.json(alike).write(toFile: x, atomically: true, encoding: .utf8)
+        try ClusterRenderer.json(drifted).write(toFile: y, atomically: true, encoding: .utf8)
+        let out = try Shell.run([Paths.executable, "diff", x, y, "--format", "json"])
+        #expect(out.status == 0, "\(out.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any]
+        #expect(json?["schema"] as? String == ClusterDiff.schema)
+        let gate = try Shell.run([Paths.executable, "diff", x, y, "--fail-on-new", "medium"])
+        #expect(gate.status == 3)
+        let mixed = try Shell.run([Paths.executable, "diff", x, Paths.fixture("sample-bundle.tar.gz")])
+        #expect(mixed.status != 0 && mixed.stderr.contains("cluster report"))
+    }
 }
