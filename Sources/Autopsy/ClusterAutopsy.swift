@@ -30,6 +30,32 @@ public struct ClusterAutopsy: Sendable {
         return ClusterReport(tool: "netautopsy \(Autopsy.version)", nodes: nodes, findings: ConfigDrift.findings(settings), reports: reports)
     }
 
+    /// The node bundles of a directory (`analyze --cluster DIR`): each archive or capture file and
+    /// each folder directly in it, by name; hidden entries are skipped. Fewer than two is an error.
+    public static func nodeBundles(in directory: String) throws -> [String] {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ClusterInputError("not a directory")
+        }
+        let names = try fm.contentsOfDirectory(atPath: directory).filter { !$0.hasPrefix(".") }.sorted()
+        let bundles = names.map { (directory as NSString).appendingPathComponent($0) }.filter { path in
+            var folder: ObjCBool = false
+            guard fm.fileExists(atPath: path, isDirectory: &folder) else { return false }
+            let lower = path.lowercased()
+            return folder.boolValue || [".tar.gz", ".tgz", ".tar.xz", ".tar", ".zip", ".pcap", ".pcapng", ".gz"].contains(where: lower.hasSuffix)
+        }
+        guard bundles.count >= 2 else {
+            throw ClusterInputError("holds \(bundles.count) node bundle\(bundles.count == 1 ? "" : "s") (archives or folders); a cluster needs two or more")
+        }
+        return bundles
+    }
+
+    public struct ClusterInputError: Error, CustomStringConvertible {
+        public var description: String
+        init(_ d: String) { description = d }
+    }
+
     /// `node-a` for `…/node-a.tar.gz`, `…/node-a/`.
     static func bundleName(_ path: String) -> String {
         var base = URL(fileURLWithPath: path).lastPathComponent

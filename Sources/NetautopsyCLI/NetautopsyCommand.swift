@@ -95,10 +95,15 @@ struct Analyze: ParsableCommand {
     @Option(name: .long, help: "Threads to use: captures analyzed at once, and archive decompression beside analysis (default: all cores).")
     var jobs: Int?
 
+    @Flag(help: "The one path is a directory holding one bundle per node (archives or folders): a cluster report of them.")
+    var cluster = false
+
     @OptionGroup var limits: LimitOptions
 
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if cluster, paths.count != 1 { throw ValidationError("--cluster takes one directory of node bundles") }
+        if cluster, format == .html { throw ValidationError("cluster reports (several bundles) are Markdown or JSON; html is for one node") }
         if paths.isEmpty { throw ValidationError("give a bundle, bundle directory or capture to analyze") }
         if paths.count > 1, format == .html { throw ValidationError("cluster reports (several bundles) are Markdown or JSON; html is for one node") }
     }
@@ -109,7 +114,15 @@ struct Analyze: ParsableCommand {
         autopsy.walker.limits = limits.limits
         if let jobs { autopsy.jobs = jobs }
         if progress ?? TerminalProgress.standardErrorIsTerminal { autopsy.progress = TerminalProgress() }
-        if paths.count > 1 { return try runCluster(autopsy) }
+        if cluster {
+            let nodes: [String]
+            do { nodes = try ClusterAutopsy.nodeBundles(in: paths[0]) } catch {
+                FileHandle.standardError.write(Data("netautopsy: \(paths[0]): \(error)\n".utf8))
+                throw ExitCode(ExitStatus.unreadableInput)
+            }
+            return try runCluster(autopsy, nodes)
+        }
+        if paths.count > 1 { return try runCluster(autopsy, paths) }
         let report: Report
         do {
             report = try autopsy.analyze(paths[0])
@@ -139,7 +152,7 @@ struct Analyze: ParsableCommand {
     }
 
     /// Several nodes' bundles: one cluster report.
-    func runCluster(_ autopsy: Autopsy) throws {
+    func runCluster(_ autopsy: Autopsy, _ paths: [String]) throws {
         let report: ClusterReport
         do {
             report = try ClusterAutopsy(autopsy).analyze(paths)

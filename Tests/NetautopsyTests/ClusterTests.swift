@@ -131,4 +131,22 @@ import Testing
         let mixed = try Shell.run([Paths.executable, "diff", x, Paths.fixture("sample-bundle.tar.gz")])
         #expect(mixed.status != 0 && mixed.stderr.contains("cluster report"))
     }
+
+    /// A directory of node bundles: each archive or folder in it is a node.
+    @Test func aDirectoryOfNodeBundles() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let nodes = dir.appendingPathComponent("nodes")
+        _ = try Self.nodes(nodes) { node in
+            try Self.edit(node.appendingPathComponent("node/sysctl-a.txt"), "net.core.somaxconn = 4096", "net.core.somaxconn = 128")
+        }
+        try "notes".write(to: nodes.appendingPathComponent("README.txt"), atomically: true, encoding: .utf8)
+        #expect(try ClusterAutopsy.nodeBundles(in: nodes.path).map { URL(fileURLWithPath: $0).lastPathComponent } == ["node-a", "node-b", "node-c"])
+        let out = try Shell.run([Paths.executable, "analyze", "--cluster", nodes.path, "--format", "json"])
+        #expect(out.status == 0, "\(out.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any]
+        #expect((json?["nodes"] as? [[String: Any]])?.map { $0["name"] as? String } == ["node-a", "node-b", "node-c"])
+        let one = try Shell.run([Paths.executable, "analyze", "--cluster", nodes.appendingPathComponent("node-a").path])
+        #expect(one.status == 2 && one.stderr.contains("a cluster needs two or more"))
+    }
 }
