@@ -551,7 +551,7 @@ basename_of() { printf '%s' "${1##*/}"; }
 
 # ---------------------------------------------------------------------------- collectors
 collect_node() {
-	run uname text node/uname.txt "$command_timeout" uname -a
+	run uname uname node/uname.txt "$command_timeout" uname -a
 	copy os-release text node/os-release.txt /etc/os-release
 	run sysctl sysctl node/sysctl-a.txt "$command_timeout" sysctl -a
 	run dmesg dmesg node/dmesg.txt "$command_timeout" dmesg

@@ -21,7 +21,7 @@ ART=$SCRATCH/artifacts
 mkdir -p "$CORPUS" "$ART"
 [ -d "$CORPUS/.seeded" ] || python3 fuzz/seed.py "$CORPUS" && mkdir -p "$CORPUS/.seeded"
 KINDS=(sysctl sysctl-json interfaces-json dns-debug-json syslog sockstat dmesg coredns-log ip-link ip-addr ip-route resolv-conf tracepath ping proc-stat softnet-stat ss nstat snmp
-       conntrack-stats iptables iptables-counts ipvs kube-proxy kubelet-config tcpdump-stats)
+       conntrack-stats iptables iptables-counts ipvs kube-proxy kubelet-config tcpdump-stats hostname uname)
 status=0
 run() { # name binary corpus seconds [env]
     local name=$1 bin=$2 corpus=$3 secs=$4 log="$SCRATCH/$1.log"

@@ -40,6 +40,10 @@ public enum ArtifactKind: String, Codable, Sendable, CaseIterable {
     case kubeletConfig = "kubelet-config"
     /// tcpdump's stderr: the "N packets dropped by kernel" lines.
     case tcpdumpStats = "tcpdump-stats"
+    /// `hostname` output or `/etc/hostname`: the node's name (cluster reports name nodes by it).
+    case hostname
+    /// `uname -a` / `uname -r`: the kernel release.
+    case uname
     /// Text of no known kind: still scanned for path-MTU evidence.
     case text
     /// Bytes that are neither text nor a capture.

@@ -55,6 +55,12 @@ public enum PathRules {
     static let rules: [Rule] = [
         // sos report: sos_commands/<plugin>/<command line with spaces as _ and / as .>
         rule(.sosreport, "sos_commands/kernel/sysctl_-a", .sysctl),
+        rule(.sosreport, "sos_commands/kernel/uname_-a", .uname, trusted: false),
+        rule(.sosreport, "sos_commands/general/uname_-a", .uname, trusted: false),
+        rule(.sosreport, "uname", .uname, trusted: false),
+        rule(.sosreport, "sos_commands/host/hostname", .hostname, trusted: false),
+        rule(.sosreport, "sos_commands/general/hostname", .hostname, trusted: false),
+        rule(.sosreport, "hostname", .hostname, trusted: false),
         rule(.sosreport, "sos_commands/kernel/dmesg*", .dmesg),
         rule(.sosreport, "sos_commands/logs/journalctl_*", .syslog, trusted: false),
         rule(.sosreport, "sos_commands/networking/ip_-d_link", .ipLink),
@@ -247,6 +253,8 @@ public enum PathRules {
         if stem.hasPrefix("sockstat") || stem.hasPrefix("proc-net-sockstat") { return .sockstat }
         if stem.hasPrefix("ss-") || stem.hasPrefix("ss_") || stem == "ss" { return .ss }
         if stem.hasPrefix("tcpdump") || stem.has(".tcpdump-stderr") { return .tcpdumpStats }
+        if stem == "hostname" { return .hostname }
+        if stem == "uname" || stem.hasPrefix("uname-a") || stem.hasPrefix("uname_-a") || stem.hasPrefix("uname-r") { return .uname }
         let words = stem.replacingAll("_", with: "-")
         if words.hasPrefix("ip-") || words.hasPrefix("ip.") {
             if words.has("link") { return .ipLink }
@@ -378,6 +386,12 @@ struct ContentSniff {
         case .ipvs: return head.has("IP Virtual Server")
         case .kubeProxy: return head.has("kube-proxy") || head.has("proxy mode") || head.has("proxier") || head.has("Proxier") || head.has("mode:")
         case .kubeletConfig: return head.has("KubeletConfiguration") || head.has("clusterDNS")
+        case .hostname: return lines.count == 1 && HostnameFile.isHostName(lines[0].trimmed)
+        case .uname:
+            guard lines.count == 1 else { return false }
+            var u = UnameOutput()
+            u.feed(lines[0], number: 1)
+            return u.kernelRelease != nil
         case .tcpdumpStats: return head.has("packets captured") || head.has("listening on") || head.has("dropped by kernel")
         case .tracepath: return lines.contains { $0.hasPrefix("traceroute") || $0.has("pmtu ") || $0.hasPrefix("1?:") || $0.has("Resume: pmtu") }
         case .ping: return lines.contains { $0.hasPrefix("PING ") || $0.has(" bytes from ") || $0.has("Message too long") || $0.has("Frag needed") }

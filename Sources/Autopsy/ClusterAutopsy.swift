@@ -18,10 +18,12 @@ public struct ClusterAutopsy: Sendable {
         for path in paths {
             let (report, facts) = try autopsy.analyzeNode(path)
             let collection = report.collection.first
-            var name = collection?.hostname.flatMap { $0.isEmpty ? nil : $0 } ?? Self.bundleName(path)
+            var name = collection?.hostname.flatMap { $0.isEmpty ? nil : $0 } ?? (facts.hostname ?? facts.unameNodeName)?.value.value
+                ?? Self.bundleName(path)
             if taken.contains(name) { name += " (\(path))" }
             taken.insert(name)
             let kernel = collection.flatMap { c in c.kernel.map { (value: $0, file: c.manifest) } }
+                ?? facts.kernelRelease.map { (value: $0.value.value, file: $0.file) }
             nodes.append(ClusterReport.Node(name: name, input: path, verdict: report.verdict, findings: report.findings.count,
                                             worstSeverity: report.worstSeverity, kernel: kernel?.value))
             reports.append(report)

@@ -1,3 +1,4 @@
+import Artifacts
 import Autopsy
 import Diagnosis
 import Foundation
@@ -148,5 +149,35 @@ import Testing
         #expect((json?["nodes"] as? [[String: Any]])?.map { $0["name"] as? String } == ["node-a", "node-b", "node-c"])
         let one = try Shell.run([Paths.executable, "analyze", "--cluster", nodes.appendingPathComponent("node-a").path])
         #expect(one.status == 2 && one.stderr.contains("a cluster needs two or more"))
+    }
+
+    /// Nodes given as sosreports are named by their `hostname` and compared by `uname`'s release.
+    @Test func sosreportsAreNamedByHostnameAndCompareKernels() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let source = Paths.fixture("layouts/sosreport/sosreport-juju-110cc2-k8stest-4-2022-02-11-fixture")
+        let a = dir.appendingPathComponent("sos-a"), b = dir.appendingPathComponent("sos-b")
+        for copy in [a, b] { #expect(try Shell.run(["cp", "-a", source, copy.path]).status == 0) }
+        for file in ["hostname", "sos_commands/host/hostname", "etc/hostname"] {
+            let url = b.appendingPathComponent(file)
+            guard (try? url.checkResourceIsReachable()) == true else { continue }
+            try Self.edit(url, "juju-110cc2-k8stest-4", "juju-110cc2-k8stest-5")
+        }
+        try Self.edit(b.appendingPathComponent("sos_commands/kernel/uname_-a"), "juju-110cc2-k8stest-4 5.4.0-99-generic",
+                      "juju-110cc2-k8stest-5 5.15.0-60-generic")
+        let report = try ClusterAutopsy().analyze([a.path, b.path])
+        #expect(report.nodes.map(\.name) == ["juju-110cc2-k8stest-4", "juju-110cc2-k8stest-5"])
+        #expect(report.nodes.map(\.kernel) == ["5.4.0-99-generic", "5.15.0-60-generic"])
+        let drift = try #require(report.findings.first { $0.id == ConfigDrift.driftID })
+        #expect(drift.summary.contains("kernel has no majority"), "\(drift.summary)")
+    }
+
+    @Test func hostnameAndUnameParse() {
+        #expect(HostnameFile.parse("node-1.example.internal\n").name == "node-1.example.internal")
+        #expect(HostnameFile.parse("not a host name\n").name == nil)
+        let u = UnameOutput.parse("Linux juju-4 5.4.0-99-generic #112-Ubuntu SMP Thu Feb 3 13:50:55 UTC 2022 x86_64 GNU/Linux\n")
+        #expect(u.kernelRelease == "5.4.0-99-generic" && u.nodeName == "juju-4")
+        #expect(UnameOutput.parse("4.18.0-372.9.1.el8.x86_64\n").kernelRelease == "4.18.0-372.9.1.el8.x86_64")
+        #expect(UnameOutput.parse("Darwin mac 23.1.0\n").kernelRelease == nil && UnameOutput.parse("hello\n").kernelRelease == nil)
     }
 }

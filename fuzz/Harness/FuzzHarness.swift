@@ -40,7 +40,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
 
     /// The line parsers `text` chooses from.
     public static let textKinds: [ArtifactKind] = ArtifactKind.allCases.filter {
-        ![.capture, .manifest, .fio, .text, .binary].contains($0)
+        ![.capture, .manifest, .fio, .text, .binary, .redaction].contains($0)
     }
 
     public func run(_ data: UnsafeRawBufferPointer) {

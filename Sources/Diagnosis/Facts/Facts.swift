@@ -106,6 +106,11 @@ public struct Facts: Sendable {
     /// When the collector says each capture file ran, by the file's path in the bundle.
     public var captureWindows: [String: CaptureWindow] = [:]
     public var kubeProxy = KubeProxyState()
+    /// The node's name (`hostname`, `/etc/hostname`), its name as `uname -a` gave it, and its
+    /// kernel release (`uname`): the first file that gives each.
+    public var hostname: Sourced<HostFact>?
+    public var unameNodeName: Sourced<HostFact>?
+    public var kernelRelease: Sourced<HostFact>?
     public var kubeProxyFiles: [String] = []
 
     public init(captures: [CaptureFacts] = [], pathMTULines: [TextEvidence<PathMTUTextMatch>] = []) {
@@ -178,6 +183,12 @@ public struct Facts: Sendable {
     }
 }
 
+
+/// A value read from one line of a file.
+public struct HostFact: Sendable, Equatable {
+    public var value: String
+    public var line: SourceLine
+}
 
 /// Something the collector did, from its manifest.
 public struct CollectorEvent: Sendable, Equatable {

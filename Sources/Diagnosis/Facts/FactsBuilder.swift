@@ -69,6 +69,8 @@ public struct FactsBuilder: Sendable {
         case .ss: SocketSummary()
         case .sockstat: SocketStat()
         case .tcpdumpStats: TcpdumpStats()
+        case .hostname: HostnameFile()
+        case .uname: UnameOutput()
         case .iptables, .iptablesCounts, .ipvs, .kubeProxy: KubeProxyState()
         default: nil
         }
@@ -269,6 +271,13 @@ public struct FactsBuilder: Sendable {
             facts.kubeProxy.merge(p, file: path)
         case let p as TcpdumpStats:
             if !p.lines.isEmpty { facts.tcpdumpStats.append(Sourced(file: path, value: p)) }
+        case let p as HostnameFile:
+            guard let name = p.name, let line = p.line else { return unrecognised }
+            if facts.hostname == nil { facts.hostname = Sourced(file: path, value: HostFact(value: name, line: line)) }
+        case let p as UnameOutput:
+            guard let release = p.kernelRelease, let line = p.line else { return unrecognised }
+            if facts.kernelRelease == nil { facts.kernelRelease = Sourced(file: path, value: HostFact(value: release, line: line)) }
+            if facts.unameNodeName == nil, let name = p.nodeName { facts.unameNodeName = Sourced(file: path, value: HostFact(value: name, line: line)) }
         default:
             break
         }
