@@ -185,7 +185,7 @@ struct Checks: ParsableCommand {
 
     func run() {
         if markdown {
-            print(CheckDocumentation.markdown(CheckCatalog.all.map(\.description)), terminator: "")
+            print(CheckDocumentation.markdown(CheckCatalog.documented), terminator: "")
             return
         }
         print(Self.listing(), terminator: "")
@@ -193,9 +193,8 @@ struct Checks: ParsableCommand {
 
     /// One line per check: id, severity, title, in columns.
     static func listing() -> String {
-        let width = CheckCatalog.all.map(\.description.id.rawValue.count).max() ?? 20
-        return CheckCatalog.all.map { c in
-            let d = c.description
+        let width = CheckCatalog.documented.map(\.id.rawValue.count).max() ?? 20
+        return CheckCatalog.documented.map { d in
             return "\(d.id.rawValue.padding(toLength: width + 1, withPad: " ", startingAt: 0)) \(d.severity.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(d.title)\n"
         }.joined()
     }

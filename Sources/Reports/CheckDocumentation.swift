@@ -60,6 +60,10 @@ public enum CheckDocumentation {
                 out += "\n| parameter | default | unit | meaning |\n|---|---|---|---|\n"
                 for p in d.parameters { out += "| `\(p.name)` | \(CheckParameter.format(p.defaultValue)) | \(p.unit) | \(Markdown.cell(p.help)) |\n" }
             }
+            if d.passingExamples.isEmpty && d.failingExamples.isEmpty {
+                out += "\n*Across nodes* ([cluster.md](cluster.md)): it compares several bundles, so its examples are the cluster tests "
+                    + "(`Tests/NetautopsyTests/ClusterTests.swift`), run on copies of real bundles with one node changed.\n"
+            }
             for (title, examples) in [("Passes", d.passingExamples), ("Fails", d.failingExamples)] {
                 for e in examples {
                     out += "\n\(title): *\(Markdown.inline(e.title))*"

@@ -33,6 +33,10 @@ public enum CheckCatalog {
     /// Every check's id.
     public static let ids: Set<CheckID> = Set(all.map { description(of: $0).id })
 
+    /// Every check documented (`checks`, `explain`, docs/checks.md): the node checks, then those
+    /// across nodes (`ConfigDrift`).
+    public static var documented: [CheckDescription] { all.map { description(of: $0) } + ConfigDrift.descriptions }
+
     /// The ids of `referenced` that no check has, in order: cause rules, the correlator's effect
     /// sources and config files may only name checks that exist (a test holds the first two to it,
     /// `AnalysisConfig` rejects the third).
