@@ -46,6 +46,7 @@ golden: deps
 fixtures:
 	fixtures/make-fixtures.sh
 	fixtures/make-wire-fixtures.sh
+	fixtures/make-cluster-fixtures.sh
 	fixtures/analysis-oracle.sh ../shared/corpus/pcaps > fixtures/corpus-analysis-oracle.tsv
 	python3 fixtures/make-hostile.py
 	python3 fuzz/make-regressions.py

@@ -180,4 +180,22 @@ import Testing
         #expect(UnameOutput.parse("4.18.0-372.9.1.el8.x86_64\n").kernelRelease == "4.18.0-372.9.1.el8.x86_64")
         #expect(UnameOutput.parse("Darwin mac 23.1.0\n").kernelRelease == nil && UnameOutput.parse("hello\n").kernelRelease == nil)
     }
+
+    /// Real captures on both ends of a path (fixtures/make-cluster-fixtures.sh): SYNs to 8081 are
+    /// dropped by the router between the nodes, SYNs to 8082 by node-b's INPUT chain. What each node
+    /// sees on its own, which following packets across nodes (not built yet) is to join: node-a's
+    /// unanswered attempts go to both ports, node-b saw only those to 8082 arrive, and its iptables
+    /// counters hold the DROP.
+    @Test func bothEndsOfAPathWithDropsInTheMiddle() throws {
+        let report = try ClusterAutopsy().analyze([Paths.fixture("cluster/node-a"), Paths.fixture("cluster/node-b")])
+        #expect(report.nodes.map(\.name) == ["node-a", "node-b"])
+        func unanswered(_ r: Report) -> [String: Int] {
+            Dictionary(r.traffic.connectionAttempts.filter { $0.state == "unanswered" }.map { ($0.server, 1) }, uniquingKeysWith: +)
+        }
+        #expect(unanswered(report.reports[0]) == ["10.40.2.2:8081": 2, "10.40.2.2:8082": 2])
+        #expect(unanswered(report.reports[1]) == ["10.40.2.2:8082": 2])
+        #expect(report.reports[0].findings.contains { $0.id == "syn-without-synack" })
+        let rules = try String(contentsOfFile: Paths.fixture("cluster/node-b/net/iptables-save.txt"), encoding: .utf8)
+        #expect(rules.contains("-A INPUT -p tcp -m tcp --dport 8082 -j DROP") && rules.contains("[8:480] -A INPUT"))
+    }
 }
