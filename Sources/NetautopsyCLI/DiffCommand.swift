@@ -38,64 +38,65 @@ struct Diff: ParsableCommand {
 
     func run() throws {
         let settings = try checkSettings(config)
-        let clusters = (Self.clusterReport(before), Self.clusterReport(after))
-        if clusters.0 != nil || clusters.1 != nil {
-            guard let a = clusters.0, let b = clusters.1 else {
-                throw ValidationError("a cluster report is compared with another cluster report (netautopsy.cluster/1), not with one node")
-            }
+        let sides = (try Self.read(before), try Self.read(after))
+        switch sides {
+        case (.cluster(let a), .cluster(let b)):
             let diff = ClusterDiff(before: a, after: b)
-            try write(format == .json ? try DiffRenderer.json(diff) : DiffRenderer.markdown(diff))
-            if let failOnNew, (diff.new + diff.nodes.flatMap { $0.diff?.new ?? [] }).contains(where: { ($0.severityAfter ?? .info) >= failOnNew }) {
-                throw ExitCode(ExitStatus.findingsAtThreshold)
-            }
-            return
-        }
-        let a = try Self.report(before, settings: settings, limits: limits)
-        let b = try Self.report(after, settings: settings, limits: limits)
-        let diff = ReportDiff(before: a, after: b)
-        try write(format == .json ? try DiffRenderer.json(diff) : DiffRenderer.markdown(diff))
-        if let failOnNew {
-            var worse = diff.new.compactMap(\.severityAfter)
-            for c in diff.stillPresent {
-                if let now = c.severityAfter, let then = c.severityBefore, now > then { worse.append(now) }
-            }
-            if worse.contains(where: { $0 >= failOnNew }) { throw ExitCode(ExitStatus.findingsAtThreshold) }
+            try emit(format == .json ? try DiffRenderer.json(diff) : DiffRenderer.markdown(diff), to: output)
+            try fail(on: failOnNew, worst: diff.worstNew)
+        case (.cluster, _), (_, .cluster):
+            throw ValidationError("a cluster report is compared with another cluster report (netautopsy.cluster/1), not with one node")
+        default:
+            let a = try Self.report(sides.0, before, settings: settings, limits: limits)
+            let b = try Self.report(sides.1, after, settings: settings, limits: limits)
+            let diff = ReportDiff(before: a, after: b)
+            try emit(format == .json ? try DiffRenderer.json(diff) : DiffRenderer.markdown(diff), to: output)
+            try fail(on: failOnNew, worst: diff.worstNewOrWorse)
         }
     }
 
-    func write(_ text: String) throws {
-        if let output {
-            do { try text.write(toFile: output, atomically: true, encoding: .utf8) } catch {
-                throw ValidationError("cannot write \(output): \(error.localizedDescription)")
-            }
-        } else {
-            FileHandle.standardOutput.write(Data(text.utf8))
-        }
+    /// What one side's path holds, read once: a cluster report, a node's report, or a bundle to analyze.
+    enum Side {
+        case cluster(ClusterReport)
+        case node(Report)
+        case bundle
     }
 
-    /// A cluster report's JSON (`netautopsy.cluster/1`), or nil for anything else.
-    static func clusterReport(_ path: String) -> ClusterReport? {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+    /// A JSON document is a cluster report (`netautopsy.cluster/1`) or a node's report; anything
+    /// else is a bundle. A JSON file that is neither report is refused, naming the file.
+    static func read(_ path: String) throws -> Side {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return .bundle }
         defer { try? handle.close() }
         let head = (try? handle.read(upToCount: 64)) ?? Data()
-        guard head.first(where: { ![0x20, 0x09, 0x0a, 0x0d].contains($0) }) == UInt8(ascii: "{"),
-              let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size <= 256 << 20,
-              let data = FileManager.default.contents(atPath: path),
-              let report = try? SnakeCaseJSON.decoder().decode(ClusterReport.self, from: data),
-              report.schema == ClusterReport.schema else { return nil }
-        return report
+        guard head.first(where: { ![0x20, 0x09, 0x0a, 0x0d].contains($0) }) == UInt8(ascii: "{") else { return .bundle }
+        // A report is at most a few MB; a JSON file far larger is not one of ours.
+        guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size <= 256 << 20 else {
+            throw refuse(path, "a JSON file larger than 256 MiB is not a netautopsy report")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else { throw refuse(path, "cannot be read") }
+        if let cluster = try? SnakeCaseJSON.decoder().decode(ClusterReport.self, from: data), cluster.schema == ClusterReport.schema {
+            return .cluster(cluster)
+        }
+        do {
+            let report = try JSONRenderer.decode(String(decoding: data, as: UTF8.self))
+            guard report.schema == Report.schema else { throw refuse(path, "schema \(report.schema), expected \(Report.schema)") }
+            return .node(report)
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            throw refuse(path, "JSON, but not a netautopsy report (\(error))")
+        }
     }
 
-    /// A JSON report as it was written, or the report of analyzing `path`.
-    static func report(_ path: String, settings: CheckSettings, limits: LimitOptions) throws -> Report {
-        if let json = Self.jsonReport(path) {
-            switch json {
-            case .success(let r): return r
-            case .failure(let why):
-                FileHandle.standardError.write(Data("netautopsy: \(path): \(why)\n".utf8))
-                throw ExitCode(ExitStatus.unreadableInput)
-            }
-        }
+    /// Says why `path` is refused on standard error; the exit status for an unreadable input.
+    static func refuse(_ path: String, _ why: String) -> ExitCode {
+        FileHandle.standardError.write(Data("netautopsy: \(path): \(why)\n".utf8))
+        return ExitCode(ExitStatus.unreadableInput)
+    }
+
+    /// The side's report as it was written, or the report of analyzing its bundle.
+    static func report(_ side: Side, _ path: String, settings: CheckSettings, limits: LimitOptions) throws -> Report {
+        if case .node(let r) = side { return r }
         do {
             var autopsy = Autopsy(settings: settings)
             autopsy.walker.limits = limits.limits
@@ -105,32 +106,4 @@ struct Diff: ParsableCommand {
             throw ExitCode(ExitStatus.unreadableInput)
         }
     }
-
-    /// nil when `path` is not a JSON document (then it is analyzed); the report, or why it is not one.
-    static func jsonReport(_ path: String) -> Result<Report, JSONReportError>? {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? handle.close() }
-        let head = (try? handle.read(upToCount: 64)) ?? Data()
-        guard head.first(where: { ![0x20, 0x09, 0x0a, 0x0d].contains($0) }) == UInt8(ascii: "{") else { return nil }
-        // A report is at most a few MB; a JSON file far larger is not one of ours.
-        guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size <= 256 << 20 else {
-            return .failure(JSONReportError(message: "a JSON file larger than 256 MiB is not a netautopsy report"))
-        }
-        guard let data = FileManager.default.contents(atPath: path) else { return .failure(JSONReportError(message: "cannot be read")) }
-        do {
-            let report = try JSONRenderer.decode(String(decoding: data, as: UTF8.self))
-            guard report.schema == Report.schema else {
-                return .failure(JSONReportError(message: "schema \(report.schema), expected \(Report.schema)"))
-            }
-            return .success(report)
-        } catch {
-            return .failure(JSONReportError(message: "JSON, but not a netautopsy report (\(error))"))
-        }
-    }
-
-    struct JSONReportError: Error { var message: String }
-}
-
-extension Diff.JSONReportError: CustomStringConvertible {
-    var description: String { message }
 }

@@ -139,16 +139,8 @@ struct Analyze: ParsableCommand {
         case .html: text = HTMLRenderer.render(report)
         case .markdown: text = MarkdownRenderer.render(report)
         }
-        if let output {
-            do { try text.write(toFile: output, atomically: true, encoding: .utf8) } catch {
-                throw ValidationError("cannot write \(output): \(error.localizedDescription)")
-            }
-        } else {
-            FileHandle.standardOutput.write(Data(text.utf8))
-        }
-        if let failOn, let worst = report.worstSeverity, worst >= failOn {
-            throw ExitCode(ExitStatus.findingsAtThreshold)
-        }
+        try emit(text, to: output)
+        try fail(on: failOn, worst: report.worstSeverity)
     }
 
     /// Several nodes' bundles: one cluster report.
@@ -164,16 +156,8 @@ struct Analyze: ParsableCommand {
             for p in r.problems { FileHandle.standardError.write(Data("netautopsy: \(node.name): \(p.path): \(p.message)\n".utf8)) }
         }
         let text = format == .json ? try ClusterRenderer.json(report) : ClusterRenderer.markdown(report)
-        if let output {
-            do { try text.write(toFile: output, atomically: true, encoding: .utf8) } catch {
-                throw ValidationError("cannot write \(output): \(error.localizedDescription)")
-            }
-        } else {
-            FileHandle.standardOutput.write(Data(text.utf8))
-        }
-        if let failOn, let worst = report.worstSeverity, worst >= failOn {
-            throw ExitCode(ExitStatus.findingsAtThreshold)
-        }
+        try emit(text, to: output)
+        try fail(on: failOn, worst: report.worstSeverity)
     }
 }
 
@@ -275,6 +259,19 @@ struct Extract: ParsableCommand {
 }
 
 /// The check settings of `--config FILE`, or the defaults; a bad file is a usage error naming it.
+/// Writes a command's text to its `--output` file, or to standard output.
+func emit(_ text: String, to output: String?) throws {
+    guard let output else { return FileHandle.standardOutput.write(Data(text.utf8)) }
+    do { try text.write(toFile: output, atomically: true, encoding: .utf8) } catch {
+        throw ValidationError("cannot write \(output): \(error.localizedDescription)")
+    }
+}
+
+/// Exit status 3 when `worst` is at or above the `--fail-on` threshold.
+func fail(on threshold: Severity?, worst: Severity?) throws {
+    if let threshold, let worst, worst >= threshold { throw ExitCode(ExitStatus.findingsAtThreshold) }
+}
+
 func checkSettings(_ config: String?) throws -> CheckSettings {
     guard let config else { return CheckSettings() }
     do { return try AnalysisConfig.load(config) } catch { throw ValidationError(error.description) }

@@ -51,7 +51,7 @@ public struct ClusterReport: Codable, Sendable {
 /// `ClusterReport` as JSON and Markdown.
 public enum ClusterRenderer {
     public static func json(_ r: ClusterReport) throws -> String {
-        String(decoding: try SnakeCaseJSON.encoder().encode(r), as: UTF8.self) + "\n"
+        try JSONRenderer.text(r)
     }
 
     public static func markdown(_ r: ClusterReport) -> String {
@@ -69,8 +69,7 @@ public enum ClusterRenderer {
             out += "\n**Fix:** \(Markdown.inline(f.fix))\n\n"
         }
         for (n, report) in zip(r.nodes, r.reports) {
-            out += "\n---\n\n## Node \(Markdown.inline(n.name))\n" + ("\n" + MarkdownRenderer.render(report))
-                .replacingOccurrences(of: "\n## ", with: "\n### ").replacingOccurrences(of: "\n# ", with: "\n## ")
+            out += Markdown.nodeSection(n.name, MarkdownRenderer.render(report))
         }
         return out
     }

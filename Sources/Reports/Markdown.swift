@@ -1,5 +1,12 @@
 /// Escaping for untrusted text (file names, log lines, DNS names) in Markdown.
 public enum Markdown {
+    /// One node's document inside a cluster document: a rule, `## Node NAME`, then the document
+    /// with every heading one level down (its `#` title becomes `##`).
+    static func nodeSection(_ name: String, _ document: String) -> String {
+        "\n---\n\n## Node \(inline(name))\n" + ("\n" + document)
+            .replacingOccurrences(of: "\n## ", with: "\n### ").replacingOccurrences(of: "\n# ", with: "\n## ")
+    }
+
     /// Text safe inside a table cell: `|` escaped, line breaks flattened, so a cell stays one cell.
     public static func cell(_ s: String) -> String {
         var out = ""

@@ -39,26 +39,14 @@ public struct ReportDiff: Codable, Sendable {
         public var name: String
         public var before: Int
         public var after: Int
-        public var change: Int { after - before }
+        /// `after − before`, written out for readers of the JSON.
+        public var change: Int
 
-        enum CodingKeys: String, CodingKey { case name, before, after, change }
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(name, forKey: .name)
-            try c.encode(before, forKey: .before)
-            try c.encode(after, forKey: .after)
-            try c.encode(change, forKey: .change)
-        }
         public init(name: String, before: Int, after: Int) {
             self.name = name
             self.before = before
             self.after = after
-        }
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            name = try c.decode(String.self, forKey: .name)
-            before = try c.decode(Int.self, forKey: .before)
-            after = try c.decode(Int.self, forKey: .after)
+            change = after - before
         }
     }
 
@@ -73,6 +61,14 @@ public struct ReportDiff: Codable, Sendable {
     public var causesNew: [Change]
     /// Capture counters (`CaptureCounters`, summed over the captures) that are not zero on either side.
     public var counters: [Counter]
+
+    /// The worst severity among the new checks and the still-present ones that got worse (`--fail-on-new`).
+    public var worstNewOrWorse: Severity? {
+        (new.compactMap(\.severityAfter) + stillPresent.compactMap { c in
+            guard let now = c.severityAfter, let then = c.severityBefore, now > then else { return nil }
+            return now
+        }).max()
+    }
 
     public init(before a: Report, after b: Report) {
         before = Side(input: a.input, verdict: a.verdict, findings: a.findings.count)
@@ -142,7 +138,7 @@ public struct ReportDiff: Codable, Sendable {
 /// `ReportDiff` as JSON and Markdown.
 public enum DiffRenderer {
     public static func json(_ d: ReportDiff) throws -> String {
-        String(decoding: try SnakeCaseJSON.encoder().encode(d), as: UTF8.self) + "\n"
+        try JSONRenderer.text(d)
     }
 
     public static func markdown(_ d: ReportDiff) -> String {
@@ -194,6 +190,11 @@ public struct ClusterDiff: Codable, Sendable {
     public var new: [ReportDiff.Change]
     public var nodes: [Node]
 
+    /// The worst severity among the new checks, the cluster's and every node's (`--fail-on-new`).
+    public var worstNew: Severity? {
+        (new + nodes.flatMap { $0.diff?.new ?? [] }).map { $0.severityAfter ?? .info }.max()
+    }
+
     public init(before a: ClusterReport, after b: ClusterReport) {
         (fixed, stillPresent, new) = ReportDiff.compare(ReportDiff.byCheck(a.findings), ReportDiff.byCheck(b.findings))
         let earlier = Dictionary(zip(a.nodes.map(\.name), a.reports), uniquingKeysWith: { x, _ in x })
@@ -212,7 +213,7 @@ public struct ClusterDiff: Codable, Sendable {
 
 extension DiffRenderer {
     public static func json(_ d: ClusterDiff) throws -> String {
-        String(decoding: try SnakeCaseJSON.encoder().encode(d), as: UTF8.self) + "\n"
+        try JSONRenderer.text(d)
     }
 
     public static func markdown(_ d: ClusterDiff) -> String {
@@ -229,8 +230,7 @@ extension DiffRenderer {
         }
         for n in d.nodes {
             guard let diff = n.diff, !(diff.fixed.isEmpty && diff.new.isEmpty) else { continue }
-            out += "\n---\n\n## Node \(Markdown.inline(n.name))\n" + ("\n" + markdown(diff))
-                .replacingOccurrences(of: "\n## ", with: "\n### ").replacingOccurrences(of: "\n# ", with: "\n## ")
+            out += Markdown.nodeSection(n.name, markdown(diff))
         }
         return out
     }

@@ -131,7 +131,7 @@ public struct SearchChains: Sendable {
     /// Chains per client address.
     public var clientsWithChains: [String: Int] {
         var all = retiredChains
-        for w in windows where w.chains > 0 { all[w.clientName, default: 0] += w.chains }
+        for (i, w) in windows.enumerated() where w.chains > 0 { all[clientName(i), default: 0] += w.chains }
         return all
     }
     public var chainsWithSiblings: Int { clientsWithChains.values.reduce(0, +) }
@@ -143,10 +143,14 @@ public struct SearchChains: Sendable {
     /// `windows`, 0 for an empty slot. No per-lookup hasher (SipHash) as `Dictionary` would run.
     var table: [Int32] = []
     /// Each window's client address, side by side in one buffer (`keyStarts[w]`, up to the next
-    /// start): the lookup compares addresses without touching the windows.
+    /// start): the lookup compares addresses without touching the windows, and the windows hold none.
     var clientKeys: [UInt8] = []
     var keyStarts: [Int] = []
     @inline(__always) func clientKey(_ w: Int) -> Int { (w + 1 < keyStarts.count ? keyStarts[w + 1] : clientKeys.count) - keyStarts[w] }
+    /// The address of window `w`'s client.
+    func clientName(_ w: Int) -> String {
+        String(decoding: clientKeys[keyStarts[w]..<keyStarts[w] + clientKey(w)], as: UTF8.self)
+    }
     /// Chain counts of clients whose windows were dropped (more than `maxClients` at once).
     var retiredChains: [String: Int] = [:]
 
@@ -167,7 +171,7 @@ public struct SearchChains: Sendable {
         }
         guard create else { return nil }
         if windows.count >= CoreDNSLogFacts.maxClients {
-            for w in windows where w.chains > 0 { retiredChains[w.clientName, default: 0] += w.chains }
+            for (i, w) in windows.enumerated() where w.chains > 0 { retiredChains[clientName(i), default: 0] += w.chains }
             windows.removeAll(keepingCapacity: true)
             hashes.removeAll(keepingCapacity: true)
             keyStarts.removeAll(keepingCapacity: true)
@@ -178,7 +182,7 @@ public struct SearchChains: Sendable {
             table = [Int32](repeating: 0, count: max(1024, table.count * 2))
             for (w, hash) in hashes.enumerated() { table[freeSlot(hash)] = Int32(w + 1) }
         }
-        windows.append(Window(client: Array(client)))
+        windows.append(Window())
         hashes.append(h)
         keyStarts.append(clientKeys.count)
         clientKeys.append(contentsOf: client)
@@ -205,8 +209,6 @@ public struct SearchChains: Sendable {
             var size: Int { Int(typeCount) + Int(nameCount) }
         }
         /// The client's address.
-        var client: [UInt8]
-        var clientName: String { String(decoding: client, as: UTF8.self) }
         /// Chains this client's answers completed.
         var chains = 0
         var entries: [Entry] = []
@@ -216,7 +218,7 @@ public struct SearchChains: Sendable {
         var bytes: [UInt8] = []
         var liveBytes = 0
 
-        init(client: [UInt8]) { self.client = client }
+        init() {}
 
         mutating func push(type: UnsafeBufferPointer<UInt8>, name: UnsafeBufferPointer<UInt8>, evidence e: TextEvidence<CoreDNSQuery>?) {
             if entries.count >= CoreDNSLogFacts.lookBack { remove(at: 0) }
@@ -286,7 +288,7 @@ public struct SearchChains: Sendable {
         guard let slot = slot(for: client, create: false) else { return }
         let dot = name.last != UInt8(ascii: ".")
         // The window is moved out while it changes, so its arrays are never copied.
-        var window = Window(client: [])
+        var window = Window()
         swap(&window, &windows[slot])
         defer { swap(&window, &windows[slot]) }
         var siblings = 0
@@ -313,6 +315,6 @@ public struct SearchChains: Sendable {
         }
         chainedQueries += siblings + 1
         window.chains += 1
-        if wantText { examples.append(Chain(client: window.clientName, siblings: found, answer: evidence())) }
+        if wantText { examples.append(Chain(client: clientName(slot), siblings: found, answer: evidence())) }
     }
 }

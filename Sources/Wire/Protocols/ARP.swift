@@ -4,7 +4,7 @@ public enum ARP {
     public static let senderMACOffset = 8, senderIPOffset = 14, targetMACOffset = 18, targetIPOffset = 24
 
     /// Hardware type 1 (Ethernet), protocol IPv4, address lengths 6 and 4.
-    public static func isEthernetIPv4(hardware: UInt16, protocol proto: UInt16, hardwareLength: UInt8, protocolLength: UInt8) -> Bool {
+    @inlinable public static func isEthernetIPv4(hardware: UInt16, protocol proto: UInt16, hardwareLength: UInt8, protocolLength: UInt8) -> Bool {
         hardware == 1 && proto == Ethernet.EtherType.ipv4 && hardwareLength == 6 && protocolLength == 4
     }
 }

@@ -17,7 +17,7 @@ public enum Ethernet {
 
     /// 802.1Q (0x8100), 802.1ad (0x88a8) and the legacy QinQ types (0x9100, 0x9200), as tshark's
     /// vlan dissector takes them: each tag is 4 bytes, TCI then the next type.
-    @inline(__always) public static func isVLANTag(_ type: UInt16) -> Bool {
+    @inlinable public static func isVLANTag(_ type: UInt16) -> Bool {
         type == 0x8100 || type == 0x88a8 || type == 0x9100 || type == 0x9200
     }
     public static let vlanTagLength = 4

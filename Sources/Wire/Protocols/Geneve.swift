@@ -4,7 +4,7 @@ public enum Geneve {
     public static let fixedHeaderLength = 8
     public static let protocolTypeOffset = 2
     /// Version 0 only.
-    @inline(__always) public static func isVersion0(_ firstByte: UInt8) -> Bool { firstByte >> 6 == 0 }
+    @inlinable public static func isVersion0(_ firstByte: UInt8) -> Bool { firstByte >> 6 == 0 }
     /// The header with its options (OptLen counts 4-byte words).
-    @inline(__always) public static func headerLength(firstByte: UInt8) -> Int { fixedHeaderLength + Int(firstByte & 0x3f) * 4 }
+    @inlinable public static func headerLength(firstByte: UInt8) -> Int { fixedHeaderLength + Int(firstByte & 0x3f) * 4 }
 }

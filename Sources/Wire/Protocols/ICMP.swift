@@ -8,7 +8,7 @@ public enum ICMP {
 
     /// Destination unreachable (3), source quench (4), redirect (5), time exceeded (11), parameter
     /// problem (12): the ICMPv4 errors that quote a datagram.
-    @inline(__always) public static func quotesDatagram(v4 type: UInt8) -> Bool {
+    @inlinable public static func quotesDatagram(v4 type: UInt8) -> Bool {
         type == 3 || type == 4 || type == 5 || type == 11 || type == 12
     }
     /// A redirect names the gateway in bytes 4–7.
@@ -18,7 +18,7 @@ public enum ICMP {
     public static let fragmentationNeededMTUOffset = 6
 
     /// ICMPv6 errors 1–4 (unreachable, packet too big, time exceeded, parameter problem) quote a datagram.
-    @inline(__always) public static func quotesDatagram(v6 type: UInt8) -> Bool { (1...4).contains(type) }
+    @inlinable public static func quotesDatagram(v6 type: UInt8) -> Bool { (1...4).contains(type) }
     /// Packet too big (2): the MTU in bytes 4–7.
     public static let packetTooBigMTUOffset = 4
 }

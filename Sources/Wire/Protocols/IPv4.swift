@@ -6,11 +6,11 @@ public enum IPv4 {
     public static let addressLength = 4
 
     /// The header's length from its first byte (IHL counts 4-byte words).
-    @inline(__always) public static func headerLength(firstByte: UInt8) -> Int { Int(firstByte & 0x0f) * 4 }
+    @inlinable public static func headerLength(firstByte: UInt8) -> Int { Int(firstByte & 0x0f) * 4 }
     /// The fragment offset in 8-byte units, from the flags word.
-    @inline(__always) public static func fragmentOffset(flags: UInt16) -> Int { Int(flags & 0x1fff) }
-    @inline(__always) public static func moreFragments(flags: UInt16) -> Bool { flags & 0x2000 != 0 }
-    @inline(__always) public static func dontFragment(flags: UInt16) -> Bool { flags & 0x4000 != 0 }
+    @inlinable public static func fragmentOffset(flags: UInt16) -> Int { Int(flags & 0x1fff) }
+    @inlinable public static func moreFragments(flags: UInt16) -> Bool { flags & 0x2000 != 0 }
+    @inlinable public static func dontFragment(flags: UInt16) -> Bool { flags & 0x4000 != 0 }
 }
 
 /// The IPv6 fixed header (RFC 8200 §3).

@@ -11,9 +11,9 @@ public enum IPv6Extension {
     /// (139) and shim6 (140) count 8-octet units past the first 8, AH (51) 4-octet units past the
     /// first 8, the fragment header (44) is 8; nil when `next` is not an extension header (the
     /// upper layer begins).
-    @inline(__always) public static func isExtension(_ next: UInt8) -> Bool { length(next, lengthByte: 0) != nil }
+    @inlinable public static func isExtension(_ next: UInt8) -> Bool { length(next, lengthByte: 0) != nil }
 
-    @inline(__always) public static func length(_ next: UInt8, lengthByte: UInt8) -> Int? {
+    @inlinable public static func length(_ next: UInt8, lengthByte: UInt8) -> Int? {
         switch next {
         case 0, 43, 60, 135, 139, 140: (Int(lengthByte) + 1) * 8
         case 51: (Int(lengthByte) + 2) * 4

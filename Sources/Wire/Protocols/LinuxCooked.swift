@@ -16,6 +16,6 @@ public enum LinuxCooked {
     }
 
     /// The 8 address bytes hold a MAC address (ARPHRD_ETHER, 6 bytes long).
-    public static func holdsMAC(addressType: UInt16, addressLength: Int) -> Bool { addressType == 1 && addressLength == 6 }
+    @inlinable public static func holdsMAC(addressType: UInt16, addressLength: Int) -> Bool { addressType == 1 && addressLength == 6 }
     public static let addressFieldLength = 8
 }

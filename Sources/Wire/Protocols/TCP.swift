@@ -4,7 +4,7 @@ public enum TCP {
     public static let sequenceOffset = 4, acknowledgmentOffset = 8, dataOffsetOffset = 12, flagsOffset = 13
     public static let windowOffset = 14, checksumOffset = 16
     /// The header's length from its data-offset byte (4-byte words in the high nibble).
-    @inline(__always) public static func headerLength(dataOffsetByte: UInt8) -> Int { Int(dataOffsetByte >> 4) * 4 }
+    @inlinable public static func headerLength(dataOffsetByte: UInt8) -> Int { Int(dataOffsetByte >> 4) * 4 }
 
     /// Option kinds: end of list, no-op, MSS (length 4).
     public static let optionEnd: UInt8 = 0, optionNoOp: UInt8 = 1, optionMSS: UInt8 = 2
