@@ -8,7 +8,9 @@ enum Paths {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
     static let fixtures = root.appendingPathComponent("fixtures")
-    static let corpus = root.deletingLastPathComponent().appendingPathComponent("shared/corpus")
+    /// `NETAUTOPSY_CORPUS` when set, else `../shared/corpus` beside the checkout.
+    static let corpus = ProcessInfo.processInfo.environment["NETAUTOPSY_CORPUS"].map { URL(fileURLWithPath: $0) }
+        ?? root.deletingLastPathComponent().appendingPathComponent("shared/corpus")
 
     static func fixture(_ relative: String) -> String { fixtures.appendingPathComponent(relative).path }
 
