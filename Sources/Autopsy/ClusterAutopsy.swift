@@ -5,7 +5,7 @@ import Reports
 
 /// Analyzes several nodes' bundles of one incident and compares them (`ClusterReport`): each
 /// bundle is analyzed as `analyze` would, then the nodes' settings are compared (`ConfigDrift`).
-/// Following packets across the nodes' captures is not done yet (docs/cluster.md).
+/// and connection attempts are followed across the nodes' captures (`PacketPaths`).
 public struct ClusterAutopsy: Sendable {
     public var autopsy: Autopsy
 
@@ -13,7 +13,7 @@ public struct ClusterAutopsy: Sendable {
 
     /// Throws when one of the bundles itself cannot be read, naming it.
     public func analyze(_ paths: [String]) throws(InputError) -> ClusterReport {
-        var nodes: [ClusterReport.Node] = [], reports: [Report] = [], settings: [NodeSettings] = []
+        var nodes: [ClusterReport.Node] = [], reports: [Report] = [], settings: [NodeSettings] = [], traffic: [NodeTraffic] = []
         var taken: Set<String> = []
         for path in paths {
             let (report, facts) = try autopsy.analyzeNode(path)
@@ -28,8 +28,13 @@ public struct ClusterAutopsy: Sendable {
                                             worstSeverity: report.worstSeverity, kernel: kernel?.value))
             reports.append(report)
             settings.append(NodeSettings(node: name, facts: facts, kernel: kernel))
+            // Only what following packets needs is kept from the node's facts.
+            traffic.append(NodeTraffic(node: name, facts: facts))
         }
-        return ClusterReport(tool: "netautopsy \(Autopsy.version)", nodes: nodes, findings: ConfigDrift.findings(settings), reports: reports)
+        let paths = PacketPaths.analyze(traffic)
+        return ClusterReport(tool: "netautopsy \(Autopsy.version)", nodes: nodes, findings: paths.findings + ConfigDrift.findings(settings),
+                             reports: reports, clocks: paths.clocks, clockPairs: paths.pairs,
+                             paths: ClusterReport.Paths(followed: paths.followed, notFollowed: paths.notFollowed))
     }
 
     /// The node bundles of a directory (`analyze --cluster DIR`): each archive or capture file and

@@ -192,7 +192,7 @@ struct Explain: ParsableCommand {
 
     /// A node check of the catalog, or one of the checks across nodes (`ConfigDrift`).
     var checkDescription: CheckDescription? {
-        CheckCatalog.check(id: CheckID(id))?.description ?? ConfigDrift.descriptions.first { $0.id == CheckID(id) }
+        CheckCatalog.check(id: CheckID(id))?.description ?? (ConfigDrift.descriptions + PacketPaths.descriptions).first { $0.id == CheckID(id) }
     }
 
     func validate() throws {

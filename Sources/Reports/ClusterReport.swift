@@ -32,14 +32,33 @@ public struct ClusterReport: Codable, Sendable {
     public var nodes: [Node]
     /// Findings about the cluster as a whole (`config-drift`, `mtu-mismatch-between-nodes`).
     public var findings: [Finding]
+    /// Each node's capture clock against the reference node's, and each pair of nodes whose captures
+    /// share handshakes (nil in reports written before they were estimated).
+    public var clocks: [NodeClock]?
+    public var clockPairs: [ClockPair]?
+    /// How many unanswered connection attempts were followed to where they died, and why the others were not.
+    public var paths: Paths?
     /// Each node's own report, in the order of `nodes`.
     public var reports: [Report]
 
-    public init(tool: String, nodes: [Node], findings: [Finding], reports: [Report]) {
+    public struct Paths: Codable, Sendable, Equatable {
+        public var followed: Int
+        public var notFollowed: [String: Int]
+        public init(followed: Int, notFollowed: [String: Int]) {
+            self.followed = followed
+            self.notFollowed = notFollowed
+        }
+    }
+
+    public init(tool: String, nodes: [Node], findings: [Finding], reports: [Report], clocks: [NodeClock]? = nil,
+                clockPairs: [ClockPair]? = nil, paths: Paths? = nil) {
         self.tool = tool
         self.nodes = nodes
         self.findings = findings
         self.reports = reports
+        self.clocks = clocks
+        self.clockPairs = clockPairs
+        self.paths = paths
     }
 
     /// The worst severity anywhere: the cluster's findings and every node's.
@@ -62,15 +81,56 @@ public enum ClusterRenderer {
                 + Markdown.cell(n.verdict) + " |\n"
         }
         out += "\n## Between the nodes\n\n"
-        if r.findings.isEmpty { out += "No setting compared differs between the nodes.\n" }
+        if r.findings.isEmpty { out += "No setting compared differs between the nodes, and no packet was lost between them.\n" }
         for f in r.findings {
-            out += "### \(f.title)\n\nSeverity **\(f.severity.rawValue)** · check `\(f.id)`\n\n\(Markdown.inline(f.summary))\n\n"
-            for e in f.evidence { out += "- " + Markdown.inline(e.note) + (e.file.map { " (\(Markdown.code($0 + (e.line.map { ":\($0)" } ?? ""))))" } ?? "") + "\n" }
-            out += "\n**Fix:** \(Markdown.inline(f.fix))\n\n"
+            out += "### \(f.title)\n\nSeverity **\(f.severity.rawValue)** · check `\(f.id)`"
+            if let first = f.firstSeen { out += " · first seen \(first.rfc3339)" + (f.clockNote(r) ?? "") }
+            out += "\n\n\(Markdown.inline(f.summary))\n\n"
+            for e in f.evidence { out += "- " + MarkdownRenderer.evidence(e) + "\n" }
+            out += "\n**Fix:** \(f.fix)\n\n"
         }
+        out += pathsSection(r)
         for (n, report) in zip(r.nodes, r.reports) {
             out += Markdown.nodeSection(n.name, MarkdownRenderer.render(report))
         }
         return out
+    }
+
+    /// The capture clocks and how many attempts were followed.
+    static func pathsSection(_ r: ClusterReport) -> String {
+        var out = "## Capture clocks\n\n"
+        let pairs = r.clockPairs ?? []
+        if pairs.isEmpty {
+            out += "No handshake was captured on two nodes: the captures' clocks cannot be compared, and times are each node's own.\n\n"
+        } else {
+            out += "From handshakes captured on both nodes (offset: the second node's clock minus the first's; one-way latencies with that offset applied).\n\n"
+            out += "| nodes | handshakes | offset | ± | round trip min / median | one way → / ← |\n|---|--:|--:|--:|--:|--:|\n"
+            for p in pairs {
+                out += "| \(Markdown.cell(p.a)) → \(Markdown.cell(p.b)) | \(p.samples) | \(ms(p.offsetMs)) | \(ms(p.uncertaintyMs)) | "
+                    + "\(ms(p.minRoundTripMs)) / \(ms(p.medianRoundTripMs)) | \(p.oneWayMsAToB.map(ms) ?? "–") / \(p.oneWayMsBToA.map(ms) ?? "–") |\n"
+            }
+            let unknown = (r.clocks ?? []).filter { $0.offsetMs == nil }.map(\.node)
+            out += "\n" + (unknown.isEmpty ? "" : "No shared handshake reaches \(unknown.joined(separator: ", ")): their times are their own clocks'. ")
+                + "Times of findings between the nodes are on \((r.clocks ?? []).first?.reference ?? "the first node")'s clock.\n\n"
+        }
+        if let p = r.paths {
+            out += "Unanswered connection attempts followed to where they died: \(p.followed)."
+            for (why, n) in p.notFollowed.sorted(by: { $0.key < $1.key }) { out += " Not followed, \(why): \(n)." }
+            out += "\n\n"
+        }
+        return out
+    }
+
+    static func ms(_ v: Double) -> String {
+        abs(v) >= 100 ? String(format: "%.0f ms", v) : abs(v) >= 1 ? String(format: "%.2f ms", v) : String(format: "%.3f ms", v)
+    }
+}
+
+extension Finding {
+    /// "(on node-a's clock)" for a finding between nodes when the report has a reference clock.
+    func clockNote(_ r: ClusterReport) -> String? {
+        guard [PacketPaths.lostID, PacketPaths.droppedID].contains(id), let reference = r.clocks?.first?.reference,
+              r.clockPairs?.isEmpty == false else { return nil }
+        return " (\(reference)'s clock)"
     }
 }

@@ -71,7 +71,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let report = try ClusterAutopsy().analyze(try Self.nodes(dir) { _ in })
         #expect(report.findings.isEmpty, "\(report.findings.map(\.summary))")
-        #expect(ClusterRenderer.markdown(report).contains("No setting compared differs between the nodes."))
+        #expect(ClusterRenderer.markdown(report).contains("No setting compared differs between the nodes, and no packet was lost between them."))
     }
 
     /// The comparison itself: a tie has no majority, a setting one node lacks is not compared for it.
@@ -183,7 +183,7 @@ import Testing
 
     /// Real captures on both ends of a path (fixtures/make-cluster-fixtures.sh): SYNs to 8081 are
     /// dropped by the router between the nodes, SYNs to 8082 by node-b's INPUT chain. What each node
-    /// sees on its own, which following packets across nodes (not built yet) is to join: node-a's
+    /// sees on its own, which following packets across nodes (ClusterPathTests) joins: node-a's
     /// unanswered attempts go to both ports, node-b saw only those to 8082 arrive, and its iptables
     /// counters hold the DROP.
     @Test func bothEndsOfAPathWithDropsInTheMiddle() throws {

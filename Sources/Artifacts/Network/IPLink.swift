@@ -17,6 +17,8 @@ public struct LinkDevice: Sendable, Equatable {
     /// `external` / collect-metadata mode (one device for all peers, as Cilium uses).
     public var external: Bool
     public var line: SourceLine
+    /// `inet`/`inet6` lines under the device (`ip addr`): its addresses.
+    public var addresses: [InterfaceAddress] = []
 
     /// Bytes this tunnel adds to each inner packet, when it is a tunnel (domain reference §3.1).
     public var encapsulationOverhead: Int? {
@@ -32,7 +34,14 @@ public struct LinkDevice: Sendable, Equatable {
     }
 }
 
-/// Parses `ip [-s] -d link|addr` output into devices; other lines (addresses, statistics) are skipped.
+/// One address of a device: `inet 10.40.2.2/24 scope global cl-b0` (the address without its prefix length).
+public struct InterfaceAddress: Sendable, Equatable {
+    public var address: String
+    public var prefixLength: Int?
+    public var line: SourceLine
+}
+
+/// Parses `ip [-s] -d link|addr` output into devices and their addresses; other lines (statistics) are skipped.
 public struct LinkTable: Sendable, LineParser {
     public private(set) var devices: [LinkDevice] = []
 
@@ -53,6 +62,15 @@ public struct LinkTable: Sendable, LineParser {
         let f = raw.fields
         guard let word = f.first else { return }
         var d = devices[devices.count - 1]
+        if word == "inet" || word == "inet6", f.count >= 2, d.addresses.count < 256 {
+            let cidr = f[1].split(separator: "/", maxSplits: 1)
+            if let a = cidr.first, !a.isEmpty {
+                d.addresses.append(InterfaceAddress(address: String(a), prefixLength: cidr.count == 2 ? Int(cidr[1]) : nil,
+                                                    line: SourceLine(number: number, text: String(raw))))
+                devices[devices.count - 1] = d
+            }
+            return
+        }
         if d.kind == nil, Self.kinds.contains(word) {
             d.kind = String(word)
             if word == "vxlan" || word == "ipip" || word == "geneve" || word == "ip6tnl" || word == "sit" || word == "gre" {

@@ -18,13 +18,30 @@ public struct KubeProxyState: Sendable, Equatable, LineParser {
     public private(set) var modeFile: String?
     public private(set) var countedFile: String?
 
+    /// Rules that discarded packets (`DROP`/`REJECT` with non-zero counters), the first `maxDropRules`.
+    public private(set) var dropRules: [FilterRule] = []
+    public static let maxDropRules = 64
+    /// The chain an `iptables -nvL` listing is in.
+    var listChain = ""
+
     public init() {}
 
     public mutating func feed(_ raw: Substring, number: Int) {
         if raw.hasPrefix(":KUBE-SVC-") { serviceChains += 1; return }
         // `iptables -t nat -nvL` (sosreport's iptables_-t_nat_-nvL): `Chain KUBE-SVC-… (1 references)`.
-        if raw.hasPrefix("Chain KUBE-SVC-") { serviceChains += 1; return }
-        if raw.hasPrefix("Chain ") { return }
+        if raw.hasPrefix("Chain KUBE-SVC-") { serviceChains += 1; listChain = ""; return }
+        if raw.hasPrefix("Chain ") {
+            listChain = raw.fields.dropFirst().first.map(String.init) ?? ""
+            return
+        }
+        if dropRules.count < Self.maxDropRules, raw.has("DROP") || raw.has("REJECT") {
+            let rule = raw.first == "[" ? FilterRule.saveLine(raw, number: number)
+                : listChain.isEmpty ? nil : FilterRule.listLine(raw, chain: listChain, number: number)
+            if let rule {
+                dropRules.append(rule)
+                return
+            }
+        }
         // kube-proxy's own log says which proxier it runs: that beats any configuration.
         if let said = Self.modeFromLog(raw) {
             setMode(said, SourceLine(number: number, text: String(raw)), rank: 3)
@@ -76,6 +93,10 @@ public struct KubeProxyState: Sendable, Equatable, LineParser {
         if let m = other.mode, other.modeRank >= modeRank {
             setMode(m, other.modeLine, rank: other.modeRank)
             modeFile = file
+        }
+        for var r in other.dropRules.prefix(Self.maxDropRules - dropRules.count) {
+            r.file = file
+            dropRules.append(r)
         }
         serviceChains = max(serviceChains, other.serviceChains)
         ipvsServices = max(ipvsServices, other.ipvsServices)

@@ -1,17 +1,18 @@
 import Wire
 
-/// Wireshark display-filter fragments, so every packet finding names a filter that shows it.
+/// Wireshark display-filter fragments, so every packet finding names a filter that shows it. Set
+/// elements are separated by commas, as Wireshark 4 requires (whitespace alone is a syntax error there).
 enum DisplayFilter {
     static func ip(_ field: String, _ a: IPAddress) -> String {
         "\(a.isIPv6 ? "ipv6" : "ip").\(field)==\(a)"
     }
 
     static func frames(_ frames: [Int]) -> String {
-        "frame.number in {\(frames.map(String.init).joined(separator: " "))}"
+        "frame.number in {\(frames.map(String.init).joined(separator: ", "))}"
     }
 
     static func streams(_ streams: [Int]) -> String {
-        "tcp.stream in {\(streams.map(String.init).joined(separator: " "))}"
+        "tcp.stream in {\(streams.map(String.init).joined(separator: ", "))}"
     }
 
     static func protocolName(_ p: UInt8) -> String {

@@ -1,6 +1,15 @@
 import Artifacts
 import Wire
 
+/// One of a node's addresses, from `ip addr`.
+public struct NodeAddress: Sendable {
+    public var address: IPAddress
+    public var prefixLength: Int?
+    public var device: String
+    public var file: String
+    public var line: SourceLine
+}
+
 /// What the analysis of one capture file produced.
 public struct CaptureFacts: Sendable {
     /// The capture's path within the bundle.
@@ -112,6 +121,8 @@ public struct Facts: Sendable {
     public var unameNodeName: Sourced<HostFact>?
     public var kernelRelease: Sourced<HostFact>?
     public var kubeProxyFiles: [String] = []
+    /// The node's own addresses (`ip addr`): each once, with its device and where it was read.
+    public var addresses: [NodeAddress] = []
 
     public init(captures: [CaptureFacts] = [], pathMTULines: [TextEvidence<PathMTUTextMatch>] = []) {
         self.captures = captures

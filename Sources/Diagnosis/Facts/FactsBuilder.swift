@@ -1,4 +1,5 @@
 import Artifacts
+import Wire
 
 /// Turns the text artifacts of a bundle into typed facts (the combiner between parsers and
 /// checks). Files stream through line by line; each kind goes to its parser, and every line is
@@ -240,6 +241,12 @@ public struct FactsBuilder: Sendable {
             addSysctl(p)
         case let p as LinkTable:
             guard !p.devices.isEmpty else { return unrecognised }
+            for d in p.devices {
+                for a in d.addresses {
+                    guard let ip = IPAddress(a.address), !facts.addresses.contains(where: { $0.address == ip }) else { continue }
+                    facts.addresses.append(NodeAddress(address: ip, prefixLength: a.prefixLength, device: d.name, file: path, line: a.line))
+                }
+            }
             // `ip -d link` beats `ip addr`; among equals the one that knows more device kinds.
             let score = (kind == .ipLink ? 1 : 0, p.devices.filter { $0.kind != nil }.count)
             if facts.links == nil || score > linksScore {

@@ -35,7 +35,7 @@ public enum CheckCatalog {
 
     /// Every check documented (`checks`, `explain`, docs/checks.md): the node checks, then those
     /// across nodes (`ConfigDrift`).
-    public static var documented: [CheckDescription] { all.map { description(of: $0) } + ConfigDrift.descriptions }
+    public static var documented: [CheckDescription] { all.map { description(of: $0) } + ConfigDrift.descriptions + PacketPaths.descriptions }
 
     /// The ids of `referenced` that no check has, in order: cause rules, the correlator's effect
     /// sources and config files may only name checks that exist (a test holds the first two to it,

@@ -163,6 +163,7 @@ public struct CaptureAnalyzer: PacketConsumer {
         summary.counters.synRst = tcp.refusedAttempts
         summary.notableAttempts = tcp.notableAttempts
         summary.notableAttemptsNotKept = tcp.notableAttemptsNotKept
+        summary.handshakes = tcp.handshakes
         summary.tooBig = tooBig.groups
         summary.gaps = timeline.finished()
         summary.timeReversals = timeline.reversals

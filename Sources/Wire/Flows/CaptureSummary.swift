@@ -117,6 +117,8 @@ public struct CaptureSummary: Sendable {
     /// Attempts not established at the first SYN (unanswered, refused, other, SYN retransmitted).
     public var notableAttempts: [ConnectionAttempt] = []
     public var notableAttemptsNotKept = 0
+    /// The first `TCPConversations.maxHandshakeSamples` completed handshakes (for matching across nodes).
+    public var handshakes: [HandshakeSample] = []
     /// TCP flows with retransmissions, duplicate ACKs, zero windows or resets, in stream order.
     public var tcpFlows: [TCPFlowSummary] = []
     public var tcpFlowsNotKept = 0

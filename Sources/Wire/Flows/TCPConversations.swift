@@ -49,6 +49,9 @@ public struct ConnectionAttempt: Sendable {
     public var stream: Int
     public var client: Endpoint
     public var server: Endpoint
+    /// The originator's initial sequence number (`tcp.seq_raw` of its SYN): with the addresses, what
+    /// recognises the same attempt in another node's capture (NAT rewrites addresses, not sequence numbers).
+    public var isn: UInt32
     public var state: State
     /// The originator's SYNs with the first ISN (kernel retransmissions of one attempt).
     public var synFrames: [Int]
@@ -66,6 +69,22 @@ public struct ConnectionAttempt: Sendable {
     /// it must have received a SYN-ACK the capture did not hold (a one-direction capture,
     /// asymmetric routing, or capture drops), so "no answer" cannot be claimed. The first such frame.
     public var ackWithoutSynAckFrame: Int?
+}
+
+/// One completed handshake as a capture saw it: the SYN that was answered, the SYN-ACK and their
+/// times, kept (a bounded sample) to match the same handshake in another node's capture and estimate
+/// the offset between the two captures' clocks.
+public struct HandshakeSample: Sendable, Equatable {
+    public var client: Endpoint
+    public var server: Endpoint
+    /// The originator's and the responder's initial sequence numbers.
+    public var isn: UInt32
+    public var responderISN: UInt32
+    /// The last SYN before the SYN-ACK (the one answered when the first was lost), and the SYN-ACK.
+    public var synFrame: Int
+    public var synTime: Int64
+    public var synAckFrame: Int
+    public var synAckTime: Int64
 }
 
 /// Follows TCP conversations the way tshark numbers `tcp.stream`, and records how each attempt
@@ -149,6 +168,8 @@ public struct TCPConversations {
         var synTimes: [Int64] = []
         var synCount = 0
         var synAck: (frame: Int, time: Int64, seq: UInt32)?
+        /// The last originator SYN before the SYN-ACK (retransmissions included).
+        var lastSyn: (frame: Int, time: Int64)?
         var rst: (frame: Int, time: Int64, ttl: UInt8)?
         var handshakeAck = false
         /// First originator segment acknowledging something while no SYN-ACK was seen.
@@ -195,6 +216,7 @@ public struct TCPConversations {
             if fromOriginator {
                 if flags.isPureSYN && tcp.sequence == originatorBaseSeq {
                     synCount += 1
+                    if synAck == nil { lastSyn = (frame, time) }
                     if synFrames.count < TCPConversations.maxSynFrames { synFrames.append(frame); synTimes.append(time) }
                     if mss == 0 { mss = tcp.mss }
                 } else if let sa = synAck, !handshakeAck, flags.contains(.ack), !flags.contains(.syn),
@@ -287,6 +309,9 @@ public struct TCPConversations {
     public private(set) var notableAttempts: [ConnectionAttempt] = []
     public private(set) var notableAttemptsNotKept = 0
     public static let maxKeptAttempts = 100_000
+    /// Completed handshakes kept as samples (the first to retire), for matching across captures.
+    public private(set) var handshakes: [HandshakeSample] = []
+    public static let maxHandshakeSamples = 4096
     /// Attempts the responder never answered (Zeek `S0`), and answered only by RST (`REJ`).
     public private(set) var unansweredAttempts = 0
     public private(set) var refusedAttempts = 0
@@ -473,10 +498,14 @@ public struct TCPConversations {
         case .refused: refusedAttempts += 1
         default: break
         }
+        if state == .established, handshakes.count < Self.maxHandshakeSamples, let sa = c.synAck, let syn = c.lastSyn {
+            handshakes.append(HandshakeSample(client: c.originator, server: c.responder, isn: c.originatorBaseSeq, responderISN: sa.seq,
+                                              synFrame: syn.frame, synTime: syn.time, synAckFrame: sa.frame, synAckTime: sa.time))
+        }
         guard state != .established || c.synCount > 1 else { return }
         if notableAttempts.count >= Self.maxKeptAttempts + Self.maxKeptAttempts / 4 { trimAttempts() }
         notableAttempts.append(ConnectionAttempt(
-            stream: c.stream, client: c.originator, server: c.responder, state: state, synFrames: c.synFrames,
+            stream: c.stream, client: c.originator, server: c.responder, isn: c.originatorBaseSeq, state: state, synFrames: c.synFrames,
             synTimes: c.synTimes, synCount: c.synCount, synAckFrame: c.synAck?.frame, synAckTime: c.synAck?.time,
             rstFrame: c.rst?.frame, rstTime: c.rst?.time, rstTTL: c.rst?.ttl, mss: c.mss, lastTime: c.lastTime,
             ackWithoutSynAckFrame: c.ackWithoutSynAck))

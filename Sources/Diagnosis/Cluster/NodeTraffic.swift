@@ -1,0 +1,126 @@
+import Artifacts
+import Wire
+
+/// What one node's bundle contributes to following packets across nodes (`PacketPaths`): its
+/// captures' connection attempts and handshake samples, the addresses it hosts, and what in its
+/// bundle can explain a drop. Small, so a cluster's nodes need not keep their facts.
+public struct NodeTraffic: Sendable {
+    public struct Capture: Sendable {
+        public var file: String
+        /// The device the collector says it ran on.
+        public var device: String?
+        /// First and last packet times (the capture's own clock).
+        public var first: Int64?
+        public var last: Int64?
+        /// Attempts not established at their first SYN (`CaptureSummary.notableAttempts`), the first `maxAttempts`.
+        public var attempts: [ConnectionAttempt]
+        public var handshakes: [HandshakeSample]
+        public var packets: Int
+
+        public init(file: String, device: String? = nil, first: Int64?, last: Int64?, attempts: [ConnectionAttempt],
+                    handshakes: [HandshakeSample], packets: Int) {
+            self.file = file
+            self.device = device
+            self.first = first
+            self.last = last
+            self.attempts = attempts
+            self.handshakes = handshakes
+            self.packets = packets
+        }
+
+        /// Whether `time` (this capture's clock) falls in the capture, with `margin` either side.
+        func covers(_ time: Int64, margin: Int64) -> Bool {
+            guard let first, let last else { return false }
+            return first.saturatingSubtract(margin) <= time && time <= last.saturatingAdd(margin)
+        }
+    }
+
+    /// An address or a network this node delivers to itself: one of its own addresses, or a
+    /// directly connected network on a device that is neither its uplink nor a tunnel (its pods' bridge or veths).
+    public struct Hosted: Sendable {
+        public var network: IPAddress
+        public var prefixLength: Int
+        public var device: String
+        public var own: Bool
+        public var file: String
+        public var line: SourceLine
+
+        func contains(_ a: IPAddress) -> Bool {
+            guard a.isIPv6 == network.isIPv6 else { return false }
+            let bits = a.isIPv6 ? 128 : 32
+            let n = Swift.max(0, Swift.min(bits, prefixLength))
+            if !a.isIPv6 {
+                let mask: UInt64 = n == 0 ? 0 : (0xffff_ffff << UInt64(32 - n)) & 0xffff_ffff
+                return a.low & mask == network.low & mask
+            }
+            let highMask: UInt64 = n >= 64 ? ~0 : n == 0 ? 0 : ~0 << UInt64(64 - n)
+            let lowMask: UInt64 = n <= 64 ? 0 : n >= 128 ? ~0 : ~0 << UInt64(128 - n)
+            return a.high & highMask == network.high & highMask && a.low & lowMask == network.low & lowMask
+        }
+    }
+
+    public var node: String
+    public var captures: [Capture]
+    public var hosted: [Hosted]
+    public var dropRules: [FilterRule]
+    /// `net.ipv4.ip_forward` and `net.ipv4.conf.all.rp_filter` as the bundle's sysctl output gives them.
+    public var forwarding: (value: String, file: String, line: SourceLine)?
+    public var reversePathFilter: (value: String, file: String, line: SourceLine)?
+    /// "nf_conntrack: table full" lines (the first few).
+    public var conntrackFull: [TextEvidence<KernelLogEvent>]
+
+    public static let maxAttempts = 20_000
+
+    public init(node: String, captures: [Capture], hosted: [Hosted] = [], dropRules: [FilterRule] = []) {
+        self.node = node
+        self.captures = captures
+        self.hosted = hosted
+        self.dropRules = dropRules
+        conntrackFull = []
+    }
+
+    public init(node: String, facts: Facts) {
+        self.node = node
+        var budget = Self.maxAttempts
+        captures = facts.captures.map { c in
+            let attempts = Array(c.summary.notableAttempts.prefix(budget))
+            budget -= attempts.count
+            return Capture(file: c.file, device: c.context?.manifestDevice, first: c.summary.firstTime, last: c.summary.lastTime,
+                           attempts: attempts, handshakes: c.summary.handshakes, packets: c.summary.counters.packets)
+        }
+        var hosted = facts.addresses.map {
+            Hosted(network: $0.address, prefixLength: $0.address.isIPv6 ? 128 : 32, device: $0.device, own: true, file: $0.file, line: $0.line)
+        }
+        let uplinks = Set(facts.routes.compactMap(\.value.defaultDevice))
+        let tunnels = Set(facts.tunnels.map(\.name))
+        for table in facts.routes {
+            for r in table.value.routes where !r.isDefault {
+                guard let device = r.device, !uplinks.contains(device), !tunnels.contains(device), device != "lo",
+                      r.line.text.contains("scope link") else { continue }
+                let parts = r.destination.split(separator: "/", maxSplits: 1)
+                guard let network = parts.first.flatMap({ IPAddress($0) }) else { continue }
+                let length = parts.count == 2 ? Int(parts[1]) ?? -1 : (network.isIPv6 ? 128 : 32)
+                guard length >= 0 else { continue }
+                hosted.append(Hosted(network: network, prefixLength: length, device: device, own: false, file: table.file, line: r.line))
+            }
+        }
+        self.hosted = hosted
+        dropRules = facts.kubeProxy.dropRules.map { r in
+            var r = r
+            if r.file == nil { r.file = facts.kubeProxyFiles.first }
+            return r
+        }
+        func sysctl(_ key: String) -> (value: String, file: String, line: SourceLine)? {
+            guard let s = facts.sysctl, let e = s.value[key] else { return nil }
+            return (e.value, e.file ?? s.file, e.line)
+        }
+        forwarding = sysctl("net.ipv4.ip_forward")
+        reversePathFilter = sysctl("net.ipv4.conf.all.rp_filter")
+        conntrackFull = Array(facts.kernelEvents(.conntrackTableFull).prefix(3))
+    }
+
+    /// How this node hosts `address`: its own address first, else a connected network.
+    public func hosting(_ address: IPAddress) -> Hosted? {
+        hosted.first { $0.own && $0.network == address } ?? hosted.first { !$0.own && $0.contains(address) }
+    }
+}
