@@ -12,19 +12,23 @@ public struct ClusterAutopsy: Sendable {
     public init(_ autopsy: Autopsy = Autopsy()) { self.autopsy = autopsy }
 
     /// Throws when one of the bundles itself cannot be read, naming it.
-    public func analyze(_ paths: [String]) throws(InputError) -> ClusterReport {
+    /// `labels` name the bundles in the report (`input`) when their paths are not what the user gave
+    /// (bundles unpacked from an archive of them into a scratch folder).
+    public func analyze(_ paths: [String], labels: [String]? = nil) throws(InputError) -> ClusterReport {
         var nodes: [ClusterReport.Node] = [], reports: [Report] = [], settings: [NodeSettings] = [], traffic: [NodeTraffic] = []
         var taken: Set<String> = []
-        for path in paths {
-            let (report, facts) = try autopsy.analyzeNode(path)
+        for (i, path) in paths.enumerated() {
+            var (report, facts) = try autopsy.analyzeNode(path)
+            let label = labels.flatMap { i < $0.count ? $0[i] : nil } ?? path
+            report.input = label
             let collection = report.collection.first
             var name = collection?.hostname.flatMap { $0.isEmpty ? nil : $0 } ?? (facts.hostname ?? facts.unameNodeName)?.value.value
                 ?? Self.bundleName(path)
-            if taken.contains(name) { name += " (\(path))" }
+            if taken.contains(name) { name += " (\(label))" }
             taken.insert(name)
             let kernel = collection.flatMap { c in c.kernel.map { (value: $0, file: c.manifest) } }
                 ?? facts.kernelRelease.map { (value: $0.value.value, file: $0.file) }
-            nodes.append(ClusterReport.Node(name: name, input: path, verdict: report.verdict, findings: report.findings.count,
+            nodes.append(ClusterReport.Node(name: name, input: label, verdict: report.verdict, findings: report.findings.count,
                                             worstSeverity: report.worstSeverity, kernel: kernel?.value))
             reports.append(report)
             settings.append(NodeSettings(node: name, facts: facts, kernel: kernel))

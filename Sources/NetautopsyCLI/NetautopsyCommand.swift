@@ -95,17 +95,15 @@ struct Analyze: ParsableCommand {
     @Option(name: .long, help: "Threads to use: captures analyzed at once, and archive decompression beside analysis (default: all cores).")
     var jobs: Int?
 
-    @Flag(help: "The one path is a directory holding one bundle per node (archives or folders): a cluster report of them.")
+    @Flag(help: "The one path is a directory or an archive holding one bundle per node (archives or folders): a cluster report of them.")
     var cluster = false
 
     @OptionGroup var limits: LimitOptions
 
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
-        if cluster, paths.count != 1 { throw ValidationError("--cluster takes one directory of node bundles") }
-        if cluster, format == .html { throw ValidationError("cluster reports (several bundles) are Markdown or JSON; html is for one node") }
+        if cluster, paths.count != 1 { throw ValidationError("--cluster takes one directory or archive of node bundles") }
         if paths.isEmpty { throw ValidationError("give a bundle, bundle directory or capture to analyze") }
-        if paths.count > 1, format == .html { throw ValidationError("cluster reports (several bundles) are Markdown or JSON; html is for one node") }
     }
 
     func run() throws {
@@ -115,12 +113,25 @@ struct Analyze: ParsableCommand {
         if let jobs { autopsy.jobs = jobs }
         if progress ?? TerminalProgress.standardErrorIsTerminal { autopsy.progress = TerminalProgress() }
         if cluster {
+            var isDirectory: ObjCBool = false
             let nodes: [String]
-            do { nodes = try ClusterAutopsy.nodeBundles(in: paths[0]) } catch {
+            var archive: ClusterArchive?
+            do {
+                if FileManager.default.fileExists(atPath: paths[0], isDirectory: &isDirectory), !isDirectory.boolValue {
+                    // An archive of node bundles: unpacked into a scratch folder, removed when done.
+                    let a = try ClusterArchive(paths[0], limits: limits.limits)
+                    for p in a.problems { FileHandle.standardError.write(Data("netautopsy: \(paths[0]): \(p.path): \(p.message)\n".utf8)) }
+                    archive = a
+                    nodes = try a.nodeBundles()
+                } else {
+                    nodes = try ClusterAutopsy.nodeBundles(in: paths[0])
+                }
+            } catch {
                 FileHandle.standardError.write(Data("netautopsy: \(paths[0]): \(error)\n".utf8))
                 throw ExitCode(ExitStatus.unreadableInput)
             }
-            return try runCluster(autopsy, nodes)
+            defer { archive?.remove() }
+            return try runCluster(autopsy, nodes, labels: archive.map { a in nodes.map(a.label) })
         }
         if paths.count > 1 { return try runCluster(autopsy, paths) }
         let report: Report
@@ -144,10 +155,10 @@ struct Analyze: ParsableCommand {
     }
 
     /// Several nodes' bundles: one cluster report.
-    func runCluster(_ autopsy: Autopsy, _ paths: [String]) throws {
+    func runCluster(_ autopsy: Autopsy, _ paths: [String], labels: [String]? = nil) throws {
         let report: ClusterReport
         do {
-            report = try ClusterAutopsy(autopsy).analyze(paths)
+            report = try ClusterAutopsy(autopsy).analyze(paths, labels: labels)
         } catch {
             FileHandle.standardError.write(Data("netautopsy: \(error.description)\n".utf8))
             throw ExitCode(ExitStatus.unreadableInput)
@@ -155,7 +166,11 @@ struct Analyze: ParsableCommand {
         for (node, r) in zip(report.nodes, report.reports) {
             for p in r.problems { FileHandle.standardError.write(Data("netautopsy: \(node.name): \(p.path): \(p.message)\n".utf8)) }
         }
-        let text = format == .json ? try ClusterRenderer.json(report) : ClusterRenderer.markdown(report)
+        let text = switch format {
+        case .json: try ClusterRenderer.json(report)
+        case .html: ClusterRenderer.html(report)
+        case .markdown: ClusterRenderer.markdown(report)
+        }
         try emit(text, to: output)
         try fail(on: failOn, worst: report.worstSeverity)
     }

@@ -67,8 +67,43 @@ public struct ClusterReport: Codable, Sendable {
     }
 }
 
-/// `ClusterReport` as JSON and Markdown.
+/// `ClusterReport` as JSON, Markdown and one self-contained HTML page.
 public enum ClusterRenderer {
+    public static func html(_ r: ClusterReport) -> String {
+        typealias H = HTMLRenderer
+        var body = ""
+        let rows = r.nodes.enumerated().map { i, n in
+            ["<a href=\"#node-\(i)\">\(H.escape(n.name))</a>", "<code>\(H.escape(n.input))</code>", "\(n.findings)",
+             n.worstSeverity.map(H.badge) ?? "–", H.escape(n.verdict)]
+        }
+        body += H.section("Nodes", id: "nodes", H.table(["node", "bundle", "findings", "worst", "verdict"], rows))
+        let between = r.findings.isEmpty ? "<p>No setting compared differs between the nodes, and no packet was lost between them.</p>"
+            : r.findings.map { H.finding($0, prefix: "cluster-") }.joined()
+        body += H.section("Between the nodes", id: "between", between)
+        var clocks = ""
+        let pairs = r.clockPairs ?? []
+        if pairs.isEmpty {
+            clocks += "<p>No handshake was captured on two nodes: the captures' clocks cannot be compared, and times are each node's own.</p>"
+        } else {
+            clocks += "<p>From handshakes captured on both nodes (offset: the second node's clock minus the first's).</p>"
+            clocks += H.table(["nodes", "handshakes", "offset", "±", "round trip min / median", "one way → / ←"], pairs.map { p in
+                ["\(H.escape(p.a)) → \(H.escape(p.b))", "\(p.samples)", ms(p.offsetMs), ms(p.uncertaintyMs),
+                 "\(ms(p.minRoundTripMs)) / \(ms(p.medianRoundTripMs))", "\(p.oneWayMsAToB.map(ms) ?? "–") / \(p.oneWayMsBToA.map(ms) ?? "–")"]
+            })
+        }
+        if let p = r.paths {
+            clocks += "<p>Unanswered connection attempts followed to where they died: \(p.followed)."
+                + p.notFollowed.sorted { $0.key < $1.key }.map { " Not followed, \(H.escape($0.key)): \($0.value)." }.joined() + "</p>"
+        }
+        body += H.section("Capture clocks", id: "clocks", clocks)
+        for (i, (n, report)) in zip(r.nodes, r.reports).enumerated() {
+            body += "<section id=\"node-\(i)\" class=\"node\"><h2>Node \(H.escape(n.name))</h2>\n"
+                + H.sections(report, prefix: "node-\(i)-", level: 3) + "</section>\n"
+        }
+        return H.page(title: "netautopsy cluster report", heading: "netautopsy cluster report: \(r.nodes.count) nodes", body: body,
+                      schema: ClusterReport.schema, tool: r.tool)
+    }
+
     public static func json(_ r: ClusterReport) throws -> String {
         try JSONRenderer.text(r)
     }

@@ -10,35 +10,45 @@ public enum HTMLRenderer {
     public static let contentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'none'; base-uri 'none'; form-action 'none'"
 
     public static func render(_ report: Report) -> String {
-        var out = """
+        page(title: "netautopsy: \(report.input)", heading: "netautopsy autopsy: <code>\(escape(report.input))</code>",
+             body: sections(report, prefix: ""), schema: Report.schema, tool: report.tool)
+    }
+
+    /// A whole self-contained page around `body`.
+    static func page(title: String, heading: String, body: String, schema: String, tool: String) -> String {
+        """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8">
             <meta http-equiv="Content-Security-Policy" content="\(contentSecurityPolicy)">
             <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>netautopsy: \(escape(report.input))</title>
+            <title>\(escape(title))</title>
             <style>\(style)</style></head><body>
-            <h1>netautopsy autopsy: <code>\(escape(report.input))</code></h1>
+            <h1>\(heading)</h1>
 
-            """
-        out += section("Verdict", id: "verdict", "<p class=\"verdict\">\(escape(report.verdict.isEmpty ? "No verdict." : report.verdict))</p>")
-        if !report.causes.isEmpty { out += section("Root causes", id: "causes", report.causes.map(cause).joined()) }
-        if !report.timeline.events.isEmpty { out += section("Timeline", id: "timeline", timeline(report.timeline)) }
-        for c in report.collection { out += section("Collection", id: "collection", collection(c)) }
-        if !report.findings.isEmpty { out += section("Findings", id: "findings", report.findings.map(finding).joined()) }
-        if !report.traffic.isEmpty { out += section("Traffic", id: "traffic", traffic(report.traffic)) }
-        out += section("Captures", id: "captures", captures(report.captures))
+            """ + body + "<footer>Report \(schema), \(escape(tool)). Frame numbers are Wireshark's; paste a display filter "
+            + "into Wireshark's filter bar to see the packets.</footer>\n</body></html>\n"
+    }
+
+    /// One node's report as sections; `prefix` keeps element ids unique when several share a page.
+    static func sections(_ report: Report, prefix: String, level: Int = 2) -> String {
+        var out = ""
+        func add(_ title: String, _ id: String, _ body: String) { out += section(title, id: prefix + id, body, level: level) }
+        add("Verdict", "verdict", "<p class=\"verdict\">\(escape(report.verdict.isEmpty ? "No verdict." : report.verdict))</p>")
+        if !report.causes.isEmpty { add("Root causes", "causes", report.causes.map { cause($0, prefix: prefix) }.joined()) }
+        if !report.timeline.events.isEmpty { add("Timeline", "timeline", timeline(report.timeline)) }
+        for c in report.collection { add("Collection", "collection", collection(c)) }
+        if !report.findings.isEmpty { add("Findings", "findings", report.findings.map { finding($0, prefix: prefix) }.joined()) }
+        if !report.traffic.isEmpty { add("Traffic", "traffic", traffic(report.traffic)) }
+        add("Captures", "captures", captures(report.captures))
         let analyzed = report.artifacts.map { [escape($0.path), escape($0.kind.rawValue), "\($0.bytes)"] }
-        out += section("What was analyzed", id: "artifacts", table(["file", "kind", "bytes"], analyzed))
+        add("What was analyzed", "artifacts", table(["file", "kind", "bytes"], analyzed))
         if !report.problems.isEmpty {
             let problems = report.problems.map { [escape($0.path), escape($0.message)] }
-            out += section("Could not be read", id: "problems", table(["file", "problem"], problems))
+            add("Could not be read", "problems", table(["file", "problem"], problems))
         }
-        out += "<footer>Report \(Report.schema), \(escape(report.tool)). Frame numbers are Wireshark's; paste a display filter "
-            + "into Wireshark's filter bar to see the packets.</footer>\n</body></html>\n"
         return out
     }
 
-    /// Text made safe for HTML element content and quoted attribute values.
     static func escape(_ id: CheckID) -> String { escape(id.rawValue) }
 
     public static func escape(_ s: String) -> String {
@@ -79,18 +89,18 @@ public enum HTMLRenderer {
         return out
     }
 
-    static func section(_ title: String, id: String, _ body: String) -> String {
-        "<section id=\"\(id)\"><h2>\(escape(title))</h2>\n\(body)</section>\n"
+    static func section(_ title: String, id: String, _ body: String, level: Int = 2) -> String {
+        "<section id=\"\(escape(id))\"><h\(level)>\(escape(title))</h\(level)>\n\(body)</section>\n"
     }
 
     static func badge(_ s: Severity) -> String { "<span class=\"sev \(s.rawValue)\">\(s.rawValue)</span>" }
 
-    static func cause(_ c: RootCause) -> String {
+    static func cause(_ c: RootCause, prefix: String = "") -> String {
         var out = "<details class=\"cause\" open><summary>\(badge(c.severity)) <strong>\(escape(c.title))</strong> "
             + "<span class=\"conf \(c.confidence.rawValue)\">\(c.confidence.rawValue) confidence</span></summary>\n"
         out += "<p>Shows as \(escape(c.symptom)). \(escape(c.explanation))</p><ul>"
         for l in c.chain {
-            out += "<li><span class=\"role\">\(l.role.rawValue)</span> <a href=\"#finding-\(escape(l.finding))\"><code>\(escape(l.finding))</code></a> "
+            out += "<li><span class=\"role\">\(l.role.rawValue)</span> <a href=\"#\(escape(prefix))finding-\(escape(l.finding))\"><code>\(escape(l.finding))</code></a> "
                 + "\(badge(l.severity)) \(escape(l.summary))</li>"
         }
         out += "</ul><p><strong>Fix:</strong> \(withCode(c.fix))</p>"
@@ -98,8 +108,8 @@ public enum HTMLRenderer {
         return out + "</details>\n"
     }
 
-    static func finding(_ f: Finding) -> String {
-        var out = "<article id=\"finding-\(escape(f.id))\"><h3>\(badge(f.severity)) \(escape(f.title)) <code>\(escape(f.id))</code></h3>\n"
+    static func finding(_ f: Finding, prefix: String = "") -> String {
+        var out = "<article id=\"\(escape(prefix))finding-\(escape(f.id))\"><h3>\(badge(f.severity)) \(escape(f.title)) <code>\(escape(f.id))</code></h3>\n"
         out += "<p>\(escape(f.summary))</p><details><summary>Evidence (\(f.evidence.count))</summary><ul>"
         for e in f.evidence { out += "<li>\(evidence(e))</li>" }
         out += "</ul></details><p><strong>Fix:</strong> \(withCode(f.fix))</p></article>\n"

@@ -2,6 +2,7 @@ import Artifacts
 import Autopsy
 @testable import Diagnosis
 import Foundation
+import Input
 import Reports
 import Testing
 @testable import Wire
@@ -167,5 +168,39 @@ import Testing
         let v6 = NodeTraffic.Hosted(network: IPAddress("fd00:10:244:1::")!, prefixLength: 64, device: "cni0", own: false, file: "f",
                                     line: SourceLine(number: 1, text: ""))
         #expect(v6.contains(IPAddress("fd00:10:244:1::5")!) && !v6.contains(IPAddress("fd00:10:244:2::5")!))
+    }
+
+    /// `--cluster` on one archive holding the node bundles as folders under one top folder, and an
+    /// entry that tries to leave: the nodes are analyzed as if given one by one, named by where they
+    /// are in the archive, the entry is skipped and reported, and the scratch folder is removed.
+    @Test func anArchiveOfNodeBundles() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let tar = dir.appendingPathComponent("incident.tar.gz").path
+        let writer = try ArchiveWriter(path: tar)
+        for node in ["node-a", "node-b"] {
+            let root = Paths.fixture("cluster/\(node)")
+            for relative in try FileManager.default.subpathsOfDirectory(atPath: root).sorted() {
+                let full = (root as NSString).appendingPathComponent(relative)
+                var isDirectory: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+                try writer.add(name: "incident-42/\(node)/\(relative)", from: full)
+            }
+        }
+        try writer.add(name: "../escaped.txt", from: Paths.fixture("cluster/node-a/node/hostname.txt"))
+        try writer.close()
+        let scratch = dir.appendingPathComponent("tmp")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        var env = ProcessInfo.processInfo.environment
+        env["TMPDIR"] = scratch.path
+        let out = try Shell.run([Paths.executable, "analyze", "--cluster", tar, "-f", "json", "--no-progress"], environment: env)
+        #expect(out.status == 0, "\(out.stderr)")
+        let report = try SnakeCaseJSON.decoder().decode(ClusterReport.self, from: Data(out.stdout.utf8))
+        #expect(report.nodes.map(\.input) == ["incident.tar.gz:incident-42/node-a", "incident.tar.gz:incident-42/node-b"])
+        #expect(report.nodes.map(\.name) == ["node-a", "node-b"])
+        #expect(report.findings.map(\.id).contains(PacketPaths.lostID) && report.findings.map(\.id).contains(PacketPaths.droppedID))
+        #expect(out.stderr.contains("../escaped.txt: path escapes the bundle (..): skipped"), "\(out.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("escaped.txt").path))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty, "the scratch folder is removed")
     }
 }

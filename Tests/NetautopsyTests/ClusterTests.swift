@@ -98,8 +98,13 @@ import Testing
         #expect(out.status == 0, "\(out.stderr)")
         let json = try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any]
         #expect((json?["findings"] as? [[String: Any]])?.first?["id"] as? String == "config-drift")
-        let html = try Shell.run([Paths.executable, "analyze"] + paths + ["--format", "html"])
-        #expect(html.status != 0 && html.stderr.contains("html is for one node"))
+        // One self-contained page: the nodes, what is between them, each node's report with ids of its own.
+        let html = try Shell.run([Paths.executable, "analyze"] + paths + ["--format", "html", "--no-progress"])
+        #expect(html.status == 0, "\(html.stderr)")
+        #expect(html.stdout.hasPrefix("<!DOCTYPE html>") && html.stdout.contains(HTMLRenderer.contentSecurityPolicy))
+        #expect(html.stdout.contains("<h2>Node node-b</h2>") && html.stdout.contains("id=\"node-2-findings\"")
+                && html.stdout.contains("id=\"cluster-finding-config-drift\""))
+        #expect(!html.stdout.contains("<script"))
         let explain = try Shell.run([Paths.executable, "explain", "mtu-mismatch-between-nodes"])
         #expect(explain.status == 0 && explain.stdout.contains("Tunnel MTU differs between nodes"))
     }
