@@ -5,7 +5,7 @@ DEPS = libpcap-dev libarchive-dev zlib1g-dev
 # them those tests are skipped, unless NETAUTOPSY_REQUIRE_LIVE=1 (CI) makes that a failure.
 TEST_TOOLS = tcpdump fio iproute2 iptables iputils-ping iputils-tracepath shellcheck dash procps chromium
 
-.PHONY: deps test-tools build sample test golden fixtures bench-inputs bench bench-text bench-batch bench-redact collector docs lint clean fuzz fuzz-smoke
+.PHONY: deps test-tools build sample test dist dist-check golden fixtures bench-inputs bench bench-text bench-batch bench-redact collector docs lint clean fuzz fuzz-smoke
 
 # Installs the C libraries when they are missing (Debian/Ubuntu; needs root or sudo).
 deps:
@@ -36,6 +36,15 @@ sample: build
 # Runs the whole test suite.
 test: deps test-tools
 	$(SWIFT) test
+
+# The release tarball (docs/release.md): dist/netautopsy-VERSION-linux-ARCH.tar.gz and dist/SHA256SUMS,
+# the analyzer linked with the Swift runtime statically (built in .build-dist/).
+dist: deps
+	release/make-dist.sh
+
+# Unpacks the tarball into an empty directory and runs it in a clean environment (CI runs this).
+dist-check: dist
+	release/check-dist.sh dist/netautopsy-*-linux-$$(uname -m).tar.gz
 
 # Rewrites Tests/Golden/*.json, the whole JSON reports of the golden bundles, after a deliberate
 # change to what reports say; commit the diff with the change (GoldenReportTests).
@@ -97,7 +106,8 @@ docs: build
 lint:
 	shellcheck -s sh collector/netautopsy-collect.sh
 	shellcheck collector/embed.sh fixtures/collector-scenario.sh fixtures/make-wire-fixtures.sh fixtures/analysis-oracle.sh \
-	  fixtures/make-conntrack-bundle.sh bench/make-inputs.sh bench/run.sh bench/batch.sh bench/redact.sh bench/text.sh fuzz/run.sh
+	  fixtures/make-conntrack-bundle.sh bench/make-inputs.sh bench/run.sh bench/batch.sh bench/redact.sh bench/text.sh fuzz/run.sh \
+	  bench/cluster.sh release/make-dist.sh release/check-dist.sh
 
 clean:
 	rm -rf .build
