@@ -24,7 +24,7 @@ tar -xzf "$tarball" --strip-components=1 -C "$prefix"
 ok "unpacked into $prefix, contents match SHA256SUMS"
 for f in bin/netautopsy share/netautopsy/netautopsy-collect.sh share/netautopsy/collector-daemonset.yaml \
          share/bash-completion/completions/netautopsy share/zsh/site-functions/_netautopsy \
-         share/fish/vendor_completions.d/netautopsy.fish share/man/man1/netautopsy.1 share/man/man1/netautopsy-analyze.1 INSTALL.txt; do
+         share/fish/vendor_completions.d/netautopsy.fish share/man/man1/netautopsy.1 share/man/man1/netautopsy.analyze.1 INSTALL.txt; do
   [ -s "$prefix/$f" ] || fail "missing or empty: $f"
 done
 ok "every file is there"
@@ -48,7 +48,7 @@ echo "$md" | grep -q '^# netautopsy autopsy' || fail "no Markdown report"
 ok "the sample bundle is analyzed in a clean environment"
 run "$bin" collector | cmp -s - "$prefix/share/netautopsy/netautopsy-collect.sh" || fail "share/netautopsy/netautopsy-collect.sh is not the collector the binary embeds"
 ok "the collector script is the one the binary prints"
-grep -q '^\.TH' "$prefix/share/man/man1/netautopsy.1" || fail "netautopsy.1 is not a man page"
+grep -q '^\.Dt NETAUTOPSY 1' "$prefix/share/man/man1/netautopsy.1" || fail "netautopsy.1 is not a man page"
 bash -c "source '$prefix/share/bash-completion/completions/netautopsy' && complete -p netautopsy" >/dev/null || fail "the bash completion does not load"
 ok "bash completion loads"
 printf '[dist-check] all good: %s\n' "$(basename "$tarball")" >&2

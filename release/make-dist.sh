@@ -43,18 +43,23 @@ install -m 0644 README.md "$stage/README.md"
 "$stage/bin/netautopsy" --generate-completion-script zsh > "$stage/share/zsh/site-functions/_netautopsy"
 "$stage/bin/netautopsy" --generate-completion-script fish > "$stage/share/fish/vendor_completions.d/netautopsy.fish"
 
-log "man pages (swift-argument-parser's generate-manual plugin)"
+log "man pages (swift-argument-parser's generate-manual tool, run on the release binary)"
+# The tool the generate-manual plugin runs, called directly: the plugin would build the product
+# again in debug just to ask it for its help text.
+"$SWIFT" build --scratch-path "$SCRATCH" --product generate-manual >&2
+tool="$("$SWIFT" build --scratch-path "$SCRATCH" --show-bin-path)/generate-manual-tool"
 man="$SCRATCH/manual"
 rm -rf "$man"
-"$SWIFT" package --scratch-path "$SCRATCH" --allow-writing-to-directory "$man" \
-  generate-manual --multi-page --output-directory "$man" --authors "the netautopsy authors" >&2
+mkdir -p "$man"
+"$tool" "$stage/bin/netautopsy" --multi-page --output-directory "$man" --authors "the netautopsy authors" \
+  --date "$(git log -1 --format=%cs 2>/dev/null || date +%F)" >&2
 find "$man" -name '*.1' -exec install -m 0644 {} "$stage/share/man/man1/" \;
 [ -s "$stage/share/man/man1/netautopsy.1" ] || { log "ERROR: no netautopsy.1 from generate-manual"; exit 1; }
 
 cat > "$stage/INSTALL.txt" <<EOF
 netautopsy $version for Linux ($arch)
 
-Needs at run time: glibc, libpcap (libpcap0.8) and libarchive (libarchive13); nothing from Swift.
+Needs at run time: glibc, libstdc++, libpcap (libpcap0.8) and libarchive (libarchive13); nothing from Swift.
   Debian/Ubuntu: apt-get install libpcap0.8 libarchive13
   Fedora/RHEL:   dnf install libpcap libarchive
 

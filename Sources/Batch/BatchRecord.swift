@@ -85,6 +85,27 @@ public struct BatchRecord: Codable, Sendable, Equatable {
         }
     }
 
+    /// Fills what a cluster report says: its nodes (as `host`), the earliest collection, the findings
+    /// between the nodes first as causes, then each node's causes prefixed by the node, and the
+    /// findings of the cluster and every node by severity.
+    mutating func describe(_ c: ClusterReport) {
+        host = c.nodes.map(\.name).joined(separator: ", ")
+        collectedAt = c.reports.compactMap { $0.collection.first?.startedAt }.min()
+        bundleTime = collectedAt ?? c.reports.flatMap { $0.captures.files.compactMap(\.firstPacket) }.min()?.rfc3339
+        let between = c.findings.sorted { $0.severity > $1.severity }
+        let nodeCauses = zip(c.nodes, c.reports).flatMap { n, r in r.causes.map { (node: n.name, cause: $0) } }
+        topCause = between.first?.id.rawValue ?? nodeCauses.first?.cause.id
+        topConfidence = between.isEmpty ? nodeCauses.first?.cause.confidence.rawValue : nil
+        causes = between.map { "\($0.id) (between nodes)" } + nodeCauses.map { "\($0.node): \($0.cause.id) (\($0.cause.confidence.rawValue))" }
+        findings = Dictionary(grouping: c.findings + c.reports.flatMap(\.findings), by: \.severity.rawValue).mapValues(\.count)
+        let problems = zip(c.nodes, c.reports).flatMap { n, r in r.problems.map { (node: n.name, problem: $0) } }
+        self.problems = problems.count
+        if let p = problems.first {
+            status = .partial
+            error = "\(p.node): \(p.problem.path): \(p.problem.message)" + (problems.count > 1 ? " (and \(problems.count - 1) more)" : "")
+        }
+    }
+
     /// The analysis could not be started (the executable is missing): nothing to remember.
     var notStarted: Bool { status == .failed && (error ?? "").hasPrefix("could not start ") }
 

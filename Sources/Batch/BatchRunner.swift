@@ -1,3 +1,4 @@
+import Artifacts
 import Autopsy
 import Diagnosis
 import Foundation
@@ -23,6 +24,8 @@ public struct BatchOptions: Sendable {
     public var executable: String
     /// More options for each child `netautopsy analyze` (the unpack limits and time budget).
     public var analyzeArguments: [String] = []
+    /// Each input's entries are cluster groups (one incident's node bundles each), analyzed into one cluster report each.
+    public var clusters = false
 
     public init(inputs: [String], output: String, executable: String) {
         self.inputs = inputs
@@ -82,7 +85,8 @@ public struct BatchRunner: Sendable {
         }
         let index = try BatchIndex(path: out + "/index.jsonl")
         let settings = try options.config.map(ContentHash.ofFile)
-        var (found, problems) = Discovery.find(options.inputs, excluding: out)
+        var (found, problems) = options.clusters ? Discovery.findClusters(options.inputs, excluding: out)
+            : Discovery.find(options.inputs, excluding: out)
         if let shard = options.shard {
             found = found.filter { ContentHash.shard(of: $0.relative, count: shard.count) == shard.index }
         }
@@ -166,6 +170,7 @@ public struct BatchRunner: Sendable {
         var argv = ["analyze", "--format", "json", "--output", json, "--jobs", "1", "--no-progress"]
         if let config = options.config { argv += ["--config", config] }
         argv += options.analyzeArguments
+        if c.kind == .cluster { argv.append("--cluster") }
         argv += ["--", c.path]  // a path starting with "-" is not an option
         let start = Date()
         let outcome = ChildProcess.run(options.executable, argv, stderr: stderr, timeout: options.timeout)
@@ -175,14 +180,24 @@ public struct BatchRunner: Sendable {
         case .exited(let status) where status == 0:
             do {
                 let text = try String(contentsOfFile: json, encoding: .utf8)
-                let report = try JSONRenderer.decode(text)
-                try text.write(toFile: out + "/" + name + ".json", atomically: true, encoding: .utf8)
-                try MarkdownRenderer.render(report).write(toFile: out + "/" + name + ".md", atomically: true, encoding: .utf8)
-                try HTMLRenderer.render(report).write(toFile: out + "/" + name + ".html", atomically: true, encoding: .utf8)
+                // `describe` lowers it to partial when the report lists problems.
                 record.status = .ok
+                let rendered: (md: String, html: String)
+                if c.kind == .cluster {
+                    let cluster = try SnakeCaseJSON.decoder().decode(ClusterReport.self, from: Data(text.utf8))
+                    rendered = (ClusterRenderer.markdown(cluster), ClusterRenderer.html(cluster))
+                    record.describe(cluster)
+                } else {
+                    let report = try JSONRenderer.decode(text)
+                    rendered = (MarkdownRenderer.render(report), HTMLRenderer.render(report))
+                    record.describe(report)
+                }
+                try text.write(toFile: out + "/" + name + ".json", atomically: true, encoding: .utf8)
+                try rendered.md.write(toFile: out + "/" + name + ".md", atomically: true, encoding: .utf8)
+                try rendered.html.write(toFile: out + "/" + name + ".html", atomically: true, encoding: .utf8)
                 record.report = name
-                record.describe(report)
             } catch {
+                record.status = .failed
                 record.error = "the analysis wrote no readable report: \(error)"
             }
         case .exited(let status):

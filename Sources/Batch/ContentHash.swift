@@ -7,14 +7,17 @@ import Foundation
 public enum ContentHash {
     public static func of(_ candidate: BundleCandidate) throws -> String {
         var hasher = SHA256()
-        switch candidate.kind {
-        case .directory:
+        var isDirectory: ObjCBool = false
+        // A cluster group is a folder of node bundles or an archive of them.
+        let folder = candidate.kind == .directory
+            || candidate.kind == .cluster && FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory) && isDirectory.boolValue
+        if folder {
             for (relative, path) in try files(under: candidate.path) {
                 let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
                 hasher.update(data: Data("\(relative)\u{0}\(size)\u{0}".utf8))
                 try feed(path, into: &hasher)
             }
-        case .archive, .capture, .misnamed:
+        } else {
             try feed(candidate.path, into: &hasher)
         }
         return hex(hasher.finalize())

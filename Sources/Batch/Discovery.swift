@@ -11,6 +11,9 @@ public struct BundleCandidate: Sendable, Equatable {
         /// Named like an archive or a capture, but its bytes are neither: analyzed anyway, so the
         /// report says what it is.
         case misnamed
+        /// One incident's node bundles (`batch --clusters`): a directory of them, or an archive of
+        /// them, analyzed together into one cluster report (docs/cluster.md).
+        case cluster
     }
 
     /// The path as found (the input joined with the walk).
@@ -75,6 +78,44 @@ public enum Discovery {
             }
         }
         return (bundles, problems)
+    }
+
+    /// The cluster groups under `inputs` (`batch --clusters`): every directory, archive or
+    /// compressed file directly inside an input directory (hidden names skipped), in name order; an
+    /// input that is itself an archive is one group. Anything under `excluding` is skipped.
+    public static func findClusters(_ inputs: [String], excluding: String? = nil) -> (bundles: [BundleCandidate], problems: [(path: String, message: String)]) {
+        var groups: [BundleCandidate] = [], problems: [(String, String)] = [], seen = Set<String>()
+        let excluded = excluding.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        func add(_ path: String, _ relative: String) {
+            let key = URL(fileURLWithPath: path).standardizedFileURL.path
+            if excluded.map({ key == $0 || key.hasPrefix($0 + "/") }) == true { return }
+            if seen.insert(key).inserted { groups.append(BundleCandidate(path: path, relative: relative, kind: .cluster)) }
+        }
+        for input in inputs {
+            switch fileType(input, follow: true) {
+            case .directory:
+                let names: [String]
+                do { names = try FileManager.default.contentsOfDirectory(atPath: input).sorted() } catch {
+                    problems.append((input, "cannot list: \(error.localizedDescription)"))
+                    continue
+                }
+                for name in names where !name.hasPrefix(".") {
+                    let path = input + "/" + name
+                    switch fileType(path) {
+                    case .directory: add(path, name)
+                    case .regular: if classify(path) == .archive { add(path, name) }
+                    case .other, .missing: continue
+                    }
+                }
+            case .regular:
+                if classify(input) == .archive { add(input, URL(fileURLWithPath: input).lastPathComponent) } else {
+                    problems.append((input, "not an archive or a directory of cluster groups"))
+                }
+            case .other: problems.append((input, "not a regular file or directory"))
+            case .missing: problems.append((input, "no such file or directory"))
+            }
+        }
+        return (groups, problems)
     }
 
     static func walk(_ dir: String, relative: String, excluded: String?, into add: (BundleCandidate) -> Void,

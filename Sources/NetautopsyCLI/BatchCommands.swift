@@ -30,6 +30,9 @@ struct BatchCommand: ParsableCommand {
     @Flag(help: "Analyze again the bundles that failed before (a crash or a timeout).")
     var retryFailed = false
 
+    @Flag(help: "Each directory or archive directly inside an input is one incident's node bundles: one cluster report each (docs/cluster.md).")
+    var clusters = false
+
     @Option(name: .long, help: "Only the bundles of shard K of N (0 ≤ K < N), chosen by path: for job arrays (docs/batch.md).")
     var shard: String?
 
@@ -55,6 +58,7 @@ struct BatchCommand: ParsableCommand {
         if let jobs { options.jobs = jobs }
         options.force = force
         options.retryFailed = retryFailed
+        options.clusters = clusters
         options.shard = try shard.map(BatchOptions.parseShard)
         options.timeout = timeout
         options.config = config.map { URL(fileURLWithPath: $0).standardizedFileURL.path }

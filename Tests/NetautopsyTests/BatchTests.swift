@@ -154,6 +154,46 @@ import Testing
         #expect(throws: BatchError.self) { try BatchOptions.parseShard("3/3") }
     }
 
+    /// `--clusters`: each folder or archive inside the input is one incident's node bundles, one
+    /// cluster report each (JSON, Markdown, HTML), summarized, sharded and merged like bundles.
+    @Test func clusterGroupsAreAnalyzedShardedAndMerged() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let root = dir.appendingPathComponent("incidents")
+        let fm = FileManager.default
+        try fm.createDirectory(at: root, withIntermediateDirectories: true)
+        try fm.copyItem(atPath: Paths.fixture("cluster"), toPath: root.appendingPathComponent("incident-1").path)
+        let tar = try Shell.run(["tar", "-czf", root.appendingPathComponent("incident-2.tar.gz").path, "-C", Paths.fixture("cluster"), "node-a", "node-b"])
+        try #require(tar.status == 0, "\(tar.stderr)")
+        try "notes".write(to: root.appendingPathComponent("notes.txt"), atomically: true, encoding: .utf8)
+        var o = Self.options([root.path], dir.appendingPathComponent("out"))
+        o.clusters = true
+        let result = try BatchRunner(options: o).run()
+        #expect(result.records.map(\.relative) == ["incident-1", "incident-2.tar.gz"])
+        for r in result.records {
+            #expect(r.status == .ok, "\(r.error ?? "")")
+            #expect(r.host == "node-a, node-b" && r.topCause == "packets-lost-between-nodes", "\(r)")
+            #expect(r.causes.contains("packets-dropped-on-node (between nodes)"))
+            let base = o.output + "/" + (r.report ?? "")
+            let json = try String(contentsOfFile: base + ".json", encoding: .utf8)
+            #expect(json.contains("\"schema\" : \"netautopsy.cluster/1\""))
+            #expect(try String(contentsOfFile: base + ".md", encoding: .utf8).hasPrefix("# netautopsy cluster report"))
+            #expect(try String(contentsOfFile: base + ".html", encoding: .utf8).contains("<h2>Node node-b</h2>"))
+        }
+        #expect(try BatchRunner(options: o).run().analyzed == 0, "a second run skips what the index has")
+        var shards: [String] = []
+        for k in 0..<2 {
+            var s = o
+            s.output = dir.appendingPathComponent("shard-\(k)").path
+            s.shard = (k, 2)
+            _ = try BatchRunner(options: s).run()
+            shards.append(s.output)
+        }
+        let merged = try BatchMerge.merge(shards, into: dir.appendingPathComponent("merged").path)
+        #expect(merged.records.map(\.relative).sorted() == ["incident-1", "incident-2.tar.gz"])
+        #expect(merged.records.allSatisfy { $0.topCause == "packets-lost-between-nodes" })
+    }
+
     /// A bundle whose analysis runs out of time is recorded as failed, and the batch goes on; with
     /// --retry-failed it is analyzed again.
     @Test func aBundleOutOfTimeFailsAloneAndIsRetried() throws {

@@ -134,6 +134,9 @@ import Testing
         #expect(f.summary.contains("3 SYNs of 1 connection attempt from n1 (10.244.0.7) to 10.96.0.20:80 reached n2"), "\(f.summary)")
         #expect(f.evidence.first { $0.file == "n2:c.pcap" }?.frames == [7, 9, 11])
         #expect(f.summary.contains("nothing in n2's bundle explains it"))
+        // A node whose broad connected route also covers the pod is not taken for the pod's node: the longest prefix wins.
+        let broad = NodeTraffic(node: "n0", captures: [], hosted: [hosted("10.0.0.0/8", "eth1", own: false)])
+        #expect(PacketPaths.analyze([sender, broad, receiver]).findings.first?.summary.contains("reached n2") == true)
         // A different ISN is another attempt: nothing is matched, and n2's network hosts 10.244.1.5 only.
         var other = receiver
         other.captures[0].attempts[0].isn = 1

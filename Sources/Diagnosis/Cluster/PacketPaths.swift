@@ -214,7 +214,12 @@ public enum PacketPaths {
                     guard origin.state == .unanswered || (origin.state == .established && origin.synCount > 1) else { continue }
                     let servers = Set(seen.map(\.server.address))
                     if servers.contains(where: { nodes[origin.node].hosting($0) != nil }) { continue }  // to the sending node itself
-                    guard let dest = nodes.indices.first(where: { d in d != origin.node && servers.contains { nodes[d].hosting($0) != nil } }) else {
+                    // The node that hosts a server address most specifically: its own address, else the longest prefix.
+                    let dest = nodes.indices.filter { $0 != origin.node }.compactMap { d -> (node: Int, rank: Int)? in
+                        let ranks = servers.compactMap { nodes[d].hosting($0).map { $0.own ? 1000 : $0.prefixLength } }
+                        return ranks.max().map { (d, $0) }
+                    }.max { ($0.rank, -$0.node) < ($1.rank, -$1.node) }?.node
+                    guard let dest else {
                         if origin.state == .unanswered { result.notFollowed["its server address is hosted by no node of the cluster", default: 0] += 1 }
                         continue
                     }
