@@ -16,9 +16,12 @@ public struct NodeTraffic: Sendable {
         public var attempts: [ConnectionAttempt]
         public var handshakes: [HandshakeSample]
         public var packets: Int
+        /// Connections with retransmissions, duplicate ACKs, zero windows or resets, reduced to what
+        /// following them needs (the first `maxFlows` of the node).
+        public var flows: [Flow]
 
         public init(file: String, device: String? = nil, first: Int64?, last: Int64?, attempts: [ConnectionAttempt],
-                    handshakes: [HandshakeSample], packets: Int) {
+                    handshakes: [HandshakeSample], packets: Int, flows: [Flow] = []) {
             self.file = file
             self.device = device
             self.first = first
@@ -26,12 +29,60 @@ public struct NodeTraffic: Sendable {
             self.attempts = attempts
             self.handshakes = handshakes
             self.packets = packets
+            self.flows = flows
         }
 
         /// Whether `time` (this capture's clock) falls in the capture, with `margin` either side.
         func covers(_ time: Int64, margin: Int64) -> Bool {
             guard let first, let last else { return false }
             return first.saturatingSubtract(margin) <= time && time <= last.saturatingAdd(margin)
+        }
+    }
+
+    /// A connection as one capture saw it: its endpoints, how far it got, and the data segment resent
+    /// most often without ever being acknowledged, with the direction it was sent in.
+    public struct Flow: Sendable {
+        public var client: Endpoint
+        public var server: Endpoint
+        public var reach: TCPReach
+        public var firstTime: Int64
+        public var lastTime: Int64
+        public var stall: RetransmissionStall?
+        public var stallFromClient: Bool
+
+        public init(client: Endpoint, server: Endpoint, reach: TCPReach, firstTime: Int64, lastTime: Int64,
+                    stall: RetransmissionStall? = nil, stallFromClient: Bool = true) {
+            self.client = client
+            self.server = server
+            self.reach = reach
+            self.firstTime = firstTime
+            self.lastTime = lastTime
+            self.stall = stall
+            self.stallFromClient = stallFromClient
+        }
+
+        init(_ f: TCPFlowSummary) {
+            client = f.client
+            server = f.server
+            reach = f.reach
+            firstTime = f.firstTime
+            lastTime = f.lastTime
+            // A segment sent again and again and never acknowledged, the worse direction's.
+            let unacked = [(f.clientToServer.worstStall, true), (f.serverToClient.worstStall, false)]
+                .compactMap { s, c in s.flatMap { $0.ackFrame == nil && $0.frames.count >= 2 ? ($0, c) : nil } }
+                .max { $0.0.retransmissions < $1.0.retransmissions }
+            stall = unacked?.0
+            stallFromClient = unacked?.1 ?? true
+        }
+
+        init(_ h: HandshakeSample) {
+            client = h.client
+            server = h.server
+            reach = h.reach
+            firstTime = h.synTime
+            lastTime = h.lastTime
+            stall = nil
+            stallFromClient = true
         }
     }
 
@@ -70,6 +121,9 @@ public struct NodeTraffic: Sendable {
     public var conntrackFull: [TextEvidence<KernelLogEvent>]
 
     public static let maxAttempts = 20_000
+    public static let maxFlows = 5_000
+    /// Device MTUs (`ip link`), for what explains a large segment dropped on the node.
+    public var mtus: [String: (mtu: Int, file: String, line: SourceLine)] = [:]
 
     public init(node: String, captures: [Capture], hosted: [Hosted] = [], dropRules: [FilterRule] = []) {
         self.node = node
@@ -81,12 +135,17 @@ public struct NodeTraffic: Sendable {
 
     public init(node: String, facts: Facts) {
         self.node = node
-        var budget = Self.maxAttempts
+        var budget = Self.maxAttempts, flowBudget = Self.maxFlows
         captures = facts.captures.map { c in
             let attempts = Array(c.summary.notableAttempts.prefix(budget))
             budget -= attempts.count
+            let flows = c.summary.tcpFlows.lazy.filter { $0.reach.isn != nil }.prefix(flowBudget).map(Flow.init)
+            flowBudget -= flows.count
             return Capture(file: c.file, device: c.context?.manifestDevice, first: c.summary.firstTime, last: c.summary.lastTime,
-                           attempts: attempts, handshakes: c.summary.handshakes, packets: c.summary.counters.packets)
+                           attempts: attempts, handshakes: c.summary.handshakes, packets: c.summary.counters.packets, flows: Array(flows))
+        }
+        if let links = facts.links {
+            for d in links.value.devices { mtus[d.name] = (d.mtu, links.file, d.line) }
         }
         var hosted = facts.addresses.map {
             Hosted(network: $0.address, prefixLength: $0.address.isIPv6 ? 128 : 32, device: $0.device, own: true, file: $0.file, line: $0.line)

@@ -214,12 +214,7 @@ public enum PacketPaths {
                     guard origin.state == .unanswered || (origin.state == .established && origin.synCount > 1) else { continue }
                     let servers = Set(seen.map(\.server.address))
                     if servers.contains(where: { nodes[origin.node].hosting($0) != nil }) { continue }  // to the sending node itself
-                    // The node that hosts a server address most specifically: its own address, else the longest prefix.
-                    let dest = nodes.indices.filter { $0 != origin.node }.compactMap { d -> (node: Int, rank: Int)? in
-                        let ranks = servers.compactMap { nodes[d].hosting($0).map { $0.own ? 1000 : $0.prefixLength } }
-                        return ranks.max().map { (d, $0) }
-                    }.max { ($0.rank, -$0.node) < ($1.rank, -$1.node) }?.node
-                    guard let dest else {
+                    guard let dest = destination(of: servers, nodes: nodes, excluding: origin.node) else {
                         if origin.state == .unanswered { result.notFollowed["its server address is hosted by no node of the cluster", default: 0] += 1 }
                         continue
                     }
@@ -239,7 +234,9 @@ public enum PacketPaths {
                 }
             }
         }
-        result.findings = findings(groups.values.sorted { $0.key < $1.key }, nodes: nodes)
+        var items = Self.items(groups.values.sorted { $0.key < $1.key }, nodes: nodes)
+        items += followStalls(nodes, offsets: offsets, result: &result)
+        result.findings = assemble(items)
         return result
     }
 
@@ -325,8 +322,31 @@ public enum PacketPaths {
 
     // MARK: - Findings
 
-    static func findings(_ groups: [Group], nodes: [NodeTraffic]) -> [Finding] {
-        var lost: [(String, [Evidence], Group)] = [], dropped: [(String, [Evidence], Group)] = []
+    /// One sentence of a finding between nodes, with its evidence, whether it is high (not only the
+    /// first SYNs of attempts answered at last), and when (the reference clock).
+    struct Item {
+        var dropped: Bool
+        var text: String
+        var evidence: [Evidence]
+        var high: Bool
+        var first: Int64
+        var last: Int64
+    }
+
+    static func assemble(_ items: [Item]) -> [Finding] {
+        var out: [Finding] = []
+        for (d, list) in [(descriptions[0], items.filter { !$0.dropped }), (descriptions[1], items.filter(\.dropped))] where !list.isEmpty {
+            var f = Finding(id: d.id, severity: list.contains(where: \.high) ? .high : .medium, title: d.title,
+                            summary: list.map(\.text).joined(separator: ". ") + ".", evidence: list.flatMap(\.evidence), fix: d.fix)
+            f.firstSeen = WallTime(nanoseconds: list.map(\.first).min()!)
+            f.lastSeen = WallTime(nanoseconds: list.map(\.last).max()!)
+            out.append(f)
+        }
+        return out
+    }
+
+    static func items(_ groups: [Group], nodes: [NodeTraffic]) -> [Item] {
+        var items: [Item] = []
         for g in groups {
             let o = nodes[g.key.origin], d = nodes[g.key.dest]
             let oc = o.captures[g.examples[0].origin.capture]
@@ -384,17 +404,10 @@ public enum PacketPaths {
                     ? "\(g.packets) SYNs of \(attempts) reached \(d.node) and went unanswered until a later one; "
                     : "\(g.packets) SYNs of \(attempts) reached \(d.node) and went no further: \(last); ") + why
             }
-            if g.key.kind == .droppedOnNode { dropped.append((text, evidence, g)) } else { lost.append((text, evidence, g)) }
+            items.append(Item(dropped: g.key.kind == .droppedOnNode, text: text, evidence: evidence, high: !g.key.retransmittedOnly,
+                              first: g.first, last: g.last))
         }
-        var out: [Finding] = []
-        for (d, items) in [(descriptions[0], lost), (descriptions[1], dropped)] where !items.isEmpty {
-            var f = Finding(id: d.id, severity: items.contains { !$0.2.key.retransmittedOnly } ? .high : .medium, title: d.title,
-                            summary: items.map(\.0).joined(separator: ". ") + ".", evidence: items.flatMap(\.1), fix: d.fix)
-            f.firstSeen = WallTime(nanoseconds: items.map(\.2.first).min()!)
-            f.lastSeen = WallTime(nanoseconds: items.map(\.2.last).max()!)
-            out.append(f)
-        }
-        return out
+        return items
     }
 
     /// What in a node's bundle explains SYNs to `server` it received and never answered.
@@ -430,6 +443,129 @@ public enum PacketPaths {
             return ("nothing in \(n.node)'s bundle explains it (no DROP or REJECT rule that counted packets, forwarding on, no conntrack-full messages): check that something listens on \(server) and that the node's filter rules were collected", evidence)
         }
         return (parts.joined(separator: "; "), evidence)
+    }
+
+    /// The node other than `excluding` that hosts one of `addresses` most specifically: its own
+    /// address first, else the longest prefix (ties: the first node).
+    static func destination(of addresses: Set<IPAddress>, nodes: [NodeTraffic], excluding: Int) -> Int? {
+        nodes.indices.filter { $0 != excluding }.compactMap { d -> (node: Int, rank: Int)? in
+            addresses.compactMap { nodes[d].hosting($0).map { $0.own ? 1000 : $0.prefixLength } }.max().map { (d, $0) }
+        }.max { ($0.rank, -$0.node) < ($1.rank, -$1.node) }?.node
+    }
+
+    // MARK: - Data segments
+
+    /// Data segments a node sent again and again and never saw acknowledged (`NodeTraffic.Flow.stall`),
+    /// followed into the capture of the node they were for: the same connection there (same initial
+    /// sequence number, one endpoint in common) shows whether the data reached it (`TCPReach`: one past
+    /// the highest byte it received from the sender) and whether it acknowledged it.
+    static func followStalls(_ nodes: [NodeTraffic], offsets: [Int64?], result: inout Result) -> [Item] {
+        var wanted: Set<UInt32> = []
+        for n in nodes { for c in n.captures { for f in c.flows where f.stall != nil { if let i = f.reach.isn { wanted.insert(i) } } } }
+        guard !wanted.isEmpty else { return [] }
+        var byISN: [UInt32: [(node: Int, capture: Int, flow: NodeTraffic.Flow)]] = [:]
+        for (ni, n) in nodes.enumerated() {
+            for (ci, c) in n.captures.enumerated() {
+                for f in c.flows { if let i = f.reach.isn, wanted.contains(i) { byISN[i, default: []].append((ni, ci, f)) } }
+                for h in c.handshakes where wanted.contains(h.isn) { byISN[h.isn, default: []].append((ni, ci, NodeTraffic.Flow(h))) }
+            }
+        }
+        func reference(_ t: Int64, _ node: Int) -> Int64 { t.saturatingSubtract(offsets[node] ?? 0) }
+        struct Key: Hashable, Comparable {
+            var kind: Kind
+            var origin: Int
+            var dest: Int
+            var receiver: Endpoint
+            static func < (a: Key, b: Key) -> Bool { (a.kind, a.origin, a.dest, a.receiver) < (b.kind, b.origin, b.dest, b.receiver) }
+        }
+        struct Case {
+            var capture: Int
+            var flow: NodeTraffic.Flow
+            var stall: RetransmissionStall
+            var view: (capture: Int, flow: NodeTraffic.Flow)
+            var stallFromClient: Bool { flow.stallFromClient }
+        }
+        var groups: [Key: [Case]] = [:]
+        for (ni, n) in nodes.enumerated() {
+            for (ci, c) in n.captures.enumerated() {
+                for f in c.flows {
+                    guard let stall = f.stall, let isn = f.reach.isn else { continue }
+                    let sender = f.stallFromClient ? f.client : f.server, receiver = f.stallFromClient ? f.server : f.client
+                    // Followed from the sending node only: the receiving node's capture may hold the same resends arriving.
+                    guard n.hosting(sender.address) != nil, n.hosting(receiver.address) == nil,
+                          let dest = destination(of: [receiver.address], nodes: nodes, excluding: ni) else { continue }
+                    let views = (byISN[isn] ?? []).filter { v in
+                        v.node == dest && (v.flow.client == f.client || v.flow.server == f.server)
+                            && (v.flow.reach.responderISN == nil || f.reach.responderISN == nil || v.flow.reach.responderISN == f.reach.responderISN)
+                            && abs(reference(v.flow.firstTime, dest) - reference(f.firstTime, ni)) <= matchWindow
+                    }
+                    // The capture closest to the receiver that saw the segment, else any that holds the connection.
+                    let view = views.last { $0.flow.stall?.sequence == stall.sequence } ?? views.first
+                    guard let view else {
+                        result.notFollowed["a resent data segment whose connection the destination node's captures do not hold (they keep connections with anomalies and a sample of the others)", default: 0] += 1
+                        continue
+                    }
+                    // It reached that capture when the capture saw the same segment resent there too; acknowledged,
+                    // when the receiver's acknowledgment went past it.
+                    let arrived = view.flow.stall?.sequence == stall.sequence && view.flow.stallFromClient == f.stallFromClient
+                    let acked = view.flow.reach.acknowledged(past: stall.sequence, fromClient: f.stallFromClient) == true
+                    let kind: Kind = acked ? .answerLost : arrived ? .droppedOnNode : .lostOnTheWay
+                    groups[Key(kind: kind, origin: ni, dest: dest, receiver: receiver), default: []]
+                        .append(Case(capture: ci, flow: f, stall: stall, view: (view.capture, view.flow)))
+                }
+            }
+        }
+        var items: [Item] = []
+        for (key, cases) in groups.sorted(by: { $0.key < $1.key }) {
+            let o = nodes[key.origin], d = nodes[key.dest]
+            let examples = Array(cases.prefix(maxExamples))
+            let dc = d.captures[examples[0].view.capture]
+            let sends = cases.map(\.stall.frames.count).reduce(0, +)
+            let sizes = Set(cases.map(\.stall.ipLength)).sorted()
+            let size = sizes.count == 1 ? "\(sizes[0])-byte" : "\(sizes.first!)–\(sizes.last!)-byte"
+            let what = "\(cases.count) data segment\(cases.count == 1 ? "" : "s") (\(size) IP packets) from \(o.node) to \(key.receiver)"
+            let were = cases.count == 1 ? "was" : "were"
+            func senderFilter(_ c: Case) -> String {
+                let s = c.stallFromClient ? c.flow.client : c.flow.server
+                return DisplayFilter.ip("src", s.address) + " && tcp.srcport==\(s.port) && tcp.seq_raw==\(c.stall.sequence) && tcp.len>0"
+            }
+            var evidence: [Evidence] = examples.map { c in
+                .packets("\(o.node) sent the segment at seq \(c.stall.sequence) \(c.stall.frames.count) times, never acknowledged",
+                         file: "\(o.node):\(o.captures[c.capture].file)", frames: c.stall.frames, times: c.stall.times.map { Optional($0) },
+                         filter: senderFilter(c))
+            }
+            let text: String
+            switch key.kind {
+            case .lostOnTheWay:
+                evidence += examples.map { c in
+                    .value("\(d.node)'s capture of the same connection holds nothing at or past that sequence: the filter matches nothing there",
+                           file: "\(d.node):\(d.captures[c.view.capture].file)", text: senderFilter(c))
+                }
+                text = "\(what) left \(o.node) (\(sends) sends) and never reached \(d.node), whose capture \(dc.file) holds the same connection but none of the resent segments: packets this large are lost between the nodes (a path MTU below \(sizes.first!) bytes whose ICMP never arrives, or a filter on the way)"
+            case .droppedOnNode:
+                evidence += examples.map { c in
+                    .packets("\(d.node)'s capture received the segment \(c.view.flow.stall?.frames.count ?? 0) times and \(d.node) never acknowledged it",
+                             file: "\(d.node):\(d.captures[c.view.capture].file)", frames: c.view.flow.stall?.frames ?? [],
+                             times: (c.view.flow.stall?.times ?? []).map { Optional($0) }, filter: senderFilter(c))
+                }
+                var why: [String] = []
+                let device = d.hosting(key.receiver.address)?.device
+                if let device, let m = d.mtus[device], m.mtu < sizes.last! {
+                    why.append("\(device), the device \(key.receiver.address) is behind on \(d.node), has MTU \(m.mtu), below the \(sizes.last!) bytes of the packets")
+                    evidence.append(.line("\(d.node): MTU of \(device)", file: "\(d.node):\(m.file)", line: m.line.number, text: m.line.text))
+                }
+                let (rules, ruleEvidence) = explanation(d, server: key.receiver)
+                evidence += ruleEvidence
+                text = "\(what) reached \(d.node) (its capture \(dc.file)) and \(were) never acknowledged: dropped on \(d.node) after its capture point; "
+                    + (why.isEmpty ? rules : (why + (ruleEvidence.isEmpty ? [] : [rules])).joined(separator: "; "))
+            case .answerLost:
+                text = "\(what) reached \(d.node), which acknowledged \(cases.count == 1 ? "it" : "them") (its capture \(dc.file)), but \(o.node) never received the acknowledgments: they were lost between the nodes on the way back"
+            }
+            let first = cases.map { reference($0.stall.times.first ?? $0.flow.firstTime, key.origin) }.min()!
+            let last = cases.map { reference($0.stall.times.last ?? $0.flow.lastTime, key.origin) }.max()!
+            items.append(Item(dropped: key.kind == .droppedOnNode, text: text, evidence: evidence, high: true, first: first, last: last))
+        }
+        return items
     }
 
     // MARK: - Clocks

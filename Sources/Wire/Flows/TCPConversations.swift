@@ -85,6 +85,9 @@ public struct HandshakeSample: Sendable, Equatable {
     public var synTime: Int64
     public var synAckFrame: Int
     public var synAckTime: Int64
+    /// How far the connection got in this capture, and its last packet.
+    public var reach = TCPReach()
+    public var lastTime: Int64 = 0
 }
 
 /// Follows TCP conversations the way tshark numbers `tcp.stream`, and records how each attempt
@@ -201,6 +204,18 @@ public struct TCPConversations {
         /// Closed by FINs from both sides or by a RST.
         var isClosed: Bool { sawRst || (finFromOriginator && finFromResponder) }
 
+        var reach: TCPReach {
+            var r = TCPReach()
+            if startsWithSYN { r.isn = originatorBaseSeq }
+            r.responderISN = synAck?.seq
+            // One past the highest data byte, else one past the SYN (nothing beyond it arrived).
+            r.clientNext = originatorSeq.hasDataEnd ? originatorSeq.dataEnd : r.isn.map { $0 &+ 1 }
+            r.serverNext = responderSeq.hasDataEnd ? responderSeq.dataEnd : r.responderISN.map { $0 &+ 1 }
+            if originatorSeq.hasLastAck { r.clientAck = originatorSeq.lastAck }
+            if responderSeq.hasLastAck { r.serverAck = responderSeq.lastAck }
+            return r
+        }
+
         /// Records one segment; returns its Wireshark analysis flags.
         func record(_ tcp: TCPHeader, ipLength: Int, ttl: UInt8, fromOriginator: Bool, frame: Int, time: Int64,
                     settings: TCPAnalysisSettings) -> TCPAnalysisFlags {
@@ -309,9 +324,11 @@ public struct TCPConversations {
     public private(set) var notableAttempts: [ConnectionAttempt] = []
     public private(set) var notableAttemptsNotKept = 0
     public static let maxKeptAttempts = 100_000
-    /// Completed handshakes kept as samples (the first to retire), for matching across captures.
+    /// Completed handshakes kept as samples, for matching across captures: the first `maxHandshakeSamples` to
+    /// retire, and as many again of those open when the capture ended.
     public private(set) var handshakes: [HandshakeSample] = []
     public static let maxHandshakeSamples = 4096
+    private var finishing = false
     /// Attempts the responder never answered (Zeek `S0`), and answered only by RST (`REJ`).
     public private(set) var unansweredAttempts = 0
     public private(set) var refusedAttempts = 0
@@ -485,7 +502,8 @@ public struct TCPConversations {
                 let mss: UInt16 = [c.mss, c.responderMSS].filter { $0 > 0 }.min() ?? 0
                 flows.append(TCPFlowSummary(stream: c.stream, client: c.originator, server: c.responder,
                                             firstTime: c.firstTime, lastTime: c.lastTime, firstFrame: c.firstFrame,
-                                            mss: Int(mss), established: c.handshakeAck, clientToServer: out, serverToClient: back))
+                                            mss: Int(mss), established: c.handshakeAck, clientToServer: out, serverToClient: back,
+                                            reach: c.reach))
             } else {
                 flowsNotKept += 1
             }
@@ -498,9 +516,12 @@ public struct TCPConversations {
         case .refused: refusedAttempts += 1
         default: break
         }
-        if state == .established, handshakes.count < Self.maxHandshakeSamples, let sa = c.synAck, let syn = c.lastSyn {
+        // The first that retire, and as many again of those still open when the capture ended (long
+        // connections, stalled ones among them, retire last).
+        if state == .established, handshakes.count < Self.maxHandshakeSamples * (finishing ? 2 : 1), let sa = c.synAck, let syn = c.lastSyn {
             handshakes.append(HandshakeSample(client: c.originator, server: c.responder, isn: c.originatorBaseSeq, responderISN: sa.seq,
-                                              synFrame: syn.frame, synTime: syn.time, synAckFrame: sa.frame, synAckTime: sa.time))
+                                              synFrame: syn.frame, synTime: syn.time, synAckFrame: sa.frame, synAckTime: sa.time,
+                                              reach: c.reach, lastTime: c.lastTime))
         }
         guard state != .established || c.synCount > 1 else { return }
         if notableAttempts.count >= Self.maxKeptAttempts + Self.maxKeptAttempts / 4 { trimAttempts() }
@@ -521,6 +542,7 @@ public struct TCPConversations {
 
     /// Ends the capture: every live conversation is retired; attempts come back in stream order.
     public mutating func finish() {
+        finishing = true
         var conversations: [Conversation] = []
         for (key, e) in live {
             switch e {

@@ -85,6 +85,8 @@ public struct TCPFlowSummary: Sendable {
     public var established: Bool
     public var clientToServer: TCPDirectionHealth
     public var serverToClient: TCPDirectionHealth
+    /// How far each direction got, for following the flow into another node's capture.
+    public var reach = TCPReach()
 
     public var retransmissions: Int { clientToServer.retransmissions + serverToClient.retransmissions }
     /// The flow's first RST, from either side.
@@ -94,6 +96,29 @@ public struct TCPFlowSummary: Sendable {
         return all.min { $0.frame < $1.frame }
     }
     public var dataSegments: Int { clientToServer.dataSegments + serverToClient.dataSegments }
+}
+
+/// How far a TCP connection got in one capture, as raw sequence numbers: its initial sequence numbers,
+/// one past the highest byte of data each side sent (one past its SYN when it sent none; FIN and RST
+/// do not count), and the last acknowledgment each side sent. Another capture of the same connection compares to this.
+public struct TCPReach: Sendable, Equatable {
+    public var isn: UInt32?
+    public var responderISN: UInt32?
+    public var clientNext: UInt32?
+    public var serverNext: UInt32?
+    public var clientAck: UInt32?
+    public var serverAck: UInt32?
+    public init() {}
+
+    /// Whether the data from the client (`fromClient`) or the server reached past `sequence`.
+    public func received(past sequence: UInt32, fromClient: Bool) -> Bool? {
+        (fromClient ? clientNext : serverNext).map { seqGT($0, sequence) }
+    }
+
+    /// Whether the receiver acknowledged data past `sequence` sent by the client (`fromClient`) or the server.
+    public func acknowledged(past sequence: UInt32, fromClient: Bool) -> Bool? {
+        (fromClient ? serverAck : clientAck).map { seqGT($0, sequence) }
+    }
 }
 
 /// Per-direction bookkeeping behind `TCPDirectionHealth`: unacknowledged data segments (bounded)

@@ -41,6 +41,9 @@ struct TCPSequenceState {
     var window: UInt32 = .max
     var dupAckCount = 0
     var lastSegmentFlags: TCPAnalysisFlags = []
+    /// One past the highest byte of data this direction sent (SYN, FIN and RST aside).
+    var dataEnd: UInt32 = 0
+    var hasDataEnd = false
 }
 
 /// Sequence arithmetic modulo 2^32 (RFC 9293 §3.4).
@@ -132,6 +135,10 @@ enum TCPSequenceAnalysis {
         }
 
         let next = seq &+ len &+ synOrFin
+        if len > 0, !fwd.hasDataEnd || seqGT(seq &+ len, fwd.dataEnd) {
+            fwd.dataEnd = seq &+ len
+            fwd.hasDataEnd = true
+        }
         let isProbe = flags.contains(.zeroWindowProbe)
         if (!fwd.hasNextSeq || seqGT(next, fwd.nextSeq)) && !isProbe {
             fwd.nextSeq = next
