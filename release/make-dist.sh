@@ -47,7 +47,7 @@ log "man pages (swift-argument-parser's generate-manual tool, run on the release
 # The tool the generate-manual plugin runs, called directly: the plugin would build the product
 # again in debug just to ask it for its help text.
 "$SWIFT" build --scratch-path "$SCRATCH" --product generate-manual >&2
-tool="$("$SWIFT" build --scratch-path "$SCRATCH" --show-bin-path)/generate-manual-tool"
+tool="$("$SWIFT" build --scratch-path "$SCRATCH" --show-bin-path)/generate-manual"
 man="$SCRATCH/manual"
 rm -rf "$man"
 mkdir -p "$man"
