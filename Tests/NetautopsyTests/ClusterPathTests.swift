@@ -170,6 +170,20 @@ import Testing
         #expect(unmatched.findings.isEmpty && unmatched.notFollowed == ["its server address is hosted by no node of the cluster": 1])
     }
 
+    /// Absurd capture times (a corrupt or hostile capture) give absurd offsets, never a trap.
+    @Test func extremeTimesDoNotTrap() {
+        let c = Endpoint(IPAddress("10.0.0.1")!, 1000), srv = Endpoint(IPAddress("10.0.0.2")!, 80)
+        func sample(_ syn: Int64, _ synAck: Int64) -> HandshakeSample {
+            HandshakeSample(client: c, server: srv, isn: 7, responderISN: 9, synFrame: 1, synTime: syn, synAckFrame: 2, synAckTime: synAck)
+        }
+        let a = NodeTraffic(node: "a", captures: [.init(file: "a.pcap", first: .min, last: .max, attempts: [],
+                                                        handshakes: [sample(.min, .max)], packets: 2)])
+        let b = NodeTraffic(node: "b", captures: [.init(file: "b.pcap", first: .min, last: .max, attempts: [],
+                                                        handshakes: [sample(.max, .min)], packets: 2)])
+        let r = PacketPaths.analyze([a, b])
+        #expect(r.pairs.count == 1 && r.findings.isEmpty)
+    }
+
     @Test func dropRulesAddressesAndNetworksParse() {
         var k = KubeProxyState()
         for (i, line) in ["*filter", ":INPUT ACCEPT [0:0]", "[8:480] -A INPUT -p tcp -m tcp --dport 8082 -j DROP",

@@ -206,7 +206,7 @@ public enum PacketPaths {
                     // The same attempt elsewhere: same ISN, one endpoint in common, close in time.
                     let seen = [here] + (byISN[a.isn] ?? []).filter { s in
                         !(s.node == ni && s.capture == ci) && (s.client == a.client || s.server == a.server)
-                            && abs(reference(s.firstTime, s.node) - t) <= matchWindow
+                            && distance(reference(s.firstTime, s.node), t) <= matchWindow
                     }
                     for s in seen { done.insert(AttemptKey(isn: s.isn, client: s.client)) }
                     // Followed from the node hosting the client when a bundle does and saw it, else from here.
@@ -218,9 +218,9 @@ public enum PacketPaths {
                         if origin.state == .unanswered { result.notFollowed["its server address is hosted by no node of the cluster", default: 0] += 1 }
                         continue
                     }
-                    let offset = offsets[dest].map { $0 - (offsets[origin.node] ?? 0) }
+                    let offset = offsets[dest].map { $0.saturatingSubtract(offsets[origin.node] ?? 0) }
                     guard let verdict = follow(origin, seen.filter { $0.node == dest }, dest: dest, nodes: nodes, offset: offset,
-                                               uncertainty: uncertainty[dest] + uncertainty[origin.node]) else {
+                                               uncertainty: uncertainty[dest].saturatingAdd(uncertainty[origin.node])) else {
                         if origin.state == .unanswered {
                             result.notFollowed["no capture of the destination node ran at the time and saw other traffic from the client", default: 0] += 1
                         }
@@ -281,7 +281,7 @@ public enum PacketPaths {
         // Not seen there: only a claim when a capture of that node covers the time and saw the client.
         guard unanswered else { return nil }
         let o = offset ?? 0
-        let margin = coverMargin + uncertainty
+        let margin = coverMargin.saturatingAdd(uncertainty)
         for (ci, c) in nodes[dest].captures.enumerated() {
             guard origin.synTimes.allSatisfy({ c.covers($0.saturatingAdd(o), margin: margin) }) else { continue }
             let sample = c.handshakes.first { $0.client.address == origin.client.address }.map { Sighting(node: dest, capture: ci, $0) }
@@ -497,7 +497,7 @@ public enum PacketPaths {
                     let views = (byISN[isn] ?? []).filter { v in
                         v.node == dest && (v.flow.client == f.client || v.flow.server == f.server)
                             && (v.flow.reach.responderISN == nil || f.reach.responderISN == nil || v.flow.reach.responderISN == f.reach.responderISN)
-                            && abs(reference(v.flow.firstTime, dest) - reference(f.firstTime, ni)) <= matchWindow
+                            && distance(reference(v.flow.firstTime, dest), reference(f.firstTime, ni)) <= matchWindow
                     }
                     // The capture closest to the receiver that saw the segment, else any that holds the connection.
                     let view = views.last { $0.flow.stall?.sequence == stall.sequence } ?? views.first
@@ -591,8 +591,8 @@ public enum PacketPaths {
                     let a = x.sample, b = y.sample
                     guard a.client == b.client || a.server == b.server else { continue }
                     let t1 = a.synTime, t4 = a.synAckTime, t2 = b.synTime, t3 = b.synAckTime
-                    let offset = ((t2 &- t1) &+ (t3 &- t4)) / 2
-                    let delay = abs((t4 &- t1) &- (t3 &- t2))
+                    let offset = (t2.saturatingSubtract(t1) / 2).saturatingAdd(t3.saturatingSubtract(t4) / 2)
+                    let delay = distance(t4.saturatingSubtract(t1), t3.saturatingSubtract(t2))
                     let k = PairKey(a: x.node, b: y.node)
                     if samples[k, default: []].count < 4096 { samples[k, default: []].append((offset, delay, 0, 0)) }
                 }
@@ -607,9 +607,9 @@ public enum PacketPaths {
             var aToB: [Int64] = [], bToA: [Int64] = []
             for s in list {
                 // offset_s − offset_best = (one-way a→b − one-way b→a)/2 for that sample; with delay_s = sum of both ways.
-                let diff = s.offset - best.offset
-                aToB.append(s.delay / 2 + diff)
-                bToA.append(s.delay / 2 - diff)
+                let diff = s.offset.saturatingSubtract(best.offset)
+                aToB.append((s.delay / 2).saturatingAdd(diff))
+                bToA.append((s.delay / 2).saturatingSubtract(diff))
             }
             aToB.sort()
             bToA.sort()
@@ -626,7 +626,7 @@ public enum PacketPaths {
         while !queue.isEmpty {
             let n = queue.removeFirst()
             for e in edges[n] ?? [] where offset[e.to] == nil {
-                offset[e.to] = (offset[n]!.0 + e.offset, offset[n]!.1 + e.uncertainty)
+                offset[e.to] = (offset[n]!.0.saturatingAdd(e.offset), offset[n]!.1.saturatingAdd(e.uncertainty))
                 queue.append(e.to)
             }
         }
@@ -635,6 +635,12 @@ public enum PacketPaths {
                       reference: nodes[reference].node)
         }
         return (clocks, pairs)
+    }
+
+    /// |a − b| without trapping (times come from untrusted captures).
+    static func distance(_ a: Int64, _ b: Int64) -> Int64 {
+        let (d, overflow) = a.subtractingReportingOverflow(b)
+        return overflow || d == .min ? .max : Swift.abs(d)
     }
 
     static func ms(_ ns: Int64) -> Double { (Double(ns) / 1000).rounded() / 1000 }
