@@ -36,7 +36,7 @@ public struct ClusterReport: Codable, Sendable {
     /// share handshakes (nil in reports written before they were estimated).
     public var clocks: [NodeClock]?
     public var clockPairs: [ClockPair]?
-    /// How many unanswered connection attempts were followed to where they died, and why the others were not.
+    /// How many unanswered connection attempts and DNS lookups were followed to where they died, and why the others were not.
     public var paths: Paths?
     /// Each node's own report, in the order of `nodes`.
     public var reports: [Report]
@@ -83,16 +83,16 @@ public enum ClusterRenderer {
         var clocks = ""
         let pairs = r.clockPairs ?? []
         if pairs.isEmpty {
-            clocks += "<p>No handshake was captured on two nodes: the captures' clocks cannot be compared, and times are each node's own.</p>"
+            clocks += "<p>No TCP handshake or DNS exchange was captured on two nodes: the captures' clocks cannot be compared, and times are each node's own.</p>"
         } else {
-            clocks += "<p>From handshakes captured on both nodes (offset: the second node's clock minus the first's).</p>"
-            clocks += H.table(["nodes", "handshakes", "offset", "±", "round trip min / median", "one way → / ←"], pairs.map { p in
+            clocks += "<p>From TCP handshakes and DNS exchanges captured on both nodes (offset: the second node's clock minus the first's).</p>"
+            clocks += H.table(["nodes", "exchanges", "offset", "±", "round trip min / median", "one way → / ←"], pairs.map { p in
                 ["\(H.escape(p.a)) → \(H.escape(p.b))", "\(p.samples)", ms(p.offsetMs), ms(p.uncertaintyMs),
                  "\(ms(p.minRoundTripMs)) / \(ms(p.medianRoundTripMs))", "\(p.oneWayMsAToB.map(ms) ?? "–") / \(p.oneWayMsBToA.map(ms) ?? "–")"]
             })
         }
         if let p = r.paths {
-            clocks += "<p>Unanswered connection attempts followed to where they died: \(p.followed)."
+            clocks += "<p>Unanswered connection attempts and DNS lookups followed to where they died: \(p.followed)."
                 + p.notFollowed.sorted { $0.key < $1.key }.map { " Not followed, \(H.escape($0.key)): \($0.value)." }.joined() + "</p>"
         }
         body += H.section("Capture clocks", id: "clocks", clocks)
@@ -136,10 +136,10 @@ public enum ClusterRenderer {
         var out = "## Capture clocks\n\n"
         let pairs = r.clockPairs ?? []
         if pairs.isEmpty {
-            out += "No handshake was captured on two nodes: the captures' clocks cannot be compared, and times are each node's own.\n\n"
+            out += "No TCP handshake or DNS exchange was captured on two nodes: the captures' clocks cannot be compared, and times are each node's own.\n\n"
         } else {
-            out += "From handshakes captured on both nodes (offset: the second node's clock minus the first's; one-way latencies with that offset applied).\n\n"
-            out += "| nodes | handshakes | offset | ± | round trip min / median | one way → / ← |\n|---|--:|--:|--:|--:|--:|\n"
+            out += "From TCP handshakes and DNS exchanges captured on both nodes (offset: the second node's clock minus the first's; one-way latencies with that offset applied).\n\n"
+            out += "| nodes | exchanges | offset | ± | round trip min / median | one way → / ← |\n|---|--:|--:|--:|--:|--:|\n"
             for p in pairs {
                 out += "| \(Markdown.cell(p.a)) → \(Markdown.cell(p.b)) | \(p.samples) | \(ms(p.offsetMs)) | \(ms(p.uncertaintyMs)) | "
                     + "\(ms(p.minRoundTripMs)) / \(ms(p.medianRoundTripMs)) | \(p.oneWayMsAToB.map(ms) ?? "–") / \(p.oneWayMsBToA.map(ms) ?? "–") |\n"
@@ -149,7 +149,7 @@ public enum ClusterRenderer {
                 + "Times of findings between the nodes are on \((r.clocks ?? []).first?.reference ?? "the first node")'s clock.\n\n"
         }
         if let p = r.paths {
-            out += "Unanswered connection attempts followed to where they died: \(p.followed)."
+            out += "Unanswered connection attempts and DNS lookups followed to where they died: \(p.followed)."
             for (why, n) in p.notFollowed.sorted(by: { $0.key < $1.key }) { out += " Not followed, \(why): \(n)." }
             out += "\n\n"
         }

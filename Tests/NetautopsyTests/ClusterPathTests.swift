@@ -14,11 +14,11 @@ import Testing
 @Suite struct ClusterPathTests {
     static let a = Paths.fixture("cluster/node-a"), b = Paths.fixture("cluster/node-b")
 
-    /// A copy of node-b's bundle whose capture is edited: every timestamp moved by `shift` ns, and
+    /// A copy of node-b's bundle (or of `source`) whose capture is edited: every timestamp moved by `shift` ns, and
     /// only the first `keep` packets kept.
-    static func nodeB(in dir: URL, shift: Int64 = 0, keep: Int = .max) throws -> String {
+    static func nodeB(in dir: URL, from source: String = b, shift: Int64 = 0, keep: Int = .max) throws -> String {
         let copy = dir.appendingPathComponent("node-b")
-        try FileManager.default.copyItem(atPath: b, toPath: copy.path)
+        try FileManager.default.copyItem(atPath: source, toPath: copy.path)
         let pcap = copy.appendingPathComponent("captures/eth0.pcap")
         var bytes = [UInt8](try Data(contentsOf: pcap))
         // Classic pcap, microsecond, little-endian (as tcpdump wrote it): 24-byte header, 16-byte record headers.

@@ -19,9 +19,16 @@ public struct NodeTraffic: Sendable {
         /// Connections with retransmissions, duplicate ACKs, zero windows or resets, reduced to what
         /// following them needs (the first `maxFlows` of the node).
         public var flows: [Flow]
+        /// DNS lookups never answered or answered only after resends (`DNSSummary.unanswered`, `.resent`):
+        /// the ones followed to where they died.
+        public var troubledLookups: [DNSLookup]
+        /// Lookups with an endpoint this node hosts (the server first), the first `maxSightings` of the
+        /// node: where another node's lookup is looked for.
+        public var sightings: [DNSSighting]
 
         public init(file: String, device: String? = nil, first: Int64?, last: Int64?, attempts: [ConnectionAttempt],
-                    handshakes: [HandshakeSample], packets: Int, flows: [Flow] = []) {
+                    handshakes: [HandshakeSample], packets: Int, flows: [Flow] = [], troubledLookups: [DNSLookup] = [],
+                    sightings: [DNSSighting] = []) {
             self.file = file
             self.device = device
             self.first = first
@@ -30,6 +37,8 @@ public struct NodeTraffic: Sendable {
             self.handshakes = handshakes
             self.packets = packets
             self.flows = flows
+            self.troubledLookups = troubledLookups
+            self.sightings = sightings
         }
 
         /// Whether `time` (this capture's clock) falls in the capture, with `margin` either side.
@@ -122,6 +131,7 @@ public struct NodeTraffic: Sendable {
 
     public static let maxAttempts = 20_000
     public static let maxFlows = 5_000
+    public static let maxSightings = 10_000
     /// Device MTUs (`ip link`), for what explains a large segment dropped on the node.
     public var mtus: [String: (mtu: Int, file: String, line: SourceLine)] = [:]
 
@@ -142,7 +152,8 @@ public struct NodeTraffic: Sendable {
             let flows = c.summary.tcpFlows.lazy.filter { $0.reach.isn != nil }.prefix(flowBudget).map(Flow.init)
             flowBudget -= flows.count
             return Capture(file: c.file, device: c.context?.manifestDevice, first: c.summary.firstTime, last: c.summary.lastTime,
-                           attempts: attempts, handshakes: c.summary.handshakes, packets: c.summary.counters.packets, flows: Array(flows))
+                           attempts: attempts, handshakes: c.summary.handshakes, packets: c.summary.counters.packets, flows: Array(flows),
+                           troubledLookups: c.summary.dns.unanswered + c.summary.dns.resent)
         }
         if let links = facts.links {
             for d in links.value.devices { mtus[d.name] = (d.mtu, links.file, d.line) }
@@ -176,6 +187,19 @@ public struct NodeTraffic: Sendable {
         forwarding = sysctl("net.ipv4.ip_forward")
         reversePathFilter = sysctl("net.ipv4.conf.all.rp_filter")
         conntrackFull = Array(facts.kernelEvents(.conntrackTableFull).prefix(3))
+        // DNS lookups this node served first (their server is one of its addresses or pods), then those its
+        // own clients sent; lookups between two other hosts are not kept.
+        var sightingBudget = Self.maxSightings
+        for pass in 0..<2 {
+            for i in captures.indices {
+                for s in facts.captures[i].summary.dns.sightings where sightingBudget > 0 {
+                    let served = hosting(s.server.address) != nil
+                    guard pass == 0 ? served : !served && hosting(s.client.address) != nil else { continue }
+                    captures[i].sightings.append(s)
+                    sightingBudget -= 1
+                }
+            }
+        }
     }
 
     /// How this node hosts `address`: its own address first, else a connected network.

@@ -9,7 +9,7 @@ public struct ClockPair: Sendable, Equatable, Codable {
     public var offsetMs: Double
     /// Half the smallest round trip between the two capture points: the offset is right within this.
     public var uncertaintyMs: Double
-    /// Handshakes seen in both nodes' captures.
+    /// Handshakes and single-query DNS exchanges seen in both nodes' captures.
     public var samples: Int
     /// The smallest and the median round trip between the capture points (SYN → SYN-ACK on the client's
     /// side minus the same on the server's side): the path between the two nodes, without the server's own delay.
@@ -70,26 +70,26 @@ public enum PacketPaths {
         CheckDescription(
             id: lostID, title: "Packets lost between nodes",
             rationale: """
-                A connection's SYNs (or its answers) left one node's capture and never appeared in the capture of the \
-                node they were addressed to, which was capturing at the time and saw other traffic from the same \
-                client: they were lost on the path between the two nodes (underlay routers, security groups, an MTU or \
-                firewall in between), not on either node.
+                A connection's SYNs, its resent data segments or a DNS lookup's queries (or their answers) left one \
+                node's capture and never appeared in the capture of the node they were addressed to, which was capturing \
+                at the time and saw other traffic from the same client: they were lost on the path between the two nodes \
+                (underlay routers, security groups, an MTU or firewall in between), not on either node.
                 """,
             severity: .high,
             evidence: """
-                The packets in the sending node's capture (frames, with a filter on their sequence numbers), the \
+                The packets in the sending node's capture (frames, with a filter on their sequence numbers or DNS ids), the \
                 receiving node's capture with the same filter matching nothing, and the other traffic from the same \
                 client it did capture at the time.
                 """,
             fix: """
                 Look between the nodes: cloud security groups or network ACLs for the port, firewalls and routers on \
-                the underlay (`traceroute -T -p PORT`), the overlay's UDP port (VXLAN 8472/4789, Geneve 6081) between the node addresses.
+                the underlay (`traceroute -T -p PORT`, `-U` for UDP), the overlay's UDP port (VXLAN 8472/4789, Geneve 6081) between the node addresses.
                 """,
             passingExamples: [], failingExamples: []),
         CheckDescription(
             id: droppedID, title: "Packets dropped on a node",
             rationale: """
-                A connection's SYNs reached the destination node's capture (its uplink) and no answer left it, while the \
+                A connection's SYNs or data, or a DNS lookup's queries, reached the destination node's capture (its uplink) and no answer left it, while the \
                 sending node saw none either: the node itself discarded them (a filter rule, forwarding off, strict \
                 reverse-path filtering, a full conntrack table, or no listener that answers).
                 """,
@@ -111,7 +111,7 @@ public enum PacketPaths {
         public var findings: [Finding] = []
         public var clocks: [NodeClock] = []
         public var pairs: [ClockPair] = []
-        /// Unanswered attempts followed to where they died, and those not followed (by reason).
+        /// Unanswered attempts and DNS lookups followed to where they died, and those not followed (by reason).
         public var followed = 0
         public var notFollowed: [String: Int] = [:]
     }
@@ -236,6 +236,7 @@ public enum PacketPaths {
         }
         var items = Self.items(groups.values.sorted { $0.key < $1.key }, nodes: nodes)
         items += followStalls(nodes, offsets: offsets, result: &result)
+        items += followLookups(nodes, offsets: offsets, uncertainty: uncertainty, result: &result)
         result.findings = assemble(items)
         return result
     }
@@ -410,10 +411,10 @@ public enum PacketPaths {
         return items
     }
 
-    /// What in a node's bundle explains SYNs to `server` it received and never answered.
-    static func explanation(_ n: NodeTraffic, server: Endpoint) -> (String, [Evidence]) {
+    /// What in a node's bundle explains packets to `server` (over `transport`, "tcp" or "udp") it received and never answered.
+    static func explanation(_ n: NodeTraffic, server: Endpoint, transport: String = "tcp") -> (String, [Evidence]) {
         var parts: [String] = [], evidence: [Evidence] = []
-        let naming = n.dropRules.filter { $0.names(port: server.port) && ($0.protocolName == nil || $0.protocolName == "tcp" || $0.protocolName == "all") }
+        let naming = n.dropRules.filter { $0.names(port: server.port) && ($0.protocolName == nil || $0.protocolName == transport || $0.protocolName == "all") }
         let others = n.dropRules.filter { r in !naming.contains(r) && ["INPUT", "FORWARD", "PREROUTING"].contains(r.chain) }
         for r in naming.prefix(3) {
             parts.append("its \(r.chain) chain has a \(r.target) rule for port \(r.destinationPorts ?? "") that matched \(r.packets) packets")
@@ -584,17 +585,41 @@ public enum PacketPaths {
         }
         struct PairKey: Hashable { var a: Int; var b: Int }
         var samples: [PairKey: [(offset: Int64, delay: Int64, aToB: Int64, bToA: Int64)]] = [:]
+        /// One exchange (a request and its answer) seen by nodes `x` < `y`: t1, t4 on x's clock, t2, t3 on y's.
+        func add(_ x: Int, _ y: Int, _ t1: Int64, _ t4: Int64, _ t2: Int64, _ t3: Int64) {
+            let offset = (t2.saturatingSubtract(t1) / 2).saturatingAdd(t3.saturatingSubtract(t4) / 2)
+            let delay = distance(t4.saturatingSubtract(t1), t3.saturatingSubtract(t2))
+            let k = PairKey(a: x, b: y)
+            if samples[k, default: []].count < 4096 { samples[k, default: []].append((offset, delay, 0, 0)) }
+        }
         for (_, seen) in first where seen.count >= 2 {
             for i in 0..<seen.count {
                 for j in (i + 1)..<seen.count {
                     let (x, y) = seen[i].node < seen[j].node ? (seen[i], seen[j]) : (seen[j], seen[i])
                     let a = x.sample, b = y.sample
                     guard a.client == b.client || a.server == b.server else { continue }
-                    let t1 = a.synTime, t4 = a.synAckTime, t2 = b.synTime, t3 = b.synAckTime
-                    let offset = (t2.saturatingSubtract(t1) / 2).saturatingAdd(t3.saturatingSubtract(t4) / 2)
-                    let delay = distance(t4.saturatingSubtract(t1), t3.saturatingSubtract(t2))
-                    let k = PairKey(a: x.node, b: y.node)
-                    if samples[k, default: []].count < 4096 { samples[k, default: []].append((offset, delay, 0, 0)) }
+                    add(x.node, y.node, a.synTime, a.synAckTime, b.synTime, b.synAckTime)
+                }
+            }
+        }
+        // DNS lookups answered on both nodes after a single query: the query and its answer are an exchange like
+        // a handshake's SYN and SYN-ACK (a resent one is left out: which query each node saw first is unknown).
+        var exchanges: [UInt64: [(node: Int, sighting: DNSSighting)]] = [:]
+        for (ni, n) in nodes.enumerated() {
+            for c in n.captures {
+                for s in c.sightings where s.sends == 1 && s.responseTime != nil {
+                    if exchanges[s.question]?.contains(where: { $0.node == ni }) == true { continue }
+                    exchanges[s.question, default: []].append((ni, s))
+                }
+            }
+        }
+        for (_, seen) in exchanges where seen.count >= 2 {
+            for i in 0..<seen.count {
+                for j in (i + 1)..<seen.count {
+                    let (x, y) = seen[i].node < seen[j].node ? (seen[i], seen[j]) : (seen[j], seen[i])
+                    let a = x.sighting, b = y.sighting
+                    guard a.client == b.client || a.server == b.server, let t4 = a.responseTime, let t3 = b.responseTime else { continue }
+                    add(x.node, y.node, a.firstTime, t4, b.firstTime, t3)
                 }
             }
         }
