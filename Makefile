@@ -57,6 +57,7 @@ fixtures:
 	fixtures/make-wire-fixtures.sh
 	fixtures/make-cluster-fixtures.sh
 	fixtures/make-cluster-fixtures.sh dns
+	fixtures/make-cluster-fixtures.sh pod
 	fixtures/analysis-oracle.sh ../shared/corpus/pcaps > fixtures/corpus-analysis-oracle.tsv
 	python3 fixtures/make-hostile.py
 	python3 fuzz/make-regressions.py

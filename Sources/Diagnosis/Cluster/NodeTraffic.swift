@@ -132,6 +132,8 @@ public struct NodeTraffic: Sendable {
     public static let maxAttempts = 20_000
     public static let maxFlows = 5_000
     public static let maxSightings = 10_000
+    /// The devices of its default routes (`ip route`): where traffic to other nodes leaves.
+    public var uplinks: Set<String> = []
     /// Device MTUs (`ip link`), for what explains a large segment dropped on the node.
     public var mtus: [String: (mtu: Int, file: String, line: SourceLine)] = [:]
 
@@ -162,6 +164,18 @@ public struct NodeTraffic: Sendable {
             Hosted(network: $0.address, prefixLength: $0.address.isIPv6 ? 128 : 32, device: $0.device, own: true, file: $0.file, line: $0.line)
         }
         let uplinks = Set(facts.routes.compactMap(\.value.defaultDevice))
+        self.uplinks = uplinks
+        // Without the collector's word, a capture named after a device of the node (`captures/IF.pcap`,
+        // `IF-2.pcap` of a ring buffer, docs/bundle-format.md) ran on that device.
+        for i in captures.indices where captures[i].device == nil {
+            let name = captures[i].file.split(separator: "/").last.map(String.init) ?? captures[i].file
+            var stem = String(name.prefix { $0 != "." })
+            if mtus[stem] == nil, let dash = stem.lastIndex(of: "-"), !stem[stem.index(after: dash)...].isEmpty,
+               stem[stem.index(after: dash)...].allSatisfy(\.isNumber) {
+                stem = String(stem[..<dash])
+            }
+            if mtus[stem] != nil || stem == "any" { captures[i].device = stem }
+        }
         let tunnels = Set(facts.tunnels.map(\.name))
         for table in facts.routes {
             for r in table.value.routes where !r.isDefault {

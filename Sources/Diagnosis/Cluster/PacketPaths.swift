@@ -210,16 +210,27 @@ public enum PacketPaths {
                     }
                     for s in seen { done.insert(AttemptKey(isn: s.isn, client: s.client)) }
                     // Followed from the node hosting the client when a bundle does and saw it, else from here.
-                    let origin = seen.first { nodes[$0.node].hosting($0.client.address) != nil } ?? here
+                    // (its capture the attempt reached first: the one nearest the client).
+                    let origin = seen.filter { nodes[$0.node].hosting($0.client.address) != nil }.min { $0.firstTime < $1.firstTime } ?? here
                     guard origin.state == .unanswered || (origin.state == .established && origin.synCount > 1) else { continue }
                     let servers = Set(seen.map(\.server.address))
                     if servers.contains(where: { nodes[origin.node].hosting($0) != nil }) { continue }  // to the sending node itself
+                    let t0 = reference(origin.firstTime, origin.node), t1 = reference(origin.synTimes.last ?? origin.firstTime, origin.node)
+                    // Seen on the sending node only, and missing from a capture after it on the way out: it died there.
+                    if origin.state == .unanswered, !seen.contains(where: { $0.node != origin.node }),
+                       let died = diedOnSender(origin, seen: seen, nodes: nodes) {
+                        result.followed += 1
+                        let gk = GroupKey(kind: .droppedOnNode, origin: origin.node, dest: origin.node, server: origin.server, retransmittedOnly: false)
+                        let r = route(seen, origin: origin, nodes: nodes, among: [origin.node], offsets: offsets, uncertainty: uncertainty)
+                        groups[gk, default: Group(key: gk)].add(origin, Verdict(kind: .droppedOnNode, coverage: died, lostSYNs: 0, route: r), t0: t0, t1: t1)
+                        continue
+                    }
                     guard let dest = destination(of: servers, nodes: nodes, excluding: origin.node) else {
                         if origin.state == .unanswered { result.notFollowed["its server address is hosted by no node of the cluster", default: 0] += 1 }
                         continue
                     }
                     let offset = offsets[dest].map { $0.saturatingSubtract(offsets[origin.node] ?? 0) }
-                    guard let verdict = follow(origin, seen.filter { $0.node == dest }, dest: dest, nodes: nodes, offset: offset,
+                    guard var verdict = follow(origin, seen.filter { $0.node == dest }, dest: dest, nodes: nodes, offset: offset,
                                                uncertainty: uncertainty[dest].saturatingAdd(uncertainty[origin.node])) else {
                         if origin.state == .unanswered {
                             result.notFollowed["no capture of the destination node ran at the time and saw other traffic from the client", default: 0] += 1
@@ -227,10 +238,10 @@ public enum PacketPaths {
                         continue
                     }
                     if origin.state == .unanswered { result.followed += 1 }
+                    verdict.route = route(seen, origin: origin, nodes: nodes, among: [origin.node, dest], offsets: offsets, uncertainty: uncertainty)
                     let gk = GroupKey(kind: verdict.kind, origin: origin.node, dest: dest, server: origin.server,
                                       retransmittedOnly: origin.state != .unanswered)
-                    groups[gk, default: Group(key: gk)].add(origin, verdict, t0: reference(origin.firstTime, origin.node),
-                                                            t1: reference(origin.synTimes.last ?? origin.firstTime, origin.node))
+                    groups[gk, default: Group(key: gk)].add(origin, verdict, t0: t0, t1: t1)
                 }
             }
         }
@@ -258,6 +269,8 @@ public enum PacketPaths {
         var coverage: (capture: Int, sample: Sighting)?
         /// SYNs lost on the way (sent minus received), for attempts answered at last.
         var lostSYNs: Int
+        /// The capture points it passed and missed.
+        var route: Route?
     }
 
     /// Where one attempt sent from `origin` died on its way to node `dest`, or nil when the captures cannot tell.
@@ -360,8 +373,25 @@ public enum PacketPaths {
             evidence.append(.packets("\(o.node) sent the SYNs (\(oc.file)\(oc.device.map { ", \($0)" } ?? ""))",
                                      file: "\(o.node):\(oc.file)", frames: g.examples.flatMap(\.origin.synFrames),
                                      times: g.examples.flatMap(\.origin.synTimes).map { Optional($0) }, filter: seqFilter))
+            let route = g.examples[0].verdict.route
+            if let route, route.seen.count + route.missed.count > 1 {
+                evidence.append(routeEvidence(route, nodes: nodes, what: g.attempts == 1 ? "SYNs" : "first attempt's SYNs", file: "\(o.node):\(oc.file)"))
+            }
             let text: String
             switch g.key.kind {
+            case .droppedOnNode where g.key.origin == g.key.dest:
+                // Died on the sending node: seen at one of its captures, missing from a later one on the way out.
+                let cov = g.examples.compactMap(\.verdict.coverage).first!
+                let mc = o.captures[cov.capture]
+                evidence.append(.value("\(o.node)'s capture \(mc.file) holds none of these SYNs: the same filter matches nothing there",
+                                       file: "\(o.node):\(mc.file)", text: seqFilter))
+                evidence.append(.packets("\(o.node)'s capture \(mc.file) did see \(client)'s other connections to other nodes leave, each after \(oc.file) had seen it",
+                                         file: "\(o.node):\(mc.file)", frames: cov.sample.synFrames, times: cov.sample.synTimes.map { Optional($0) },
+                                         filter: "tcp.flags.syn==1 && tcp.flags.ack==0 && tcp.seq_raw==\(cov.sample.isn)"))
+                let (why, whyEvidence) = explanation(o, server: g.key.server, forwardedFor: client)
+                evidence += whyEvidence
+                text = "\(g.packets) SYNs of \(attempts) never left \(o.node): its capture \(oc.file) holds them and its capture \(mc.file), "
+                    + "which ran at the time and saw \(client)'s other connections leave, does not; " + why
             case .lostOnTheWay:
                 if let cov = g.examples.first(where: { $0.verdict.coverage != nil })?.verdict.coverage {
                     let dc = d.captures[cov.capture]
@@ -371,9 +401,10 @@ public enum PacketPaths {
                                              file: "\(d.node):\(dc.file)", frames: cov.sample.synFrames + [cov.sample.answerFrame].compactMap { $0 },
                                              times: (cov.sample.synTimes + [cov.sample.answerTime].compactMap { $0 }).map { Optional($0) },
                                              filter: DisplayFilter.ip("addr", cov.sample.client.address) + " && tcp.port==\(cov.sample.client.port)"))
-                    text = g.key.retransmittedOnly
+                    text = (g.key.retransmittedOnly
                         ? "\(g.packets) SYNs of \(attempts) left \(o.node) and never reached \(d.node), whose capture \(dc.file) saw the later SYN that was answered; each lost SYN cost the client its retransmission timeout"
-                        : "\(g.packets) SYNs of \(attempts) left \(o.node) and never reached \(d.node), whose capture \(dc.file) ran at the time and saw other traffic from \(client)"
+                        : "\(g.packets) SYNs of \(attempts) left \(o.node) and never reached \(d.node), whose capture \(dc.file) ran at the time and saw other traffic from \(client)")
+                        + uplinkCaveat(route, origin: g.key.origin, nodes: nodes)
                 } else {
                     let seen = g.examples.compactMap(\.verdict.dest)
                     let dc = d.captures[seen.first?.capture ?? 0]
@@ -400,7 +431,10 @@ public enum PacketPaths {
                                          times: seen.flatMap(\.synTimes).map { Optional($0) }, filter: seqFilter))
                 let (why, whyEvidence) = explanation(d, server: g.key.server)
                 evidence += whyEvidence
-                let last = seen.first.map { "the last point they were seen is \(d.node)'s capture \(d.captures[$0.capture].file)" } ?? ""
+                let lastPoint = route?.seen.last { $0.node == g.key.dest } ?? seen.first
+                let notReached = route?.missed.filter { $0.node == g.key.dest }.map { d.captures[$0.capture].file } ?? []
+                let last = (lastPoint.map { "the last point they were seen is \(d.node)'s capture \(d.captures[$0.capture].file)" } ?? "")
+                    + (notReached.isEmpty ? "" : " (not \(notReached.joined(separator: ", ")), which ran at the time)")
                 text = (g.key.retransmittedOnly
                     ? "\(g.packets) SYNs of \(attempts) reached \(d.node) and went unanswered until a later one; "
                     : "\(g.packets) SYNs of \(attempts) reached \(d.node) and went no further: \(last); ") + why
@@ -412,7 +446,22 @@ public enum PacketPaths {
     }
 
     /// What in a node's bundle explains packets to `server` (over `transport`, "tcp" or "udp") it received and never answered.
-    static func explanation(_ n: NodeTraffic, server: Endpoint, transport: String = "tcp") -> (String, [Evidence]) {
+    /// When the sending node's last capture that holds the packets is not known to be on its uplink (the
+    /// default route's device, or `any`), they may have died on that node after it rather than between the nodes.
+    static func uplinkCaveat(_ route: Route?, origin: Int, nodes: [NodeTraffic]) -> String {
+        guard let last = route?.seen.last(where: { $0.node == origin }) else { return "" }
+        let n = nodes[origin], c = n.captures[last.capture]
+        guard let device = c.device else {
+            return " (\(n.node)'s last capture that holds them, \(c.file), is not known to be on its uplink: they may also have died on \(n.node) after it)"
+        }
+        guard device != "any", !n.uplinks.contains(device) else { return "" }
+        let uplink = n.uplinks.sorted().first.map { " (\($0))" } ?? ""
+        return " (\(n.node)'s last capture that holds them, \(c.file), is on \(device), not on its uplink\(uplink): they may also have died on \(n.node) after it)"
+    }
+
+    /// Forwarding matters when `forwardedFor` (the server on the receiving node, the client on the sending one;
+    /// the server when nil) is a pod behind the node rather than one of its own addresses.
+    static func explanation(_ n: NodeTraffic, server: Endpoint, transport: String = "tcp", forwardedFor: IPAddress? = nil) -> (String, [Evidence]) {
         var parts: [String] = [], evidence: [Evidence] = []
         let naming = n.dropRules.filter { $0.names(port: server.port) && ($0.protocolName == nil || $0.protocolName == transport || $0.protocolName == "all") }
         let others = n.dropRules.filter { r in !naming.contains(r) && ["INPUT", "FORWARD", "PREROUTING"].contains(r.chain) }
@@ -427,9 +476,10 @@ public enum PacketPaths {
                 evidence.append(.line("\(n.node): \(r.target) rule with counters", file: "\(n.node):\(r.file ?? "")", line: r.line.number, text: r.line.text))
             }
         }
-        let forwarded = n.hosting(server.address).map { !$0.own } ?? false
+        let behind = forwardedFor ?? server.address
+        let forwarded = n.hosting(behind).map { !$0.own } ?? false
         if forwarded, let f = n.forwarding, f.value == "0" {
-            parts.append("it does not forward (net.ipv4.ip_forward = 0) and \(server.address) is a pod behind it")
+            parts.append("it does not forward (net.ipv4.ip_forward = 0) and \(behind) is a pod behind it")
             evidence.append(.line("\(n.node): forwarding off", file: "\(n.node):\(f.file)", line: f.line.number, text: f.line.text))
         }
         if let r = n.reversePathFilter, r.value == "1" {

@@ -1,0 +1,70 @@
+import Artifacts
+import Wire
+
+/// The capture points one connection attempt passed, across the captures of its sending and receiving
+/// nodes (a pod's veth, the node's uplink, the other node's uplink, the other pod's veth), and the ones it
+/// did not reach: the path the issue of following packets asks for, "left node 1's pod veth → left its
+/// uplink → reached node 2's uplink → never reached the pod".
+extension PacketPaths {
+    /// Every capture that holds the attempt, in the order its first SYN reached them (reference clock),
+    /// and the captures of the two nodes that ran at the time and hold none of its SYNs.
+    struct Route {
+        var seen: [Sighting]
+        var missed: [(node: Int, capture: Int)]
+    }
+
+    static func route(_ seen: [Sighting], origin: Sighting, nodes: [NodeTraffic], among: [Int], offsets: [Int64?], uncertainty: [Int64]) -> Route {
+        func reference(_ s: Sighting) -> Int64 { s.firstTime.saturatingSubtract(offsets[s.node] ?? 0) }
+        var missed: [(node: Int, capture: Int)] = []
+        for node in among {
+            let offset = (offsets[node] ?? 0).saturatingSubtract(offsets[origin.node] ?? 0)
+            let margin = coverMargin.saturatingAdd(uncertainty[node]).saturatingAdd(uncertainty[origin.node])
+            for (ci, c) in nodes[node].captures.enumerated() where !seen.contains(where: { $0.node == node && $0.capture == ci }) {
+                if origin.synTimes.allSatisfy({ c.covers($0.saturatingAdd(offset), margin: margin) }) { missed.append((node, ci)) }
+            }
+        }
+        return Route(seen: seen.sorted { (reference($0), $0.node, $0.capture) < (reference($1), $1.node, $1.capture) }, missed: missed)
+    }
+
+    /// A capture of the sending node that ran while the SYNs were sent, holds none of them, and lies after the
+    /// capture that does on the way out: a connection from the same client to another node reached it later
+    /// than that capture (same ISN, the node's one clock). The attempt died on the sending node, between the two.
+    static func diedOnSender(_ origin: Sighting, seen: [Sighting], nodes: [NodeTraffic]) -> (capture: Int, sample: Sighting)? {
+        let n = nodes[origin.node]
+        guard let last = seen.filter({ $0.node == origin.node }).max(by: { $0.firstTime < $1.firstTime }) else { return nil }
+        /// Connections from the client to another node, as one capture holds them (ISN → sighting).
+        func leaving(_ ci: Int) -> [UInt32: Sighting] {
+            var out: [UInt32: Sighting] = [:]
+            let c = n.captures[ci]
+            for h in c.handshakes where h.client.address == origin.client.address && n.hosting(h.server.address) == nil {
+                out[h.isn] = out[h.isn] ?? Sighting(node: origin.node, capture: ci, h)
+            }
+            for a in c.attempts where a.client.address == origin.client.address && n.hosting(a.server.address) == nil && a.isn != origin.isn {
+                out[a.isn] = out[a.isn] ?? Sighting(node: origin.node, capture: ci, a)
+            }
+            return out
+        }
+        let upstream = leaving(last.capture)
+        for (ci, c) in n.captures.enumerated() where !seen.contains(where: { $0.node == origin.node && $0.capture == ci }) {
+            guard origin.synTimes.allSatisfy({ c.covers($0, margin: coverMargin) }) else { continue }
+            let here = leaving(ci)
+            if let sample = here.values.filter({ s in upstream[s.isn].map { $0.firstTime < s.firstTime } == true })
+                .min(by: { $0.firstTime < $1.firstTime }) {
+                return (ci, sample)
+            }
+        }
+        return nil
+    }
+
+    /// The route as one line of evidence: `node-a captures/veth-pod.pcap (frame 31) → node-a captures/eth0.pcap
+    /// (frame 31) → node-b captures/eth0.pcap (frame 31); ran at the time and hold none: node-b captures/veth-pod.pcap`.
+    static func routeEvidence(_ r: Route, nodes: [NodeTraffic], what: String, file: String) -> Evidence {
+        var text = r.seen.map { s in "\(nodes[s.node].node) \(nodes[s.node].captures[s.capture].file) (frame \(s.synFrames.first ?? 0))" }
+            .joined(separator: " → ")
+        if !r.missed.isEmpty {
+            text += "; ran at the time and hold none: " + r.missed.map { "\(nodes[$0.node].node) \(nodes[$0.node].captures[$0.capture].file)" }
+                .joined(separator: ", ")
+        }
+        return .value("Where the \(what) were seen, in the order they reached each capture (clock offsets applied)", file: file, text: text)
+    }
+}
