@@ -37,6 +37,35 @@ import Wire
         #expect(!r.findings.contains { $0.id == "tcp-zero-window" })
     }
 
+    /// The black hole at the start of a transfer (issue 24 §1), captured on a sender with TSO/GSO on: a
+    /// completed handshake, GSO super-segments, the first segment resent with backoff at the MSS, nothing
+    /// ever acknowledged, no ICMP. The same upload on a path without the small hop, and through it with
+    /// the ICMP let through, stay quiet.
+    @Test func blackHoleAtTheStartOfATransferWithOffloadsOn() throws {
+        let path = Paths.fixture("captures/pmtu-blackhole-tso.pcap")
+        let r = try report("pmtu-blackhole-tso.pcap")
+        let f = try #require(r.findings.first { $0.id == "pmtu-black-hole" }, "\(r.findings.map(\.id))")
+        #expect(f.severity == .high)
+        #expect(f.summary.contains("completed the handshake, then none of its data was ever acknowledged"))
+        #expect(f.summary.contains("as IP packets of 1500 bytes or more") && f.summary.contains("medium confidence"), "\(f.summary)")
+        let e = try #require(f.evidence.first)
+        #expect(e.note.contains("as 7240 then 1448 bytes") && e.note.contains("super-segment"), "\(e.note)")
+        // Every send of the first segment, by tcpdump's numbering: the 7240-byte super-segment and the MSS-sized resends.
+        let out = try Shell.run(["tcpdump", "--number", "-n", "-r", path])
+        let firstSegment = out.stdout.split(separator: "\n").filter { $0.contains(" > 10.30.2.2.5012:") && $0.contains(" seq 1:") }
+            .compactMap { Int($0.split(separator: " ")[0]) }
+        #expect(firstSegment.count >= 5 && e.frames == firstSegment, "\(String(describing: e.frames)) vs \(firstSegment)")
+        let seconds = (e.times ?? []).map { Self.secondOfDay($0?.rfc3339 ?? "") }
+        let gaps = zip(seconds.dropFirst(), seconds).map { $0 - $1 }
+        #expect(gaps.count >= 4 && zip(gaps.dropFirst(), gaps).allSatisfy { $0 > $1 }, "backoff: \(gaps)")
+
+        let healthy = try report("pmtu-tso-healthy.pcap")
+        #expect(!healthy.findings.contains { $0.id == "pmtu-black-hole" || $0.severity >= .medium }, "\(healthy.findings.map(\.id))")
+        let icmp = try report("pmtu-tso-icmp.pcap")
+        #expect(!icmp.findings.contains { $0.id == "pmtu-black-hole" })
+        #expect(icmp.findings.contains { $0.id == "icmp-frag-needed" }, "the ICMP that made the path work is reported")
+    }
+
     @Test func blackHoleRecoveredByMTUProbingSaysSo() throws {
         let f = try #require(try finding("pmtu-black-hole", in: "pmtu-blackhole-probing.pcap"))
         #expect(f.summary.contains("recovered only by resending smaller segments"))
