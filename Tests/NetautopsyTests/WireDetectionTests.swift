@@ -132,6 +132,39 @@ import Wire
         #expect(f.evidence.contains { $0.note.contains("a 1538-byte outer packet (inner packet 1488 bytes)") && $0.frames == [5, 6] })
     }
 
+    /// The pods behind overlay findings (issue 24 §2): the inner flow of the fragmented VXLAN packets
+    /// (fixtures/overlay-node: 10.30.50.1 → 10.30.50.254:5010 inside VXLAN on 8472), with the frames of
+    /// their first fragments and a filter on the inner addresses and ports; the packets too big on the
+    /// tunnel device by their own flow, the first cited as tcpdump numbers it.
+    @Test func overlayFindingsNameThePodsFlows() throws {
+        let r = try Autopsy().analyze(Paths.fixture("overlay-node"))
+        for id: CheckID in ["overlay-fragmentation", "ip-fragmentation"] {
+            let f = try #require(r.findings.first { $0.id == id })
+            let inner = try #require(f.evidence.first { $0.note.hasPrefix("Inner flow 10.30.50.1:") })
+            #expect(inner.note.contains(" → 10.30.50.254:5010 (TCP): 5 fragmented tunnel packets") && inner.note.contains("Decode As UDP port 8472 → VXLAN"),
+                    "\(inner.note)")
+            #expect(inner.displayFilter?.hasPrefix("ip.src==10.30.50.1 && ip.dst==10.30.50.254 && tcp.srcport==") == true
+                    && inner.displayFilter?.hasSuffix(" && tcp.dstport==5010") == true, "\(String(describing: inner.displayFilter))")
+            #expect(f.summary.contains("The pods' flows inside them (most fragmented tunnel packets first): 10.30.50.1:")
+                    && f.summary.contains(" → 10.30.50.254:5010 (TCP) ×5."), "\(f.summary)")
+            // The first fragment of each fragmented datagram the finding cites (offset 0: the one holding the inner headers).
+            let out = try Shell.run(["tcpdump", "--number", "-n", "-v", "-r", Paths.fixture("overlay-node/captures/nw-c0.pcap")])
+            let firsts = out.stdout.split(separator: "\n").filter { $0.contains("offset 0, flags [+]") }.compactMap { Int($0.split(separator: " ")[0]) }
+            #expect(inner.frames == firsts && firsts.count == 5, "\(String(describing: inner.frames)) vs \(firsts)")
+        }
+        let tooBig = try #require(r.findings.first { $0.id == "overlay-packets-too-big" })
+        #expect(tooBig.summary.contains("The pods' flows inside them (most packets too big first): 10.30.50.1:"), "\(tooBig.summary)")
+        let flow = try #require(tooBig.evidence.first { $0.note.hasPrefix("Inner flow 10.30.50.1:") })
+        #expect(flow.note.contains(": 5 packets larger than the tunnel carries"), "\(flow.note)")
+        // tcpdump -v prints each IP packet's total length ("…, length 1500)"); the first above 1450 is the one cited.
+        let all = try Shell.run(["tcpdump", "--number", "-n", "-v", "-r", Paths.fixture("overlay-node/" + (flow.file ?? ""))])
+        let first = all.stdout.split(separator: "\n").first { line in
+            guard let r = line.range(of: ", length "), line.contains(" IP (") else { return false }
+            return (Int(line[r.upperBound...].prefix { $0.isNumber }) ?? 0) > 1450
+        }
+        #expect(flow.frames == [first.flatMap { Int($0.split(separator: " ")[0]) } ?? -1], "\(String(describing: first))")
+    }
+
     @Test func searchSiblingDefinition() {
         #expect(DNSSearchList.isExpansion("api.example.com.svc.cluster.local", of: "api.example.com"))
         #expect(DNSSearchList.isExpansion("kubernetes.default.default.svc.cluster.local", of: "kubernetes.default.svc.cluster.local"))
@@ -204,7 +237,7 @@ import Wire
         let r = try Autopsy().analyze(Paths.fixture("overlay-node"))
         let f = try #require(r.findings.first { $0.id == "overlay-packets-too-big" })
         #expect(f.summary.contains("on nw-vx0 (vxlan, +50)") && f.summary.contains("Set the overlay MTU to 1450 or less"))
-        let packets = f.evidence.filter { $0.kind == .packets }
+        let packets = f.evidence.filter { $0.kind == .packets && !$0.note.hasPrefix("Inner flow") }
         #expect(Set(packets.compactMap(\.file)) == ["captures/nw-vx0.pcap", "captures/any.pcap"])
         #expect(packets.allSatisfy { $0.note.contains("the largest, 1500 bytes, leaves as 1550 on nw-c0 (MTU 1500)") })
         #expect(f.evidence.contains { $0.kind == .line && $0.text?.contains("nw-vx0") == true })

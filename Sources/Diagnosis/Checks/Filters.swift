@@ -37,3 +37,14 @@ extension Array {
         (prefix(n), Swift.max(0, count - n))
     }
 }
+
+extension DisplayFilter {
+    /// The packets of a tunnel's inner flow: its addresses and ports (the fields match at any layer, and
+    /// no outer header carries the pods' addresses).
+    static func inner(_ f: InnerFlow) -> String {
+        var parts = [ip("src", f.source), ip("dst", f.destination)]
+        let proto = f.protocolNumber == IPProtocol.tcp ? "tcp" : f.protocolNumber == IPProtocol.udp ? "udp" : nil
+        if let proto, let s = f.sourcePort, let d = f.destinationPort { parts += ["\(proto).srcport==\(s)", "\(proto).dstport==\(d)"] }
+        return parts.joined(separator: " && ")
+    }
+}

@@ -38,7 +38,8 @@ public struct CaptureAnalyzer: PacketConsumer {
         var packet = PacketDecoder.decode(record.bytes, linkType: linkType)
         if var outer = packet.outer {
             summary.packetSizes.add(outer.ip.totalLength, interface: .init(capture: record.interfaceID, ifindex: packet.interfaceIndex.map(Int.init)),
-                                    frame: record.frameNumber, time: record.timestamp)
+                                    frame: record.frameNumber, time: record.timestamp,
+                                    flow: outer.ip.totalLength >= PacketSizes.floor ? InnerFlow(outer) : nil)
             if record.interfaceID != 0 { sawSeveralInterfaces = true }
             let multi = linkType == .linuxSLL || linkType == .linuxSLL2 || sawSeveralInterfaces
             let identity = UInt64(record.interfaceID) << 32 | UInt64(packet.interfaceIndex ?? 0)

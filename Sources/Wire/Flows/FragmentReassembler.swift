@@ -188,12 +188,19 @@ public struct FragmentReassembler {
             cursor = Swift.max(cursor, r.upperBound)
         }
         if let end = d.end, cursor < end { missing.append(cursor..<end) }
-        return FragmentedDatagram(
+        var datagram = FragmentedDatagram(
             version: d.header.version, source: d.header.source, destination: d.header.destination,
             protocolNumber: d.header.protocolNumber, identification: d.header.fragment?.identification ?? 0,
             sourcePort: d.sourcePort, destinationPort: d.destinationPort, fragmentCount: d.fragmentCount,
             totalLength: d.end, firstSeen: d.firstSeen, lastSeen: d.lastSeen, fragments: d.fragments, outcome: outcome,
             missing: missing, unknownEnd: d.end == nil, overlap: d.overlap, inconsistent: d.inconsistent)
+        // A tunnel's inner packet starts in the first fragment: its addresses and ports name the pods.
+        if d.haveFirst, let first = d.covered.first, first.lowerBound == 0 {
+            datagram.inner = d.payload.withUnsafeBytes { b in
+                InnerFlow.of(UnsafeRawBufferPointer(rebasing: b[0..<Swift.min(first.upperBound, b.count)]), outer: d.header)
+            }
+        }
+        return datagram
     }
 }
 
@@ -209,6 +216,65 @@ public struct FragmentObservation: Sendable, Hashable {
 }
 
 /// A fragmented datagram once it completed or was given up on.
+/// The packet a tunnel carries, by its addresses, protocol and ports (nil when not captured): the pods'
+/// flow inside a VXLAN, Geneve, GRE or IP-in-IP packet.
+public struct InnerFlow: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var source: IPAddress
+    public var destination: IPAddress
+    public var protocolNumber: UInt8
+    public var sourcePort: UInt16?
+    public var destinationPort: UInt16?
+
+    public init(source: IPAddress, destination: IPAddress, protocolNumber: UInt8, sourcePort: UInt16? = nil, destinationPort: UInt16? = nil) {
+        self.source = source
+        self.destination = destination
+        self.protocolNumber = protocolNumber
+        self.sourcePort = sourcePort
+        self.destinationPort = destinationPort
+    }
+
+    /// The inner packet of a tunnel packet whose IP payload (`bytes`, from the start of the outer transport
+    /// header) is given with its outer header; nil when it is no tunnel or the inner IP header is cut off.
+    public static func of(_ bytes: UnsafeRawBufferPointer, outer: IPHeader) -> InnerFlow? {
+        var header = outer
+        header.fragment = nil
+        var scratch = DecodedPacket(linkType: .raw)
+        _ = PacketDecoder.decodeTransport(bytes, header: header, into: &scratch, depth: 0)
+        return scratch.inner.map(InnerFlow.init)
+    }
+
+    /// The flow of a decoded IP layer.
+    public init(_ layer: IPLayer) {
+        self.init(source: layer.ip.source, destination: layer.ip.destination, protocolNumber: layer.ip.protocolNumber)
+        switch layer.transport {
+        case .tcp(let t): (sourcePort, destinationPort) = (t.sourcePort, t.destinationPort)
+        case .udp(let u): (sourcePort, destinationPort) = (u.sourcePort, u.destinationPort)
+        default: break
+        }
+    }
+
+    public var protocolName: String {
+        switch protocolNumber {
+        case IPProtocol.tcp: "TCP"
+        case IPProtocol.udp: "UDP"
+        case IPProtocol.icmp: "ICMP"
+        case IPProtocol.icmpv6: "ICMPv6"
+        default: "IP protocol \(protocolNumber)"
+        }
+    }
+
+    /// `10.244.1.5:40000 → 10.244.2.7:8080 (TCP)`.
+    public var description: String {
+        func end(_ a: IPAddress, _ p: UInt16?) -> String { p.map { a.isIPv6 ? "[\(a)]:\($0)" : "\(a):\($0)" } ?? "\(a)" }
+        return "\(end(source, sourcePort)) → \(end(destination, destinationPort)) (\(protocolName))"
+    }
+
+    public static func < (a: InnerFlow, b: InnerFlow) -> Bool {
+        (a.source, a.destination, a.protocolNumber, a.sourcePort ?? 0, a.destinationPort ?? 0)
+            < (b.source, b.destination, b.protocolNumber, b.sourcePort ?? 0, b.destinationPort ?? 0)
+    }
+}
+
 public struct FragmentedDatagram: Sendable {
     public enum Outcome: String, Sendable {
         case complete
@@ -240,5 +306,7 @@ public struct FragmentedDatagram: Sendable {
     public var missing: [Range<Int>]
     public var unknownEnd: Bool
     public var overlap: Bool
+    /// For a tunnel packet whose first fragment was captured: the inner packet's flow.
+    public var inner: InnerFlow?
     public var inconsistent: Bool
 }

@@ -47,7 +47,9 @@ public struct IPFragmentationCheck: Check {
         var total = 0, complete = 0, timedOut = 0, atEnd = 0, evicted = 0, flows = 0
         var severity = Severity.medium
         var overlayFragments = false
+        var tunnelled: [(datagram: FragmentedDatagram, file: String)] = []
         for capture in facts.captures where !capture.summary.fragmentedDatagrams.isEmpty {
+            tunnelled += capture.summary.fragmentedDatagrams.filter { $0.inner != nil }.map { ($0, capture.file) }
             var byFlow: [FlowKey: [FragmentedDatagram]] = [:]
             var order: [FlowKey] = []
             for d in capture.summary.fragmentedDatagrams {
@@ -85,7 +87,9 @@ public struct IPFragmentationCheck: Check {
         if evicted > 0 { summary += ", \(evicted) dropped by the reassembly memory cap" }
         summary += "."
         if overlayFragments { summary += " Overlay (VXLAN/Geneve) packets are fragmented: the overlay MTU is too large for the underlay." }
-        return [finding(severity, summary: summary, evidence: evidence)]
+        let inner = InnerFlows.tally(tunnelled)
+        summary += InnerFlows.sentence(inner, unit: "fragmented tunnel packets")
+        return [finding(severity, summary: summary, evidence: evidence + InnerFlows.evidence(inner) { Format.plural($0, "fragmented tunnel packet") })]
     }
 
     func flowEvidence(_ key: FlowKey, _ datagrams: [FragmentedDatagram], capture: CaptureFacts) -> Evidence {

@@ -55,11 +55,13 @@ public struct OverlayFragmentationCheck: Check {
         var evidence: [Evidence] = []
         var count = 0
         var fits: Set<Int> = []
+        var tunnelled: [(datagram: FragmentedDatagram, file: String)] = []
         for capture in facts.captures {
             var seen: Set<String> = []
             for d in capture.summary.fragmentedDatagrams {
                 guard let (name, overhead) = Self.overhead(d) else { continue }
                 count += 1
+                tunnelled.append((d, capture.file))
                 let header = d.version == 4 ? 20 : 48  // IPv6: 40 + the 8-byte Fragment header
                 let underlay = (d.fragments.map { $0.length }.max() ?? 0) + header
                 let outer = d.totalLength.map { $0 + (d.version == 4 ? 20 : 40) }
@@ -85,8 +87,10 @@ public struct OverlayFragmentationCheck: Check {
         }
         guard count > 0 else { return [] }
         let target = fits.min()!
+        let inner = InnerFlows.tally(tunnelled)
         return [finding(.high, summary: "\(count) tunnel packet\(count == 1 ? " was" : "s were") fragmented on the underlay: "
-            + "the overlay MTU is larger than the underlay allows. Set the overlay (pod) MTU to \(target) or less.",
-            evidence: evidence)]
+            + "the overlay MTU is larger than the underlay allows. Set the overlay (pod) MTU to \(target) or less."
+            + InnerFlows.sentence(inner, unit: "fragmented tunnel packets"),
+            evidence: evidence + InnerFlows.evidence(inner) { Format.plural($0, "fragmented tunnel packet") })]
     }
 }

@@ -68,6 +68,7 @@ public struct OverlayPacketsTooBigCheck: Check {
         guard let links = facts.links else { return [] }
         var evidence: [Evidence] = []
         var offenders: [Offender] = []
+        var inner: [InnerFlows.Tally] = []
         for capture in facts.captures {
             let sizes = capture.summary.packetSizes
             let context = facts.context(of: capture)
@@ -85,6 +86,11 @@ public struct OverlayPacketsTooBigCheck: Check {
                                           file: links.file, tunnel.line))
                 }
                 offenders[k].largest = Swift.max(offenders[k].largest, largest.size)
+                // The packets on a tunnel device are the pods' own: their flows are the inner flows.
+                for f in sizes.flows(above: limit, on: interface) {
+                    inner.append(InnerFlows.Tally(flow: f.flow, packets: f.packets, file: capture.file, frames: [f.sizes.firstFrame],
+                                                  times: [f.sizes.firstTime]))
+                }
                 offenders[k].seen.append("\(count) in \(capture.file)")
                 let examples = above.prefix(10)
                 let via = interface.ifindex.map { " (ifindex \($0) in the capture is \(tunnel.name) in \(links.file))" } ?? ""
@@ -104,7 +110,9 @@ public struct OverlayPacketsTooBigCheck: Check {
             "packets of up to \(o.largest) bytes on \(o.tunnel.name) (\(o.tunnel.kind ?? "tunnel"), +\(o.underlay.mtu - o.limit)) exceed the "
                 + "\(o.limit) that \(o.underlay.name)'s MTU \(o.underlay.mtu) carries encapsulated (\(o.seen.joined(separator: ", ")))"
         }.joined(separator: "; ")
-        return [finding(.high, summary: summary.prefix(1).uppercased() + summary.dropFirst() + ". Set the overlay MTU to \(fit) or less.",
-                        evidence: evidence)]
+        let ranked = InnerFlows.ranked(inner)
+        return [finding(.high, summary: summary.prefix(1).uppercased() + summary.dropFirst() + ". Set the overlay MTU to \(fit) or less."
+                            + InnerFlows.sentence(ranked, unit: "packets too big"),
+                        evidence: evidence + InnerFlows.evidence(ranked) { "\($0) packet\($0 == 1 ? "" : "s") larger than the tunnel carries (the first cited)" })]
     }
 }
