@@ -59,6 +59,8 @@ fixtures:
 	fixtures/make-cluster-fixtures.sh dns
 	fixtures/make-cluster-fixtures.sh pod
 	fixtures/analysis-oracle.sh ../shared/corpus/pcaps > fixtures/corpus-analysis-oracle.tsv
+	../shared/corpus/oracle.sh fixtures/public-captures fixtures/public-captures.origins.tsv > fixtures/public-captures.oracle.tsv
+	fixtures/analysis-oracle.sh fixtures/public-captures > fixtures/public-captures.analysis-oracle.tsv
 	python3 fixtures/make-hostile.py
 	python3 fuzz/make-regressions.py
 	fixtures/make-incident-bundle.sh fixtures/incident-bundle.tar.gz

@@ -369,7 +369,9 @@ public struct Autopsy: Sendable {
         } else {
             outcome = CaptureOpener.read(file, into: &analyzer)
         }
-        let summary = analyzer.finish()
+        var summary = analyzer.finish()
+        // Frames as Wireshark counts them: pcapng custom blocks too (they hold no packet to analyze).
+        summary.counters.packets += outcome.nonPacketFrames
         var links: [String: Int] = [:]
         for (value, n) in summary.linkTypes { links[LinkType(rawValue: value)?.name ?? "linktype-\(value)", default: 0] += n }
         let error = outcome.error

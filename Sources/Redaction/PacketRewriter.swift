@@ -100,6 +100,21 @@ public struct PacketRewriter {
             mapMAC(at: o + ARP.targetMACOffset)
             mapIPv4(at: o + ARP.targetIPOffset)
             return o + ARP.length
+        case MPLS.unicast, MPLS.multicast:
+            // Labels kept; the packet after the bottom entry rewritten as the decoder reads it (IPv4/IPv6 by its nibble).
+            var next = o
+            for _ in 0..<MPLS.maxEntries {
+                guard p.count >= next + MPLS.entryLength else { return next }
+                next += MPLS.entryLength
+                if MPLS.isBottomOfStack(p[next - MPLS.entryLength + MPLS.bottomOfStackOffset]) { return ipAny(at: next) }
+            }
+            return next
+        case PPPoE.session:
+            guard p.count > o + PPPoE.protocolOffset,
+                  let ppp = PPPoE.pppProtocol(first: p[o + PPPoE.protocolOffset],
+                                              second: p.count > o + PPPoE.protocolOffset + 1 ? p[o + PPPoE.protocolOffset + 1] : nil)
+            else { return o }
+            return network(PPPoE.etherType(ppp: ppp.value), at: o + PPPoE.protocolOffset + ppp.length)
         default: return o
         }
     }

@@ -51,6 +51,38 @@ import Wire
         #expect(be.linkTypes == [LinkType.ethernet.rawValue, LinkType.null.rawValue])
     }
 
+    /// pcapng files of several sections, with a byte order that changes between them and custom blocks
+    /// (hadrielk/pcapng-test-generator "difficult" cases, fixtures/public-captures): every packet of every
+    /// section is read, and each custom block takes a frame number as in Wireshark (tshark lists test202's
+    /// custom blocks as frames 1, 7 and 10 and its packets as the other eight).
+    @Test func pcapngThroughEverySectionWithCustomBlocksNumberedAsWiresharkDoes() throws {
+        struct Frames: PacketConsumer {
+            var numbers: [Int] = []
+            mutating func consume(_ r: PacketRecord) { numbers.append(r.frameNumber) }
+        }
+        for name in ["le_test202", "be_test202"] {
+            var frames = Frames()
+            var outcome: CaptureReadOutcome?
+            try BundleWalker().walk(Paths.fixture("public-captures/pcapng__pcapng-test-generator__\(name).pcapng"),
+                                    file: { outcome = CaptureOpener.read($0, into: &frames) }, problem: { _ in })
+            #expect(outcome?.error == nil && outcome?.nonPacketFrames == 3, "\(name)")
+            #expect(frames.numbers == [2, 3, 4, 5, 6, 8, 9, 11], "\(name): \(frames.numbers)")
+        }
+        let three = try Autopsy().analyze(Paths.fixture("public-captures/pcapng__pcapng-test-generator__le_test201.pcapng"))
+        #expect(three.captures.totals.packets == 4 && three.problems.isEmpty)
+    }
+
+    /// TCP behind an MPLS label stack and inside PPPoE sessions (real captures from Zeek, libtrace and
+    /// Suricata's test suites): the handshakes are found, and a SYN behind MPLS that got no answer is one.
+    @Test func tcpBehindMPLSAndPPPoEIsDecoded() throws {
+        func totals(_ name: String) throws -> CaptureCounters { try Autopsy().analyze(Paths.fixture("public-captures/" + name)).captures.totals }
+        let mixed = try totals("mpls__zeek__mixed-vlan-mpls.pcap")
+        #expect(mixed.synWithoutSynack == 1 && mixed.tcpHandshakesCompleted == 2, "one attempt behind MPLS, two handshakes beside it")
+        #expect(try totals("mpls__libtrace__ip-in-mpls.pcap").tcpHandshakesCompleted == 1)
+        #expect(try totals("pppoe__sv__bug-4810_pppoe-session-http.pcap").tcpHandshakesCompleted == 1, "PPP protocol field compressed")
+        #expect(try totals("pppoe__zeek__pppoe-over-qinq.pcap").tcpHandshakesCompleted == 1, "PPPoE inside two VLAN tags")
+    }
+
     @Test func nanosecondTimestampsKeepTheirPrecision() throws {
         let report = try Autopsy().analyze(Paths.fixture("captures/tcp-connects-nano.pcap"))
         let file = try #require(report.captures.files.first)

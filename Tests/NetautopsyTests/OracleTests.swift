@@ -10,10 +10,11 @@ import Wire
     static let corpusRows = OracleRow.load(Paths.corpus.appendingPathComponent("oracle.tsv").path,
                                            directory: Paths.corpus.appendingPathComponent("pcaps").path)
     static let fixtureRows = OracleRow.load(Paths.fixture("captures/oracle.tsv"), directory: Paths.fixture("captures"))
+        + OracleRow.load(Paths.fixture("public-captures.oracle.tsv"), directory: Paths.fixture("public-captures"))
 
     @Test func oraclesArePresent() {
         #expect(Self.corpusRows.count >= 40, "shared/corpus/oracle.tsv must sit beside the repo (../shared)")
-        #expect(Self.fixtureRows.count >= 8)
+        #expect(Self.fixtureRows.count >= 20, "fixtures/captures and fixtures/public-captures")
     }
 
     @Test(arguments: corpusRows + fixtureRows)
@@ -50,6 +51,7 @@ import Wire
     static let analysisRows =
         OracleRow.load(Paths.fixture("corpus-analysis-oracle.tsv"), directory: Paths.corpus.appendingPathComponent("pcaps").path)
         + OracleRow.load(Paths.fixture("captures/analysis-oracle.tsv"), directory: Paths.fixture("captures"))
+        + OracleRow.load(Paths.fixture("public-captures.analysis-oracle.tsv"), directory: Paths.fixture("public-captures"))
 
     @Test func analysisOraclesArePresent() {
         #expect(Self.analysisRows.count >= 48)

@@ -53,6 +53,38 @@ import Testing
         #expect(out.count == frame.count)
     }
 
+    /// A two-entry MPLS label stack (the second with the bottom-of-stack bit) before IPv4: the decoder
+    /// reads the IP packet after the bottom entry, and the rewriter tokenises it the same way.
+    @Test func mplsLabelStacksAreWalked() {
+        let labels: [UInt8] = [0x00, 0x0f, 0xe0, 0x40, 0x00, 0x06, 0x31, 0x40]  // labels 254 and 99, S on the second
+        let frame = Self.macs + [0x88, 0x47] + labels + Self.ipv4(6, Self.tcpSYN())
+        let (before, after, out) = Self.both(frame, linkType: .ethernet)
+        #expect(Self.ports(before.outer) == [40000, 443] && Self.ports(after.outer) == [40000, 443])
+        #expect(after.outer?.ip.source != before.outer?.ip.source && after.outer?.ip.destination != before.outer?.ip.destination)
+        #expect(Array(out[14..<22]) == labels && out.count == frame.count)
+        // Without a bottom-of-stack bit in the first eight entries, nothing is decoded.
+        let endless = Self.macs + [0x88, 0x47] + [UInt8](repeating: 0, count: 32) + Self.ipv4(6, Self.tcpSYN())
+        #expect(endless.withUnsafeBytes { PacketDecoder.decode($0, linkType: .ethernet) }.outer == nil)
+    }
+
+    /// PPPoE session frames with PPP's protocol field in two bytes (0x0021) and compressed to one (0x21,
+    /// RFC 1661 §6.5): both decoded and rewritten; an IP packet longer than the PPPoE length is not
+    /// dissected above IP, as tshark has it.
+    @Test func pppoeSessionsAreWalked() {
+        let packet = Self.ipv4(6, Self.tcpSYN())
+        for ppp: [UInt8] in [[0x00, 0x21], [0x21]] {
+            let length = UInt16(ppp.count + packet.count)
+            let frame = Self.macs + [0x88, 0x64, 0x11, 0x00, 0x00, 0x2d, UInt8(length >> 8), UInt8(length & 0xff)] + ppp + packet
+            let (before, after, out) = Self.both(frame, linkType: .ethernet)
+            #expect(Self.ports(before.outer) == [40000, 443] && Self.ports(after.outer) == [40000, 443], "PPP protocol \(ppp)")
+            #expect(after.outer?.ip.source != before.outer?.ip.source)
+            #expect(out.count == frame.count)
+            let short = Self.macs + [0x88, 0x64, 0x11, 0x00, 0x00, 0x2d, UInt8((length - 4) >> 8), UInt8((length - 4) & 0xff)] + ppp + packet
+            let decoded = short.withUnsafeBytes { PacketDecoder.decode($0, linkType: .ethernet) }
+            #expect(decoded.outer != nil && Self.ports(decoded.outer) == nil, "IP longer than the PPPoE payload: IP only")
+        }
+    }
+
     /// An IPv6 routing header (43) and AH (51) before TCP: walked to the TCP header, their data zeroed.
     @Test func ipv6RoutingAndAuthenticationHeadersAreWalked() {
         let routing: [UInt8] = [51, 2, 4, 1] + [0, 0, 0, 0] + [UInt8](repeating: 0xab, count: 16)  // next AH, 24 bytes

@@ -61,11 +61,14 @@ public struct CaptureReadOutcome: Sendable {
     public var frames: Int
     /// A description of what stopped the read early (corrupt or cut-short file), or nil.
     public var error: String?
+    /// Frames that hold no packet (pcapng custom blocks, which Wireshark lists as frames).
+    public var nonPacketFrames: Int
 
-    public init(format: String, interfaces: [CaptureInterface], frames: Int, error: String?) {
+    public init(format: String, interfaces: [CaptureInterface], frames: Int, error: String?, nonPacketFrames: Int = 0) {
         self.format = format
         self.interfaces = interfaces
         self.frames = frames
         self.error = error
+        self.nonPacketFrames = nonPacketFrames
     }
 }

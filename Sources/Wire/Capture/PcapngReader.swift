@@ -1,5 +1,6 @@
 /// A pure-Swift pcapng reader (draft-ietf-opsawg-pcapng): SHB, IDB, EPB, SPB, the obsolete PB
-/// and ISB; other blocks are skipped.
+/// and ISB, through every section (each SHB starts new interface ids and may change the byte order);
+/// custom blocks count as frames, as Wireshark numbers them; other blocks are skipped by their length.
 ///
 /// netautopsy reads pcapng itself instead of through libpcap because libpcap (≤ 1.10) refuses
 /// files whose interfaces have different link types — `dumpcap -i eth0 -i any`, mergecap output,
@@ -24,6 +25,7 @@ public struct PcapngReader {
     private var allInterfaces: [CaptureInterface] = []
     private var sectionBase = 0
     private var frames = 0
+    private var nonPacketFrames = 0
 
     public init(_ input: BufferedSource) {
         self.input = input
@@ -39,7 +41,7 @@ public struct PcapngReader {
         } catch {
             failure = "read failed: \(error)"
         }
-        return CaptureReadOutcome(format: "pcapng", interfaces: allInterfaces, frames: frames, error: failure)
+        return CaptureReadOutcome(format: "pcapng", interfaces: allInterfaces, frames: frames, error: failure, nonPacketFrames: nonPacketFrames)
     }
 
     private func u32(_ b: UnsafeRawBufferPointer, _ i: Int) -> UInt32 {
@@ -120,8 +122,13 @@ public struct PcapngReader {
             try emit(interface: 0, rawTimestamp: nil, caplen: caplen, origlen: origlen, data: body, at: 4, &consumer)
         case 5:
             statistics(body)
+        case 0x0000_0BAD, 0x4000_0BAD:
+            // Custom blocks carry no packet, but Wireshark lists each as a frame of its own: counted, so
+            // that the frame numbers of the packets after it are Wireshark's.
+            frames += 1
+            nonPacketFrames += 1
         default:
-            break  // NRB, DSB, custom and unknown blocks carry nothing the analysis needs
+            break  // NRB, DSB and unknown blocks carry nothing the analysis needs (skipped by their length)
         }
     }
 

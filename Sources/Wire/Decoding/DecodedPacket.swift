@@ -29,6 +29,8 @@ public struct DecodedPacket: Sendable {
     public var tunnel: Tunnel?
     /// The IP layer inside the tunnel.
     public var inner: IPLayer?
+    /// Where the link layer says its payload ends (PPPoE's length field), when it says so.
+    public var linkPayloadEnd: Int?
     /// Captured bytes ran out before the headers were complete.
     public var truncated = false
     public var marks: Marks = []

@@ -19,6 +19,14 @@ public enum PacketDecoder {
         }
         guard let version = ipVersion(ethertype: ethertype, r, offset) else { return packet }
         packet.outer = ipLayer(r, at: offset, version: version, depth: 0, &packet)
+        if let end = packet.linkPayloadEnd, var outer = packet.outer, outer.ip.totalLength > end - offset {
+            // An IP packet longer than the PPPoE payload that holds it: tshark reports "total length exceeds
+            // packet length" and dissects nothing above IP; so does this decoder.
+            outer.transport = .other
+            packet.outer = outer
+            packet.tunnel = nil
+            packet.inner = nil
+        }
         return packet
     }
 
@@ -64,7 +72,8 @@ public enum PacketDecoder {
         return vlanWalk(r, ethertype: type, at: start + Ethernet.headerLength, &p)
     }
 
-    /// Walks VLAN tags (`Ethernet.isVLANTag`).
+    /// Walks VLAN tags (`Ethernet.isVLANTag`), then an MPLS label stack (`MPLS`: the IP version nibble
+    /// after it decides, type 0) or a PPPoE session header (`PPPoE`: PPP's protocol decides).
     static func vlanWalk(_ r: ByteReader, ethertype: UInt16, at start: Int, _ p: inout DecodedPacket) -> (UInt16, Int)? {
         var type = ethertype
         var offset = start
@@ -73,6 +82,20 @@ public enum PacketDecoder {
             p.vlanTags += 1
             type = next
             offset += Ethernet.vlanTagLength
+        }
+        if MPLS.isMPLS(type) {
+            for entry in 0..<MPLS.maxEntries {
+                guard let b = r.u8(at: offset + MPLS.bottomOfStackOffset) else { return nil }
+                offset += MPLS.entryLength
+                if MPLS.isBottomOfStack(b) { return (0, offset) }
+                if entry == MPLS.maxEntries - 1 { return nil }
+            }
+        }
+        if type == PPPoE.session {
+            guard let length = r.u16(at: offset + PPPoE.lengthOffset), let first = r.u8(at: offset + PPPoE.protocolOffset),
+                  let ppp = PPPoE.pppProtocol(first: first, second: r.u8(at: offset + PPPoE.protocolOffset + 1)) else { return nil }
+            p.linkPayloadEnd = offset + PPPoE.headerLength + Int(length)
+            return (PPPoE.etherType(ppp: ppp.value), offset + PPPoE.protocolOffset + ppp.length)
         }
         return (type, offset)
     }
