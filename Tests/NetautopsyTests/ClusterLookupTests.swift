@@ -38,6 +38,8 @@ import Testing
         let filter = try #require(sent.displayFilter)
         #expect(filter.hasPrefix("dns.flags.response==0 && dns.id in {") && filter.contains(", "))
         #expect(lost.evidence.contains { $0.file == "node-b:captures/eth0.pcap" && $0.kind == .value && $0.text == filter })
+        #expect(lost.evidence.contains { $0.note.hasPrefix("Where the first lookup's queries were seen")
+            && $0.text == "node-a captures/eth0.pcap (frame \(toTwelve[0])); ran at the time and hold none: node-b captures/eth0.pcap" })
         let other = try #require(lost.evidence.first { $0.note.contains("did see other traffic from 10.40.1.1") })
         let elevenAtB = try Self.frames(Self.bCapture, "10.40.2.11.53")
         #expect(other.frames?.isEmpty == false && Set(other.frames ?? []).isSubset(of: elevenAtB))
@@ -60,6 +62,8 @@ import Testing
         let arrived = try #require(dropped.evidence.first { $0.file == "node-b:captures/eth0.pcap" }?.frames)
         let thirteenAtB = try Self.frames(Self.bCapture, "> 10.40.2.13.53:")
         #expect(arrived.count == 2 && Set(arrived).isSubset(of: thirteenAtB))
+        #expect(dropped.evidence.contains { $0.note.hasPrefix("Where the first lookup's queries were seen")
+            && $0.text == "node-a captures/eth0.pcap (frame \((try? Self.frames(Self.aCapture, "> 10.40.2.13.53:"))?.first ?? 0)) → node-b captures/eth0.pcap (frame \(thirteenAtB[0]))" })
         let rule = try #require(dropped.evidence.first { $0.kind == .line })
         #expect(rule.file == "node-b:net/iptables-save.txt" && rule.text?.hasSuffix("-A INPUT -d 10.40.2.13/32 -p udp -m udp --dport 53 -j DROP") == true)
 

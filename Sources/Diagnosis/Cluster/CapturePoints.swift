@@ -6,24 +6,42 @@ import Wire
 /// did not reach: the path the issue of following packets asks for, "left node 1's pod veth → left its
 /// uplink → reached node 2's uplink → never reached the pod".
 extension PacketPaths {
-    /// Every capture that holds the attempt, in the order its first SYN reached them (reference clock),
-    /// and the captures of the two nodes that ran at the time and hold none of its SYNs.
+    /// One capture that holds the packets: its first frame of them and when (that node's clock).
+    struct Point {
+        var node: Int
+        var capture: Int
+        var frame: Int
+        var time: Int64
+    }
+
+    /// Every capture that holds the packets, in the order the first of them reached each (reference
+    /// clock), and the captures of the nodes looked at that ran at the time and hold none of them.
     struct Route {
-        var seen: [Sighting]
+        var seen: [Point]
         var missed: [(node: Int, capture: Int)]
     }
 
-    static func route(_ seen: [Sighting], origin: Sighting, nodes: [NodeTraffic], among: [Int], offsets: [Int64?], uncertainty: [Int64]) -> Route {
-        func reference(_ s: Sighting) -> Int64 { s.firstTime.saturatingSubtract(offsets[s.node] ?? 0) }
+    /// The route of packets sent at `times` (the origin node's clock) and held by `seen`.
+    static func route(_ seen: [Point], originNode: Int, times: [Int64], nodes: [NodeTraffic], among: [Int], offsets: [Int64?],
+                      uncertainty: [Int64]) -> Route {
+        func reference(_ p: Point) -> Int64 { p.time.saturatingSubtract(offsets[p.node] ?? 0) }
         var missed: [(node: Int, capture: Int)] = []
         for node in among {
-            let offset = (offsets[node] ?? 0).saturatingSubtract(offsets[origin.node] ?? 0)
-            let margin = coverMargin.saturatingAdd(uncertainty[node]).saturatingAdd(uncertainty[origin.node])
+            let offset = (offsets[node] ?? 0).saturatingSubtract(offsets[originNode] ?? 0)
+            let margin = coverMargin.saturatingAdd(uncertainty[node]).saturatingAdd(uncertainty[originNode])
             for (ci, c) in nodes[node].captures.enumerated() where !seen.contains(where: { $0.node == node && $0.capture == ci }) {
-                if origin.synTimes.allSatisfy({ c.covers($0.saturatingAdd(offset), margin: margin) }) { missed.append((node, ci)) }
+                if times.allSatisfy({ c.covers($0.saturatingAdd(offset), margin: margin) }) { missed.append((node, ci)) }
             }
         }
-        return Route(seen: seen.sorted { (reference($0), $0.node, $0.capture) < (reference($1), $1.node, $1.capture) }, missed: missed)
+        // One point per capture: the first time the packets reached it.
+        var first: [Int: Point] = [:]
+        for p in seen where first[p.node << 32 | p.capture].map({ reference(p) < reference($0) }) ?? true { first[p.node << 32 | p.capture] = p }
+        return Route(seen: first.values.sorted { (reference($0), $0.node, $0.capture) < (reference($1), $1.node, $1.capture) }, missed: missed)
+    }
+
+    static func route(_ seen: [Sighting], origin: Sighting, nodes: [NodeTraffic], among: [Int], offsets: [Int64?], uncertainty: [Int64]) -> Route {
+        route(seen.map { Point(node: $0.node, capture: $0.capture, frame: $0.synFrames.first ?? 0, time: $0.firstTime) },
+              originNode: origin.node, times: origin.synTimes, nodes: nodes, among: among, offsets: offsets, uncertainty: uncertainty)
     }
 
     /// A capture of the sending node that ran while the SYNs were sent, holds none of them, and lies after the
@@ -56,10 +74,10 @@ extension PacketPaths {
         return nil
     }
 
-    /// The route as one line of evidence: `node-a captures/veth-pod.pcap (frame 31) → node-a captures/eth0.pcap
-    /// (frame 31) → node-b captures/eth0.pcap (frame 31); ran at the time and hold none: node-b captures/veth-pod.pcap`.
+    /// The route as one line of evidence: `node-a captures/cl-ap0.pcap (frame 31) → node-a captures/cl-a0.pcap
+    /// (frame 31) → node-b captures/cl-b0.pcap (frame 31); ran at the time and hold none: node-b captures/cl-bp0.pcap`.
     static func routeEvidence(_ r: Route, nodes: [NodeTraffic], what: String, file: String) -> Evidence {
-        var text = r.seen.map { s in "\(nodes[s.node].node) \(nodes[s.node].captures[s.capture].file) (frame \(s.synFrames.first ?? 0))" }
+        var text = r.seen.map { s in "\(nodes[s.node].node) \(nodes[s.node].captures[s.capture].file) (frame \(s.frame))" }
             .joined(separator: " → ")
         if !r.missed.isEmpty {
             text += "; ran at the time and hold none: " + r.missed.map { "\(nodes[$0.node].node) \(nodes[$0.node].captures[$0.capture].file)" }

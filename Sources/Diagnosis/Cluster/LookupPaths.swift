@@ -27,6 +27,8 @@ extension PacketPaths {
         var coverage: (capture: Int, frames: [Int], filter: String)?
         /// Queries that never reached the destination.
         var lost: Int
+        /// The capture points the queries passed and missed.
+        var route: Route?
     }
 
     static func followLookups(_ nodes: [NodeTraffic], offsets: [Int64?], uncertainty: [Int64], result: inout Result) -> [Item] {
@@ -53,10 +55,11 @@ extension PacketPaths {
                     if let host = nodes.indices.first(where: { nodes[$0].hosting(l.client.address) != nil }), host != ni { continue }
                     guard n.hosting(l.server.address) == nil, done.insert(Seen(question: q, client: l.client)).inserted else { continue }
                     let t = reference(l.firstTime, ni)
-                    let elsewhere = (byQuestion[q] ?? []).filter { s in
-                        s.node != ni && (s.sighting.client == l.client || s.sighting.server == l.server)
+                    let matching = (byQuestion[q] ?? []).filter { s in
+                        !(s.node == ni && s.capture == ci) && (s.sighting.client == l.client || s.sighting.server == l.server)
                             && distance(reference(s.sighting.firstTime, s.node), t) <= matchWindow
                     }
+                    let elsewhere = matching.filter { $0.node != ni }
                     let servers = Set([l.server.address] + elsewhere.map(\.sighting.server.address))
                     guard let dest = destination(of: servers, nodes: nodes, excluding: ni) else {
                         if unanswered { result.notFollowed["a DNS lookup whose server address is hosted by no node of the cluster", default: 0] += 1 }
@@ -90,6 +93,10 @@ extension PacketPaths {
                         kase.lost = l.sends
                     }
                     if unanswered { result.followed += 1 }
+                    let points = [Point(node: ni, capture: ci, frame: l.queryFrames[0], time: l.firstTime)]
+                        + matching.map { Point(node: $0.node, capture: $0.capture, frame: $0.sighting.firstFrame, time: $0.sighting.firstTime) }
+                    kase.route = route(points, originNode: ni, times: l.queryTimes, nodes: nodes, among: [ni, dest], offsets: offsets,
+                                       uncertainty: uncertainty)
                     let server = seen?.sighting.server ?? l.server
                     groups[GroupKey(kind: kind, origin: ni, dest: dest, server: server, retransmittedOnly: !unanswered), default: []].append(kase)
                 }
@@ -129,6 +136,9 @@ extension PacketPaths {
                      frames: examples.flatMap(\.lookup.queryFrames), times: examples.flatMap(\.lookup.queryTimes).map { Optional($0) },
                      filter: queryFilter),
         ]
+        if let route = examples[0].route, route.seen.count + route.missed.count > 1 {
+            evidence.append(routeEvidence(route, nodes: nodes, what: cases.count == 1 ? "queries" : "first lookup's queries", file: "\(o.node):\(oc.file)"))
+        }
         let sent = cases.map(\.lookup.sends).reduce(0, +)
         let seen = examples.compactMap(\.atDest)
         let dc = d.captures[seen.first?.capture ?? examples.first { $0.coverage != nil }?.coverage?.capture ?? 0]
@@ -153,6 +163,7 @@ extension PacketPaths {
                                          frames: cov.frames, times: [], filter: cov.filter))
             }
             text = "\(sent) queries of \(lookups) left \(o.node) and never reached \(d.node), whose capture \(dc.file) ran at the time and saw other traffic from \(client)"
+                + uplinkCaveat(examples[0].route, origin: key.origin, nodes: nodes)
         case .answerLost:
             evidence.append(.packets("\(d.node) received the queries and answered (\(dc.file)): the first query and the answer of each lookup",
                                      file: "\(d.node):\(dc.file)", frames: destFrames(true), times: destTimes(true), filter: "dns.id in {\(ids)}"))
@@ -165,7 +176,11 @@ extension PacketPaths {
                                      file: "\(d.node):\(dc.file)", frames: destFrames(false), times: destTimes(false), filter: queryFilter))
             let (why, whyEvidence) = explanation(d, server: key.server, transport: "udp")
             evidence += whyEvidence
-            text = "\(received) queries of \(lookups) reached \(d.node) and went no further: the last point they were seen is \(d.node)'s capture \(dc.file); " + why
+            let route = examples[0].route
+            let last = route?.seen.last { $0.node == key.dest }.map { d.captures[$0.capture].file } ?? dc.file
+            let notReached = route?.missed.filter { $0.node == key.dest }.map { d.captures[$0.capture].file } ?? []
+            text = "\(received) queries of \(lookups) reached \(d.node) and went no further: the last point they were seen is \(d.node)'s capture \(last)"
+                + (notReached.isEmpty ? "" : " (not \(notReached.joined(separator: ", ")), which ran at the time)") + "; " + why
         }
         func reference(_ t: Int64) -> Int64 { t.saturatingSubtract(offsets[key.origin] ?? 0) }
         return Item(dropped: key.kind == .droppedOnNode, text: text, evidence: evidence, high: !key.retransmittedOnly,

@@ -431,9 +431,9 @@ public enum PacketPaths {
                                          times: seen.flatMap(\.synTimes).map { Optional($0) }, filter: seqFilter))
                 let (why, whyEvidence) = explanation(d, server: g.key.server)
                 evidence += whyEvidence
-                let lastPoint = route?.seen.last { $0.node == g.key.dest } ?? seen.first
+                let lastCapture = route?.seen.last(where: { $0.node == g.key.dest })?.capture ?? seen.first?.capture
                 let notReached = route?.missed.filter { $0.node == g.key.dest }.map { d.captures[$0.capture].file } ?? []
-                let last = (lastPoint.map { "the last point they were seen is \(d.node)'s capture \(d.captures[$0.capture].file)" } ?? "")
+                let last = (lastCapture.map { "the last point they were seen is \(d.node)'s capture \(d.captures[$0].file)" } ?? "")
                     + (notReached.isEmpty ? "" : " (not \(notReached.joined(separator: ", ")), which ran at the time)")
                 text = (g.key.retransmittedOnly
                     ? "\(g.packets) SYNs of \(attempts) reached \(d.node) and went unanswered until a later one; "
