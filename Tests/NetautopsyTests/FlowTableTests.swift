@@ -185,4 +185,25 @@ import Testing
         let invented = (100_000..<200_000).count { filter.mayContain(key($0)) }
         #expect(invented < 100) // ≈ 0.0002 % expected at 100k keys in 2^23 bits
     }
+    /// The eviction boundary is found by selection: for every rank, the same element a sort puts there,
+    /// on values with repeated times (streams break the ties) in several orders.
+    @Test func selectionFindsWhatASortWould() {
+        var rng = SystemRandomNumberGenerator()
+        for n in [1, 2, 3, 7, 64, 1000] {
+            for pattern in 0..<4 {
+                var values = (0..<n).map { i -> TCPConversations.Recency in
+                    let time: Int64 = pattern == 0 ? Int64(i) : pattern == 1 ? Int64(n - i) : pattern == 2 ? 5 : Int64.random(in: 0..<10, using: &rng)
+                    return TCPConversations.Recency(time: time, stream: (i * 7919) % n + n * i)
+                }
+                let sorted = values.sorted()
+                for k in Set([0, n / 2, n - 1, n / 8]) {
+                    var copy = values
+                    #expect(TCPConversations.Recency.select(&copy, rank: k) == sorted[k], "n \(n), pattern \(pattern), rank \(k)")
+                }
+                values.shuffle(using: &rng)
+                var copy = values
+                #expect(TCPConversations.Recency.select(&copy, rank: n - 1) == sorted[n - 1])
+            }
+        }
+    }
 }

@@ -30,19 +30,29 @@ struct CaptureCoverage {
 
     /// Why the capture cannot vouch that nothing answered a request last sent at `time` after
     /// `sends` sends, with answers due within `window`; nil when it can.
-    func blindSpot(lastSend time: Int64, sends: Int, window: Int64) -> String? {
+    func blindSpot(lastSend time: Int64, sends: Int, window: Int64) -> BlindSpot? {
         guard sends <= 1 else { return nil }
-        guard let end = capture.summary.lastTime else { return "the capture has no timestamps" }
-        if end - time < window {
-            return "the capture ended \(Timestamp.seconds(end - time)) after it"
-        }
-        if dropped > 0 {
-            return "sent once while the capture dropped \(dropped) packets (\(dropSource ?? "capture statistics"))"
-        }
-        if let g = capture.summary.gaps.first(where: { $0.start >= time && $0.start - time < window }) {
-            return "sent once just before a \(Timestamp.seconds(g.duration)) gap in the capture "
-                + "(frames \(g.frameBefore)–\(g.frameAfter))"
-        }
+        guard let end = capture.summary.lastTime else { return .noTimestamps }
+        if end - time < window { return .endedAfter(end - time) }
+        if dropped > 0 { return .drops(dropped, dropSource) }
+        if let g = capture.summary.gaps.first(where: { $0.start >= time && $0.start - time < window }) { return .gap(g) }
         return nil
+    }
+
+    /// Why an absence cannot be vouched for, worded only when a finding cites it (a flood has a million).
+    enum BlindSpot {
+        case noTimestamps
+        case endedAfter(Int64)
+        case drops(Int, String?)
+        case gap(CaptureGap)
+
+        var reason: String {
+            switch self {
+            case .noTimestamps: "the capture has no timestamps"
+            case .endedAfter(let ns): "the capture ended \(Timestamp.seconds(ns)) after it"
+            case .drops(let n, let source): "sent once while the capture dropped \(n) packets (\(source ?? "capture statistics"))"
+            case .gap(let g): "sent once just before a \(Timestamp.seconds(g.duration)) gap in the capture (frames \(g.frameBefore)–\(g.frameAfter))"
+            }
+        }
     }
 }

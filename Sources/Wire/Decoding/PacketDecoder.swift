@@ -83,21 +83,27 @@ public enum PacketDecoder {
             type = next
             offset += Ethernet.vlanTagLength
         }
+        if MPLS.isMPLS(type) || type == PPPoE.session { return labelledOrPPPoE(r, type, at: offset, &p) }
+        return (type, offset)
+    }
+
+    /// An MPLS label stack or a PPPoE session header at `offset`: what follows and where (kept out of
+    /// `vlanWalk`, which every Ethernet frame goes through).
+    @inline(never)
+    static func labelledOrPPPoE(_ r: ByteReader, _ type: UInt16, at start: Int, _ p: inout DecodedPacket) -> (UInt16, Int)? {
+        var offset = start
         if MPLS.isMPLS(type) {
-            for entry in 0..<MPLS.maxEntries {
+            for _ in 0..<MPLS.maxEntries {
                 guard let b = r.u8(at: offset + MPLS.bottomOfStackOffset) else { return nil }
                 offset += MPLS.entryLength
                 if MPLS.isBottomOfStack(b) { return (0, offset) }
-                if entry == MPLS.maxEntries - 1 { return nil }
             }
+            return nil
         }
-        if type == PPPoE.session {
-            guard let length = r.u16(at: offset + PPPoE.lengthOffset), let first = r.u8(at: offset + PPPoE.protocolOffset),
-                  let ppp = PPPoE.pppProtocol(first: first, second: r.u8(at: offset + PPPoE.protocolOffset + 1)) else { return nil }
-            p.linkPayloadEnd = offset + PPPoE.headerLength + Int(length)
-            return (PPPoE.etherType(ppp: ppp.value), offset + PPPoE.protocolOffset + ppp.length)
-        }
-        return (type, offset)
+        guard let length = r.u16(at: offset + PPPoE.lengthOffset), let first = r.u8(at: offset + PPPoE.protocolOffset),
+              let ppp = PPPoE.pppProtocol(first: first, second: r.u8(at: offset + PPPoE.protocolOffset + 1)) else { return nil }
+        p.linkPayloadEnd = offset + PPPoE.headerLength + Int(length)
+        return (PPPoE.etherType(ppp: ppp.value), offset + PPPoE.protocolOffset + ppp.length)
     }
 
     /// BSD/Linux address families for IPv4 and IPv6 (AF_INET6 is 10, 24, 28 or 30 by OS).

@@ -31,8 +31,9 @@ public struct PacketSizes: Sendable {
 
     /// The large packets of one flow (its addresses, protocol and ports) on one interface, by size.
     public struct FlowSizes: Sendable, Equatable {
-        /// IP size → packets, for the first `maxSizesPerFlow` distinct sizes.
-        public var sizes: [Int: Int] = [:]
+        /// (IP size, packets) for the first `maxSizesPerFlow` distinct sizes, in order of first sight
+        /// (a flow's packets come in one or two sizes, so a scan beats a hash).
+        public var sizes: [(size: Int, packets: Int)] = []
         /// Packets of further sizes, and the largest of them.
         public var otherPackets = 0
         public var otherLargest = 0
@@ -41,23 +42,51 @@ public struct PacketSizes: Sendable {
 
         /// Packets larger than `limit` (those of sizes beyond the first `maxSizesPerFlow` when the largest of them is).
         public func packets(above limit: Int) -> Int {
-            sizes.reduce(0) { $0 + ($1.key > limit ? $1.value : 0) } + (otherLargest > limit ? otherPackets : 0)
+            sizes.reduce(0) { $0 + ($1.size > limit ? $1.packets : 0) } + (otherLargest > limit ? otherPackets : 0)
         }
 
-        public var largest: Int { Swift.max(sizes.keys.max() ?? 0, otherLargest) }
+        public var largest: Int { Swift.max(sizes.map(\.size).max() ?? 0, otherLargest) }
+
+        mutating func count(_ size: Int) {
+            for j in sizes.indices where sizes[j].size == size {
+                sizes[j].packets += 1
+                return
+            }
+            if sizes.count < PacketSizes.maxSizesPerFlow {
+                sizes.append((size, 1))
+            } else {
+                otherPackets += 1
+                otherLargest = Swift.max(otherLargest, size)
+            }
+        }
+
+        public static func == (a: FlowSizes, b: FlowSizes) -> Bool {
+            a.sizes.elementsEqual(b.sizes) { $0 == $1 } && a.otherPackets == b.otherPackets && a.otherLargest == b.otherLargest
+                && a.firstFrame == b.firstFrame && a.firstTime == b.firstTime
+        }
     }
 
-    /// Per interface, the flows its large packets belonged to (the first `maxFlowsPerInterface`): on a
-    /// tunnel device these are the pods' flows, which name what an MTU problem hurts.
-    public private(set) var flows: [Interface: [InnerFlow: FlowSizes]] = [:]
+    /// The flows large packets belonged to, per interface (the first `maxFlowsPerInterface` of each): on
+    /// a tunnel device these are the pods' flows, which name what an MTU problem hurts. Kept in one
+    /// array, found through `flowIndex` and, for recent flows, through 8 slots chosen by their ports:
+    /// bulk transfers interleave a few flows, so most large packets cost one comparison and no hash.
+    private struct FlowEntry {
+        var interface: Interface
+        var flow: InnerFlow
+        var sizes: FlowSizes
+    }
+    private struct FlowKey: Hashable {
+        var interface: Interface
+        var flow: InnerFlow
+    }
+    private var flowEntries: [FlowEntry] = []
+    private var flowIndex: [FlowKey: Int] = [:]
+    private var flowsPerInterface: [Interface: Int] = [:]
+    private var slots = [Int](repeating: -1, count: 8)
     /// Large packets of flows beyond `maxFlowsPerInterface`.
     public private(set) var packetsOfFlowsNotKept = 0
     public static let maxFlowsPerInterface = 256
     public static let maxSizesPerFlow = 16
-    /// The flow the last large packet belonged to, and where it is in `flows`: a bulk transfer's packets
-    /// come one after another, and then each costs one comparison instead of two hash lookups.
-    private var last: (interface: Interface, flow: InnerFlow, outer: Dictionary<Interface, [InnerFlow: FlowSizes]>.Index,
-                       inner: Dictionary<InnerFlow, FlowSizes>.Index)?
 
     public init() {}
 
@@ -77,37 +106,22 @@ public struct PacketSizes: Sendable {
     }
 
     private mutating func addFlow(_ flow: InnerFlow, _ size: Int, interface: Interface, frame: Int, time: Int64?) {
-        func count(_ f: inout FlowSizes) {
-            if let j = f.sizes.index(forKey: size) {
-                f.sizes.values[j] += 1
-            } else if f.sizes.count < Self.maxSizesPerFlow {
-                f.sizes[size] = 1
-            } else {
-                f.otherPackets += 1
-                f.otherLargest = Swift.max(f.otherLargest, size)
-            }
-        }
-        if let l = last, l.interface == interface, l.flow == flow {
-            count(&flows.values[l.outer].values[l.inner])
+        let slot = Int(truncatingIfNeeded: (flow.sourcePort ?? 0) ^ (flow.destinationPort ?? 0) &* 7) & 7
+        let cached = slots[slot]
+        if cached >= 0, flowEntries[cached].flow == flow, flowEntries[cached].interface == interface {
+            flowEntries[cached].sizes.count(size)
             return
         }
-        let outer: Dictionary<Interface, [InnerFlow: FlowSizes]>.Index
-        if let i = flows.index(forKey: interface) {
-            outer = i
-        } else {
-            guard flows.count < Self.maxInterfaces else { return }
-            flows[interface] = [:]
-            last = nil  // the table grew: indices into it may have moved
-            outer = flows.index(forKey: interface)!
-        }
-        if let j = flows.values[outer].index(forKey: flow) {
-            count(&flows.values[outer].values[j])
-            last = (interface, flow, outer, j)
-        } else if flows.values[outer].count < Self.maxFlowsPerInterface {
-            flows.values[outer][flow] = FlowSizes(sizes: [size: 1], firstFrame: frame, firstTime: time)
-            // Inserting may move every entry: find it again.
-            let o = flows.index(forKey: interface)!
-            last = (interface, flow, o, flows.values[o].index(forKey: flow)!)
+        let key = FlowKey(interface: interface, flow: flow)
+        if let i = flowIndex[key] {
+            flowEntries[i].sizes.count(size)
+            slots[slot] = i
+        } else if flowsPerInterface[interface, default: 0] < Self.maxFlowsPerInterface, flowsPerInterface.count <= Self.maxInterfaces {
+            flowsPerInterface[interface, default: 0] += 1
+            flowIndex[key] = flowEntries.count
+            slots[slot] = flowEntries.count
+            flowEntries.append(FlowEntry(interface: interface, flow: flow,
+                                         sizes: FlowSizes(sizes: [(size, 1)], firstFrame: frame, firstTime: time)))
         } else {
             packetsOfFlowsNotKept += 1
         }
@@ -115,9 +129,10 @@ public struct PacketSizes: Sendable {
 
     /// The flows on `interface` with packets larger than `limit`: how many such packets each sent, most first.
     public func flows(above limit: Int, on interface: Interface) -> [(flow: InnerFlow, packets: Int, sizes: FlowSizes)] {
-        (flows[interface] ?? [:]).compactMap { f, s in
-            let n = s.packets(above: limit)
-            return n > 0 ? (f, n, s) : nil
+        flowEntries.compactMap { e in
+            guard e.interface == interface else { return nil }
+            let n = e.sizes.packets(above: limit)
+            return n > 0 ? (e.flow, n, e.sizes) : nil
         }.sorted { ($0.packets, $1.flow) > ($1.packets, $0.flow) }
     }
 

@@ -414,16 +414,66 @@ public struct TCPConversations {
     /// Flushes the least recently active eighth of the live conversations (ties by stream), as the
     /// inactivity timeout would have later.
     private mutating func evictLeastRecent() {
-        let count = Swift.max(1, settings.maxLiveConversations / 8)
-        let victims = live.map { (time: $0.value.lastTime, stream: $0.value.stream, key: $0.key) }
-            .sorted { ($0.time, $0.stream) < ($1.time, $1.stream) }.prefix(count)
+        let count = Swift.min(live.count, Swift.max(1, settings.maxLiveConversations / 8))
+        // The `count` least recent by (last packet, stream), both unique together: the boundary is found by
+        // selection over the compact pairs, not by sorting the whole table (a flood evicts every 32,768 SYNs).
+        var recency = live.values.map { Recency(time: $0.lastTime, stream: $0.stream) }
+        let boundary = Recency.select(&recency, rank: count - 1)
+        var victims: [(stream: Int, key: Key)] = []
+        victims.reserveCapacity(count)
+        for (key, e) in live where Recency(time: e.lastTime, stream: e.stream) <= boundary { victims.append((e.stream, key)) }
         for v in victims.sorted(by: { $0.stream < $1.stream }) {
             flush(v.key)
             evictedConversations += 1
         }
     }
 
+    /// When a conversation last had a packet, and its stream: the order conversations are evicted in.
+    struct Recency: Comparable {
+        var time: Int64
+        var stream: Int
+        static func < (a: Recency, b: Recency) -> Bool { a.time < b.time || (a.time == b.time && a.stream < b.stream) }
+
+        /// The element of rank `k` (0-based) in ascending order (Hoare's quickselect, median-of-three
+        /// pivots); `values` is reordered.
+        static func select(_ values: inout [Recency], rank k: Int) -> Recency {
+            var lo = 0, hi = values.count - 1
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2
+                if values[mid] < values[lo] { values.swapAt(mid, lo) }
+                if values[hi] < values[lo] { values.swapAt(hi, lo) }
+                if values[hi] < values[mid] { values.swapAt(hi, mid) }
+                let pivot = values[mid]
+                var i = lo, j = hi
+                while i <= j {
+                    while values[i] < pivot { i += 1 }
+                    while pivot < values[j] { j -= 1 }
+                    if i <= j {
+                        values.swapAt(i, j)
+                        i += 1
+                        j -= 1
+                    }
+                }
+                if k <= j { hi = j } else if k >= i { lo = i } else { return values[k] }
+            }
+            return values[k]
+        }
+    }
+
     /// The conversation an opening stands for, as if its SYN had been recorded as one.
+    /// Retires a conversation whose only packet was its SYN: what `retire(promote(o, key))` records, without
+    /// building the conversation (a SYN flood retires a million of them at the end). A lone pure SYN is an
+    /// unanswered attempt (Zeek S0) with one SYN, and no flow summary: its sequence analysis flags nothing.
+    private mutating func retireOpening(_ o: Opening, _ key: Key) {
+        let (originator, responder) = o.fromA ? (key.a, key.b) : (key.b, key.a)
+        unansweredAttempts += 1
+        if notableAttempts.count >= Self.maxKeptAttempts + Self.maxKeptAttempts / 4 { trimAttempts() }
+        notableAttempts.append(ConnectionAttempt(
+            stream: o.stream, client: originator, server: responder, isn: o.sequence, state: .unanswered, synFrames: [o.frame],
+            synTimes: [o.time], synCount: 1, synAckFrame: nil, synAckTime: nil, rstFrame: nil, rstTime: nil, rstTTL: nil,
+            mss: o.mss, lastTime: o.time, ackWithoutSynAckFrame: nil))
+    }
+
     private func promote(_ o: Opening, _ key: Key) -> Conversation {
         let (originator, responder) = o.fromA ? (key.a, key.b) : (key.b, key.a)
         let syn = o.header(from: originator, to: responder)
@@ -489,7 +539,7 @@ public struct TCPConversations {
 
     private mutating func retire(_ e: Entry, _ key: Key) {
         switch e {
-        case .opening(let o): retire(promote(o, key))
+        case .opening(let o): retireOpening(o, key)
         case .conversation(let c): retire(c)
         }
     }
@@ -532,12 +582,21 @@ public struct TCPConversations {
             ackWithoutSynAckFrame: c.ackWithoutSynAck))
     }
 
-    /// Keeps the `maxKeptAttempts` lowest streams (attempts retire out of stream order).
+    /// Keeps the `maxKeptAttempts` lowest streams (attempts retire out of stream order). Sorted through a
+    /// permutation of indices: an attempt is large, and a merge sort moving them costs more than the sort.
     private mutating func trimAttempts() {
-        notableAttempts.sort { $0.stream < $1.stream }
-        guard notableAttempts.count > Self.maxKeptAttempts else { return }
-        notableAttemptsNotKept += notableAttempts.count - Self.maxKeptAttempts
-        notableAttempts.removeLast(notableAttempts.count - Self.maxKeptAttempts)
+        let sorted = zip(notableAttempts, notableAttempts.dropFirst()).allSatisfy { $0.stream < $1.stream }
+        let keep = Swift.min(notableAttempts.count, Self.maxKeptAttempts)
+        notableAttemptsNotKept += notableAttempts.count - keep
+        if sorted {
+            notableAttempts.removeLast(notableAttempts.count - keep)
+            return
+        }
+        // Stream numbers are unique, so the order is the same as a stable sort's.
+        let attempts = notableAttempts
+        var order = Array(attempts.indices)
+        order.sort { attempts[$0].stream < attempts[$1].stream }
+        notableAttempts = order.prefix(keep).map { attempts[$0] }
     }
 
     /// Ends the capture: every live conversation is retired; attempts come back in stream order.
@@ -547,7 +606,7 @@ public struct TCPConversations {
         for (key, e) in live {
             switch e {
             // A lone SYN never makes a flow summary, so openings may retire in any order.
-            case .opening(let o): retire(promote(o, key))
+            case .opening(let o): retireOpening(o, key)
             case .conversation(let c): conversations.append(c)
             }
         }

@@ -51,7 +51,7 @@ public struct DNSUnansweredCheck: Check {
             guard dns.unansweredCount > 0, let end = capture.summary.lastTime else { continue }
             let coverage = CaptureCoverage(capture, facts: facts)
             var sure: [DNSLookup] = []
-            var blind: [String] = []
+            var blind: [CaptureCoverage.BlindSpot] = []
             for l in dns.unanswered {
                 if let why = coverage.blindSpot(lastSend: l.lastSendTime, sends: l.sends, window: silence) {
                     blind.append(why)
@@ -63,7 +63,7 @@ public struct DNSUnansweredCheck: Check {
             indeterminate += blind.count
             if let why = blind.first {
                 evidence.append(.value("Lookups without an answer that the capture cannot vouch for.", file: capture.file,
-                                       text: "\(blind.count) indeterminate; the first because \(why)"))
+                                       text: "\(blind.count) indeterminate; the first because \(why.reason)"))
             }
             var byServer: [IPAddress: [DNSLookup]] = [:]
             for l in sure { byServer[l.server.address, default: []].append(l) }

@@ -52,23 +52,30 @@ public struct SynWithoutSynAckCheck: Check {
     public func findings(in facts: Facts, parameters: CheckParameters) -> [Finding] {
         var evidence: [Evidence] = []
         // Per destination, the attempts the capture can vouch for (`attempts`) and why the rest are indeterminate.
-        var judged: [(group: AttemptGroup, blind: [String])] = []
+        // Per destination, how many attempts the capture cannot vouch for, and why the first of them (worded once).
+        var judged: [(group: AttemptGroup, blind: Int, firstBlind: String?)] = []
         var indeterminate = 0
         for g in AttemptGroup.grouped(facts, state: .unanswered) {
             let coverage = CaptureCoverage(g.capture, facts: facts)
             var silent: [ConnectionAttempt] = []
-            var blind: [String] = []
+            var blind = 0
+            var firstBlind: String?
             for a in g.attempts {
-                if let reason = Self.blindSpot(a, coverage) { blind.append(reason) } else { silent.append(a) }
+                if let spot = Self.blindSpot(a, coverage) {
+                    blind += 1
+                    if firstBlind == nil { firstBlind = spot.reason }
+                } else {
+                    silent.append(a)
+                }
             }
-            indeterminate += blind.count
-            if !silent.isEmpty { judged.append((AttemptGroup(capture: g.capture, server: g.server, attempts: silent), blind)) }
+            indeterminate += blind
+            if !silent.isEmpty { judged.append((AttemptGroup(capture: g.capture, server: g.server, attempts: silent), blind, firstBlind)) }
         }
         // Only what the capture can vouch for is reported; the rest is counted as indeterminate.
         guard !judged.isEmpty else { return [] }
         let total = judged.reduce(0) { $0 + $1.group.attempts.count }
         var severity = Severity.medium
-        for (g, blind) in judged.sorted(by: { $0.group.attempts.count > $1.group.attempts.count }) {
+        for (g, blind, firstBlind) in judged.sorted(by: { $0.group.attempts.count > $1.group.attempts.count }) {
             let silent = g.attempts
             if silent.count >= 3 || g.server.port == 53 || total >= 3 { severity = .high }
             guard evidence.count < 20 else { continue }
@@ -81,8 +88,8 @@ public struct SynWithoutSynAckCheck: Check {
                 note += "; the capture went on \(Timestamp.seconds(after - last)) after the last SYN"
             }
             note += "."
-            if !blind.isEmpty {
-                note += " \(blind.count) more to it the capture cannot judge; the first because " + blind[0] + "."
+            if let firstBlind {
+                note += " \(blind) more to it the capture cannot judge; the first because " + firstBlind + "."
             }
             let frames = silent.flatMap(\.synFrames).prefix(40)
             let times = silent.flatMap(\.synTimes).prefix(40)
@@ -107,12 +114,26 @@ public struct SynWithoutSynAckCheck: Check {
     }
 
     /// Why the capture cannot say this attempt went unanswered; nil when it can.
-    static func blindSpot(_ a: ConnectionAttempt, _ coverage: CaptureCoverage) -> String? {
-        if let frame = a.ackWithoutSynAckFrame {
-            return "the client acknowledged in frame \(frame), so a SYN-ACK reached it that the capture does not hold "
-                + "(one direction captured, or asymmetric routing)"
+    /// Why the capture cannot vouch that nothing answered `a`, or nil when it can.
+    enum BlindSpot {
+        case answeredUnseen(frame: Int)
+        case noSYNTimes
+        case coverage(CaptureCoverage.BlindSpot)
+
+        var reason: String {
+            switch self {
+            case .answeredUnseen(let frame):
+                "the client acknowledged in frame \(frame), so a SYN-ACK reached it that the capture does not hold "
+                    + "(one direction captured, or asymmetric routing)"
+            case .noSYNTimes: "no SYN timestamps"
+            case .coverage(let c): c.reason
+            }
         }
-        guard let last = a.synTimes.last else { return "no SYN timestamps" }
-        return coverage.blindSpot(lastSend: last, sends: a.synCount, window: minimumSilence)
+    }
+
+    static func blindSpot(_ a: ConnectionAttempt, _ coverage: CaptureCoverage) -> BlindSpot? {
+        if let frame = a.ackWithoutSynAckFrame { return .answeredUnseen(frame: frame) }
+        guard let last = a.synTimes.last else { return .noSYNTimes }
+        return coverage.blindSpot(lastSend: last, sends: a.synCount, window: minimumSilence).map { .coverage($0) }
     }
 }
