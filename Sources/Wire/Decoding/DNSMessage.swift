@@ -39,7 +39,10 @@ public struct DNSMessage: Sendable {
 
     /// Reads a possibly compressed name; returns it and the offset after it in the original position.
     static func readName(_ r: ByteReader, at offset: Int, messageStart: Int, end: Int) -> (String, Int)? {
-        var labels: [String] = []
+        // The text is built as bytes and made a String once: appending scalar by scalar cost more than
+        // the rest of a DNS message's parsing.
+        var text: [UInt8] = []
+        text.reserveCapacity(64)
         var i = offset
         var after: Int?
         var jumps = 0
@@ -58,26 +61,32 @@ public struct DNSMessage: Sendable {
             let l = Int(len)
             guard i + 1 + l <= end, length + l + 1 <= 255 else { return nil }
             length += l + 1
-            labels.append(label(r, from: i + 1, count: l))
+            if !text.isEmpty { text.append(0x2e) }
+            appendLabel(r, from: i + 1, count: l, to: &text)
             i += 1 + l
         }
-        return (labels.isEmpty ? "." : labels.joined(separator: "."), after ?? i + 1)
+        return (text.isEmpty ? "." : String(decoding: text, as: UTF8.self), after ?? i + 1)
     }
 
     /// A label's text; bytes outside printable ASCII, dots and backslashes are escaped as `\DDD`.
     static func label(_ r: ByteReader, from: Int, count: Int) -> String {
-        var s = ""
-        s.reserveCapacity(count)
+        var text: [UInt8] = []
+        appendLabel(r, from: from, count: count, to: &text)
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    static func appendLabel(_ r: ByteReader, from: Int, count: Int, to text: inout [UInt8]) {
         for k in 0..<count {
             let b = r.bytes[from + k]
             if b > 0x20 && b < 0x7f && b != 0x2e && b != 0x5c {
-                s.unicodeScalars.append(Unicode.Scalar(b))
+                text.append(b)
             } else {
-                let d = String(b)
-                s += "\\" + String(repeating: "0", count: 3 - d.count) + d
+                text.append(0x5c)
+                text.append(0x30 + b / 100)
+                text.append(0x30 + (b / 10) % 10)
+                text.append(0x30 + b % 10)
             }
         }
-        return s
     }
 
     /// Mnemonic of common query types, else `TYPEn` (RFC 3597).

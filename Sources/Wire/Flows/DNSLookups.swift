@@ -396,15 +396,24 @@ public enum DNSSearchList {
 
     static func lower(_ c: UInt8) -> UInt8 { c >= 65 && c <= 90 ? c + 32 : c }
 
-    /// Whether the first labels of two names are equal, ignoring ASCII case.
+    /// Whether the first labels of two names are equal, ignoring ASCII case (over the strings' UTF-8
+    /// storage when it is contiguous, as it is for names the parser builds).
     static func firstLabelsMatch(_ x: String, _ y: String) -> Bool {
+        let fast = x.utf8.withContiguousStorageIfAvailable { a in
+            y.utf8.withContiguousStorageIfAvailable { b in firstLabelsMatch(a, b) }
+        }
+        if let fast = fast ?? nil { return fast }
+        return Array(x.utf8).withUnsafeBufferPointer { a in Array(y.utf8).withUnsafeBufferPointer { b in firstLabelsMatch(a, b) } }
+    }
+
+    static func firstLabelsMatch(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Bool {
         let dot = UInt8(ascii: ".")
-        var i = x.utf8.makeIterator(), j = y.utf8.makeIterator()
+        var k = 0
         while true {
-            let a = i.next(), b = j.next()
-            let endA = a == nil || a == dot, endB = b == nil || b == dot
+            let endA = k == x.count || x[k] == dot, endB = k == y.count || y[k] == dot
             if endA || endB { return endA && endB }
-            if lower(a!) != lower(b!) { return false }
+            if lower(x[k]) != lower(y[k]) { return false }
+            k += 1
         }
     }
 }
