@@ -47,31 +47,45 @@ extension PacketPaths {
     /// A capture of the sending node that ran while the SYNs were sent, holds none of them, and lies after the
     /// capture that does on the way out: a connection from the same client to another node reached it later
     /// than that capture (same ISN, the node's one clock). The attempt died on the sending node, between the two.
-    static func diedOnSender(_ origin: Sighting, seen: [Sighting], nodes: [NodeTraffic]) -> (capture: Int, sample: Sighting)? {
+    static func diedOnSender(_ origin: Sighting, seen: [Sighting], nodes: [NodeTraffic],
+                             cache: inout [LeavingKey: [UInt32: Sighting]]) -> (capture: Int, sample: Sighting)? {
         let n = nodes[origin.node]
         guard let last = seen.filter({ $0.node == origin.node }).max(by: { $0.firstTime < $1.firstTime }) else { return nil }
-        /// Connections from the client to another node, as one capture holds them (ISN → sighting).
+        /// Connections from the client to another node, as one capture holds them (ISN → sighting); worked out
+        /// once per capture and client (a node may hold thousands of attempts of one client).
         func leaving(_ ci: Int) -> [UInt32: Sighting] {
+            let key = LeavingKey(node: origin.node, capture: ci, client: origin.client.address)
+            if let known = cache[key] { return known }
             var out: [UInt32: Sighting] = [:]
             let c = n.captures[ci]
             for h in c.handshakes where h.client.address == origin.client.address && n.hosting(h.server.address) == nil {
                 out[h.isn] = out[h.isn] ?? Sighting(node: origin.node, capture: ci, h)
             }
-            for a in c.attempts where a.client.address == origin.client.address && n.hosting(a.server.address) == nil && a.isn != origin.isn {
+            for a in c.attempts where a.client.address == origin.client.address && n.hosting(a.server.address) == nil {
                 out[a.isn] = out[a.isn] ?? Sighting(node: origin.node, capture: ci, a)
             }
+            cache[key] = out
             return out
         }
         let upstream = leaving(last.capture)
         for (ci, c) in n.captures.enumerated() where !seen.contains(where: { $0.node == origin.node && $0.capture == ci }) {
             guard origin.synTimes.allSatisfy({ c.covers($0, margin: coverMargin) }) else { continue }
             let here = leaving(ci)
-            if let sample = here.values.filter({ s in upstream[s.isn].map { $0.firstTime < s.firstTime } == true })
-                .min(by: { $0.firstTime < $1.firstTime }) {
-                return (ci, sample)
+            // The earliest other connection (not this attempt) that reached this capture after the one holding the attempt.
+            var sample: Sighting?
+            for s in here.values where s.isn != origin.isn {
+                guard let up = upstream[s.isn], up.firstTime < s.firstTime else { continue }
+                if sample.map({ (s.firstTime, s.isn) < ($0.firstTime, $0.isn) }) ?? true { sample = s }  // the same whatever the table's order
             }
+            if let sample { return (ci, sample) }
         }
         return nil
+    }
+
+    struct LeavingKey: Hashable {
+        var node: Int
+        var capture: Int
+        var client: IPAddress
     }
 
     /// The route as one line of evidence: `node-a captures/cl-ap0.pcap (frame 31) → node-a captures/cl-a0.pcap

@@ -197,6 +197,7 @@ public enum PacketPaths {
 
         var groups: [GroupKey: Group] = [:]
         var done: Set<AttemptKey> = []
+        var leavingCache: [LeavingKey: [UInt32: Sighting]] = [:]
         for (ni, n) in nodes.enumerated() {
             for (ci, c) in n.captures.enumerated() {
                 for a in c.attempts where a.state == .unanswered || (a.state == .established && a.synCount > 1) {
@@ -218,7 +219,7 @@ public enum PacketPaths {
                     let t0 = reference(origin.firstTime, origin.node), t1 = reference(origin.synTimes.last ?? origin.firstTime, origin.node)
                     // Seen on the sending node only, and missing from a capture after it on the way out: it died there.
                     if origin.state == .unanswered, !seen.contains(where: { $0.node != origin.node }),
-                       let died = diedOnSender(origin, seen: seen, nodes: nodes) {
+                       let died = diedOnSender(origin, seen: seen, nodes: nodes, cache: &leavingCache) {
                         result.followed += 1
                         let gk = GroupKey(kind: .droppedOnNode, origin: origin.node, dest: origin.node, server: origin.server, retransmittedOnly: false)
                         let r = route(seen, origin: origin, nodes: nodes, among: [origin.node], offsets: offsets, uncertainty: uncertainty)
