@@ -351,12 +351,15 @@ struct DNSLookups {
             return
         }
         guard l.rcode == 0, !recent.isEmpty else { return }
-        let siblings = recent.filter {
-            $0.qtype == l.qtype && l.firstTime - $0.firstTime <= Self.searchWindow
-                && DNSSearchList.isExpansion($0.name, of: l.name)
+        // By index: a filter's closure copied each remembered lookup (its name and arrays) to test it.
+        var matched: [Int] = []
+        for i in recent.indices where recent[i].qtype == l.qtype && l.firstTime - recent[i].firstTime <= Self.searchWindow
+            && DNSSearchList.isExpansion(recent[i].name, of: l.name) {
+            matched.append(i)
         }
-        guard !siblings.isEmpty else { return }
-        recent.removeAll { r in siblings.contains { $0.queryFrames[0] == r.queryFrames[0] } }
+        guard !matched.isEmpty else { return }
+        let siblings = matched.map { recent[$0] }
+        for i in matched.reversed() { recent.remove(at: i) }
         summary.chainCount += 1
         summary.chainedLookups += siblings.count + 1
         summary.chainsPerClient[client, default: 0] += 1
