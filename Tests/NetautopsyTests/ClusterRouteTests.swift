@@ -68,4 +68,26 @@ import Testing
         #expect(lost.summary.contains("to 10.40.3.2:9092 left node-a and never reached node-b, whose capture captures/cl-b0.pcap ran at the time and saw other traffic from 10.40.4.2 (node-a's last capture that holds them, captures/cl-ap0.pcap, is on cl-ap0, not on its uplink (cl-a0): they may also have died on node-a after it)"),
                 "\(lost.summary)")
     }
+    /// A capture's device comes from its file name when no manifest says it, ring-buffer numbers
+    /// included (`captures/IF-2.pcap`): node-a's uplink capture renamed `cl-a0-2.pcap` is still its
+    /// uplink, so the loss of the SYNs to 9093 between the nodes carries no caveat; renamed to a name no
+    /// device has, the report says its last capture point is not known to be on the uplink.
+    @Test func captureDevicesFromFileNames() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func renamed(_ name: String) throws -> String {
+            let copy = dir.appendingPathComponent(name)
+            try FileManager.default.copyItem(atPath: Self.a, toPath: copy.path)
+            try FileManager.default.moveItem(at: copy.appendingPathComponent("captures/cl-a0.pcap"),
+                                             to: copy.appendingPathComponent("captures/\(name).pcap"))
+            return copy.path
+        }
+        let ring = try ClusterAutopsy().analyze([try renamed("cl-a0-2"), Self.b])
+        let lost = try #require(ring.findings.first { $0.id == PacketPaths.lostID })
+        #expect(lost.summary.contains("to 10.40.3.2:9093 left node-a and never reached node-b") && !lost.summary.contains("not known to be on its uplink"),
+                "\(lost.summary)")
+        let unknown = try ClusterAutopsy().analyze([try renamed("uplink"), Self.b])
+        let vague = try #require(unknown.findings.first { $0.id == PacketPaths.lostID })
+        #expect(vague.summary.contains("(node-a's last capture that holds them, captures/uplink.pcap, is not known to be on its uplink"), "\(vague.summary)")
+    }
 }
