@@ -592,11 +592,27 @@ public struct TCPConversations {
             notableAttempts.removeLast(notableAttempts.count - keep)
             return
         }
-        // Stream numbers are unique, so the order is the same as a stable sort's.
-        let attempts = notableAttempts
-        var order = Array(attempts.indices)
-        order.sort { attempts[$0].stream < attempts[$1].stream }
-        notableAttempts = order.prefix(keep).map { attempts[$0] }
+        // Stream numbers are unique, so the order is the same as a stable sort's. The permutation is
+        // applied in place, cycle by cycle, so that no second buffer of attempts is made.
+        let streams = notableAttempts.map(\.stream)
+        var order = Array(streams.indices)
+        order.sort { streams[$0] < streams[$1] }
+        var placed = [Bool](repeating: false, count: order.count)
+        for start in order.indices where !placed[start] {
+            let first = notableAttempts[start]
+            var k = start
+            while true {
+                placed[k] = true
+                let from = order[k]
+                if from == start {
+                    notableAttempts[k] = first
+                    break
+                }
+                notableAttempts[k] = notableAttempts[from]
+                k = from
+            }
+        }
+        notableAttempts.removeLast(notableAttempts.count - keep)
     }
 
     /// Ends the capture: every live conversation is retired; attempts come back in stream order.
