@@ -117,7 +117,7 @@ import Testing
         let q = DNSSighting.question(id: 7, qtype: 1, name: "web.default.svc.cluster.local")
         let lookup = DNSLookup(client: client, server: service, id: 7, name: "web.default.svc.cluster.local", qtype: 1, overTCP: false,
                                queryFrames: [10, 11], queryTimes: [1_000_000_000, 2_000_000_000], sends: 2)
-        let atB = DNSSighting(question: q, id: 7, client: client, server: pod, firstFrame: 3, firstTime: 1_000_100_000, sends: 2)
+        let atB = DNSSighting(question: q, client: client, server: pod, firstFrame: 3, firstTime: 1_000_100_000, sends: 2)
         func hosted(_ cidr: String, _ device: String) -> NodeTraffic.Hosted {
             let p = cidr.split(separator: "/")
             return NodeTraffic.Hosted(network: IPAddress(p[0])!, prefixLength: Int(p[1])!, device: device, own: false, file: "net/ip-route.txt",

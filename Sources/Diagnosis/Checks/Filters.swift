@@ -15,20 +15,7 @@ enum DisplayFilter {
         "tcp.stream in {\(streams.map(String.init).joined(separator: ", "))}"
     }
 
-    static func protocolName(_ p: UInt8) -> String {
-        switch p {
-        case 1: "ICMP"
-        case 6: "TCP"
-        case 17: "UDP"
-        case 58: "ICMPv6"
-        case 4: "IPIP"
-        case 41: "IPv6-in-IP"
-        case 47: "GRE"
-        case 50: "ESP"
-        case 132: "SCTP"
-        default: "protocol \(p)"
-        }
-    }
+    static func protocolName(_ p: UInt8) -> String { IPProtocol.name(p) }
 }
 
 extension Array {

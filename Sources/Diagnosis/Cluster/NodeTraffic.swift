@@ -203,17 +203,17 @@ public struct NodeTraffic: Sendable {
         conntrackFull = Array(facts.kernelEvents(.conntrackTableFull).prefix(3))
         // DNS lookups this node served first (their server is one of its addresses or pods), then those its
         // own clients sent; lookups between two other hosts are not kept.
-        var sightingBudget = Self.maxSightings
-        for pass in 0..<2 {
-            for i in captures.indices {
-                for s in facts.captures[i].summary.dns.sightings where sightingBudget > 0 {
-                    let served = hosting(s.server.address) != nil
-                    guard pass == 0 ? served : !served && hosting(s.client.address) != nil else { continue }
-                    captures[i].sightings.append(s)
-                    sightingBudget -= 1
+        var served: [(capture: Int, sighting: DNSSighting)] = [], sent: [(capture: Int, sighting: DNSSighting)] = []
+        for i in captures.indices {
+            for s in facts.captures[i].summary.dns.sightings {
+                if hosting(s.server.address) != nil {
+                    served.append((i, s))
+                } else if hosting(s.client.address) != nil {
+                    sent.append((i, s))
                 }
             }
         }
+        for (i, s) in (served + sent).prefix(Self.maxSightings) { captures[i].sightings.append(s) }
     }
 
     /// How this node hosts `address`: its own address first, else a connected network.

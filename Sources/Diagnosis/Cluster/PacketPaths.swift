@@ -446,7 +446,6 @@ public enum PacketPaths {
         return items
     }
 
-    /// What in a node's bundle explains packets to `server` (over `transport`, "tcp" or "udp") it received and never answered.
     /// When the sending node's last capture that holds the packets is not known to be on its uplink (the
     /// default route's device, or `any`), they may have died on that node after it rather than between the nodes.
     static func uplinkCaveat(_ route: Route?, origin: Int, nodes: [NodeTraffic]) -> String {
@@ -460,6 +459,7 @@ public enum PacketPaths {
         return " (\(n.node)'s last capture that holds them, \(c.file), is on \(device), not on its uplink\(uplink): they may also have died on \(n.node) after it)"
     }
 
+    /// What in a node's bundle explains packets to `server` (over `transport`, "tcp" or "udp") it received and never answered.
     /// Forwarding matters when `forwardedFor` (the server on the receiving node, the client on the sending one;
     /// the server when nil) is a pod behind the node rather than one of its own addresses.
     static func explanation(_ n: NodeTraffic, server: Endpoint, transport: String = "tcp", forwardedFor: IPAddress? = nil) -> (String, [Evidence]) {
@@ -622,55 +622,52 @@ public enum PacketPaths {
 
     // MARK: - Clocks
 
+    /// A request and its answer as one node's capture saw them: a handshake's SYN and SYN-ACK, or a DNS
+    /// query sent once and its answer (a resent one is left out: which query each node saw first is unknown).
+    struct Exchange {
+        enum Key: Hashable {
+            case handshake(isn: UInt32, responderISN: UInt32)
+            case lookup(question: UInt64)
+        }
+        var node: Int
+        var client: Endpoint
+        var server: Endpoint
+        var request: Int64
+        var answer: Int64
+    }
+
     static func estimateClocks(_ nodes: [NodeTraffic]) -> ([NodeClock], [ClockPair]) {
-        struct Key: Hashable { var isn: UInt32; var responderISN: UInt32 }
-        var first: [Key: [(node: Int, sample: HandshakeSample)]] = [:]
+        // Each exchange by what identifies it on every node, once per node.
+        var seenBy: [Exchange.Key: [Exchange]] = [:]
+        func note(_ k: Exchange.Key, _ e: Exchange) {
+            if seenBy[k]?.contains(where: { $0.node == e.node }) == true { return }
+            seenBy[k, default: []].append(e)
+        }
         for (ni, n) in nodes.enumerated() {
             for c in n.captures {
                 for h in c.handshakes {
-                    let k = Key(isn: h.isn, responderISN: h.responderISN)
-                    if first[k]?.contains(where: { $0.node == ni }) == true { continue }
-                    first[k, default: []].append((ni, h))
+                    note(.handshake(isn: h.isn, responderISN: h.responderISN),
+                         Exchange(node: ni, client: h.client, server: h.server, request: h.synTime, answer: h.synAckTime))
+                }
+                for s in c.sightings where s.sends == 1 {
+                    guard let answer = s.responseTime else { continue }
+                    note(.lookup(question: s.question), Exchange(node: ni, client: s.client, server: s.server, request: s.firstTime, answer: answer))
                 }
             }
         }
         struct PairKey: Hashable { var a: Int; var b: Int }
         var samples: [PairKey: [(offset: Int64, delay: Int64, aToB: Int64, bToA: Int64)]] = [:]
-        /// One exchange (a request and its answer) seen by nodes `x` < `y`: t1, t4 on x's clock, t2, t3 on y's.
-        func add(_ x: Int, _ y: Int, _ t1: Int64, _ t4: Int64, _ t2: Int64, _ t3: Int64) {
-            let offset = (t2.saturatingSubtract(t1) / 2).saturatingAdd(t3.saturatingSubtract(t4) / 2)
-            let delay = distance(t4.saturatingSubtract(t1), t3.saturatingSubtract(t2))
-            let k = PairKey(a: x, b: y)
-            if samples[k, default: []].count < 4096 { samples[k, default: []].append((offset, delay, 0, 0)) }
-        }
-        for (_, seen) in first where seen.count >= 2 {
+        for (_, seen) in seenBy where seen.count >= 2 {
             for i in 0..<seen.count {
                 for j in (i + 1)..<seen.count {
-                    let (x, y) = seen[i].node < seen[j].node ? (seen[i], seen[j]) : (seen[j], seen[i])
-                    let a = x.sample, b = y.sample
+                    // t1, t4 on the lower node's clock, t2, t3 on the other's.
+                    let (a, b) = seen[i].node < seen[j].node ? (seen[i], seen[j]) : (seen[j], seen[i])
                     guard a.client == b.client || a.server == b.server else { continue }
-                    add(x.node, y.node, a.synTime, a.synAckTime, b.synTime, b.synAckTime)
-                }
-            }
-        }
-        // DNS lookups answered on both nodes after a single query: the query and its answer are an exchange like
-        // a handshake's SYN and SYN-ACK (a resent one is left out: which query each node saw first is unknown).
-        var exchanges: [UInt64: [(node: Int, sighting: DNSSighting)]] = [:]
-        for (ni, n) in nodes.enumerated() {
-            for c in n.captures {
-                for s in c.sightings where s.sends == 1 && s.responseTime != nil {
-                    if exchanges[s.question]?.contains(where: { $0.node == ni }) == true { continue }
-                    exchanges[s.question, default: []].append((ni, s))
-                }
-            }
-        }
-        for (_, seen) in exchanges where seen.count >= 2 {
-            for i in 0..<seen.count {
-                for j in (i + 1)..<seen.count {
-                    let (x, y) = seen[i].node < seen[j].node ? (seen[i], seen[j]) : (seen[j], seen[i])
-                    let a = x.sighting, b = y.sighting
-                    guard a.client == b.client || a.server == b.server, let t4 = a.responseTime, let t3 = b.responseTime else { continue }
-                    add(x.node, y.node, a.firstTime, t4, b.firstTime, t3)
+                    let t1 = a.request, t4 = a.answer, t2 = b.request, t3 = b.answer
+                    let offset = (t2.saturatingSubtract(t1) / 2).saturatingAdd(t3.saturatingSubtract(t4) / 2)
+                    let delay = distance(t4.saturatingSubtract(t1), t3.saturatingSubtract(t2))
+                    let k = PairKey(a: a.node, b: b.node)
+                    if samples[k, default: []].count < 4096 { samples[k, default: []].append((offset, delay, 0, 0)) }
                 }
             }
         }

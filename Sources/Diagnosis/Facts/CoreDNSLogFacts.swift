@@ -1,5 +1,6 @@
 import Artifacts
 import Histogram
+import Wire
 
 /// What CoreDNS's logs say, accumulated line by line in bounded memory: query latencies as a
 /// histogram, rcode counts, the slowest and failed queries as examples, `errors` plugin lines,
@@ -156,8 +157,9 @@ public struct SearchChains: Sendable {
 
     /// The window of `client`; `create` adds it when there is none.
     mutating func slot(for client: UnsafeBufferPointer<UInt8>, create: Bool) -> Int? {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for c in client { h = (h ^ UInt64(c)) &* 0x100_0000_01b3 }
+        var fnv = FNV1a()
+        for c in client { fnv.mix(c) }
+        let h = fnv.value
         if !table.isEmpty {
             var i = Self.start(h, table.count)
             while table[i] != 0 {

@@ -68,13 +68,7 @@ public struct DNSMessage: Sendable {
         return (text.isEmpty ? "." : String(decoding: text, as: UTF8.self), after ?? i + 1)
     }
 
-    /// A label's text; bytes outside printable ASCII, dots and backslashes are escaped as `\DDD`.
-    static func label(_ r: ByteReader, from: Int, count: Int) -> String {
-        var text: [UInt8] = []
-        appendLabel(r, from: from, count: count, to: &text)
-        return String(decoding: text, as: UTF8.self)
-    }
-
+    /// A label's text, appended; bytes outside printable ASCII, dots and backslashes are escaped as `\DDD`.
     static func appendLabel(_ r: ByteReader, from: Int, count: Int, to text: inout [UInt8]) {
         for k in 0..<count {
             let b = r.bytes[from + k]

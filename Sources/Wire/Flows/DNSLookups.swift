@@ -38,7 +38,6 @@ public struct DNSLookup: Sendable {
 public struct DNSSighting: Sendable, Equatable {
     /// `DNSSighting.question(id:qtype:name:)` of the query: the same on every node it crossed.
     public var question: UInt64
-    public var id: UInt16
     public var client: Endpoint
     public var server: Endpoint
     public var firstFrame: Int
@@ -48,33 +47,21 @@ public struct DNSSighting: Sendable, Equatable {
     public var responseFrame: Int?
     public var responseTime: Int64?
 
-    public init(question: UInt64, id: UInt16, client: Endpoint, server: Endpoint, firstFrame: Int, firstTime: Int64,
-                sends: Int, responseFrame: Int? = nil, responseTime: Int64? = nil) {
-        self.question = question
-        self.id = id
-        self.client = client
-        self.server = server
-        self.firstFrame = firstFrame
-        self.firstTime = firstTime
-        self.sends = sends
-        self.responseFrame = responseFrame
-        self.responseTime = responseTime
-    }
-
-    init(_ l: DNSLookup) {
-        self.init(question: Self.question(id: l.id, qtype: l.qtype, name: l.name), id: l.id, client: l.client, server: l.server,
-                  firstFrame: l.queryFrames[0], firstTime: l.firstTime, sends: l.sends, responseFrame: l.responseFrame,
-                  responseTime: l.responseTime)
-    }
-
     /// The question as one 64-bit word: FNV-1a over the id, the type and the name without case (DNS
     /// names compare without ASCII case) — the same in every run, unlike Swift's seeded hash.
     public static func question(id: UInt16, qtype: UInt16, name: String) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix(_ b: UInt8) { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
-        mix(UInt8(id >> 8)); mix(UInt8(id & 0xff)); mix(UInt8(qtype >> 8)); mix(UInt8(qtype & 0xff))
-        for c in name.utf8 { mix(DNSSearchList.lower(c)) }
-        return h
+        var h = FNV1a()
+        h.mix(UInt8(id >> 8)); h.mix(UInt8(id & 0xff)); h.mix(UInt8(qtype >> 8)); h.mix(UInt8(qtype & 0xff))
+        for c in name.utf8 { h.mix(DNSSearchList.lower(c)) }
+        return h.value
+    }
+}
+
+extension DNSSighting {
+    init(_ l: DNSLookup) {
+        self.init(question: Self.question(id: l.id, qtype: l.qtype, name: l.name), client: l.client, server: l.server,
+                  firstFrame: l.queryFrames[0], firstTime: l.firstTime, sends: l.sends, responseFrame: l.responseFrame,
+                  responseTime: l.responseTime)
     }
 }
 
@@ -138,10 +125,8 @@ public struct DNSSummary: Sendable {
     public var chainCount = 0
     public var chainedLookups = 0
     public var chainsPerClient: [IPAddress: Int] = [:]
-    /// Every lookup, answered or not (the first `maxSightings`), for following lookups across nodes;
-    /// `sightingCount` counts them all.
+    /// Every lookup, answered or not (the first `maxSightings` of `lookups`), for following lookups across nodes.
     public var sightings: [DNSSighting] = []
-    public var sightingCount = 0
     public static let maxSightings = 50_000
     /// Lookups closed before their answer because the tracker was full.
     public var evicted = 0
@@ -284,7 +269,6 @@ struct DNSLookups {
     /// A lookup is over: answered, superseded, or idle.
     private mutating func close(_ l: DNSLookup) {
         summary.lookups += 1
-        summary.sightingCount += 1
         if summary.sightings.count < DNSSummary.maxSightings { summary.sightings.append(DNSSighting(l)) }
         let s = server(l.server.address)
         summary.servers[s].lookups += 1

@@ -44,19 +44,15 @@ struct DuplicateFilter {
 
     /// FNV-1a over the fields forwarding leaves alone.
     static func fingerprint(_ layer: IPLayer, _ bytes: UnsafeRawBufferPointer) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        @inline(__always) func mix(_ v: UInt64) {
-            var x = v
-            for _ in 0..<8 { h ^= x & 0xff; h = h &* 0x0000_0100_0000_01b3; x >>= 8 }
-        }
+        var h = FNV1a()
         let ip = layer.ip
-        mix(ip.source.high); mix(ip.source.low); mix(ip.destination.high); mix(ip.destination.low)
-        mix(UInt64(ip.protocolNumber) << 32 | UInt64(ip.totalLength))
-        mix(UInt64(ip.fragment?.identification ?? 0) << 16 | UInt64(ip.fragment?.offset ?? 0))
+        h.mix(word: ip.source.high); h.mix(word: ip.source.low); h.mix(word: ip.destination.high); h.mix(word: ip.destination.low)
+        h.mix(word: UInt64(ip.protocolNumber) << 32 | UInt64(ip.totalLength))
+        h.mix(word: UInt64(ip.fragment?.identification ?? 0) << 16 | UInt64(ip.fragment?.offset ?? 0))
         let start = layer.payloadOffset, end = Swift.min(bytes.count, start + Swift.min(40, layer.capturedPayloadLength))
         if start < end {
-            for i in start..<end { h ^= UInt64(bytes[i]); h = h &* 0x0000_0100_0000_01b3 }
+            for i in start..<end { h.mix(bytes[i]) }
         }
-        return h
+        return h.value
     }
 }

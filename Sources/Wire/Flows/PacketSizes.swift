@@ -30,7 +30,7 @@ public struct PacketSizes: Sendable {
     public private(set) var byInterface: [Interface: [Int: Size]] = [:]
 
     /// The large packets of one flow (its addresses, protocol and ports) on one interface, by size.
-    public struct FlowSizes: Sendable, Equatable {
+    public struct FlowSizes: Sendable {
         /// (IP size, packets) for the first `maxSizesPerFlow` distinct sizes, in order of first sight
         /// (a flow's packets come in one or two sizes, so a scan beats a hash).
         public var sizes: [(size: Int, packets: Int)] = []
@@ -45,8 +45,6 @@ public struct PacketSizes: Sendable {
             sizes.reduce(0) { $0 + ($1.size > limit ? $1.packets : 0) } + (otherLargest > limit ? otherPackets : 0)
         }
 
-        public var largest: Int { Swift.max(sizes.map(\.size).max() ?? 0, otherLargest) }
-
         mutating func count(_ size: Int) {
             for j in sizes.indices where sizes[j].size == size {
                 sizes[j].packets += 1
@@ -58,11 +56,6 @@ public struct PacketSizes: Sendable {
                 otherPackets += 1
                 otherLargest = Swift.max(otherLargest, size)
             }
-        }
-
-        public static func == (a: FlowSizes, b: FlowSizes) -> Bool {
-            a.sizes.elementsEqual(b.sizes) { $0 == $1 } && a.otherPackets == b.otherPackets && a.otherLargest == b.otherLargest
-                && a.firstFrame == b.firstFrame && a.firstTime == b.firstTime
         }
     }
 

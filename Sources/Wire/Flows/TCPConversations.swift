@@ -460,20 +460,19 @@ public struct TCPConversations {
         }
     }
 
-    /// The conversation an opening stands for, as if its SYN had been recorded as one.
     /// Retires a conversation whose only packet was its SYN: what `retire(promote(o, key))` records, without
     /// building the conversation (a SYN flood retires a million of them at the end). A lone pure SYN is an
     /// unanswered attempt (Zeek S0) with one SYN, and no flow summary: its sequence analysis flags nothing.
     private mutating func retireOpening(_ o: Opening, _ key: Key) {
         let (originator, responder) = o.fromA ? (key.a, key.b) : (key.b, key.a)
         unansweredAttempts += 1
-        if notableAttempts.count >= Self.maxKeptAttempts + Self.maxKeptAttempts / 4 { trimAttempts() }
-        notableAttempts.append(ConnectionAttempt(
+        keep(ConnectionAttempt(
             stream: o.stream, client: originator, server: responder, isn: o.sequence, state: .unanswered, synFrames: [o.frame],
             synTimes: [o.time], synCount: 1, synAckFrame: nil, synAckTime: nil, rstFrame: nil, rstTime: nil, rstTTL: nil,
             mss: o.mss, lastTime: o.time, ackWithoutSynAckFrame: nil))
     }
 
+    /// The conversation an opening stands for, as if its SYN had been recorded as one.
     private func promote(_ o: Opening, _ key: Key) -> Conversation {
         let (originator, responder) = o.fromA ? (key.a, key.b) : (key.b, key.a)
         let syn = o.header(from: originator, to: responder)
@@ -574,12 +573,17 @@ public struct TCPConversations {
                                               reach: c.reach, lastTime: c.lastTime))
         }
         guard state != .established || c.synCount > 1 else { return }
-        if notableAttempts.count >= Self.maxKeptAttempts + Self.maxKeptAttempts / 4 { trimAttempts() }
-        notableAttempts.append(ConnectionAttempt(
+        keep(ConnectionAttempt(
             stream: c.stream, client: c.originator, server: c.responder, isn: c.originatorBaseSeq, state: state, synFrames: c.synFrames,
             synTimes: c.synTimes, synCount: c.synCount, synAckFrame: c.synAck?.frame, synAckTime: c.synAck?.time,
             rstFrame: c.rst?.frame, rstTime: c.rst?.time, rstTTL: c.rst?.ttl, mss: c.mss, lastTime: c.lastTime,
             ackWithoutSynAckFrame: c.ackWithoutSynAck))
+    }
+
+    /// Keeps a notable attempt, trimming the list to the lowest streams first when it is full.
+    private mutating func keep(_ attempt: ConnectionAttempt) {
+        if notableAttempts.count >= Self.maxKeptAttempts + Self.maxKeptAttempts / 4 { trimAttempts() }
+        notableAttempts.append(attempt)
     }
 
     /// Keeps the `maxKeptAttempts` lowest streams (attempts retire out of stream order). Sorted through a

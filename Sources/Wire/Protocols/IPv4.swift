@@ -24,4 +24,20 @@ public enum IPv6 {
 public enum IPProtocol {
     public static let icmp: UInt8 = 1, ipInIP: UInt8 = 4, tcp: UInt8 = 6, udp: UInt8 = 17, ipv6InIP: UInt8 = 41
     public static let gre: UInt8 = 47, icmpv6: UInt8 = 58, sctp: UInt8 = 132
+
+    /// A protocol's short name in reports (`TCP`, `IPIP`…), else `protocol N`.
+    public static func name(_ p: UInt8) -> String {
+        switch p {
+        case icmp: "ICMP"
+        case tcp: "TCP"
+        case udp: "UDP"
+        case icmpv6: "ICMPv6"
+        case ipInIP: "IPIP"
+        case ipv6InIP: "IPv6-in-IP"
+        case gre: "GRE"
+        case 50: "ESP"
+        case sctp: "SCTP"
+        default: "protocol \(p)"
+        }
+    }
 }

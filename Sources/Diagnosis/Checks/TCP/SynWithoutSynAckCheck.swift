@@ -51,8 +51,8 @@ public struct SynWithoutSynAckCheck: Check {
 
     public func findings(in facts: Facts, parameters: CheckParameters) -> [Finding] {
         var evidence: [Evidence] = []
-        // Per destination, the attempts the capture can vouch for (`attempts`) and why the rest are indeterminate.
-        // Per destination, how many attempts the capture cannot vouch for, and why the first of them (worded once).
+        // Per destination, the attempts the capture can vouch for (`attempts`), how many it cannot, and why the
+        // first of those cannot (worded once).
         var judged: [(group: AttemptGroup, blind: Int, firstBlind: String?)] = []
         var indeterminate = 0
         for g in AttemptGroup.grouped(facts, state: .unanswered) {
@@ -113,8 +113,7 @@ public struct SynWithoutSynAckCheck: Check {
         return [finding(severity, summary: summary, evidence: evidence)]
     }
 
-    /// Why the capture cannot say this attempt went unanswered; nil when it can.
-    /// Why the capture cannot vouch that nothing answered `a`, or nil when it can.
+    /// Why the capture cannot say an attempt went unanswered, worded only when cited.
     enum BlindSpot {
         case answeredUnseen(frame: Int)
         case noSYNTimes
@@ -131,6 +130,7 @@ public struct SynWithoutSynAckCheck: Check {
         }
     }
 
+    /// Why the capture cannot vouch that nothing answered `a`, or nil when it can.
     static func blindSpot(_ a: ConnectionAttempt, _ coverage: CaptureCoverage) -> BlindSpot? {
         if let frame = a.ackWithoutSynAckFrame { return .answeredUnseen(frame: frame) }
         guard let last = a.synTimes.last else { return .noSYNTimes }
