@@ -206,4 +206,18 @@ import Testing
             }
         }
     }
+    /// Flows of large packets are kept on as many interfaces as their sizes are (`maxInterfaces`), no more.
+    @Test func largePacketFlowsStopAtTheInterfaceCap() {
+        var sizes = PacketSizes()
+        let flow = InnerFlow(source: IPAddress("10.244.1.5")!, destination: IPAddress("10.244.2.7")!, protocolNumber: 6,
+                             sourcePort: 40000, destinationPort: 8080)
+        let n = PacketSizes.maxInterfaces + 6
+        for i in 0..<n {
+            sizes.add(1500, interface: .init(capture: UInt32(i), ifindex: nil), frame: i + 1, time: nil, flow: flow)
+        }
+        let kept = (0..<n).filter { !sizes.flows(above: 1450, on: .init(capture: UInt32($0), ifindex: nil)).isEmpty }
+        #expect(kept == Array(0..<PacketSizes.maxInterfaces))
+        #expect(sizes.byInterface.count == PacketSizes.maxInterfaces)
+        #expect(sizes.packetsOfFlowsNotKept == 6)
+    }
 }

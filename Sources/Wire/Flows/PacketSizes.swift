@@ -109,7 +109,8 @@ public struct PacketSizes: Sendable {
         if let i = flowIndex[key] {
             flowEntries[i].sizes.count(size)
             slots[slot] = i
-        } else if flowsPerInterface[interface, default: 0] < Self.maxFlowsPerInterface, flowsPerInterface.count <= Self.maxInterfaces {
+        } else if flowsPerInterface[interface, default: 0] < Self.maxFlowsPerInterface,
+                  flowsPerInterface[interface] != nil || flowsPerInterface.count < Self.maxInterfaces {
             flowsPerInterface[interface, default: 0] += 1
             flowIndex[key] = flowEntries.count
             slots[slot] = flowEntries.count
