@@ -37,6 +37,45 @@ import Testing
 
     static let client: UInt32 = 0x0af4_0105, server: UInt32 = 0x0a60_000a
 
+    /// The open-addressing table against `Dictionary` as the model: a long random run of inserts, finds
+    /// and removals (backward-shift deletion must keep every remaining key findable), with IPv4 and IPv6
+    /// keys that share addresses and differ only in ports, and a table grown and emptied several times.
+    @Test func hashTableAgreesWithADictionaryThroughChurn() {
+        var table = FlowTable<Int>()
+        var model: [EndpointPair: Int] = [:]
+        var rng = SystemRandomNumberGenerator()
+        var disagreements = 0
+        func key(_ n: Int) -> EndpointPair {
+            let v6 = n % 3 == 0
+            let a = v6 ? IPAddress(ipv6High: 0xfd00_0000_0000_0000, low: UInt64(n % 7)) : IPAddress(ipv4: 0x0a00_0001 &+ UInt32(n % 5))
+            let b = v6 ? IPAddress(ipv6High: 0xfd00_0000_0000_0001, low: 9) : IPAddress(ipv4: 0x0a00_0063)
+            return EndpointPair(Endpoint(a, UInt16(1024 + n % 50_000)), Endpoint(b, UInt16(443 + n / 50_000)))
+        }
+        for round in 0..<3 {
+            for step in 0..<60_000 {
+                let n = Int.random(in: 0..<(round == 1 ? 2_000 : 40_000), using: &rng)
+                let k = key(n)
+                let position = table.find(k)
+                if position.map({ table.values[$0] }) != model[k] { disagreements += 1 }
+                if let position {
+                    if step % 3 == 0 { table.values[position] += 1; model[k]! += 1 } else {
+                        if table.remove(at: position) != model.removeValue(forKey: k) { disagreements += 1 }
+                    }
+                } else {
+                    table.insert(k, hash: table.hash(k), step)
+                    model[k] = step
+                }
+                if table.count != model.count { disagreements += 1 }
+            }
+            #expect(disagreements == 0)
+            #expect(model.count > (round == 1 ? 500 : 10_000))
+            #expect(Dictionary(uniqueKeysWithValues: zip(table.keys, table.values)) == model)
+            for (k, v) in model { #expect(table.find(k).map { table.values[$0] } == v) }
+            table.removeAll()
+            model.removeAll()
+        }
+    }
+
     @Test func synFloodIsCountedInOpeningsAndEveryAttemptReported() {
         var f = Feeder()
         let n = 30_000

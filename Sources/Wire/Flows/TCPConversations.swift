@@ -151,9 +151,9 @@ public struct TCPConversations {
         }
     }
 
-    /// A conversation past its first SYN. A class: the table holds a reference, so updating it never
-    /// copies the table or the conversation's arrays.
-    final class Conversation {
+    /// A conversation past its first SYN. Held in `pool` and updated in place there: a value, so the
+    /// per-packet update needs no reference counting or the runtime's exclusivity checks of a class.
+    struct Conversation {
         let stream: Int
         let originator: Endpoint
         let responder: Endpoint
@@ -217,7 +217,7 @@ public struct TCPConversations {
         }
 
         /// Records one segment; returns its Wireshark analysis flags.
-        func record(_ tcp: TCPHeader, ipLength: Int, ttl: UInt8, fromOriginator: Bool, frame: Int, time: Int64,
+        mutating func record(_ tcp: TCPHeader, ipLength: Int, ttl: UInt8, fromOriginator: Bool, frame: Int, time: Int64,
                     settings: TCPAnalysisSettings) -> TCPAnalysisFlags {
             lastTime = time
             let analysis = analyze(tcp, ipLength: ipLength, fromOriginator: fromOriginator, frame: frame, time: time,
@@ -249,7 +249,7 @@ public struct TCPConversations {
             return analysis
         }
 
-        private func analyze(_ tcp: TCPHeader, ipLength: Int, fromOriginator: Bool, frame: Int, time: Int64,
+        private mutating func analyze(_ tcp: TCPHeader, ipLength: Int, fromOriginator: Bool, frame: Int, time: Int64,
                              settings: TCPAnalysisSettings) -> TCPAnalysisFlags {
             // Initial RTT as Wireshark takes it: from the most recent SYN to the first ACK without SYN.
             if tcp.flags.isPureSYN { lastSynTime = time }
@@ -272,22 +272,10 @@ public struct TCPConversations {
         }
     }
 
+    /// What the table holds at a key: a lone SYN inline, or the position of a conversation in `pool`.
     enum Entry {
         case opening(Opening)
-        case conversation(Conversation)
-
-        var stream: Int {
-            switch self {
-            case .opening(let o): o.stream
-            case .conversation(let c): c.stream
-            }
-        }
-        var lastTime: Int64 {
-            switch self {
-            case .opening(let o): o.time
-            case .conversation(let c): c.lastTime
-            }
-        }
+        case conversation(Int)
     }
 
     typealias Key = EndpointPair
@@ -295,7 +283,10 @@ public struct TCPConversations {
     /// At most this many SYN frames are kept per attempt as evidence.
     public static let maxSynFrames = 16
 
-    private var live: [Key: Entry] = [:]
+    private var live = FlowTable<Entry>()
+    /// Conversations past their first SYN, found through the table; retired ones' places are reused.
+    private var pool: [Conversation] = []
+    private var freePlaces: [Int] = []
     private var streams = 0
     /// The latest packet time seen: the clock that flushes conversations.
     private var latest = Int64.min
@@ -352,63 +343,83 @@ public struct TCPConversations {
         tick(time)
         let src = Endpoint(ip.source, tcp.sourcePort), dst = Endpoint(ip.destination, tcp.destinationPort)
         let key = Key(src, dst)
-        let c: Conversation
-        switch live[key] {
-        case nil:
+        let hash = live.hash(key)
+        guard let position = live.find(key, hash: hash) else {
             if !tcp.flags.isPureSYN && flushed.mayContain(key) {
                 resumedConversations += 1
                 if firstResumedFrame == nil { firstResumedFrame = frame }
             }
-            let flags = open(key, src, dst, tcp, ip: ip, frame: frame, time: time)
+            let flags = open(key, hash: hash, src, dst, tcp, ip: ip, frame: frame, time: time)
             peakLiveConversations = Swift.max(peakLiveConversations, live.count)
             return flags
+        }
+        let c: Int
+        switch live.values[position] {
         case .opening(let o):
             c = promote(o, key)
-            live[key] = .conversation(c)
+            live.values[position] = .conversation(c)
         case .conversation(let existing):
             c = existing
         }
-        let fromOriginator = src == c.originator
+        let fromOriginator = src == pool[c].originator
         if tcp.flags.isPureSYN {
-            let base = fromOriginator ? c.originatorBaseSeq : c.responderBaseSeq
-            if let base, base != tcp.sequence || c.sawFinOrRst {
-                retire(c)
-                live[key] = nil      // retired: an eviction inside `open` must not retire it again
-                return open(key, src, dst, tcp, ip: ip, frame: frame, time: time)
+            let base = fromOriginator ? pool[c].originatorBaseSeq : pool[c].responderBaseSeq
+            if let base, base != tcp.sequence || pool[c].sawFinOrRst {
+                retire(conversationAt: c)
+                live.remove(at: position)      // retired: an eviction inside `open` must not retire it again
+                return open(key, hash: hash, src, dst, tcp, ip: ip, frame: frame, time: time)
             }
         }
-        if !fromOriginator && c.responderBaseSeq == nil { c.responderBaseSeq = tcp.sequence }
-        let flags = c.record(tcp, ipLength: ip.totalLength, ttl: ip.ttl, fromOriginator: fromOriginator, frame: frame,
-                             time: time, settings: settings)
+        if !fromOriginator && pool[c].responderBaseSeq == nil { pool[c].responderBaseSeq = tcp.sequence }
+        let flags = pool[c].record(tcp, ipLength: ip.totalLength, ttl: ip.ttl, fromOriginator: fromOriginator, frame: frame,
+                                   time: time, settings: settings)
         queueIfClosed(c, key, time: time)
         return flags
     }
 
     /// Queues a conversation that is now closed to be flushed `closedLinger` after its last packet.
-    private mutating func queueIfClosed(_ c: Conversation, _ key: Key, time: Int64) {
-        guard !c.closing && c.isClosed else { return }
-        c.closing = true
-        closing.insert(Closing(due: time.saturatingAdd(settings.closedLinger), stream: c.stream, key: key))
+    private mutating func queueIfClosed(_ c: Int, _ key: Key, time: Int64) {
+        guard !pool[c].closing && pool[c].isClosed else { return }
+        pool[c].closing = true
+        closing.insert(Closing(due: time.saturatingAdd(settings.closedLinger), stream: pool[c].stream, key: key))
     }
 
     /// Starts a stream at `key` with its first segment: an `Opening` for a pure SYN without data.
-    private mutating func open(_ key: Key, _ src: Endpoint, _ dst: Endpoint, _ tcp: TCPHeader, ip: IPHeader,
+    private mutating func open(_ key: Key, hash: UInt64, _ src: Endpoint, _ dst: Endpoint, _ tcp: TCPHeader, ip: IPHeader,
                                frame: Int, time: Int64) -> TCPAnalysisFlags {
         defer { streams += 1 }
         if live.count >= settings.maxLiveConversations { evictLeastRecent() }
         if let o = Opening(tcp, ip: ip, stream: streams, frame: frame, time: time, fromA: src == key.a) {
-            live[key] = .opening(o)
+            live.insert(key, hash: hash, .opening(o))
             // The flags the SYN gets as a conversation's first segment, from throwaway state: the
             // promotion replays it.
             var fwd = TCPSequenceState(), rev = TCPSequenceState()
             return TCPSequenceAnalysis.analyze(tcp, fwd: &fwd, rev: &rev, time: time, initialRTT: nil, settings: settings)
         }
-        let c = Conversation(stream: streams, originator: src, responder: dst, first: tcp, frame: frame, time: time)
-        live[key] = .conversation(c)
-        let flags = c.record(tcp, ipLength: ip.totalLength, ttl: ip.ttl, fromOriginator: true, frame: frame, time: time,
-                             settings: settings)
+        let c = place(Conversation(stream: streams, originator: src, responder: dst, first: tcp, frame: frame, time: time))
+        live.insert(key, hash: hash, .conversation(c))
+        let flags = pool[c].record(tcp, ipLength: ip.totalLength, ttl: ip.ttl, fromOriginator: true, frame: frame, time: time,
+                                   settings: settings)
         queueIfClosed(c, key, time: time)
         return flags
+    }
+
+    /// Puts a conversation in the pool; returns its place.
+    private mutating func place(_ c: Conversation) -> Int {
+        if let free = freePlaces.popLast() {
+            pool[free] = c
+            return free
+        }
+        pool.append(c)
+        return pool.count - 1
+    }
+
+    /// When the entry last had a packet, and its stream: the order entries are evicted in.
+    private func recency(_ e: Entry) -> Recency {
+        switch e {
+        case .opening(let o): Recency(time: o.time, stream: o.stream)
+        case .conversation(let c): Recency(time: pool[c].lastTime, stream: pool[c].stream)
+        }
     }
 
     /// Flushes the least recently active eighth of the live conversations (ties by stream), as the
@@ -417,11 +428,14 @@ public struct TCPConversations {
         let count = Swift.min(live.count, Swift.max(1, settings.maxLiveConversations / 8))
         // The `count` least recent by (last packet, stream), both unique together: the boundary is found by
         // selection over the compact pairs, not by sorting the whole table (a flood evicts every 32,768 SYNs).
-        var recency = live.values.map { Recency(time: $0.lastTime, stream: $0.stream) }
-        let boundary = Recency.select(&recency, rank: count - 1)
+        var recencies = live.values.map(recency)
+        let boundary = Recency.select(&recencies, rank: count - 1)
         var victims: [(stream: Int, key: Key)] = []
         victims.reserveCapacity(count)
-        for (key, e) in live where Recency(time: e.lastTime, stream: e.stream) <= boundary { victims.append((e.stream, key)) }
+        for (key, e) in zip(live.keys, live.values) {
+            let r = recency(e)
+            if r <= boundary { victims.append((r.stream, key)) }
+        }
         for v in victims.sorted(by: { $0.stream < $1.stream }) {
             flush(v.key)
             evictedConversations += 1
@@ -472,15 +486,15 @@ public struct TCPConversations {
             mss: o.mss, lastTime: o.time, ackWithoutSynAckFrame: nil))
     }
 
-    /// The conversation an opening stands for, as if its SYN had been recorded as one.
-    private func promote(_ o: Opening, _ key: Key) -> Conversation {
+    /// Places the conversation an opening stands for, as if its SYN had been recorded as one; returns its place.
+    private mutating func promote(_ o: Opening, _ key: Key) -> Int {
         let (originator, responder) = o.fromA ? (key.a, key.b) : (key.b, key.a)
         let syn = o.header(from: originator, to: responder)
-        let c = Conversation(stream: o.stream, originator: originator, responder: responder, first: syn, frame: o.frame,
+        var c = Conversation(stream: o.stream, originator: originator, responder: responder, first: syn, frame: o.frame,
                              time: o.time)
         _ = c.record(syn, ipLength: Int(o.ipLength), ttl: o.ttl, fromOriginator: true, frame: o.frame, time: o.time,
                      settings: settings)
-        return c
+        return place(c)
     }
 
     /// Runs the flushing clock on a packet's time. It follows the latest time seen, except that a jump
@@ -513,14 +527,18 @@ public struct TCPConversations {
         latest = time
         while let next = closing.min, next.due <= latest {
             closing.removeMin()
-            guard case .conversation(let c)? = live[next.key], c.stream == next.stream else { continue }
+            guard let position = live.find(next.key), case .conversation(let c) = live.values[position],
+                  pool[c].stream == next.stream else { continue }
             // Packets after the close push the flush back.
-            let due = c.lastTime.saturatingAdd(settings.closedLinger)
-            if due <= latest { flush(next.key) } else { closing.insert(Closing(due: due, stream: next.stream, key: next.key)) }
+            let due = pool[c].lastTime.saturatingAdd(settings.closedLinger)
+            if due <= latest { flush(at: position) } else { closing.insert(Closing(due: due, stream: next.stream, key: next.key)) }
         }
         if latest >= nextIdleSweep {
             var idle: [(stream: Int, key: Key)] = []
-            for (key, e) in live where e.lastTime.saturatingAdd(settings.inactivityTimeout) <= latest { idle.append((e.stream, key)) }
+            for (key, e) in zip(live.keys, live.values) {
+                let r = recency(e)
+                if r.time.saturatingAdd(settings.inactivityTimeout) <= latest { idle.append((r.stream, key)) }
+            }
             // In stream order, as at the end: which flows fit under `maxFlows` must not depend on hashing.
             for (_, key) in idle.sorted(by: { $0.stream < $1.stream }) { flush(key) }
             nextIdleSweep = latest.saturatingAdd(settings.inactivityTimeout / 10)
@@ -529,23 +547,30 @@ public struct TCPConversations {
 
     /// Flushes the conversation at `key`, if it is still stream `stream` when one is given.
     private mutating func flush(_ key: Key, stream: Int? = nil) {
-        guard let e = live[key], stream == nil || e.stream == stream else { return }
-        live[key] = nil
-        retire(e, key)
+        guard let position = live.find(key), stream == nil || recency(live.values[position]).stream == stream else { return }
+        flush(at: position)
+    }
+
+    private mutating func flush(at position: Int) {
+        let key = live.keys[position]
+        switch live.remove(at: position) {
+        case .opening(let o): retireOpening(o, key)
+        case .conversation(let c): retire(conversationAt: c)
+        }
         flushed.insert(key)
         flushedConversations += 1
     }
 
-    private mutating func retire(_ e: Entry, _ key: Key) {
-        switch e {
-        case .opening(let o): retireOpening(o, key)
-        case .conversation(let c): retire(c)
-        }
+    /// Retires the conversation at place `c` of the pool, which is free again after.
+    private mutating func retire(conversationAt c: Int) {
+        retire(pool[c])
+        freePlaces.append(c)
     }
 
     private mutating func retire(_ c: Conversation) {
         if c.handshakeAck { handshakesCompleted += 1 }
-        let out = c.originatorHealth.finish(), back = c.responderHealth.finish()
+        var originatorHealth = c.originatorHealth, responderHealth = c.responderHealth
+        let out = originatorHealth.finish(), back = responderHealth.finish()
         if out.hasAnomaly || back.hasAnomaly {
             if flows.count < Self.maxFlows {
                 let mss: UInt16 = [c.mss, c.responderMSS].filter { $0 > 0 }.min() ?? 0
@@ -622,8 +647,8 @@ public struct TCPConversations {
     /// Ends the capture: every live conversation is retired; attempts come back in stream order.
     public mutating func finish() {
         finishing = true
-        var conversations: [Conversation] = []
-        for (key, e) in live {
+        var conversations: [Int] = []
+        for (key, e) in zip(live.keys, live.values) {
             switch e {
             // A lone SYN never makes a flow summary, so openings may retire in any order.
             case .opening(let o): retireOpening(o, key)
@@ -631,7 +656,9 @@ public struct TCPConversations {
             }
         }
         live.removeAll()
-        for c in conversations.sorted(by: { $0.stream < $1.stream }) { retire(c) }
+        for c in conversations.sorted(by: { pool[$0].stream < pool[$1].stream }) { retire(pool[c]) }
+        pool = []
+        freePlaces = []
         trimAttempts()
         flows.sort { $0.stream < $1.stream }
     }

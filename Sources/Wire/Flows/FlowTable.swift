@@ -1,0 +1,138 @@
+/// The per-packet map from a TCP conversation's key to what is live at that key: an open-addressing hash
+/// table in the layout of Python's compact dict or Rust's `indexmap`.
+///
+/// - Entries live in two dense arrays, keys and values, so walking every entry (eviction, the idle sweep,
+///   the end of the capture) reads memory in order. Removing an entry moves the last one into its place.
+/// - They are found through an index of 64-bit slots, a power of two long and at most three quarters full,
+///   probed linearly. A slot holds the entry's position plus one (0: empty) and the upper 32 bits of its
+///   hash, so a probe compares a key only when those match. Removal shifts the following slots back
+///   (Knuth's Algorithm R): no tombstones, so probes stay short however many entries come and go.
+/// - The hash mixes the key's five words with secrets drawn at random for each table (folded 128-bit
+///   products, as wyhash does). A capture crafted so that its flows collide cannot know them. Nothing a
+///   report says depends on them: the entries' order follows only the insertions and removals.
+///
+/// Swift's `Dictionary` would hash the key with SipHash and keep 48-byte keys and values in buckets at up
+/// to 75 % load; here a SYN flood's table costs about 100 bytes per entry and a lookup one or two cache misses.
+struct FlowTable<Value> {
+    private(set) var keys: [EndpointPair] = []
+    /// The values, by position: mutate in place through `values[position]`.
+    var values: [Value] = []
+    private var slots: [UInt64] = []
+    private var mask = 0
+    private let secrets: (UInt64, UInt64, UInt64, UInt64, UInt64)
+
+    init() {
+        var g = SystemRandomNumberGenerator()
+        // Odd, so that no secret is zero and no product by a secret loses bits.
+        secrets = (g.next() | 1, g.next() | 1, g.next() | 1, g.next() | 1, g.next() | 1)
+    }
+
+    var count: Int { keys.count }
+    var isEmpty: Bool { keys.isEmpty }
+
+    /// The key's hash: compute it once per packet and pass it to `find` and `insert`.
+    @inline(__always)
+    func hash(_ k: EndpointPair) -> UInt64 {
+        let ports = UInt64(k.a.port) << 48 | UInt64(k.b.port) << 32 | (k.a.address.isIPv6 ? 2 : 0) | (k.b.address.isIPv6 ? 1 : 0)
+        let x = Self.fold(k.a.address.high ^ secrets.0, k.a.address.low ^ secrets.1)
+        let y = Self.fold(k.b.address.high ^ secrets.2, k.b.address.low ^ secrets.3)
+        return Self.fold(x ^ ports, y ^ secrets.4)
+    }
+
+    @inline(__always)
+    private static func fold(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let p = a.multipliedFullWidth(by: b)
+        return p.high ^ p.low
+    }
+
+    /// The slot's tag: the upper half of the hash, which also chooses the first slot probed.
+    @inline(__always)
+    private static func tag(_ hash: UInt64) -> UInt64 { hash >> 32 }
+
+    /// The position of `key`, or nil.
+    @inline(__always)
+    func find(_ key: EndpointPair, hash: UInt64) -> Int? {
+        guard !slots.isEmpty else { return nil }
+        let tag = Self.tag(hash)
+        var i = Int(truncatingIfNeeded: tag) & mask
+        while true {
+            let s = slots[i]
+            if s == 0 { return nil }
+            if s >> 32 == tag, keys[Int(s & 0xffff_ffff) - 1] == key { return Int(s & 0xffff_ffff) - 1 }
+            i = (i + 1) & mask
+        }
+    }
+
+    func find(_ key: EndpointPair) -> Int? { find(key, hash: hash(key)) }
+
+    /// Adds `key`, which must not be present, with `value`; returns its position (the last).
+    @discardableResult
+    mutating func insert(_ key: EndpointPair, hash: UInt64, _ value: Value) -> Int {
+        if (keys.count + 1) * 4 > slots.count * 3 { grow() }
+        let position = keys.count
+        keys.append(key)
+        values.append(value)
+        place(tag: Self.tag(hash), position: position)
+        return position
+    }
+
+    /// Removes the entry at `position`; the last entry moves there. Returns the removed value.
+    @discardableResult
+    mutating func remove(at position: Int) -> Value {
+        unlink(slot: slot(of: position))
+        let last = keys.count - 1
+        if position != last {
+            // The last entry's slot now points at the hole.
+            let s = slot(of: last)
+            slots[s] = slots[s] & ~0xffff_ffff | UInt64(position + 1)
+            keys.swapAt(position, last)
+            values.swapAt(position, last)
+        }
+        keys.removeLast()
+        return values.removeLast()
+    }
+
+    mutating func removeAll() {
+        keys = []
+        values = []
+        slots = []
+        mask = 0
+    }
+
+    /// The slot that points at `position`.
+    private func slot(of position: Int) -> Int {
+        var i = Int(truncatingIfNeeded: Self.tag(hash(keys[position]))) & mask
+        while Int(slots[i] & 0xffff_ffff) != position + 1 { i = (i + 1) & mask }
+        return i
+    }
+
+    /// Empties slot `i`, moving back the slots after it that may then be found from an earlier slot.
+    private mutating func unlink(slot i: Int) {
+        var hole = i, j = i
+        while true {
+            j = (j + 1) & mask
+            let s = slots[j]
+            if s == 0 { break }
+            let home = Int(truncatingIfNeeded: s >> 32) & mask
+            // Move the slot at j into the hole unless its home lies cyclically in (hole, j].
+            if (j - home) & mask >= (j - hole) & mask {
+                slots[hole] = s
+                hole = j
+            }
+        }
+        slots[hole] = 0
+    }
+
+    private mutating func place(tag: UInt64, position: Int) {
+        var i = Int(truncatingIfNeeded: tag) & mask
+        while slots[i] != 0 { i = (i + 1) & mask }
+        slots[i] = tag << 32 | UInt64(position + 1)
+    }
+
+    private mutating func grow() {
+        let size = Swift.max(16, slots.count * 2)
+        slots = Array(repeating: 0, count: size)
+        mask = size - 1
+        for position in keys.indices { place(tag: Self.tag(hash(keys[position])), position: position) }
+    }
+}
