@@ -94,6 +94,29 @@ import Testing
         #expect(attempts.allSatisfy { $0.state == .unanswered && $0.synCount == 1 && $0.synFrames == [$0.stream + 1] && $0.mss == 1460 })
     }
 
+    /// Past `maxKeptAttempts`, the lowest streams are kept whatever order they retire in: here a flood's
+    /// lone SYNs retire by eviction, in stream order, while the first 20 attempts (SYNs resent throughout)
+    /// stay live and retire only at the end.
+    @Test func keptAttemptsAreTheLowestStreamsWhenAFloodOverflowsThem() {
+        var settings = TCPAnalysisSettings()
+        settings.maxLiveConversations = 10_000
+        var f = Feeder(settings: settings)
+        let early = 20, flood = 200_000
+        for i in 0..<early { f.send(0, Self.client, UInt16(2000 + i), Self.server, 443, .syn) }
+        for i in 0..<flood {
+            let t = 0.001 + Double(i) / 1_000_000
+            f.send(t, Self.client &+ 1 &+ UInt32(i / 50_000), UInt16(10_000 + i % 50_000), Self.server, 443, .syn)
+            if i % 4_000 == 0 { for j in 0..<early { f.send(t, Self.client, UInt16(2000 + j), Self.server, 443, .syn) } }
+        }
+        f.table.finish()
+        let kept = f.table.notableAttempts
+        #expect(f.table.unansweredAttempts == early + flood)
+        #expect(kept.map(\.stream) == Array(0..<TCPConversations.maxKeptAttempts))
+        #expect(f.table.notableAttemptsNotKept == early + flood - TCPConversations.maxKeptAttempts)
+        #expect(kept.prefix(early).allSatisfy { $0.synCount == 51 && $0.synFrames.count == TCPConversations.maxSynFrames })
+        #expect(kept.dropFirst(early).allSatisfy { $0.synCount == 1 && $0.synFrames.count == 1 && $0.synTimes.count == 1 })
+    }
+
     @Test func aRetransmittedSYNPromotesAndCountsBothSends() {
         var f = Feeder()
         f.send(0, Self.client, 40000, Self.server, 443, .syn)

@@ -53,9 +53,15 @@ public struct ConnectionAttempt: Sendable {
     /// recognises the same attempt in another node's capture (NAT rewrites addresses, not sequence numbers).
     public var isn: UInt32
     public var state: State
-    /// The originator's SYNs with the first ISN (kernel retransmissions of one attempt).
-    public var synFrames: [Int]
-    public var synTimes: [Int64]
+    /// The originator's SYNs with the first ISN (kernel retransmissions of one attempt), at most
+    /// `TCPConversations.maxSynFrames`: their frames and times.
+    public var synFrames: [Int] { syns.map { [$0.frame] + laterSynFrames } ?? [] }
+    public var synTimes: [Int64] { syns.map { [$0.time] + laterSynTimes } ?? [] }
+    /// The first SYN inline and the resends in arrays, which a lone SYN (a flood's 100,000 kept
+    /// attempts) leaves empty: no allocation.
+    private var syns: (frame: Int, time: Int64)?
+    private var laterSynFrames: [Int] = []
+    private var laterSynTimes: [Int64] = []
     public var synCount: Int
     public var synAckFrame: Int?
     public var synAckTime: Int64?
@@ -69,6 +75,30 @@ public struct ConnectionAttempt: Sendable {
     /// it must have received a SYN-ACK the capture did not hold (a one-direction capture,
     /// asymmetric routing, or capture drops), so "no answer" cannot be claimed. The first such frame.
     public var ackWithoutSynAckFrame: Int?
+
+    public init(stream: Int, client: Endpoint, server: Endpoint, isn: UInt32, state: State, synFrames: [Int], synTimes: [Int64],
+                synCount: Int, synAckFrame: Int?, synAckTime: Int64?, rstFrame: Int?, rstTime: Int64?, rstTTL: UInt8?, mss: UInt16,
+                lastTime: Int64, ackWithoutSynAckFrame: Int? = nil) {
+        self.stream = stream
+        self.client = client
+        self.server = server
+        self.isn = isn
+        self.state = state
+        if let frame = synFrames.first, let time = synTimes.first {
+            syns = (frame, time)
+            laterSynFrames = Array(synFrames.dropFirst())
+            laterSynTimes = Array(synTimes.dropFirst())
+        }
+        self.synCount = synCount
+        self.synAckFrame = synAckFrame
+        self.synAckTime = synAckTime
+        self.rstFrame = rstFrame
+        self.rstTime = rstTime
+        self.rstTTL = rstTTL
+        self.mss = mss
+        self.lastTime = lastTime
+        self.ackWithoutSynAckFrame = ackWithoutSynAckFrame
+    }
 }
 
 /// One completed handshake as a capture saw it: the SYN that was answered, the SYN-ACK and their
@@ -314,6 +344,8 @@ public struct TCPConversations {
     /// Established ones are only counted, so memory does not grow with the number of connections.
     public private(set) var notableAttempts: [ConnectionAttempt] = []
     public private(set) var notableAttemptsNotKept = 0
+    /// Attempts of this stream or later are not kept (see `keep`).
+    private var keptStreamCeiling = Int.max
     public static let maxKeptAttempts = 100_000
     /// Completed handshakes kept as samples, for matching across captures: the first `maxHandshakeSamples` to
     /// retire, and as many again of those open when the capture ended.
@@ -480,7 +512,7 @@ public struct TCPConversations {
     private mutating func retireOpening(_ o: Opening, _ key: Key) {
         let (originator, responder) = o.fromA ? (key.a, key.b) : (key.b, key.a)
         unansweredAttempts += 1
-        keep(ConnectionAttempt(
+        keep(stream: o.stream, ConnectionAttempt(
             stream: o.stream, client: originator, server: responder, isn: o.sequence, state: .unanswered, synFrames: [o.frame],
             synTimes: [o.time], synCount: 1, synAckFrame: nil, synAckTime: nil, rstFrame: nil, rstTime: nil, rstTTL: nil,
             mss: o.mss, lastTime: o.time, ackWithoutSynAckFrame: nil))
@@ -598,7 +630,7 @@ public struct TCPConversations {
                                               reach: c.reach, lastTime: c.lastTime))
         }
         guard state != .established || c.synCount > 1 else { return }
-        keep(ConnectionAttempt(
+        keep(stream: c.stream, ConnectionAttempt(
             stream: c.stream, client: c.originator, server: c.responder, isn: c.originatorBaseSeq, state: state, synFrames: c.synFrames,
             synTimes: c.synTimes, synCount: c.synCount, synAckFrame: c.synAck?.frame, synAckTime: c.synAck?.time,
             rstFrame: c.rst?.frame, rstTime: c.rst?.time, rstTTL: c.rst?.ttl, mss: c.mss, lastTime: c.lastTime,
@@ -606,17 +638,31 @@ public struct TCPConversations {
     }
 
     /// Keeps a notable attempt, trimming the list to the lowest streams first when it is full.
-    private mutating func keep(_ attempt: ConnectionAttempt) {
-        if notableAttempts.count >= Self.maxKeptAttempts + Self.maxKeptAttempts / 4 { trimAttempts() }
-        notableAttempts.append(attempt)
+    /// An attempt is built only if it may be kept: once a trim has left `maxKeptAttempts`, one of a later
+    /// stream than all of those never will be (a flood retires a million, nearly all of them past that).
+    private mutating func keep(stream: Int, _ attempt: @autoclosure () -> ConnectionAttempt) {
+        guard stream < keptStreamCeiling else {
+            notableAttemptsNotKept += 1
+            return
+        }
+        let limit = Self.maxKeptAttempts + Self.maxKeptAttempts / 4
+        if notableAttempts.count >= limit { trimAttempts() }
+        // Reserved at its limit once: pages are touched only as attempts are written, and growing by
+        // doubling would hold the old and the new buffer at once (a flood's list would peak at 35 MB, not 22).
+        if notableAttempts.capacity == 0 { notableAttempts.reserveCapacity(limit) }
+        notableAttempts.append(attempt())
     }
 
     /// Keeps the `maxKeptAttempts` lowest streams (attempts retire out of stream order). Sorted through a
     /// permutation of indices: an attempt is large, and a merge sort moving them costs more than the sort.
     private mutating func trimAttempts() {
-        let sorted = zip(notableAttempts, notableAttempts.dropFirst()).allSatisfy { $0.stream < $1.stream }
+        let sorted = notableAttempts.indices.dropFirst().allSatisfy { notableAttempts[$0 - 1].stream < notableAttempts[$0].stream }
         let keep = Swift.min(notableAttempts.count, Self.maxKeptAttempts)
         notableAttemptsNotKept += notableAttempts.count - keep
+        defer {
+            // The kept attempts are now in stream order: none later than the last will ever be kept.
+            if notableAttempts.count == Self.maxKeptAttempts, let last = notableAttempts.last { keptStreamCeiling = last.stream }
+        }
         if sorted {
             notableAttempts.removeLast(notableAttempts.count - keep)
             return
@@ -695,10 +741,11 @@ struct BloomFilter {
     /// false positives, and what the report says about them, are reproducible.
     private static func start(_ key: EndpointPair) -> (UInt64, UInt64) {
         var h: UInt64 = 0x9e37_79b9_7f4a_7c15
-        for word in [key.a.address.high, key.a.address.low, key.b.address.high, key.b.address.low,
-                     UInt64(key.a.port) << 48 | UInt64(key.b.port) << 32 | (key.a.address.isIPv6 ? 2 : 0) | (key.b.address.isIPv6 ? 1 : 0)] {
-            h = splitmix(h ^ word)
-        }
+        h = splitmix(h ^ key.a.address.high)
+        h = splitmix(h ^ key.a.address.low)
+        h = splitmix(h ^ key.b.address.high)
+        h = splitmix(h ^ key.b.address.low)
+        h = splitmix(h ^ (UInt64(key.a.port) << 48 | UInt64(key.b.port) << 32 | (key.a.address.isIPv6 ? 2 : 0) | (key.b.address.isIPv6 ? 1 : 0)))
         return ((h & 0xffff_ffff) % UInt64(bits), ((h >> 32) | 1) % UInt64(bits))
     }
 

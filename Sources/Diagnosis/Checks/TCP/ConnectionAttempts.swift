@@ -1,10 +1,22 @@
 import Wire
 
-/// Connection attempts of one state grouped by server, as SYN checks report them.
+/// Connection attempts of one state grouped by server, as SYN checks report them: positions in the
+/// capture's own list, not copies (a flood keeps 100,000 attempts of 176 bytes).
 struct AttemptGroup {
     var capture: CaptureFacts
     var server: Endpoint
-    var attempts: [ConnectionAttempt]
+    var positions: [Int]
+
+    /// The group's attempts, in the capture's (stream) order.
+    struct Attempts: RandomAccessCollection {
+        let all: [ConnectionAttempt]
+        let positions: [Int]
+        var startIndex: Int { 0 }
+        var endIndex: Int { positions.count }
+        subscript(i: Int) -> ConnectionAttempt { all[positions[i]] }
+    }
+
+    var attempts: Attempts { Attempts(all: capture.summary.notableAttempts, positions: positions) }
 
     static func grouped(_ facts: Facts, state: ConnectionAttempt.State) -> [AttemptGroup] {
         grouped(facts) { $0.state == state }
@@ -14,15 +26,15 @@ struct AttemptGroup {
     static func grouped(_ facts: Facts, where include: (ConnectionAttempt) -> Bool) -> [AttemptGroup] {
         var groups: [AttemptGroup] = []
         for capture in facts.captures {
-            var byServer: [Endpoint: [ConnectionAttempt]] = [:]
+            var byServer: [Endpoint: [Int]] = [:]
             var order: [Endpoint] = []
-            for a in capture.summary.notableAttempts where include(a) {
+            for (i, a) in capture.summary.notableAttempts.enumerated() where include(a) {
                 if byServer[a.server] == nil { order.append(a.server) }
-                byServer[a.server, default: []].append(a)
+                byServer[a.server, default: []].append(i)
             }
-            groups += order.map { AttemptGroup(capture: capture, server: $0, attempts: byServer[$0]!) }
+            groups += order.map { AttemptGroup(capture: capture, server: $0, positions: byServer[$0]!) }
         }
-        return groups.sorted { $0.attempts.count > $1.attempts.count }
+        return groups.sorted { $0.positions.count > $1.positions.count }
     }
 
     var clients: Int { Set(attempts.map(\.client.address)).count }

@@ -57,25 +57,25 @@ public struct SynWithoutSynAckCheck: Check {
         var indeterminate = 0
         for g in AttemptGroup.grouped(facts, state: .unanswered) {
             let coverage = CaptureCoverage(g.capture, facts: facts)
-            var silent: [ConnectionAttempt] = []
+            var silent: [Int] = []
             var blind = 0
             var firstBlind: String?
-            for a in g.attempts {
+            for (position, a) in zip(g.positions, g.attempts) {
                 if let spot = Self.blindSpot(a, coverage) {
                     blind += 1
                     if firstBlind == nil { firstBlind = spot.reason }
                 } else {
-                    silent.append(a)
+                    silent.append(position)
                 }
             }
             indeterminate += blind
-            if !silent.isEmpty { judged.append((AttemptGroup(capture: g.capture, server: g.server, attempts: silent), blind, firstBlind)) }
+            if !silent.isEmpty { judged.append((AttemptGroup(capture: g.capture, server: g.server, positions: silent), blind, firstBlind)) }
         }
         // Only what the capture can vouch for is reported; the rest is counted as indeterminate.
         guard !judged.isEmpty else { return [] }
-        let total = judged.reduce(0) { $0 + $1.group.attempts.count }
+        let total = judged.reduce(0) { $0 + $1.group.positions.count }
         var severity = Severity.medium
-        for (g, blind, firstBlind) in judged.sorted(by: { $0.group.attempts.count > $1.group.attempts.count }) {
+        for (g, blind, firstBlind) in judged.sorted(by: { $0.group.positions.count > $1.group.positions.count }) {
             let silent = g.attempts
             if silent.count >= 3 || g.server.port == 53 || total >= 3 { severity = .high }
             guard evidence.count < 20 else { continue }
@@ -91,8 +91,8 @@ public struct SynWithoutSynAckCheck: Check {
             if let firstBlind {
                 note += " \(blind) more to it the capture cannot judge; the first because " + firstBlind + "."
             }
-            let frames = silent.flatMap(\.synFrames).prefix(40)
-            let times = silent.flatMap(\.synTimes).prefix(40)
+            let frames = silent.prefix(40).flatMap(\.synFrames).prefix(40)
+            let times = silent.prefix(40).flatMap(\.synTimes).prefix(40)
             evidence.append(.packets(note, file: g.capture.file, frames: Array(frames), times: times.map { $0 },
                                      filter: g.synFilter + " && " + DisplayFilter.streams(silent.prefix(40).map(\.stream))))
         }
