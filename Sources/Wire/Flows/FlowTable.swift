@@ -3,7 +3,7 @@
 ///
 /// - Entries live in two dense arrays, keys and values, so walking every entry (eviction, the idle sweep,
 ///   the end of the capture) reads memory in order. Removing an entry moves the last one into its place.
-/// - They are found through an index of 64-bit slots, a power of two long and at most three quarters full,
+/// - They are found through an index of 64-bit slots (and each knows its slot, for removal), a power of two long and at most three quarters full,
 ///   probed linearly. A slot holds the entry's position plus one (0: empty) and the upper 32 bits of its
 ///   hash, so a probe compares a key only when those match. Removal shifts the following slots back
 ///   (Knuth's Algorithm R): no tombstones, so probes stay short however many entries come and go.
@@ -18,6 +18,8 @@ struct FlowTable<Value> {
     /// The values, by position: mutate in place through `values[position]`.
     var values: [Value] = []
     private var slots: [UInt64] = []
+    /// The slot that points at each position: removal needs no probing.
+    private var slotOf: [Int32] = []
     private var mask = 0
     private let secrets: (UInt64, UInt64, UInt64, UInt64, UInt64)
 
@@ -72,23 +74,25 @@ struct FlowTable<Value> {
         let position = keys.count
         keys.append(key)
         values.append(value)
-        place(tag: Self.tag(hash), position: position)
+        slotOf.append(Int32(place(tag: Self.tag(hash), position: position)))
         return position
     }
 
     /// Removes the entry at `position`; the last entry moves there. Returns the removed value.
     @discardableResult
     mutating func remove(at position: Int) -> Value {
-        unlink(slot: slot(of: position))
+        unlink(slot: Int(slotOf[position]))
         let last = keys.count - 1
         if position != last {
             // The last entry's slot now points at the hole.
-            let s = slot(of: last)
+            let s = Int(slotOf[last])
             slots[s] = slots[s] & ~0xffff_ffff | UInt64(position + 1)
+            slotOf[position] = Int32(s)
             keys.swapAt(position, last)
             values.swapAt(position, last)
         }
         keys.removeLast()
+        slotOf.removeLast()
         return values.removeLast()
     }
 
@@ -96,14 +100,8 @@ struct FlowTable<Value> {
         keys = []
         values = []
         slots = []
+        slotOf = []
         mask = 0
-    }
-
-    /// The slot that points at `position`.
-    private func slot(of position: Int) -> Int {
-        var i = Int(truncatingIfNeeded: Self.tag(hash(keys[position]))) & mask
-        while Int(slots[i] & 0xffff_ffff) != position + 1 { i = (i + 1) & mask }
-        return i
     }
 
     /// Empties slot `i`, moving back the slots after it that may then be found from an earlier slot.
@@ -117,22 +115,26 @@ struct FlowTable<Value> {
             // Move the slot at j into the hole unless its home lies cyclically in (hole, j].
             if (j - home) & mask >= (j - hole) & mask {
                 slots[hole] = s
+                slotOf[Int(s & 0xffff_ffff) - 1] = Int32(hole)
                 hole = j
             }
         }
         slots[hole] = 0
     }
 
-    private mutating func place(tag: UInt64, position: Int) {
+    /// Points a free slot at `position`, probing from the tag's home; returns the slot.
+    @discardableResult
+    private mutating func place(tag: UInt64, position: Int) -> Int {
         var i = Int(truncatingIfNeeded: tag) & mask
         while slots[i] != 0 { i = (i + 1) & mask }
         slots[i] = tag << 32 | UInt64(position + 1)
+        return i
     }
 
     private mutating func grow() {
         let size = Swift.max(16, slots.count * 2)
         slots = Array(repeating: 0, count: size)
         mask = size - 1
-        for position in keys.indices { place(tag: Self.tag(hash(keys[position])), position: position) }
+        for position in keys.indices { slotOf[position] = Int32(place(tag: Self.tag(hash(keys[position])), position: position)) }
     }
 }

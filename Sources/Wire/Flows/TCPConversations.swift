@@ -196,6 +196,8 @@ public struct TCPConversations {
         var sawRst = false
         /// Queued for flushing once closed.
         var closing = false
+        /// Retired: its place in the pool is free.
+        var retired = false
         var responderPackets = 0
         var synFrames: [Int] = []
         var synTimes: [Int64] = []
@@ -320,11 +322,12 @@ public struct TCPConversations {
     private var streams = 0
     /// The latest packet time seen: the clock that flushes conversations.
     private var latest = Int64.min
-    /// A closed conversation and when to look at it again.
+    /// A closed conversation (its place in `pool`) and when to look at it again: 24 bytes, as the heap
+    /// moves them at every insertion and removal (a million short connections pass through it).
     struct Closing: Comparable {
         var due: Int64
         var stream: Int
-        var key: Key
+        var place: Int
         static func < (a: Closing, b: Closing) -> Bool { (a.due, a.stream) < (b.due, b.stream) }
         static func == (a: Closing, b: Closing) -> Bool { a.due == b.due && a.stream == b.stream }
     }
@@ -405,15 +408,15 @@ public struct TCPConversations {
         if !fromOriginator && pool[c].responderBaseSeq == nil { pool[c].responderBaseSeq = tcp.sequence }
         let flags = pool[c].record(tcp, ipLength: ip.totalLength, ttl: ip.ttl, fromOriginator: fromOriginator, frame: frame,
                                    time: time, settings: settings)
-        queueIfClosed(c, key, time: time)
+        queueIfClosed(c, time: time)
         return flags
     }
 
     /// Queues a conversation that is now closed to be flushed `closedLinger` after its last packet.
-    private mutating func queueIfClosed(_ c: Int, _ key: Key, time: Int64) {
+    private mutating func queueIfClosed(_ c: Int, time: Int64) {
         guard !pool[c].closing && pool[c].isClosed else { return }
         pool[c].closing = true
-        closing.insert(Closing(due: time.saturatingAdd(settings.closedLinger), stream: pool[c].stream, key: key))
+        closing.insert(Closing(due: time.saturatingAdd(settings.closedLinger), stream: pool[c].stream, place: c))
     }
 
     /// Starts a stream at `key` with its first segment: an `Opening` for a pure SYN without data.
@@ -432,7 +435,7 @@ public struct TCPConversations {
         live.insert(key, hash: hash, .conversation(c))
         let flags = pool[c].record(tcp, ipLength: ip.totalLength, ttl: ip.ttl, fromOriginator: true, frame: frame, time: time,
                                    settings: settings)
-        queueIfClosed(c, key, time: time)
+        queueIfClosed(c, time: time)
         return flags
     }
 
@@ -462,16 +465,24 @@ public struct TCPConversations {
         // selection over the compact pairs, not by sorting the whole table (a flood evicts every 32,768 SYNs).
         var recencies = live.values.map(recency)
         let boundary = Recency.select(&recencies, rank: count - 1)
-        var victims: [(stream: Int, key: Key)] = []
+        var victims: [(stream: Int, position: Int)] = []
         victims.reserveCapacity(count)
-        for (key, e) in zip(live.keys, live.values) {
+        for (position, e) in live.values.enumerated() {
             let r = recency(e)
-            if r <= boundary { victims.append((r.stream, key)) }
+            if r <= boundary { victims.append((r.stream, position)) }
         }
+        flush(victims)
+        evictedConversations += victims.count
+    }
+
+    /// Flushes the entries at these positions, retiring them in stream order; the positions are found by a
+    /// walk over the table, so no key is looked up again.
+    private mutating func flush(_ victims: [(stream: Int, position: Int)]) {
         for v in victims.sorted(by: { $0.stream < $1.stream }) {
-            flush(v.key)
-            evictedConversations += 1
+            retireEntry(at: v.position)
         }
+        // Last position first: what moves into a freed position (the last entry) is never one still to go.
+        for position in victims.map(\.position).sorted(by: >) { live.remove(at: position) }
     }
 
     /// When a conversation last had a packet, and its stream: the order conversations are evicted in.
@@ -544,7 +555,9 @@ public struct TCPConversations {
                 latest = time
                 nextIdleSweep = time.saturatingAdd(settings.inactivityTimeout / 10)
                 // Closed conversations belong to the later file: flushed now, in stream order.
-                for c in closing.unordered.sorted() { flush(c.key, stream: c.stream) }
+                for c in closing.unordered.sorted() where !pool[c.place].retired && pool[c.place].stream == c.stream {
+                    flush(Key(pool[c.place].originator, pool[c.place].responder), stream: c.stream)
+                }
                 closing = Heap()
             }
         }
@@ -559,20 +572,24 @@ public struct TCPConversations {
         latest = time
         while let next = closing.min, next.due <= latest {
             closing.removeMin()
-            guard let position = live.find(next.key), case .conversation(let c) = live.values[position],
-                  pool[c].stream == next.stream else { continue }
+            let c = next.place
+            guard !pool[c].retired, pool[c].stream == next.stream else { continue }
             // Packets after the close push the flush back.
             let due = pool[c].lastTime.saturatingAdd(settings.closedLinger)
-            if due <= latest { flush(at: position) } else { closing.insert(Closing(due: due, stream: next.stream, key: next.key)) }
+            if due <= latest {
+                flush(Key(pool[c].originator, pool[c].responder), stream: next.stream)
+            } else {
+                closing.insert(Closing(due: due, stream: next.stream, place: c))
+            }
         }
         if latest >= nextIdleSweep {
-            var idle: [(stream: Int, key: Key)] = []
-            for (key, e) in zip(live.keys, live.values) {
+            var idle: [(stream: Int, position: Int)] = []
+            for (position, e) in live.values.enumerated() {
                 let r = recency(e)
-                if r.time.saturatingAdd(settings.inactivityTimeout) <= latest { idle.append((r.stream, key)) }
+                if r.time.saturatingAdd(settings.inactivityTimeout) <= latest { idle.append((r.stream, position)) }
             }
-            // In stream order, as at the end: which flows fit under `maxFlows` must not depend on hashing.
-            for (_, key) in idle.sorted(by: { $0.stream < $1.stream }) { flush(key) }
+            // In stream order, as at the end: which flows fit under `maxFlows` must not depend on the table's order.
+            flush(idle)
             nextIdleSweep = latest.saturatingAdd(settings.inactivityTimeout / 10)
         }
     }
@@ -584,8 +601,14 @@ public struct TCPConversations {
     }
 
     private mutating func flush(at position: Int) {
+        retireEntry(at: position)
+        live.remove(at: position)
+    }
+
+    /// Retires the entry at `position` and remembers its key as flushed; the entry stays in the table.
+    private mutating func retireEntry(at position: Int) {
         let key = live.keys[position]
-        switch live.remove(at: position) {
+        switch live.values[position] {
         case .opening(let o): retireOpening(o, key)
         case .conversation(let c): retire(conversationAt: c)
         }
@@ -596,6 +619,7 @@ public struct TCPConversations {
     /// Retires the conversation at place `c` of the pool, which is free again after.
     private mutating func retire(conversationAt c: Int) {
         retire(pool[c])
+        pool[c].retired = true
         freePlaces.append(c)
     }
 
