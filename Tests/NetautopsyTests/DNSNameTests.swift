@@ -26,4 +26,16 @@ import Testing
         #expect(!DNSSearchList.firstLabelsMatch("we", "web"))
         #expect(DNSSearchList.firstLabelsMatch("", "."))
     }
+
+    /// The first-label key that search chains compare first agrees with the comparison it stands for.
+    @Test func firstLabelKeysAgreeWithTheComparison() {
+        let names = ["WEB.default", "web.other", "web", "web2.default", "we", "", ".", "Web.ns1.svc.cluster.local",
+                     "api.example.com", "API", "api.example.com.default.svc.cluster.local", "a.b", "b.a", "xn--bcher-kva.example"]
+        for x in names {
+            for y in names {
+                #expect((DNSSearchList.firstLabelKey(x) == DNSSearchList.firstLabelKey(y)) == DNSSearchList.firstLabelsMatch(x, y),
+                        "\(x) / \(y)")
+            }
+        }
+    }
 }

@@ -157,9 +157,25 @@ struct DNSLookups {
         var time: Int64
         var answered: Bool
     }
+    /// A conversation's latest transaction per DNS id. Most conversations (one client socket) carry one
+    /// id: it is held inline, and a dictionary is made only for the second.
     struct Conversation {
         var last: Int64
-        var byID: [UInt16: Transaction] = [:]
+        var firstID: UInt16 = 0
+        var first: Transaction?
+        var more: [UInt16: Transaction] = [:]
+
+        subscript(id: UInt16) -> Transaction? {
+            get { first != nil && firstID == id ? first : more[id] }
+            set {
+                if first == nil || firstID == id {
+                    firstID = id
+                    first = newValue
+                } else {
+                    more[id] = newValue
+                }
+            }
+        }
     }
     struct LookupKey: Hashable {
         var client: Endpoint
@@ -185,7 +201,9 @@ struct DNSLookups {
     private var open: [LookupKey: DNSLookup] = [:]
     private var lastSweep: Int64 = 0
     private var pairCandidates: [Endpoint: [DNSLookup]] = [:]
-    private var recentNX: [IPAddress: [DNSLookup]] = [:]
+    /// A client's latest NXDOMAIN lookups, each with the hash of its first label (`DNSSearchList.firstLabelKey`):
+    /// an answered lookup is compared with up to `searchLookBack` of them, most of which differ there.
+    private var recentNX: [IPAddress: [(label: UInt64, lookup: DNSLookup)]] = [:]
     private var serverIndex: [IPAddress: Int] = [:]
     private(set) var summary = DNSSummary()
 
@@ -237,20 +255,24 @@ struct DNSLookups {
     private mutating func countLikeTshark(_ m: DNSMessage, _ s: Endpoint, _ d: Endpoint, tcp: Bool, time: Int64) {
         // Mutated in place: copying a conversation out and back would copy its id table per packet.
         let key = ConversationKey(s, d, tcp: tcp)
-        transactions[key, default: Conversation(last: time)].last = time
+        if m.isResponse { responses += 1 } else { queries += 1 }
+        // One hash of the key: the conversation is changed in place through the default subscript.
+        if Self.transaction(&transactions[key, default: Conversation(last: time)], m, time: time) { answeredTransactions += 1 }
+    }
+
+    /// Applies tshark's rule to one conversation; returns whether `m` answered a transaction.
+    private static func transaction(_ c: inout Conversation, _ m: DNSMessage, time: Int64) -> Bool {
+        c.last = time
         if m.isResponse {
-            responses += 1
-            if transactions[key]!.byID[m.id]?.answered == false {
-                transactions[key]!.byID[m.id]!.answered = true
-                answeredTransactions += 1
-            }
-        } else {
-            queries += 1
-            // A query repeating the latest unanswered transaction of its id within 5 s is a retransmission:
-            // no new transaction, and it never shows response_in.
-            if let t = transactions[key]!.byID[m.id], !t.answered, time - t.time < Self.retransmissionWindow { return }
-            transactions[key]!.byID[m.id] = Transaction(time: time, answered: false)
+            guard c[m.id]?.answered == false else { return false }
+            c[m.id]!.answered = true
+            return true
         }
+        // A query repeating the latest unanswered transaction of its id within 5 s is a retransmission:
+        // no new transaction, and it never shows response_in.
+        if let t = c[m.id], !t.answered, time - t.time < retransmissionWindow { return false }
+        c[m.id] = Transaction(time: time, answered: false)
+        return false
     }
 
     private mutating func sweep(now: Int64) {
@@ -263,7 +285,7 @@ struct DNSLookups {
             close(l)
         }
         pairCandidates = pairCandidates.filter { now - ($0.value.last?.firstTime ?? 0) < Self.idleLimit }
-        recentNX = recentNX.filter { now - ($0.value.last?.firstTime ?? 0) < Self.searchWindow }
+        recentNX = recentNX.filter { now - ($0.value.last?.lookup.firstTime ?? 0) < Self.searchWindow }
     }
 
     /// A lookup is over: answered, superseded, or idle.
@@ -326,30 +348,36 @@ struct DNSLookups {
     }
 
     private mutating func searchChain(_ l: DNSLookup) {
+        guard l.rcode == 3 || l.rcode == 0 else { return }
         let client = l.client.address
-        var recent = recentNX.removeValue(forKey: client) ?? []
-        defer { if !recent.isEmpty { recentNX[client] = recent } }
+        let label = DNSSearchList.firstLabelKey(l.name)
         if l.rcode == 3 {
-            recent.append(l)
-            if recent.count > Self.searchLookBack { recent.removeFirst() }
+            Self.remember((label, l), in: &recentNX[client, default: []])
             return
         }
-        guard l.rcode == 0, !recent.isEmpty else { return }
-        // By index: a filter's closure copied each remembered lookup (its name and arrays) to test it.
+        guard let found = recentNX.index(forKey: client) else { return }
+        // By index, and in place: copying the list or a remembered lookup (its name and arrays) cost more than the test.
         var matched: [Int] = []
-        for i in recent.indices where recent[i].qtype == l.qtype && l.firstTime - recent[i].firstTime <= Self.searchWindow
-            && DNSSearchList.isExpansion(recent[i].name, of: l.name) {
+        let recent = recentNX.values[found]
+        for i in recent.indices where recent[i].label == label && recent[i].lookup.qtype == l.qtype
+            && l.firstTime - recent[i].lookup.firstTime <= Self.searchWindow && DNSSearchList.isExpansion(recent[i].lookup.name, of: l.name) {
             matched.append(i)
         }
         guard !matched.isEmpty else { return }
-        let siblings = matched.map { recent[$0] }
-        for i in matched.reversed() { recent.remove(at: i) }
+        let siblings = matched.map { recent[$0].lookup }
+        for i in matched.reversed() { recentNX.values[found].remove(at: i) }
+        if recentNX.values[found].isEmpty { recentNX.remove(at: found) }
         summary.chainCount += 1
         summary.chainedLookups += siblings.count + 1
         summary.chainsPerClient[client, default: 0] += 1
         if summary.chains.count < DNSSummary.maxExamples {
             summary.chains.append(DNSSearchChain(client: client, siblings: siblings, answer: l))
         }
+    }
+
+    private static func remember(_ nx: (label: UInt64, lookup: DNSLookup), in recent: inout [(label: UInt64, lookup: DNSLookup)]) {
+        recent.append(nx)
+        if recent.count > searchLookBack { recent.removeFirst() }
     }
 
     /// Closes every open lookup at the end of the capture.
@@ -382,6 +410,17 @@ public enum DNSSearchList {
     }
 
     static func lower(_ c: UInt8) -> UInt8 { c >= 65 && c <= 90 ? c + 32 : c }
+
+    /// FNV-1a of a name's first label without ASCII case: equal for names whose first labels match
+    /// (`firstLabelsMatch`), so that most candidates of a search chain are rejected by one comparison.
+    static func firstLabelKey(_ name: String) -> UInt64 {
+        var h = FNV1a()
+        for c in name.utf8 {
+            if c == UInt8(ascii: ".") { break }
+            h.mix(lower(c))
+        }
+        return h.value
+    }
 
     /// Whether the first labels of two names are equal, ignoring ASCII case (over the strings' UTF-8
     /// storage when it is contiguous, as it is for names the parser builds).
