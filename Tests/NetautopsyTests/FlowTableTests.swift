@@ -76,6 +76,37 @@ import Testing
         }
     }
 
+    /// The closing queue (in-order closings first-in first-out, the rest in a heap) yields what one heap would:
+    /// times that mostly rise, some that step back, ties broken by stream.
+    @Test func closingQueueYieldsTheLeastFirstLikeAHeap() {
+        var queue = TCPConversations.ClosingQueue()
+        var model: [TCPConversations.Closing] = []
+        var rng = SystemRandomNumberGenerator()
+        var clock: Int64 = 0, popped = 0, disagreements = 0
+        for stream in 0..<4_000 {
+            clock += Int64.random(in: 0..<3, using: &rng)
+            let due = Int.random(in: 0..<10, using: &rng) == 0 ? clock - Int64.random(in: 0..<50, using: &rng) : clock
+            let c = TCPConversations.Closing(due: due, stream: stream, place: stream)
+            queue.insert(c)
+            model.append(c)
+            while Int.random(in: 0..<3, using: &rng) == 0, let least = model.min() {
+                if queue.min != least { disagreements += 1 }
+                queue.removeMin()
+                model.remove(at: model.firstIndex(of: least)!)
+                popped += 1
+            }
+            if queue.unordered.count != model.count { disagreements += 1 }
+        }
+        while let least = model.min() {
+            if queue.min != least { disagreements += 1 }
+            queue.removeMin()
+            model.remove(at: model.firstIndex(of: least)!)
+        }
+        #expect(disagreements == 0)
+        #expect(queue.min == nil)
+        #expect(popped > 500)
+    }
+
     @Test func synFloodIsCountedInOpeningsAndEveryAttemptReported() {
         var f = Feeder()
         let n = 30_000
