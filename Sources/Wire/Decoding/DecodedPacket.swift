@@ -24,11 +24,30 @@ public struct DecodedPacket: Sendable {
     /// SLL2 interface index, or nil.
     public var interfaceIndex: UInt32?
     /// The first IP header in the frame.
-    public var outer: IPLayer?
+    public var outer: IPLayer? {
+        get { hasOuter ? outerLayer : nil }
+        set {
+            hasOuter = newValue != nil
+            if let newValue { outerLayer = newValue }
+        }
+    }
     /// The tunnel opened inside `outer`, if any.
     public var tunnel: Tunnel?
     /// The IP layer inside the tunnel.
-    public var inner: IPLayer?
+    public var inner: IPLayer? {
+        get { hasInner ? innerLayer : nil }
+        set {
+            hasInner = newValue != nil
+            if let newValue { innerLayer = newValue }
+        }
+    }
+    /// `outer` and `inner` as stored: unwrapped, so that the decoder writes them in place and the per-packet
+    /// path reads them in place (an optional's payload, about 200 bytes, is copied out to be read or written).
+    /// A layer's value is meaningless while its flag is false.
+    public private(set) var hasOuter = false
+    public private(set) var outerLayer = IPLayer()
+    public private(set) var hasInner = false
+    public private(set) var innerLayer = IPLayer()
     /// Where the link layer says its payload ends (PPPoE's length field), when it says so.
     public var linkPayloadEnd: Int?
     /// Captured bytes ran out before the headers were complete.
@@ -41,4 +60,28 @@ public struct DecodedPacket: Sendable {
 
     /// The layer transport analysis works on: inside a tunnel if there is one.
     public var innermost: IPLayer? { inner ?? outer }
+
+    /// Sets the layer at `depth` (0: outer, 1: inner) present, with what follows its IP header still unknown.
+    mutating func setLayer(_ depth: Int, ip: IPHeader, transport: Transport, payloadOffset: Int, capturedPayloadLength: Int) {
+        if depth == 0 {
+            hasOuter = true
+            outerLayer.ip = ip
+            outerLayer.transport = transport
+            outerLayer.payloadOffset = payloadOffset
+            outerLayer.capturedPayloadLength = capturedPayloadLength
+        } else {
+            hasInner = true
+            innerLayer.ip = ip
+            innerLayer.transport = transport
+            innerLayer.payloadOffset = payloadOffset
+            innerLayer.capturedPayloadLength = capturedPayloadLength
+        }
+    }
+
+    mutating func setTransport(_ depth: Int, _ transport: Transport) {
+        if depth == 0 { outerLayer.transport = transport } else { innerLayer.transport = transport }
+    }
+
+    /// Drops the tunnel's layer (`inner` becomes nil).
+    mutating func removeInner() { hasInner = false }
 }

@@ -12,30 +12,37 @@ public enum PacketDecoder {
 
     public static func decode(_ bytes: UnsafeRawBufferPointer, linkType: LinkType) -> DecodedPacket {
         var packet = DecodedPacket(linkType: linkType)
-        let r = ByteReader(bytes)
-        guard let (ethertype, offset) = link(r, linkType, &packet) else {
-            packet.truncated = true
-            return packet
-        }
-        guard let version = ipVersion(ethertype: ethertype, r, offset) else { return packet }
-        packet.outer = ipLayer(r, at: offset, version: version, depth: 0, &packet)
-        if let end = packet.linkPayloadEnd, var outer = packet.outer, outer.ip.totalLength > end - offset {
-            // An IP packet longer than the PPPoE payload that holds it: tshark reports "total length exceeds
-            // packet length" and dissects nothing above IP; so does this decoder.
-            outer.transport = .other
-            packet.outer = outer
-            packet.tunnel = nil
-            packet.inner = nil
-        }
+        decode(bytes, into: &packet)
         return packet
     }
 
-    /// Decodes an upper-layer payload (e.g. a reassembled datagram) under `header`.
+    /// Decodes into a packet just made with `DecodedPacket(linkType:)`: the per-packet path, where the
+    /// layers are written in place rather than returned and copied.
+    public static func decode(_ bytes: UnsafeRawBufferPointer, into packet: inout DecodedPacket) {
+        let r = ByteReader(bytes)
+        guard let (ethertype, offset) = link(r, packet.linkType, &packet) else {
+            packet.truncated = true
+            return
+        }
+        guard let version = ipVersion(ethertype: ethertype, r, offset) else { return }
+        ipLayer(r, at: offset, version: version, depth: 0, &packet)
+        if let end = packet.linkPayloadEnd, packet.hasOuter, packet.outerLayer.ip.totalLength > end - offset {
+            // An IP packet longer than the PPPoE payload that holds it: tshark reports "total length exceeds
+            // packet length" and dissects nothing above IP; so does this decoder.
+            packet.setTransport(0, .other)
+            packet.tunnel = nil
+            packet.removeInner()
+        }
+    }
+
+    /// Decodes an upper-layer payload (e.g. a reassembled datagram) under `header`; the layer is also left
+    /// in `packet` at `depth` (0: `outer`, 1: `inner`), and a tunnel inside it at depth 0 in `inner`.
     public static func decodeTransport(
         _ bytes: UnsafeRawBufferPointer, header: IPHeader, into packet: inout DecodedPacket, depth: Int
     ) -> IPLayer {
         let r = ByteReader(bytes)
-        return transportLayer(r, header: header, payloadOffset: 0, payloadEnd: bytes.count, depth: depth, &packet)
+        transportLayer(r, header: header, payloadOffset: 0, payloadEnd: bytes.count, depth: depth, &packet)
+        return depth == 0 ? packet.outerLayer : packet.innerLayer
     }
 
     // MARK: Link layer
@@ -129,10 +136,12 @@ public enum PacketDecoder {
 
     // MARK: IP
 
-    static func ipLayer(_ r: ByteReader, at start: Int, version: UInt8, depth: Int, _ p: inout DecodedPacket) -> IPLayer? {
+    /// Decodes the IP layer at `start` into `p` at `depth` (0: `outer`, 1: `inner`), which stays absent if the
+    /// header is cut short.
+    static func ipLayer(_ r: ByteReader, at start: Int, version: UInt8, depth: Int, _ p: inout DecodedPacket) {
         guard let header = version == 4 ? ipv4(r, at: start) : ipv6(r, at: start) else {
             p.truncated = true
-            return nil
+            return
         }
         if header.isIPv4Fragment { p.marks.insert(.ipv4Fragment) }
         if header.hasIPv6FragmentHeader { p.marks.insert(.ipv6FragmentHeader) }
@@ -140,17 +149,18 @@ public enum PacketDecoder {
         // IPv6 extension headers may claim lengths that run past the captured bytes.
         guard payloadOffset <= r.bytes.count else {
             p.truncated = true
-            return nil
+            return
         }
         // The IP length bounds the payload; frames may carry Ethernet padding after it.
         var payloadEnd = Swift.min(r.bytes.count, start + header.totalLength)
         if version == 4 && header.totalLength == 0 { payloadEnd = r.bytes.count }  // TSO: length 0
         if payloadEnd < start + header.totalLength { p.truncated = true }
         if let fragment = header.fragment, fragment.isFragment {
-            return IPLayer(ip: header, transport: .fragment, payloadOffset: payloadOffset,
-                           capturedPayloadLength: Swift.max(0, payloadEnd - payloadOffset))
+            p.setLayer(depth, ip: header, transport: .fragment, payloadOffset: payloadOffset,
+                       capturedPayloadLength: Swift.max(0, payloadEnd - payloadOffset))
+            return
         }
-        return transportLayer(r, header: header, payloadOffset: payloadOffset, payloadEnd: payloadEnd, depth: depth, &p)
+        transportLayer(r, header: header, payloadOffset: payloadOffset, payloadEnd: payloadEnd, depth: depth, &p)
     }
 
     static func ipv4(_ r: ByteReader, at s: Int) -> IPHeader? {
@@ -200,27 +210,27 @@ public enum PacketDecoder {
 
     // MARK: Transport and tunnels
 
+    /// Sets the layer at `depth` in `p` to `header` and what follows it.
     static func transportLayer(
         _ r: ByteReader, header: IPHeader, payloadOffset o: Int, payloadEnd: Int, depth: Int, _ p: inout DecodedPacket
-    ) -> IPLayer {
-        var layer = IPLayer(ip: header, transport: .other, payloadOffset: o,
-                            capturedPayloadLength: Swift.max(0, payloadEnd - o))
+    ) {
+        p.setLayer(depth, ip: header, transport: .other, payloadOffset: o, capturedPayloadLength: Swift.max(0, payloadEnd - o))
         let payloadLength = header.totalLength == 0 ? payloadEnd - o : header.payloadLength
         switch header.protocolNumber {
         case IPProtocol.tcp:
-            guard let t = tcp(r, at: o, segmentBytes: payloadLength) else { p.truncated = true; return layer }
-            layer.transport = .tcp(t)
+            guard let t = tcp(r, at: o, segmentBytes: payloadLength) else { p.truncated = true; return }
+            p.setTransport(depth, .tcp(t))
         case IPProtocol.udp:
             guard let sport = r.u16(at: o), let dport = r.u16(at: o + 2), let len = r.u16(at: o + UDP.lengthOffset) else {
                 p.truncated = true
-                return layer
+                return
             }
-            layer.transport = .udp(UDPHeader(sourcePort: sport, destinationPort: dport, length: len))
+            p.setTransport(depth, .udp(UDPHeader(sourcePort: sport, destinationPort: dport, length: len)))
             if depth == 0 { udpTunnel(r, dport: dport, at: o + UDP.headerLength, end: payloadEnd, &p) }
         case IPProtocol.icmp, IPProtocol.icmpv6:
             guard let icmp = icmp(r, at: o, v6: header.protocolNumber == IPProtocol.icmpv6, end: payloadEnd) else {
                 p.truncated = true
-                return layer
+                return
             }
             if icmp.isFragmentationNeeded { p.marks.insert(.icmpFragmentationNeeded) }
             if icmp.isPacketTooBig { p.marks.insert(.icmpv6PacketTooBig) }
@@ -228,18 +238,17 @@ public enum PacketDecoder {
                 if q.version == 4 && (q.fragment?.isFragment ?? false) { p.marks.insert(.ipv4Fragment) }
                 if q.version == 6 && q.fragment != nil { p.marks.insert(.ipv6FragmentHeader) }
             }
-            layer.transport = .icmp(icmp)
+            p.setTransport(depth, .icmp(icmp))
         case IPProtocol.ipInIP, IPProtocol.ipv6InIP:
             if depth == 0 {
                 p.tunnel = .ipInIP
-                p.inner = ipLayer(r, at: o, version: header.protocolNumber == IPProtocol.ipInIP ? 4 : 6, depth: 1, &p)
+                ipLayer(r, at: o, version: header.protocolNumber == IPProtocol.ipInIP ? 4 : 6, depth: 1, &p)
             }
         case GRE.ipProtocol:
             if depth == 0 { gre(r, at: o, &p) }
         default:
             break
         }
-        return layer
     }
 
     static func tcp(_ r: ByteReader, at o: Int, segmentBytes: Int) -> TCPHeader? {
@@ -323,8 +332,8 @@ public enum PacketDecoder {
     static func innerPayload(_ r: ByteReader, proto: UInt16, at o: Int, _ p: inout DecodedPacket) {
         switch proto {
         case Ethernet.EtherType.transparentBridging: innerEthernet(r, at: o, &p)
-        case Ethernet.EtherType.ipv4: p.inner = ipLayer(r, at: o, version: 4, depth: 1, &p)
-        case Ethernet.EtherType.ipv6: p.inner = ipLayer(r, at: o, version: 6, depth: 1, &p)
+        case Ethernet.EtherType.ipv4: ipLayer(r, at: o, version: 4, depth: 1, &p)
+        case Ethernet.EtherType.ipv6: ipLayer(r, at: o, version: 6, depth: 1, &p)
         default: break
         }
     }
@@ -333,6 +342,6 @@ public enum PacketDecoder {
         var scratch = DecodedPacket(linkType: .ethernet)
         guard let (type, offset) = ethernet(r, at: o, &scratch) else { p.truncated = true; return }
         guard let version = ipVersion(ethertype: type, r, offset), type != 0 else { return }
-        p.inner = ipLayer(r, at: offset, version: version, depth: 1, &p)
+        ipLayer(r, at: offset, version: version, depth: 1, &p)
     }
 }
