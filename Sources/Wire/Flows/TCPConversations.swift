@@ -644,15 +644,19 @@ public struct TCPConversations {
 
     /// Retires the conversation at place `c` of the pool, which is free again after.
     private mutating func retire(conversationAt c: Int) {
-        retire(pool[c])
+        // The pool is taken out while the conversation is retired in place: passing `pool[c]` to a method
+        // that changes `self` would copy it (a kilobyte, and a retain of each of its arrays).
+        var pool: [Conversation] = []
+        swap(&pool, &self.pool)
+        retire(&pool[c])
         pool[c].retired = true
+        swap(&pool, &self.pool)
         freePlaces.append(c)
     }
 
-    private mutating func retire(_ c: Conversation) {
+    private mutating func retire(_ c: inout Conversation) {
         if c.handshakeAck { handshakesCompleted += 1 }
-        var originatorHealth = c.originatorHealth, responderHealth = c.responderHealth
-        let out = originatorHealth.finish(), back = responderHealth.finish()
+        let out = c.originatorHealth.finish(), back = c.responderHealth.finish()
         if out.hasAnomaly || back.hasAnomaly {
             if flows.count < Self.maxFlows {
                 let mss: UInt16 = [c.mss, c.responderMSS].filter { $0 > 0 }.min() ?? 0
@@ -752,7 +756,7 @@ public struct TCPConversations {
             }
         }
         live.removeAll()
-        for c in conversations.sorted(by: { pool[$0].stream < pool[$1].stream }) { retire(pool[c]) }
+        for c in conversations.sorted(by: { pool[$0].stream < pool[$1].stream }) { retire(conversationAt: c) }
         pool = []
         freePlaces = []
         trimAttempts()
