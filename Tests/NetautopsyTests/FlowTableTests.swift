@@ -38,7 +38,8 @@ import Testing
     static let client: UInt32 = 0x0af4_0105, server: UInt32 = 0x0a60_000a
 
     /// The open-addressing table against `Dictionary` as the model: a long random run of inserts, finds
-    /// and removals (backward-shift deletion must keep every remaining key findable), with IPv4 and IPv6
+    /// and removals, one at a time and in bulk (backward-shift deletion and the rebuilt index must keep every
+    /// remaining key findable), with IPv4 and IPv6
     /// keys that share addresses and differ only in ports, and a table grown and emptied several times.
     @Test func hashTableAgreesWithADictionaryThroughChurn() {
         var table = FlowTable<Int>()
@@ -57,6 +58,14 @@ import Testing
                 let k = key(n)
                 let position = table.find(k)
                 if position.map({ table.values[$0] }) != model[k] { disagreements += 1 }
+                if step % 5_000 == 4_999 {
+                    // Now and then a share removed at once, as an eviction does.
+                    let doomed = Set(table.keys.indices.filter { _ in Int.random(in: 0..<8, using: &rng) == 0 })
+                    for p in doomed { model[table.keys[p]] = nil }
+                    table.remove(sortedPositions: doomed.sorted())
+                    if table.count != model.count { disagreements += 1 }
+                    continue
+                }
                 if let position {
                     if step % 3 == 0 { table.values[position] += 1; model[k]! += 1 } else {
                         if table.remove(at: position) != model.removeValue(forKey: k) { disagreements += 1 }

@@ -96,6 +96,28 @@ struct FlowTable<Value> {
         return values.removeLast()
     }
 
+    /// Removes the entries at `positions` (ascending, distinct) in one pass: the others keep their order, and
+    /// the index is rebuilt. For removing a large share at once (an eviction drops an eighth of the table):
+    /// one by one, each removal would probe and move the last entry.
+    mutating func remove(sortedPositions positions: [Int]) {
+        guard let first = positions.first else { return }
+        var write = first, next = 0
+        for read in first..<keys.count {
+            if next < positions.count && positions[next] == read {
+                next += 1
+                continue
+            }
+            keys[write] = keys[read]
+            values[write] = values[read]
+            write += 1
+        }
+        keys.removeLast(keys.count - write)
+        values.removeLast(values.count - write)
+        slotOf.removeLast(slotOf.count - write)
+        slots.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        for position in keys.indices { slotOf[position] = Int32(place(tag: Self.tag(hash(keys[position])), position: position)) }
+    }
+
     mutating func removeAll() {
         keys = []
         values = []

@@ -507,8 +507,13 @@ public struct TCPConversations {
         for v in victims.sorted(by: { $0.stream < $1.stream }) {
             retireEntry(at: v.position)
         }
-        // Last position first: what moves into a freed position (the last entry) is never one still to go.
-        for position in victims.map(\.position).sorted(by: >) { live.remove(at: position) }
+        let positions = victims.map(\.position).sorted()
+        if positions.count >= live.count / 64 {
+            live.remove(sortedPositions: positions)
+        } else {
+            // Last position first: what moves into a freed position (the last entry) is never one still to go.
+            for position in positions.reversed() { live.remove(at: position) }
+        }
     }
 
     /// When a conversation last had a packet, and its stream: the order conversations are evicted in.
