@@ -181,6 +181,13 @@ struct DNSLookups {
         var client: Endpoint
         var id: UInt16
         var tcp: Bool
+
+        /// Three words rather than six fields: hashed for every packet.
+        func hash(into h: inout Hasher) {
+            h.combine(client.address.high)
+            h.combine(client.address.low)
+            h.combine(UInt64(client.port) << 32 | UInt64(id) << 16 | (client.address.isIPv6 ? 2 : 0) | (tcp ? 1 : 0))
+        }
     }
 
     static let retransmissionWindow: Int64 = 5_000_000_000
@@ -326,11 +333,8 @@ struct DNSLookups {
     /// Pairs A with AAAA of the same name from the same socket sent within `parallelWindow`.
     private mutating func pair(_ l: DNSLookup) {
         guard l.qtype == 1 || l.qtype == 28, !l.overTCP else { return }
-        // Taken out while it changes, so that the list is not shared (and copied).
-        var list = pairCandidates.removeValue(forKey: l.client) ?? []
-        if let i = list.firstIndex(where: { $0.name == l.name && $0.qtype != l.qtype
-                                            && abs($0.firstTime - l.firstTime) <= Self.parallelWindow }) {
-            let other = list.remove(at: i)
+        // The client's list changed in place (one hash of its key).
+        if let other = Self.partner(of: l, in: &pairCandidates[l.client, default: []]) {
             // Exactly one of the two had trouble: both lost is a dead path, not the insertion race.
             let troubled = (other.sends > 1 || other.rcode == nil) != (l.sends > 1 || l.rcode == nil)
             if troubled {
@@ -340,11 +344,18 @@ struct DNSLookups {
                     summary.parallelPairs.append(DNSParallelPair(first: a, second: b, gap: b.firstTime - a.firstTime))
                 }
             }
-        } else {
-            list.append(l)
-            if list.count > 8 { list.removeFirst() }
         }
-        pairCandidates[l.client] = list
+    }
+
+    /// Takes from `candidates` the lookup `l` pairs with, or else remembers `l` (the latest 8).
+    private static func partner(of l: DNSLookup, in candidates: inout [DNSLookup]) -> DNSLookup? {
+        if let i = candidates.firstIndex(where: { $0.name == l.name && $0.qtype != l.qtype
+                                                  && abs($0.firstTime - l.firstTime) <= parallelWindow }) {
+            return candidates.remove(at: i)
+        }
+        candidates.append(l)
+        if candidates.count > 8 { candidates.removeFirst() }
+        return nil
     }
 
     private mutating func searchChain(_ l: DNSLookup) {
