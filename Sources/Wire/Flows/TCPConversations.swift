@@ -31,6 +31,27 @@ struct EndpointPair: Hashable {
     }
 }
 
+/// Frames and times of an attempt's SYNs: the first inline, the resends in arrays that a lone SYN leaves
+/// empty, so that it costs no allocation (a flood keeps 100,000 attempts, short connections make a million).
+struct SynSends: Sendable {
+    private var first: (frame: Int, time: Int64)?
+    private var laterFrames: [Int] = []
+    private var laterTimes: [Int64] = []
+
+    var count: Int { first == nil ? 0 : 1 + laterFrames.count }
+    var frames: [Int] { first.map { [$0.frame] + laterFrames } ?? [] }
+    var times: [Int64] { first.map { [$0.time] + laterTimes } ?? [] }
+
+    mutating func append(frame: Int, time: Int64) {
+        if first == nil {
+            first = (frame, time)
+        } else {
+            laterFrames.append(frame)
+            laterTimes.append(time)
+        }
+    }
+}
+
 /// One TCP connection attempt's opening as the capture saw it.
 public struct ConnectionAttempt: Sendable {
     public enum State: String, Sendable {
@@ -56,13 +77,9 @@ public struct ConnectionAttempt: Sendable {
     public var state: State
     /// The originator's SYNs with the first ISN (kernel retransmissions of one attempt), at most
     /// `TCPConversations.maxSynFrames`: their frames and times.
-    public var synFrames: [Int] { syns.map { [$0.frame] + laterSynFrames } ?? [] }
-    public var synTimes: [Int64] { syns.map { [$0.time] + laterSynTimes } ?? [] }
-    /// The first SYN inline and the resends in arrays, which a lone SYN (a flood's 100,000 kept
-    /// attempts) leaves empty: no allocation.
-    private var syns: (frame: Int, time: Int64)?
-    private var laterSynFrames: [Int] = []
-    private var laterSynTimes: [Int64] = []
+    public var synFrames: [Int] { syns.frames }
+    public var synTimes: [Int64] { syns.times }
+    var syns: SynSends
     public var synCount: Int
     public var synAckFrame: Int?
     public var synAckTime: Int64?
@@ -80,16 +97,22 @@ public struct ConnectionAttempt: Sendable {
     public init(stream: Int, client: Endpoint, server: Endpoint, isn: UInt32, state: State, synFrames: [Int], synTimes: [Int64],
                 synCount: Int, synAckFrame: Int?, synAckTime: Int64?, rstFrame: Int?, rstTime: Int64?, rstTTL: UInt8?, mss: UInt16,
                 lastTime: Int64, ackWithoutSynAckFrame: Int? = nil) {
+        var syns = SynSends()
+        for (frame, time) in zip(synFrames, synTimes) { syns.append(frame: frame, time: time) }
+        self.init(stream: stream, client: client, server: server, isn: isn, state: state, syns: syns, synCount: synCount,
+                  synAckFrame: synAckFrame, synAckTime: synAckTime, rstFrame: rstFrame, rstTime: rstTime, rstTTL: rstTTL, mss: mss,
+                  lastTime: lastTime, ackWithoutSynAckFrame: ackWithoutSynAckFrame)
+    }
+
+    init(stream: Int, client: Endpoint, server: Endpoint, isn: UInt32, state: State, syns: SynSends, synCount: Int,
+         synAckFrame: Int?, synAckTime: Int64?, rstFrame: Int?, rstTime: Int64?, rstTTL: UInt8?, mss: UInt16, lastTime: Int64,
+         ackWithoutSynAckFrame: Int?) {
         self.stream = stream
         self.client = client
         self.server = server
         self.isn = isn
         self.state = state
-        if let frame = synFrames.first, let time = synTimes.first {
-            syns = (frame, time)
-            laterSynFrames = Array(synFrames.dropFirst())
-            laterSynTimes = Array(synTimes.dropFirst())
-        }
+        self.syns = syns
         self.synCount = synCount
         self.synAckFrame = synAckFrame
         self.synAckTime = synAckTime
@@ -200,8 +223,7 @@ public struct TCPConversations {
         /// Retired: its place in the pool is free.
         var retired = false
         var responderPackets = 0
-        var synFrames: [Int] = []
-        var synTimes: [Int64] = []
+        var syns = SynSends()
         var synCount = 0
         var synAck: (frame: Int, time: Int64, seq: UInt32)?
         /// The last originator SYN before the SYN-ACK (retransmissions included).
@@ -265,7 +287,7 @@ public struct TCPConversations {
                 if flags.isPureSYN && tcp.sequence == originatorBaseSeq {
                     synCount += 1
                     if synAck == nil { lastSyn = (frame, time) }
-                    if synFrames.count < TCPConversations.maxSynFrames { synFrames.append(frame); synTimes.append(time) }
+                    if syns.count < TCPConversations.maxSynFrames { syns.append(frame: frame, time: time) }
                     if mss == 0 { mss = tcp.mss }
                 } else if let sa = synAck, !handshakeAck, flags.contains(.ack), !flags.contains(.syn),
                           !flags.contains(.rst), tcp.acknowledgment == sa.seq &+ 1 {
@@ -554,9 +576,11 @@ public struct TCPConversations {
     private mutating func retireOpening(_ o: Opening, _ key: Key) {
         let (originator, responder) = o.fromA ? (key.a, key.b) : (key.b, key.a)
         unansweredAttempts += 1
+        var lone = SynSends()
+        lone.append(frame: o.frame, time: o.time)
         keep(stream: o.stream, ConnectionAttempt(
-            stream: o.stream, client: originator, server: responder, isn: o.sequence, state: .unanswered, synFrames: [o.frame],
-            synTimes: [o.time], synCount: 1, synAckFrame: nil, synAckTime: nil, rstFrame: nil, rstTime: nil, rstTTL: nil,
+            stream: o.stream, client: originator, server: responder, isn: o.sequence, state: .unanswered, syns: lone,
+            synCount: 1, synAckFrame: nil, synAckTime: nil, rstFrame: nil, rstTime: nil, rstTTL: nil,
             mss: o.mss, lastTime: o.time, ackWithoutSynAckFrame: nil))
     }
 
@@ -690,8 +714,8 @@ public struct TCPConversations {
         }
         guard state != .established || c.synCount > 1 else { return }
         keep(stream: c.stream, ConnectionAttempt(
-            stream: c.stream, client: c.originator, server: c.responder, isn: c.originatorBaseSeq, state: state, synFrames: c.synFrames,
-            synTimes: c.synTimes, synCount: c.synCount, synAckFrame: c.synAck?.frame, synAckTime: c.synAck?.time,
+            stream: c.stream, client: c.originator, server: c.responder, isn: c.originatorBaseSeq, state: state, syns: c.syns,
+            synCount: c.synCount, synAckFrame: c.synAck?.frame, synAckTime: c.synAck?.time,
             rstFrame: c.rst?.frame, rstTime: c.rst?.time, rstTTL: c.rst?.ttl, mss: c.mss, lastTime: c.lastTime,
             ackWithoutSynAckFrame: c.ackWithoutSynAck))
     }
