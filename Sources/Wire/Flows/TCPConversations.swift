@@ -511,14 +511,13 @@ public struct TCPConversations {
         let count = Swift.min(live.count, Swift.max(1, settings.maxLiveConversations / 8))
         // The `count` least recent by (last packet, stream), both unique together: the boundary is found by
         // selection over the compact pairs, not by sorting the whole table (a flood evicts every 32,768 SYNs).
-        var recencies = live.values.map(recency)
-        let boundary = Recency.select(&recencies, rank: count - 1)
+        // One walk over the table: the selection reorders a copy of the 16-byte pairs.
+        let recencies = live.values.map(recency)
+        var reordered = recencies
+        let boundary = Recency.select(&reordered, rank: count - 1)
         var victims: [(stream: Int, position: Int)] = []
         victims.reserveCapacity(count)
-        for (position, e) in live.values.enumerated() {
-            let r = recency(e)
-            if r <= boundary { victims.append((r.stream, position)) }
-        }
+        for (position, r) in recencies.enumerated() where r <= boundary { victims.append((r.stream, position)) }
         flush(victims)
         evictedConversations += victims.count
     }
