@@ -44,6 +44,10 @@ import Wire
         let (tally, outcome) = try DecodeTally.of(Paths.fixture("captures/mixed-linktypes.pcapng"))
         #expect(outcome.error == nil)
         #expect(tally.linkTypes == [LinkType.ethernet.rawValue, LinkType.raw.rawValue])
+        // The analyzer counts link types by runs of frames: the interleaved interfaces must add up (tshark: 16 and 16).
+        var analyzer = tally.analyzer
+        #expect(analyzer.finish().linkTypes == [LinkType.ethernet.rawValue: 16, LinkType.raw.rawValue: 16])
+        #expect(tally.framesPerLinkType == [LinkType.ethernet.rawValue: 16, LinkType.raw.rawValue: 16])
         #expect(outcome.interfaces.count == 2)
         #expect(tally.withIP == tally.frames)
         let (be, beOutcome) = try DecodeTally.of(Paths.corpus.appendingPathComponent("pcaps/pcapng__gopacket-deb__be_test006.pcapng").path)

@@ -51,10 +51,15 @@ struct DecodeTally: PacketConsumer {
     var frames = 0
     var withIP = 0
     var linkTypes: Set<UInt16> = []
+    /// Frames per link type, counted here and by a `CaptureAnalyzer` fed the same frames.
+    var framesPerLinkType: [UInt16: Int] = [:]
+    var analyzer = CaptureAnalyzer()
 
     mutating func consume(_ record: PacketRecord) {
         frames += 1
         linkTypes.insert(record.linkTypeValue)
+        framesPerLinkType[record.linkTypeValue, default: 0] += 1
+        analyzer.consume(record)
         guard let lt = LinkType(rawValue: record.linkTypeValue) else { return }
         if PacketDecoder.decode(record.bytes, linkType: lt).outer != nil { withIP += 1 }
     }

@@ -15,6 +15,8 @@ public struct CaptureAnalyzer: PacketConsumer {
     private var sawSeveralInterfaces = false
     private var now: Int64 = 0
     private var timeline = CaptureTimeline()
+    /// The link type of the latest frames and how many in a row, not yet in `summary.linkTypes`.
+    private var linkTypeRun: (value: UInt16, frames: Int) = (0, 0)
 
     public init(fragmentLimits: FragmentReassembler.Limits = .init(), tcpSettings: TCPAnalysisSettings = .init()) {
         reassembler = FragmentReassembler(limits: fragmentLimits)
@@ -30,7 +32,12 @@ public struct CaptureAnalyzer: PacketConsumer {
             timeline.add(t, frame: record.frameNumber)
         }
         if record.capturedLength < record.originalLength { summary.counters.truncatedPackets += 1 }
-        summary.linkTypes[record.linkTypeValue, default: 0] += 1
+        // Counted by runs: a capture's link type rarely changes, and a dictionary update per frame costs a hash.
+        if record.linkTypeValue != linkTypeRun.value {
+            countLinkTypeRun()
+            linkTypeRun.value = record.linkTypeValue
+        }
+        linkTypeRun.frames += 1
         guard let linkType = LinkType(rawValue: record.linkTypeValue) else {
             summary.counters.unsupportedLinkTypePackets += 1
             return
@@ -166,8 +173,14 @@ public struct CaptureAnalyzer: PacketConsumer {
         }
     }
 
+    private mutating func countLinkTypeRun() {
+        if linkTypeRun.frames > 0 { summary.linkTypes[linkTypeRun.value, default: 0] += linkTypeRun.frames }
+        linkTypeRun.frames = 0
+    }
+
     /// Ends the capture and returns what it showed.
     public mutating func finish() -> CaptureSummary {
+        countLinkTypeRun()
         reassembler.finish(captureEnd: summary.lastTime ?? now)
         keep(reassembler.drainFinished())
         tcp.finish()
