@@ -684,8 +684,9 @@ public struct TCPConversations {
 
     private mutating func retire(_ c: inout Conversation) {
         if c.handshakeAck { handshakesCompleted += 1 }
-        let out = c.originatorHealth.finish(), back = c.responderHealth.finish()
-        if out.hasAnomaly || back.hasAnomaly {
+        // Finishing adds episodes and the worst stall, not anomalies: a healthy flow (nearly all) is not finished.
+        if c.originatorHealth.health.hasAnomaly || c.responderHealth.health.hasAnomaly {
+            let out = c.originatorHealth.finish(), back = c.responderHealth.finish()
             if flows.count < Self.maxFlows {
                 let mss: UInt16 = [c.mss, c.responderMSS].filter { $0 > 0 }.min() ?? 0
                 flows.append(TCPFlowSummary(stream: c.stream, client: c.originator, server: c.responder,
