@@ -685,7 +685,7 @@ public struct TCPConversations {
     private mutating func retire(_ c: inout Conversation) {
         if c.handshakeAck { handshakesCompleted += 1 }
         // Finishing adds episodes and the worst stall, not anomalies: a healthy flow (nearly all) is not finished.
-        if c.originatorHealth.health.hasAnomaly || c.responderHealth.health.hasAnomaly {
+        if c.originatorHealth.hasAnomaly || c.responderHealth.hasAnomaly {
             let out = c.originatorHealth.finish(), back = c.responderHealth.finish()
             if flows.count < Self.maxFlows {
                 let mss: UInt16 = [c.mss, c.responderMSS].filter { $0 > 0 }.min() ?? 0

@@ -123,6 +123,11 @@ public struct TCPReach: Sendable, Equatable {
 
 /// Per-direction bookkeeping behind `TCPDirectionHealth`: unacknowledged data segments (bounded)
 /// and the sequence number currently being retransmitted.
+///
+/// Every segment updates the counters, held inline. What only a troubled direction needs (retransmission
+/// frames, stalls, zero-window episodes) is kept apart, made at the first retransmission or zero window:
+/// a healthy direction's tracker stays small, and so does the conversation a million short connections
+/// each make (it was a kilobyte, copied and touched per connection).
 struct TCPDirectionTracker {
     struct Sent {
         var seq: UInt32
@@ -132,41 +137,70 @@ struct TCPDirectionTracker {
         var time: Int64
     }
 
+    /// What a direction with retransmissions or zero windows also records.
+    struct Trouble {
+        var retransmissionFrames: [Int] = []
+        var retransmissionTimes: [Int64] = []
+        var zeroWindowEpisodes: [ZeroWindowEpisode] = []
+        /// The sequence number retransmitted most often so far, and the one being retransmitted now.
+        var worstStall: RetransmissionStall?
+        var stall: RetransmissionStall?
+        var openEpisode: ZeroWindowEpisode?
+    }
+
     /// At most this many unacknowledged segments are remembered; when full, the smallest is dropped,
     /// since only the largest acknowledged size matters.
     static let maxUnacked = 16
 
-    var health = TCPDirectionHealth()
+    private var dataSegments = 0
+    private var retransmissions = 0
+    private var fastRetransmissions = 0
+    private var spuriousRetransmissions = 0
+    private var duplicateAcks = 0
+    private var zeroWindows = 0
+    private var resets = 0
+    private var firstReset: (frame: Int, time: Int64)?
+    private var largestAckedSegment = 0
+    private var largestAckedIPLength = 0
     var unacked: [Sent] = []
-    var stall: RetransmissionStall?
-    var openEpisode: ZeroWindowEpisode?
+    /// Empty, or the one `Trouble` (an array: a value that costs one word until needed).
+    private var trouble: [Trouble] = []
+
+    /// What `TCPDirectionHealth.hasAnomaly` will say: finishing adds no anomaly.
+    var hasAnomaly: Bool { retransmissions > 0 || duplicateAcks > 0 || zeroWindows > 0 || resets > 0 }
+
+    private mutating func troubled() {
+        if trouble.isEmpty { trouble.append(Trouble()) }
+    }
 
     mutating func sent(_ tcp: TCPHeader, ipLength: Int, flags: TCPAnalysisFlags, frame: Int, time: Int64) {
         let len = tcp.payloadLength
         if tcp.flags.contains(.rst) {
-            health.resets += 1
-            if health.firstResetFrame == nil { health.firstResetFrame = frame; health.firstResetTime = time }
+            resets += 1
+            if firstReset == nil { firstReset = (frame, time) }
         }
-        if len > 0 { health.dataSegments += 1 }
-        if flags.contains(.duplicateAck) { health.duplicateAcks += 1 }
+        if len > 0 { dataSegments += 1 }
+        if flags.contains(.duplicateAck) { duplicateAcks += 1 }
         if flags.contains(.zeroWindow) {
-            health.zeroWindows += 1
-            if openEpisode == nil {
-                openEpisode = ZeroWindowEpisode(startFrame: frame, startTime: time, frames: 0)
+            zeroWindows += 1
+            troubled()
+            if trouble[0].openEpisode == nil {
+                trouble[0].openEpisode = ZeroWindowEpisode(startFrame: frame, startTime: time, frames: 0)
             }
-            openEpisode!.frames += 1
-        } else if tcp.window > 0 && !tcp.flags.contains(.syn), var e = openEpisode {
+            trouble[0].openEpisode!.frames += 1
+        } else if tcp.window > 0 && !tcp.flags.contains(.syn), !trouble.isEmpty, var e = trouble[0].openEpisode {
             e.endFrame = frame
             e.endTime = time
             closeEpisode(e)
         }
         if !flags.isDisjoint(with: .anyRetransmission) {
-            health.retransmissions += 1
-            if flags.contains(.fastRetransmission) { health.fastRetransmissions += 1 }
-            if flags.contains(.spuriousRetransmission) { health.spuriousRetransmissions += 1 }
-            if health.retransmissionFrames.count < TCPDirectionHealth.maxFrames {
-                health.retransmissionFrames.append(frame)
-                health.retransmissionTimes.append(time)
+            retransmissions += 1
+            if flags.contains(.fastRetransmission) { fastRetransmissions += 1 }
+            if flags.contains(.spuriousRetransmission) { spuriousRetransmissions += 1 }
+            troubled()
+            if trouble[0].retransmissionFrames.count < TCPDirectionHealth.maxFrames {
+                trouble[0].retransmissionFrames.append(frame)
+                trouble[0].retransmissionTimes.append(time)
             }
             if len > 0 && !flags.contains(.spuriousRetransmission) {
                 resent(tcp.sequence, length: len, ipLength: ipLength, frame: frame, time: time)
@@ -190,13 +224,14 @@ struct TCPDirectionTracker {
         unacked.append(s)
     }
 
+    /// A retransmitted data segment (`trouble` exists).
     private mutating func resent(_ seq: UInt32, length: Int, ipLength: Int, frame: Int, time: Int64) {
-        if stall?.sequence == seq, stall?.ackFrame == nil {
+        if trouble[0].stall?.sequence == seq, trouble[0].stall?.ackFrame == nil {
             // Updated in place: a copy would make the appends below copy its arrays.
-            stall!.retransmissions += 1
-            if length > stall!.length { stall!.length = length; stall!.ipLength = ipLength }
-            if stall!.frames.count < RetransmissionStall.maxSends {
-                stall!.frames.append(frame); stall!.times.append(time); stall!.lengths.append(length)
+            trouble[0].stall!.retransmissions += 1
+            if length > trouble[0].stall!.length { trouble[0].stall!.length = length; trouble[0].stall!.ipLength = ipLength }
+            if trouble[0].stall!.frames.count < RetransmissionStall.maxSends {
+                trouble[0].stall!.frames.append(frame); trouble[0].stall!.times.append(time); trouble[0].stall!.lengths.append(length)
             }
         } else {
             keepWorst()
@@ -207,13 +242,13 @@ struct TCPDirectionTracker {
                 if original.length > s.length { s.length = original.length; s.ipLength = original.ipLength }
             }
             s.frames.append(frame); s.times.append(time); s.lengths.append(length)
-            stall = s
+            trouble[0].stall = s
         }
     }
 
     private mutating func keepWorst() {
-        guard let s = stall else { return }
-        if s.retransmissions > (health.worstStall?.retransmissions ?? 0) { health.worstStall = s }
+        guard !trouble.isEmpty, let s = trouble[0].stall else { return }
+        if s.retransmissions > (trouble[0].worstStall?.retransmissions ?? 0) { trouble[0].worstStall = s }
     }
 
     /// The peer acknowledged everything before `ack`.
@@ -221,29 +256,47 @@ struct TCPDirectionTracker {
         if !unacked.isEmpty {
             unacked.removeAll { s in
                 guard seqLE(s.seq &+ UInt32(s.length), ack) else { return false }
-                if s.length > health.largestAckedSegment {
-                    health.largestAckedSegment = s.length
-                    health.largestAckedIPLength = s.ipLength
+                if s.length > largestAckedSegment {
+                    largestAckedSegment = s.length
+                    largestAckedIPLength = s.ipLength
                 }
                 return true
             }
         }
-        if let s = stall, s.ackFrame == nil, seqGT(ack, s.sequence) {
-            stall!.ackFrame = frame
-            if let last = s.lengths.last, seqLE(s.sequence &+ UInt32(last), ack), last > health.largestAckedSegment {
-                health.largestAckedSegment = last
+        if !trouble.isEmpty, let s = trouble[0].stall, s.ackFrame == nil, seqGT(ack, s.sequence) {
+            trouble[0].stall!.ackFrame = frame
+            if let last = s.lengths.last, seqLE(s.sequence &+ UInt32(last), ack), last > largestAckedSegment {
+                largestAckedSegment = last
             }
         }
     }
 
     private mutating func closeEpisode(_ e: ZeroWindowEpisode) {
-        if health.zeroWindowEpisodes.count < TCPDirectionHealth.maxEpisodes { health.zeroWindowEpisodes.append(e) }
-        openEpisode = nil
+        if trouble[0].zeroWindowEpisodes.count < TCPDirectionHealth.maxEpisodes { trouble[0].zeroWindowEpisodes.append(e) }
+        trouble[0].openEpisode = nil
     }
 
     mutating func finish() -> TCPDirectionHealth {
-        if let e = openEpisode { closeEpisode(e) }
+        if !trouble.isEmpty, let e = trouble[0].openEpisode { closeEpisode(e) }
         keepWorst()
-        return health
+        var h = TCPDirectionHealth()
+        h.dataSegments = dataSegments
+        h.retransmissions = retransmissions
+        h.fastRetransmissions = fastRetransmissions
+        h.spuriousRetransmissions = spuriousRetransmissions
+        h.duplicateAcks = duplicateAcks
+        h.zeroWindows = zeroWindows
+        h.resets = resets
+        h.firstResetFrame = firstReset?.frame
+        h.firstResetTime = firstReset?.time
+        h.largestAckedSegment = largestAckedSegment
+        h.largestAckedIPLength = largestAckedIPLength
+        if let t = trouble.first {
+            h.retransmissionFrames = t.retransmissionFrames
+            h.retransmissionTimes = t.retransmissionTimes
+            h.zeroWindowEpisodes = t.zeroWindowEpisodes
+            h.worstStall = t.worstStall
+        }
+        return h
     }
 }
