@@ -63,23 +63,22 @@ public struct DecodedPacket: Sendable {
 
     /// Sets the layer at `depth` (0: outer, 1: inner) present, with what follows its IP header still unknown.
     mutating func setLayer(_ depth: Int, ip: IPHeader, transport: Transport, payloadOffset: Int, capturedPayloadLength: Int) {
-        if depth == 0 {
-            hasOuter = true
-            outerLayer.ip = ip
-            outerLayer.transport = transport
-            outerLayer.payloadOffset = payloadOffset
-            outerLayer.capturedPayloadLength = capturedPayloadLength
-        } else {
-            hasInner = true
-            innerLayer.ip = ip
-            innerLayer.transport = transport
-            innerLayer.payloadOffset = payloadOffset
-            innerLayer.capturedPayloadLength = capturedPayloadLength
+        if depth == 0 { hasOuter = true } else { hasInner = true }
+        withLayer(depth) {
+            $0.ip = ip
+            $0.transport = transport
+            $0.payloadOffset = payloadOffset
+            $0.capturedPayloadLength = capturedPayloadLength
         }
     }
 
     mutating func setTransport(_ depth: Int, _ transport: Transport) {
-        if depth == 0 { outerLayer.transport = transport } else { innerLayer.transport = transport }
+        withLayer(depth) { $0.transport = transport }
+    }
+
+    /// Changes the layer at `depth` (0: outer, 1: inner) where it is stored.
+    private mutating func withLayer(_ depth: Int, _ change: (inout IPLayer) -> Void) {
+        if depth == 0 { change(&outerLayer) } else { change(&innerLayer) }
     }
 
     /// Drops the tunnel's layer (`inner` becomes nil).

@@ -126,23 +126,18 @@ public struct IPLayer: Sendable {
     /// Payload bytes actually present in the buffer (≤ `ip.payloadLength`).
     public var capturedPayloadLength: Int
 
-    public init(ip: IPHeader, transport: Transport, payloadOffset: Int, capturedPayloadLength: Int) {
-        self.ip = ip
-        self.transport = transport
-        self.payloadOffset = payloadOffset
-        self.capturedPayloadLength = capturedPayloadLength
+    /// An IP fragment: its transport is known only after reassembly.
+    public var isFragment: Bool {
+        if case .fragment = transport { return true }
+        return false
     }
+}
 
+extension IPLayer {
     /// No layer, all zero: what `DecodedPacket` holds where a frame has none.
     init() {
         self.init(ip: IPHeader(version: 0, source: IPAddress(ipv4: 0), destination: IPAddress(ipv4: 0), protocolNumber: 0, ttl: 0,
                                totalLength: 0, headerLength: 0, dontFragment: false, fragment: nil),
                   transport: .other, payloadOffset: 0, capturedPayloadLength: 0)
-    }
-
-    /// An IP fragment: its transport is known only after reassembly.
-    public var isFragment: Bool {
-        if case .fragment = transport { return true }
-        return false
     }
 }

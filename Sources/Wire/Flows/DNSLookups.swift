@@ -208,9 +208,12 @@ struct DNSLookups {
     private var open: [LookupKey: DNSLookup] = [:]
     private var lastSweep: Int64 = 0
     private var pairCandidates: [Endpoint: [DNSLookup]] = [:]
-    /// A client's latest NXDOMAIN lookups, each with the hash of its first label (`DNSSearchList.firstLabelKey`):
-    /// an answered lookup is compared with up to `searchLookBack` of them, most of which differ there.
-    private var recentNX: [IPAddress: [(label: UInt64, lookup: DNSLookup)]] = [:]
+    /// An NXDOMAIN lookup remembered for search chains, with the hash of its first label
+    /// (`DNSSearchList.firstLabelKey`): an answered lookup is compared with up to `searchLookBack` of them,
+    /// most of which differ there.
+    typealias RecentNX = (label: UInt64, lookup: DNSLookup)
+    /// Each client's latest NXDOMAIN lookups.
+    private var recentNX: [IPAddress: [RecentNX]] = [:]
     private var serverIndex: [IPAddress: Int] = [:]
     private(set) var summary = DNSSummary()
 
@@ -353,8 +356,7 @@ struct DNSLookups {
                                                   && abs($0.firstTime - l.firstTime) <= parallelWindow }) {
             return candidates.remove(at: i)
         }
-        candidates.append(l)
-        if candidates.count > 8 { candidates.removeFirst() }
+        remember(l, in: &candidates, keeping: 8)
         return nil
     }
 
@@ -363,7 +365,7 @@ struct DNSLookups {
         let client = l.client.address
         let label = DNSSearchList.firstLabelKey(l.name)
         if l.rcode == 3 {
-            Self.remember((label, l), in: &recentNX[client, default: []])
+            Self.remember((label, l), in: &recentNX[client, default: []], keeping: Self.searchLookBack)
             return
         }
         guard let found = recentNX.index(forKey: client) else { return }
@@ -386,9 +388,10 @@ struct DNSLookups {
         }
     }
 
-    private static func remember(_ nx: (label: UInt64, lookup: DNSLookup), in recent: inout [(label: UInt64, lookup: DNSLookup)]) {
-        recent.append(nx)
-        if recent.count > searchLookBack { recent.removeFirst() }
+    /// Appends `item` to a list of the latest `keeping`, dropping the oldest.
+    private static func remember<T>(_ item: T, in list: inout [T], keeping limit: Int) {
+        list.append(item)
+        if list.count > limit { list.removeFirst() }
     }
 
     /// Closes every open lookup at the end of the capture.

@@ -3,10 +3,11 @@
 ///
 /// - Entries live in two dense arrays, keys and values, so walking every entry (eviction, the idle sweep,
 ///   the end of the capture) reads memory in order. Removing an entry moves the last one into its place.
-/// - They are found through an index of 64-bit slots (and each knows its slot, for removal), a power of two long and at most three quarters full,
-///   probed linearly. A slot holds the entry's position plus one (0: empty) and the upper 32 bits of its
-///   hash, so a probe compares a key only when those match. Removal shifts the following slots back
-///   (Knuth's Algorithm R): no tombstones, so probes stay short however many entries come and go.
+/// - They are found through an index of 64-bit slots, a power of two long and at most three quarters full,
+///   probed linearly; each entry knows its slot, for removal. A slot holds the entry's position plus one
+///   (0: empty) and the upper 32 bits of its hash, so a probe compares a key only when those match.
+///   Removal shifts the following slots back (Knuth's Algorithm R): no tombstones, so probes stay short
+///   however many entries come and go.
 /// - The hash mixes the key's five words with secrets drawn at random for each table (folded 128-bit
 ///   products, as wyhash does). A capture crafted so that its flows collide cannot know them. Nothing a
 ///   report says depends on them: the entries' order follows only the insertions and removals.
@@ -30,15 +31,13 @@ struct FlowTable<Value> {
     }
 
     var count: Int { keys.count }
-    var isEmpty: Bool { keys.isEmpty }
 
     /// The key's hash: compute it once per packet and pass it to `find` and `insert`.
     @inline(__always)
     func hash(_ k: EndpointPair) -> UInt64 {
-        let ports = UInt64(k.a.port) << 48 | UInt64(k.b.port) << 32 | (k.a.address.isIPv6 ? 2 : 0) | (k.b.address.isIPv6 ? 1 : 0)
         let x = Self.fold(k.a.address.high ^ secrets.0, k.a.address.low ^ secrets.1)
         let y = Self.fold(k.b.address.high ^ secrets.2, k.b.address.low ^ secrets.3)
-        return Self.fold(x ^ ports, y ^ secrets.4)
+        return Self.fold(x ^ k.portsAndFamilies, y ^ secrets.4)
     }
 
     @inline(__always)
@@ -67,15 +66,12 @@ struct FlowTable<Value> {
 
     func find(_ key: EndpointPair) -> Int? { find(key, hash: hash(key)) }
 
-    /// Adds `key`, which must not be present, with `value`; returns its position (the last).
-    @discardableResult
-    mutating func insert(_ key: EndpointPair, hash: UInt64, _ value: Value) -> Int {
+    /// Adds `key`, which must not be present, with `value`, at the last position.
+    mutating func insert(_ key: EndpointPair, hash: UInt64, _ value: Value) {
         if (keys.count + 1) * 4 > slots.count * 3 { grow() }
-        let position = keys.count
+        slotOf.append(Int32(place(tag: Self.tag(hash), position: keys.count)))
         keys.append(key)
         values.append(value)
-        slotOf.append(Int32(place(tag: Self.tag(hash), position: position)))
-        return position
     }
 
     /// Removes the entry at `position`; the last entry moves there. Returns the removed value.
@@ -96,11 +92,16 @@ struct FlowTable<Value> {
         return values.removeLast()
     }
 
-    /// Removes the entries at `positions` (ascending, distinct) in one pass: the others keep their order, and
-    /// the index is rebuilt. For removing a large share at once (an eviction drops an eighth of the table):
-    /// one by one, each removal would probe and move the last entry.
+    /// Removes the entries at `positions` (ascending, distinct). A large share (an eviction drops an eighth of
+    /// the table) goes in one pass, the others keeping their order, and the index is rebuilt: one by one, each
+    /// removal would probe and move the last entry. A few go one by one, last position first, so that what
+    /// moves into a freed position (the last entry) is never one still to go.
     mutating func remove(sortedPositions positions: [Int]) {
         guard let first = positions.first else { return }
+        if positions.count < keys.count / 64 {
+            for position in positions.reversed() { remove(at: position) }
+            return
+        }
         var write = first, next = 0
         for read in first..<keys.count {
             if next < positions.count && positions[next] == read {
@@ -115,7 +116,7 @@ struct FlowTable<Value> {
         values.removeLast(values.count - write)
         slotOf.removeLast(slotOf.count - write)
         slots.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-        for position in keys.indices { slotOf[position] = Int32(place(tag: Self.tag(hash(keys[position])), position: position)) }
+        reindex()
     }
 
     mutating func removeAll() {
@@ -145,7 +146,6 @@ struct FlowTable<Value> {
     }
 
     /// Points a free slot at `position`, probing from the tag's home; returns the slot.
-    @discardableResult
     private mutating func place(tag: UInt64, position: Int) -> Int {
         var i = Int(truncatingIfNeeded: tag) & mask
         while slots[i] != 0 { i = (i + 1) & mask }
@@ -157,6 +157,11 @@ struct FlowTable<Value> {
         let size = Swift.max(16, slots.count * 2)
         slots = Array(repeating: 0, count: size)
         mask = size - 1
+        reindex()
+    }
+
+    /// Points the (empty) index at every entry.
+    private mutating func reindex() {
         for position in keys.indices { slotOf[position] = Int32(place(tag: Self.tag(hash(keys[position])), position: position)) }
     }
 }

@@ -21,13 +21,19 @@ struct EndpointPair: Hashable {
         if x < y { a = x; b = y } else { a = y; b = x }
     }
 
+    /// The key's fifth word, after the four of the two addresses: both ports and both address families.
+    /// The words are what every hash of the key (this `Hashable`, `FlowTable`, `BloomFilter`) mixes.
+    var portsAndFamilies: UInt64 {
+        UInt64(a.port) << 48 | UInt64(b.port) << 32 | (a.address.isIPv6 ? 2 : 0) | (b.address.isIPv6 ? 1 : 0)
+    }
+
     /// Five words rather than the eight fields one by one: hashed for every packet.
     func hash(into h: inout Hasher) {
         h.combine(a.address.high)
         h.combine(a.address.low)
         h.combine(b.address.high)
         h.combine(b.address.low)
-        h.combine(UInt64(a.port) << 48 | UInt64(b.port) << 32 | (a.address.isIPv6 ? 2 : 0) | (b.address.isIPv6 ? 1 : 0))
+        h.combine(portsAndFamilies)
     }
 }
 
@@ -93,35 +99,18 @@ public struct ConnectionAttempt: Sendable {
     /// it must have received a SYN-ACK the capture did not hold (a one-direction capture,
     /// asymmetric routing, or capture drops), so "no answer" cannot be claimed. The first such frame.
     public var ackWithoutSynAckFrame: Int?
+}
 
-    public init(stream: Int, client: Endpoint, server: Endpoint, isn: UInt32, state: State, synFrames: [Int], synTimes: [Int64],
-                synCount: Int, synAckFrame: Int?, synAckTime: Int64?, rstFrame: Int?, rstTime: Int64?, rstTTL: UInt8?, mss: UInt16,
-                lastTime: Int64, ackWithoutSynAckFrame: Int? = nil) {
+extension ConnectionAttempt {
+    /// An attempt from its SYNs' frames and times as arrays (the memberwise initialiser takes `SynSends`).
+    init(stream: Int, client: Endpoint, server: Endpoint, isn: UInt32, state: State, synFrames: [Int], synTimes: [Int64],
+         synCount: Int, synAckFrame: Int?, synAckTime: Int64?, rstFrame: Int?, rstTime: Int64?, rstTTL: UInt8?, mss: UInt16,
+         lastTime: Int64, ackWithoutSynAckFrame: Int? = nil) {
         var syns = SynSends()
         for (frame, time) in zip(synFrames, synTimes) { syns.append(frame: frame, time: time) }
         self.init(stream: stream, client: client, server: server, isn: isn, state: state, syns: syns, synCount: synCount,
                   synAckFrame: synAckFrame, synAckTime: synAckTime, rstFrame: rstFrame, rstTime: rstTime, rstTTL: rstTTL, mss: mss,
                   lastTime: lastTime, ackWithoutSynAckFrame: ackWithoutSynAckFrame)
-    }
-
-    init(stream: Int, client: Endpoint, server: Endpoint, isn: UInt32, state: State, syns: SynSends, synCount: Int,
-         synAckFrame: Int?, synAckTime: Int64?, rstFrame: Int?, rstTime: Int64?, rstTTL: UInt8?, mss: UInt16, lastTime: Int64,
-         ackWithoutSynAckFrame: Int?) {
-        self.stream = stream
-        self.client = client
-        self.server = server
-        self.isn = isn
-        self.state = state
-        self.syns = syns
-        self.synCount = synCount
-        self.synAckFrame = synAckFrame
-        self.synAckTime = synAckTime
-        self.rstFrame = rstFrame
-        self.rstTime = rstTime
-        self.rstTTL = rstTTL
-        self.mss = mss
-        self.lastTime = lastTime
-        self.ackWithoutSynAckFrame = ackWithoutSynAckFrame
     }
 }
 
@@ -497,7 +486,6 @@ public struct TCPConversations {
         return pool.count - 1
     }
 
-    /// When the entry last had a packet, and its stream: the order entries are evicted in.
     private func recency(_ e: Entry) -> Recency {
         switch e {
         case .opening(let o): Recency(time: o.time, stream: o.stream)
@@ -510,8 +498,8 @@ public struct TCPConversations {
     private mutating func evictLeastRecent() {
         let count = Swift.min(live.count, Swift.max(1, settings.maxLiveConversations / 8))
         // The `count` least recent by (last packet, stream), both unique together: the boundary is found by
-        // selection over the compact pairs, not by sorting the whole table (a flood evicts every 32,768 SYNs).
-        // One walk over the table: the selection reorders a copy of the 16-byte pairs.
+        // selection over a copy of the 16-byte pairs, not by sorting the whole table (a flood evicts every
+        // 32,768 SYNs), and the victims are read off the pairs in table order.
         let recencies = live.values.map(recency)
         var reordered = recencies
         let boundary = Recency.select(&reordered, rank: count - 1)
@@ -528,16 +516,10 @@ public struct TCPConversations {
         for v in victims.sorted(by: { $0.stream < $1.stream }) {
             retireEntry(at: v.position)
         }
-        let positions = victims.map(\.position).sorted()
-        if positions.count >= live.count / 64 {
-            live.remove(sortedPositions: positions)
-        } else {
-            // Last position first: what moves into a freed position (the last entry) is never one still to go.
-            for position in positions.reversed() { live.remove(at: position) }
-        }
+        live.remove(sortedPositions: victims.map(\.position).sorted())
     }
 
-    /// When a conversation last had a packet, and its stream: the order conversations are evicted in.
+    /// When an entry last had a packet, and its stream: the order entries are evicted in.
     struct Recency: Comparable {
         var time: Int64
         var stream: Int
@@ -828,7 +810,7 @@ struct BloomFilter {
         h = splitmix(h ^ key.a.address.low)
         h = splitmix(h ^ key.b.address.high)
         h = splitmix(h ^ key.b.address.low)
-        h = splitmix(h ^ (UInt64(key.a.port) << 48 | UInt64(key.b.port) << 32 | (key.a.address.isIPv6 ? 2 : 0) | (key.b.address.isIPv6 ? 1 : 0)))
+        h = splitmix(h ^ key.portsAndFamilies)
         return ((h & 0xffff_ffff) % UInt64(bits), ((h >> 32) | 1) % UInt64(bits))
     }
 
