@@ -42,7 +42,7 @@ import Testing
     /// remaining key findable), with IPv4 and IPv6
     /// keys that share addresses and differ only in ports, and a table grown and emptied several times.
     @Test func hashTableAgreesWithADictionaryThroughChurn() {
-        var table = FlowTable<Int>()
+        var table = FlowTable<EndpointPair, Int>()
         var model: [EndpointPair: Int] = [:]
         var rng = SystemRandomNumberGenerator()
         var disagreements = 0

@@ -39,48 +39,58 @@ public struct DNSMessage: Sendable {
 
     /// Reads a possibly compressed name; returns it and the offset after it in the original position.
     static func readName(_ r: ByteReader, at offset: Int, messageStart: Int, end: Int) -> (String, Int)? {
-        // The text is built as bytes and made a String once: appending scalar by scalar cost more than
-        // the rest of a DNS message's parsing.
-        var text: [UInt8] = []
-        text.reserveCapacity(64)
-        var i = offset
-        var after: Int?
-        var jumps = 0
-        var length = 0
-        while true {
-            guard i < end, let len = r.u8(at: i) else { return nil }
-            if len & 0xc0 == 0xc0 {
-                guard let lo = r.u8(at: i + 1), jumps < 16 else { return nil }
-                if after == nil { after = i + 2 }
-                i = messageStart + (Int(len & 0x3f) << 8 | Int(lo))
-                jumps += 1
-                continue
+        // The text is built in a buffer on the stack and made a String once (one allocation, none for a
+        // name of 15 bytes or less): appending scalar by scalar cost more than the rest of the parsing.
+        // A name is at most 255 bytes on the wire, each of which takes at most four as text.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1024) { text in
+            var n = 0
+            var i = offset
+            var after: Int?
+            var jumps = 0
+            var length = 0
+            while true {
+                guard i < end, let len = r.u8(at: i) else { return nil }
+                if len & 0xc0 == 0xc0 {
+                    guard let lo = r.u8(at: i + 1), jumps < 16 else { return nil }
+                    if after == nil { after = i + 2 }
+                    i = messageStart + (Int(len & 0x3f) << 8 | Int(lo))
+                    jumps += 1
+                    continue
+                }
+                guard len & 0xc0 == 0 else { return nil }
+                if len == 0 { break }
+                let l = Int(len)
+                guard i + 1 + l <= end, length + l + 1 <= 255 else { return nil }
+                length += l + 1
+                if n > 0 {
+                    text[n] = 0x2e
+                    n += 1
+                }
+                n = appendLabel(r, from: i + 1, count: l, to: text, at: n)
+                i += 1 + l
             }
-            guard len & 0xc0 == 0 else { return nil }
-            if len == 0 { break }
-            let l = Int(len)
-            guard i + 1 + l <= end, length + l + 1 <= 255 else { return nil }
-            length += l + 1
-            if !text.isEmpty { text.append(0x2e) }
-            appendLabel(r, from: i + 1, count: l, to: &text)
-            i += 1 + l
+            return (n == 0 ? "." : String(decoding: UnsafeBufferPointer(rebasing: text[..<n]), as: UTF8.self), after ?? i + 1)
         }
-        return (text.isEmpty ? "." : String(decoding: text, as: UTF8.self), after ?? i + 1)
     }
 
-    /// A label's text, appended; bytes outside printable ASCII, dots and backslashes are escaped as `\DDD`.
-    static func appendLabel(_ r: ByteReader, from: Int, count: Int, to text: inout [UInt8]) {
+    /// Writes a label's text at `at`; returns where it ends. Bytes outside printable ASCII, dots and
+    /// backslashes are escaped as `\DDD`.
+    static func appendLabel(_ r: ByteReader, from: Int, count: Int, to text: UnsafeMutableBufferPointer<UInt8>, at: Int) -> Int {
+        var n = at
         for k in 0..<count {
             let b = r.bytes[from + k]
             if b > 0x20 && b < 0x7f && b != 0x2e && b != 0x5c {
-                text.append(b)
+                text[n] = b
+                n += 1
             } else {
-                text.append(0x5c)
-                text.append(0x30 + b / 100)
-                text.append(0x30 + (b / 10) % 10)
-                text.append(0x30 + b % 10)
+                text[n] = 0x5c
+                text[n + 1] = 0x30 + b / 100
+                text[n + 2] = 0x30 + (b / 10) % 10
+                text[n + 3] = 0x30 + b % 10
+                n += 4
             }
         }
+        return n
     }
 
     /// Mnemonic of common query types, else `TYPEn` (RFC 3597).

@@ -1,3 +1,4 @@
+import DequeModule
 import Histogram
 
 /// One question as the client lived it: the first query, any resends of it (same client socket,
@@ -11,9 +12,9 @@ public struct DNSLookup: Sendable {
     public var name: String
     public var qtype: UInt16
     public var overTCP: Bool
-    /// The query and its resends (the first `maxSends`), and their times.
-    public var queryFrames: [Int]
-    public var queryTimes: [Int64]
+    /// The query and its resends (the first `maxSends`): the first inline, so that a lookup sent once
+    /// allocates nothing for them.
+    var queries: Sends
     public var sends: Int
     public var responseFrame: Int?
     public var responseTime: Int64?
@@ -21,8 +22,12 @@ public struct DNSLookup: Sendable {
 
     public static let maxSends = 8
 
-    public var firstTime: Int64 { queryTimes[0] }
-    public var lastSendTime: Int64 { queryTimes[queryTimes.count - 1] }
+    /// The query and its resends (the first `maxSends`), and their times.
+    public var queryFrames: [Int] { queries.frames }
+    public var queryTimes: [Int64] { queries.times }
+    public var firstFrame: Int { queries.first?.frame ?? 0 }
+    public var firstTime: Int64 { queries.first?.time ?? 0 }
+    public var lastSendTime: Int64 { queries.lastTime ?? 0 }
     /// Time from the first query to the answer: what the application waited.
     public var latency: Int64? { responseTime.map { $0 - firstTime } }
     public var typeName: String { DNSMessage.typeName(qtype) }
@@ -30,6 +35,18 @@ public struct DNSLookup: Sendable {
     /// All frames of the lookup: queries then the answer.
     public var frames: [Int] { queryFrames + (responseFrame.map { [$0] } ?? []) }
     public var times: [Int64] { queryTimes + (responseTime.map { [$0] } ?? []) }
+}
+
+extension DNSLookup {
+    /// A lookup from its queries' frames and times as arrays (as many, at least one).
+    public init(client: Endpoint, server: Endpoint, id: UInt16, name: String, qtype: UInt16, overTCP: Bool,
+                queryFrames: [Int], queryTimes: [Int64], sends: Int, responseFrame: Int? = nil,
+                responseTime: Int64? = nil, rcode: UInt8? = nil) {
+        var queries = Sends()
+        for (frame, time) in zip(queryFrames, queryTimes) { queries.append(frame: frame, time: time) }
+        self.init(client: client, server: server, id: id, name: name, qtype: qtype, overTCP: overTCP, queries: queries,
+                  sends: sends, responseFrame: responseFrame, responseTime: responseTime, rcode: rcode)
+    }
 }
 
 /// One lookup as a capture saw it, reduced to what finding the same lookup in another node's capture
@@ -60,7 +77,7 @@ public struct DNSSighting: Sendable, Equatable {
 extension DNSSighting {
     init(_ l: DNSLookup) {
         self.init(question: Self.question(id: l.id, qtype: l.qtype, name: l.name), client: l.client, server: l.server,
-                  firstFrame: l.queryFrames[0], firstTime: l.firstTime, sends: l.sends, responseFrame: l.responseFrame,
+                  firstFrame: l.firstFrame, firstTime: l.firstTime, sends: l.sends, responseFrame: l.responseFrame,
                   responseTime: l.responseTime)
     }
 }
@@ -87,7 +104,10 @@ public struct DNSServerStats: Sendable {
     public var server: IPAddress
     public var lookups = 0
     public var answered = 0
+    /// Answered lookups by RCODE (filled when the capture ends, from `rcodeCounts`).
     public var rcodes: [UInt8: Int] = [:]
+    /// Answered lookups by RCODE (the header's four bits), counted per lookup without hashing.
+    var rcodeCounts = [Int](repeating: 0, count: 16)
     public var latency = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000,
                                            numberOfSignificantValueDigits: .three)
     public var slowest: [DNSLookup] = []
@@ -145,48 +165,36 @@ public struct DNSSummary: Sendable {
 /// with its id if that has no answer yet. Only the query that started a transaction shows
 /// `dns.response_in`, so unanswered = queries − answered transactions.
 struct DNSLookups {
-    struct ConversationKey: Hashable {
+    /// A conversation as tshark keys DNS transactions: the address and port pair, over UDP or TCP.
+    struct ConversationKey: FlowTableKey {
         var pair: EndpointPair
         var tcp: Bool
         init(_ x: Endpoint, _ y: Endpoint, tcp: Bool) {
             pair = EndpointPair(x, y)
             self.tcp = tcp
         }
-    }
-    struct Transaction {
-        var time: Int64
-        var answered: Bool
-    }
-    /// A conversation's latest transaction per DNS id. Most conversations (one client socket) carry one
-    /// id: it is held inline, and a dictionary is made only for the second.
-    struct Conversation {
-        var last: Int64
-        var firstID: UInt16 = 0
-        var first: Transaction?
-        var more: [UInt16: Transaction] = [:]
-
-        subscript(id: UInt16) -> Transaction? {
-            get { first != nil && firstID == id ? first : more[id] }
-            set {
-                if first == nil || firstID == id {
-                    firstID = id
-                    first = newValue
-                } else {
-                    more[id] = newValue
-                }
-            }
+        var words: (UInt64, UInt64, UInt64, UInt64, UInt64) {
+            let w = pair.words
+            return (w.0, w.1, w.2, w.3, w.4 | (tcp ? 4 : 0))
         }
     }
-    struct LookupKey: Hashable {
+    /// One DNS id of a conversation: the key of its latest transaction.
+    struct TransactionKey: FlowTableKey {
+        var conversation: ConversationKey
+        var id: UInt16
+        var words: (UInt64, UInt64, UInt64, UInt64, UInt64) {
+            let w = conversation.words
+            return (w.0, w.1, w.2, w.3, w.4 | UInt64(id) << 8)
+        }
+    }
+    /// An open lookup's key: the client socket, the DNS id, the transport.
+    struct LookupKey: FlowTableKey {
         var client: Endpoint
         var id: UInt16
         var tcp: Bool
-
-        /// Three words rather than six fields: hashed for every packet.
-        func hash(into h: inout Hasher) {
-            h.combine(client.address.high)
-            h.combine(client.address.low)
-            h.combine(UInt64(client.port) << 32 | UInt64(id) << 16 | (client.address.isIPv6 ? 2 : 0) | (tcp ? 1 : 0))
+        var words: (UInt64, UInt64, UInt64, UInt64, UInt64) {
+            (client.address.high, client.address.low, 0, 0,
+             UInt64(client.port) << 32 | UInt64(id) << 16 | (client.address.isIPv6 ? 2 : 0) | (tcp ? 1 : 0))
         }
     }
 
@@ -204,26 +212,64 @@ struct DNSLookups {
     var queries = 0
     var responses = 0
     var answeredTransactions = 0
-    private var transactions: [ConversationKey: Conversation] = [:]
-    private var open: [LookupKey: DNSLookup] = [:]
+    // Every map below is hashed per DNS message or per lookup: `FlowTable`s with a cheap keyed hash, not
+    // `Dictionary` with SipHash (which was a fifth of the time on a resolver's traffic).
+    /// Each conversation's latest packet time (its transactions go when it has been idle `idleLimit`).
+    private var conversations = FlowTable<ConversationKey, Int64>()
+    /// The time of the latest transaction of each DNS id of each conversation, while it is unanswered.
+    private var transactions = FlowTable<TransactionKey, Int64>()
+    private var open = FlowTable<LookupKey, DNSLookup>()
     private var lastSweep: Int64 = 0
-    private var pairCandidates: [Endpoint: [DNSLookup]] = [:]
-    /// An NXDOMAIN lookup remembered for search chains, with the hash of its first label
-    /// (`DNSSearchList.firstLabelKey`): an answered lookup is compared with up to `searchLookBack` of them,
-    /// most of which differ there.
-    typealias RecentNX = (label: UInt64, lookup: DNSLookup)
-    /// Each client's latest NXDOMAIN lookups.
-    private var recentNX: [IPAddress: [RecentNX]] = [:]
+    /// Each client socket's latest closed A/AAAA lookups, waiting for their partner.
+    private var pairCandidates = FlowTable<Endpoint, Recent>()
+    /// Each client's latest NXDOMAIN lookups, for search chains.
+    private var recentNX = FlowTable<IPAddress, Recent>()
     private var serverIndex: [IPAddress: Int] = [:]
+    /// The latest lookup's server and its index: a client asks the same server lookup after lookup.
+    private var lastServer: (address: IPAddress, index: Int)?
     private(set) var summary = DNSSummary()
+
+    /// What matching a lookup against remembered ones compares first: the hash of its name's first label
+    /// (`DNSSearchList.firstLabelKey`, equal for the same name and for a search chain's siblings), its type
+    /// and its first query's time. Most remembered lookups differ there, and their names are not read.
+    struct Brief {
+        var label: UInt64
+        var firstTime: Int64
+        var qtype: UInt16
+    }
+
+    /// The latest few lookups of a client or socket, oldest first, with their `Brief`s in a row of their
+    /// own: a match reads a few cache lines rather than every remembered lookup.
+    struct Recent {
+        private(set) var briefs: Deque<Brief> = []
+        private(set) var lookups: Deque<DNSLookup> = []
+
+        var isEmpty: Bool { briefs.isEmpty }
+        var lastTime: Int64 { briefs.last?.firstTime ?? 0 }
+
+        /// Appends `l`, dropping the oldest beyond `limit`.
+        mutating func remember(_ brief: Brief, _ l: DNSLookup, keeping limit: Int) {
+            briefs.append(brief)
+            lookups.append(l)
+            if briefs.count > limit {
+                briefs.removeFirst()
+                lookups.removeFirst()
+            }
+        }
+
+        mutating func remove(at i: Int) -> DNSLookup {
+            briefs.remove(at: i)
+            return lookups.remove(at: i)
+        }
+    }
 
     mutating func add(_ m: DNSMessage, source: Endpoint, destination: Endpoint, tcp: Bool, frame: Int, time: Int64) {
         sweep(now: time)
         countLikeTshark(m, source, destination, tcp: tcp, time: time)
         if m.isResponse {
-            let key = LookupKey(client: destination, id: m.id, tcp: tcp)
             // Open lookups have no answer yet: an answer closes its lookup at once.
-            guard var l = open.removeValue(forKey: key) else { return }
+            guard let i = open.find(LookupKey(client: destination, id: m.id, tcp: tcp)) else { return }
+            var l = open.remove(at: i)
             l.responseFrame = frame
             l.responseTime = time
             l.rcode = m.rcode
@@ -231,99 +277,129 @@ struct DNSLookups {
         } else {
             guard let name = m.name else { return }
             let key = LookupKey(client: source, id: m.id, tcp: tcp)
-            if let i = open.index(forKey: key) {
-                let l = open.values[i]
-                if l.name == name && l.qtype == m.qtype && time - l.lastSendTime < Self.resendWindow {
-                    // A resend, recorded in place (a copy would make the appends copy its arrays).
+            let hash = open.hash(key)
+            if let i = open.find(key, hash: hash) {
+                if open.values[i].name == name && open.values[i].qtype == m.qtype
+                    && time - open.values[i].lastSendTime < Self.resendWindow {
+                    // A resend, recorded in place.
                     open.values[i].sends += 1
-                    if l.queryFrames.count < DNSLookup.maxSends {
-                        open.values[i].queryFrames.append(frame)
-                        open.values[i].queryTimes.append(time)
-                    }
+                    if open.values[i].queries.count < DNSLookup.maxSends { open.values[i].queries.append(frame: frame, time: time) }
                     return
                 }
-                open.remove(at: i)
-                close(l)
+                close(open.remove(at: i))
             }
             if open.count >= Self.maxOpen { evictOldest() }
-            open[key] = DNSLookup(client: source, server: destination, id: m.id, name: name, qtype: m.qtype,
-                                  overTCP: tcp, queryFrames: [frame], queryTimes: [time], sends: 1)
+            var queries = Sends()
+            queries.append(frame: frame, time: time)
+            open.insert(key, hash: hash, DNSLookup(client: source, server: destination, id: m.id, name: name, qtype: m.qtype,
+                                                   overTCP: tcp, queries: queries, sends: 1))
         }
     }
 
-    /// The tracker is full: the oldest eighth of the open lookups is closed in one pass, so a flood
-    /// of new queries costs one sort per `maxOpen / 8` queries rather than a scan per query.
+    /// Closes the open lookups at `positions` in order of `by` (ties by first frame), then removes them.
+    private mutating func closeOpen(_ positions: [Int], by time: (DNSLookup) -> Int64) {
+        let order = positions.sorted { (time(open.values[$0]), open.values[$0].firstFrame) < (time(open.values[$1]), open.values[$1].firstFrame) }
+        let closing = order.map { open.values[$0] }
+        open.remove(sortedPositions: positions)
+        for l in closing { close(l) }
+    }
+
+    /// The tracker is full: the oldest eighth of the open lookups (by last send) is closed in one pass, so a
+    /// flood of new queries costs one sort per `maxOpen / 8` queries rather than a scan per query.
     private mutating func evictOldest() {
-        let victims = open.sorted { $0.value.lastSendTime < $1.value.lastSendTime }.prefix(Self.maxOpen / 8)
-        for (k, l) in victims {
-            open[k] = nil
-            summary.evicted += 1
-            close(l)
-        }
+        let victims = open.values.indices.sorted { (open.values[$0].lastSendTime, open.values[$0].firstFrame)
+                                                   < (open.values[$1].lastSendTime, open.values[$1].firstFrame) }
+            .prefix(Self.maxOpen / 8)
+        summary.evicted += victims.count
+        closeOpen(victims.sorted(), by: \.lastSendTime)
     }
 
     private mutating func countLikeTshark(_ m: DNSMessage, _ s: Endpoint, _ d: Endpoint, tcp: Bool, time: Int64) {
-        // Mutated in place: copying a conversation out and back would copy its id table per packet.
-        let key = ConversationKey(s, d, tcp: tcp)
         if m.isResponse { responses += 1 } else { queries += 1 }
-        // One hash of the key: the conversation is changed in place through the default subscript.
-        if Self.transaction(&transactions[key, default: Conversation(last: time)], m, time: time) { answeredTransactions += 1 }
+        let conversation = ConversationKey(s, d, tcp: tcp)
+        let hash = conversations.hash(conversation)
+        if let i = conversations.find(conversation, hash: hash) {
+            conversations.values[i] = time
+        } else {
+            conversations.insert(conversation, hash: hash, time)
+        }
+        if transaction(TransactionKey(conversation: conversation, id: m.id), m, time: time) { answeredTransactions += 1 }
     }
 
-    /// Applies tshark's rule to one conversation; returns whether `m` answered a transaction.
-    private static func transaction(_ c: inout Conversation, _ m: DNSMessage, time: Int64) -> Bool {
-        c.last = time
+    /// Applies tshark's rule to the latest transaction of `m`'s id; returns whether `m` answered it.
+    ///
+    /// Only unanswered transactions are kept: an answered one behaves as none at all (a response finds
+    /// nothing to answer, a query starts a new transaction), so it goes at its answer and the table holds
+    /// what is in flight, not every id a conversation ever used.
+    private mutating func transaction(_ key: TransactionKey, _ m: DNSMessage, time: Int64) -> Bool {
+        let hash = transactions.hash(key)
+        let found = transactions.find(key, hash: hash)
         if m.isResponse {
-            guard c[m.id]?.answered == false else { return false }
-            c[m.id]!.answered = true
+            guard let i = found else { return false }
+            transactions.remove(at: i)
             return true
         }
         // A query repeating the latest unanswered transaction of its id within 5 s is a retransmission:
         // no new transaction, and it never shows response_in.
-        if let t = c[m.id], !t.answered, time - t.time < retransmissionWindow { return false }
-        c[m.id] = Transaction(time: time, answered: false)
+        if let i = found {
+            if time - transactions.values[i] < Self.retransmissionWindow { return false }
+            transactions.values[i] = time
+        } else {
+            transactions.insert(key, hash: hash, time)
+        }
         return false
     }
 
     private mutating func sweep(now: Int64) {
         guard now - lastSweep >= 10_000_000_000 else { return }
         lastSweep = now
-        transactions = transactions.filter { now - $0.value.last < Self.idleLimit }
-        let stale = open.filter { now - $0.value.lastSendTime >= Self.resendWindow }
-        for (k, l) in stale.sorted(by: { $0.value.firstTime < $1.value.firstTime }) {
-            open[k] = nil
-            close(l)
-        }
-        pairCandidates = pairCandidates.filter { now - ($0.value.last?.firstTime ?? 0) < Self.idleLimit }
-        recentNX = recentNX.filter { now - ($0.value.last?.lookup.firstTime ?? 0) < Self.searchWindow }
+        conversations.removeAll { now - $1 >= Self.idleLimit }
+        // A transaction goes with its conversation.
+        let live = conversations
+        transactions.removeAll { key, _ in live.find(key.conversation) == nil }
+        closeOpen(open.values.indices.filter { now - open.values[$0].lastSendTime >= Self.resendWindow }, by: \.firstTime)
+        pairCandidates.removeAll { now - $1.lastTime >= Self.idleLimit }
+        recentNX.removeAll { now - $1.lastTime >= Self.searchWindow }
     }
 
     /// A lookup is over: answered, superseded, or idle.
     private mutating func close(_ l: DNSLookup) {
         summary.lookups += 1
+        // Room for every sighting at once: grown by doubling, the array was copied and its pages touched twice.
+        if summary.lookups == 1 { summary.sightings.reserveCapacity(DNSSummary.maxSightings) }
         if summary.sightings.count < DNSSummary.maxSightings { summary.sightings.append(DNSSighting(l)) }
         let s = server(l.server.address)
         summary.servers[s].lookups += 1
         if let rcode = l.rcode, let latency = l.latency {
             summary.servers[s].answered += 1
-            summary.servers[s].rcodes[rcode, default: 0] += 1
+            summary.servers[s].rcodeCounts[Int(rcode & 0x0f)] += 1
             summary.servers[s].latency.record(UInt64(Swift.max(1, latency / 1000)))
             summary.servers[s].latencyBuckets[DNSServerStats.latencyEdges.firstIndex { latency < $0 } ?? DNSServerStats.latencyEdges.count] += 1
             keepSlowest(l, in: s)
             if l.sends > 1, summary.resent.count < DNSSummary.maxExamples { summary.resent.append(l) }
-            searchChain(l)
         } else {
             summary.unansweredCount += 1
             if summary.unanswered.count < DNSSummary.maxExamples { summary.unanswered.append(l) }
         }
-        pair(l)
+        let chained = l.rcode == 3 || l.rcode == 0, paired = (l.qtype == 1 || l.qtype == 28) && !l.overTCP
+        guard chained || paired else { return }
+        let brief = Brief(label: DNSSearchList.firstLabelKey(l.name), firstTime: l.firstTime, qtype: l.qtype)
+        if chained { searchChain(l, brief) }
+        if paired { pair(l, brief) }
     }
 
     private mutating func server(_ address: IPAddress) -> Int {
-        if let i = serverIndex[address] { return i }
-        serverIndex[address] = summary.servers.count
-        summary.servers.append(DNSServerStats(server: address))
-        return summary.servers.count - 1
+        if let last = lastServer, last.address == address { return last.index }
+        let i: Int
+        if let known = serverIndex[address] {
+            i = known
+        } else {
+            i = summary.servers.count
+            serverIndex[address] = i
+            summary.servers.append(DNSServerStats(server: address))
+        }
+        lastServer = (address, i)
+        return i
     }
 
     private mutating func keepSlowest(_ l: DNSLookup, in s: Int) {
@@ -334,10 +410,17 @@ struct DNSLookups {
     }
 
     /// Pairs A with AAAA of the same name from the same socket sent within `parallelWindow`.
-    private mutating func pair(_ l: DNSLookup) {
-        guard l.qtype == 1 || l.qtype == 28, !l.overTCP else { return }
-        // The client's list changed in place (one hash of its key).
-        if let other = Self.partner(of: l, in: &pairCandidates[l.client, default: []]) {
+    private mutating func pair(_ l: DNSLookup, _ brief: Brief) {
+        // The socket's list is changed in place (one hash of its key).
+        let hash = pairCandidates.hash(l.client)
+        let i: Int
+        if let found = pairCandidates.find(l.client, hash: hash) {
+            i = found
+        } else {
+            i = pairCandidates.count
+            pairCandidates.insert(l.client, hash: hash, Recent())
+        }
+        if let other = Self.partner(of: l, brief, in: &pairCandidates.values[i]) {
             // Exactly one of the two had trouble: both lost is a dead path, not the insertion race.
             let troubled = (other.sends > 1 || other.rcode == nil) != (l.sends > 1 || l.rcode == nil)
             if troubled {
@@ -351,34 +434,45 @@ struct DNSLookups {
     }
 
     /// Takes from `candidates` the lookup `l` pairs with, or else remembers `l` (the latest 8).
-    private static func partner(of l: DNSLookup, in candidates: inout [DNSLookup]) -> DNSLookup? {
-        if let i = candidates.firstIndex(where: { $0.name == l.name && $0.qtype != l.qtype
-                                                  && abs($0.firstTime - l.firstTime) <= parallelWindow }) {
-            return candidates.remove(at: i)
+    private static func partner(of l: DNSLookup, _ brief: Brief, in candidates: inout Recent) -> DNSLookup? {
+        for i in candidates.briefs.indices {
+            let b = candidates.briefs[i]
+            if b.qtype != brief.qtype && b.label == brief.label && abs(b.firstTime - brief.firstTime) <= parallelWindow
+                && candidates.lookups[i].name == l.name {
+                return candidates.remove(at: i)
+            }
         }
-        remember(l, in: &candidates, keeping: 8)
+        candidates.remember(brief, l, keeping: 8)
         return nil
     }
 
-    private mutating func searchChain(_ l: DNSLookup) {
-        guard l.rcode == 3 || l.rcode == 0 else { return }
+    private mutating func searchChain(_ l: DNSLookup, _ brief: Brief) {
         let client = l.client.address
-        let label = DNSSearchList.firstLabelKey(l.name)
+        let hash = recentNX.hash(client)
+        let found = recentNX.find(client, hash: hash)
         if l.rcode == 3 {
-            Self.remember((label, l), in: &recentNX[client, default: []], keeping: Self.searchLookBack)
+            if let found {
+                recentNX.values[found].remember(brief, l, keeping: Self.searchLookBack)
+            } else {
+                var recent = Recent()
+                recent.remember(brief, l, keeping: Self.searchLookBack)
+                recentNX.insert(client, hash: hash, recent)
+            }
             return
         }
-        guard let found = recentNX.index(forKey: client) else { return }
-        // By index, and in place: copying the list or a remembered lookup (its name and arrays) cost more than the test.
+        guard let found else { return }
         var matched: [Int] = []
         let recent = recentNX.values[found]
-        for i in recent.indices where recent[i].label == label && recent[i].lookup.qtype == l.qtype
-            && l.firstTime - recent[i].lookup.firstTime <= Self.searchWindow && DNSSearchList.isExpansion(recent[i].lookup.name, of: l.name) {
-            matched.append(i)
+        for i in recent.briefs.indices {
+            let b = recent.briefs[i]
+            if b.label == brief.label && b.qtype == l.qtype && l.firstTime - b.firstTime <= Self.searchWindow
+                && DNSSearchList.isExpansion(recent.lookups[i].name, of: l.name) {
+                matched.append(i)
+            }
         }
         guard !matched.isEmpty else { return }
-        let siblings = matched.map { recent[$0].lookup }
-        for i in matched.reversed() { recentNX.values[found].remove(at: i) }
+        let siblings = matched.map { recent.lookups[$0] }
+        for i in matched.reversed() { _ = recentNX.values[found].remove(at: i) }
         if recentNX.values[found].isEmpty { recentNX.remove(at: found) }
         summary.chainCount += 1
         summary.chainedLookups += siblings.count + 1
@@ -388,16 +482,13 @@ struct DNSLookups {
         }
     }
 
-    /// Appends `item` to a list of the latest `keeping`, dropping the oldest.
-    private static func remember<T>(_ item: T, in list: inout [T], keeping limit: Int) {
-        list.append(item)
-        if list.count > limit { list.removeFirst() }
-    }
-
     /// Closes every open lookup at the end of the capture.
     mutating func finish() -> DNSSummary {
-        for (_, l) in open.sorted(by: { $0.value.firstTime < $1.value.firstTime }) { close(l) }
+        closeOpen(Array(open.values.indices), by: \.firstTime)
         open.removeAll()
+        for s in summary.servers.indices {
+            for (code, n) in summary.servers[s].rcodeCounts.enumerated() where n > 0 { summary.servers[s].rcodes[UInt8(code)] = n }
+        }
         return summary
     }
 }

@@ -1,5 +1,21 @@
-/// The per-packet map from a TCP conversation's key to what is live at that key: an open-addressing hash
-/// table in the layout of Python's compact dict or Rust's `indexmap`.
+/// A key of a `FlowTable`: up to five words that identify it (an address pair and its ports, say), which
+/// the table's keyed hash mixes. Equal keys must have equal words.
+protocol FlowTableKey: Equatable {
+    var words: (UInt64, UInt64, UInt64, UInt64, UInt64) { get }
+}
+
+extension IPAddress: FlowTableKey {
+    var words: (UInt64, UInt64, UInt64, UInt64, UInt64) { (high, low, 0, 0, isIPv6 ? 1 : 0) }
+}
+
+extension Endpoint: FlowTableKey {
+    var words: (UInt64, UInt64, UInt64, UInt64, UInt64) {
+        (address.high, address.low, 0, 0, UInt64(port) << 32 | (address.isIPv6 ? 1 : 0))
+    }
+}
+
+/// The per-packet map from a flow's key (a TCP conversation, a DNS conversation or lookup) to what is live
+/// at that key: an open-addressing hash table in the layout of Python's compact dict or Rust's `indexmap`.
 ///
 /// - Entries live in two dense arrays, keys and values, so walking every entry (eviction, the idle sweep,
 ///   the end of the capture) reads memory in order. Removing an entry moves the last one into its place.
@@ -14,8 +30,8 @@
 ///
 /// Swift's `Dictionary` would hash the key with SipHash and keep 48-byte keys and values in buckets at up
 /// to 75 % load; here a SYN flood's table costs about 100 bytes per entry and a lookup one or two cache misses.
-struct FlowTable<Value> {
-    private(set) var keys: [EndpointPair] = []
+struct FlowTable<Key: FlowTableKey, Value> {
+    private(set) var keys: [Key] = []
     /// The values, by position: mutate in place through `values[position]`.
     var values: [Value] = []
     private var slots: [UInt64] = []
@@ -34,10 +50,11 @@ struct FlowTable<Value> {
 
     /// The key's hash: compute it once per packet and pass it to `find` and `insert`.
     @inline(__always)
-    func hash(_ k: EndpointPair) -> UInt64 {
-        let x = Self.fold(k.a.address.high ^ secrets.0, k.a.address.low ^ secrets.1)
-        let y = Self.fold(k.b.address.high ^ secrets.2, k.b.address.low ^ secrets.3)
-        return Self.fold(x ^ k.portsAndFamilies, y ^ secrets.4)
+    func hash(_ k: Key) -> UInt64 {
+        let w = k.words
+        let x = Self.fold(w.0 ^ secrets.0, w.1 ^ secrets.1)
+        let y = Self.fold(w.2 ^ secrets.2, w.3 ^ secrets.3)
+        return Self.fold(x ^ w.4, y ^ secrets.4)
     }
 
     @inline(__always)
@@ -52,7 +69,7 @@ struct FlowTable<Value> {
 
     /// The position of `key`, or nil.
     @inline(__always)
-    func find(_ key: EndpointPair, hash: UInt64) -> Int? {
+    func find(_ key: Key, hash: UInt64) -> Int? {
         guard !slots.isEmpty else { return nil }
         let tag = Self.tag(hash)
         var i = Int(truncatingIfNeeded: tag) & mask
@@ -64,10 +81,10 @@ struct FlowTable<Value> {
         }
     }
 
-    func find(_ key: EndpointPair) -> Int? { find(key, hash: hash(key)) }
+    func find(_ key: Key) -> Int? { find(key, hash: hash(key)) }
 
     /// Adds `key`, which must not be present, with `value`, at the last position.
-    mutating func insert(_ key: EndpointPair, hash: UInt64, _ value: Value) {
+    mutating func insert(_ key: Key, hash: UInt64, _ value: Value) {
         if (keys.count + 1) * 4 > slots.count * 3 { grow() }
         slotOf.append(Int32(place(tag: Self.tag(hash), position: keys.count)))
         keys.append(key)
@@ -117,6 +134,13 @@ struct FlowTable<Value> {
         slotOf.removeLast(slotOf.count - write)
         slots.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
         reindex()
+    }
+
+    /// Removes every entry for which `shouldRemove` holds.
+    mutating func removeAll(where shouldRemove: (Key, Value) -> Bool) {
+        var positions: [Int] = []
+        for position in keys.indices where shouldRemove(keys[position], values[position]) { positions.append(position) }
+        remove(sortedPositions: positions)
     }
 
     mutating func removeAll() {

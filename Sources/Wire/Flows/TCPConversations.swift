@@ -14,7 +14,7 @@ public struct Endpoint: Hashable, Sendable, Comparable, CustomStringConvertible 
 }
 
 /// Two endpoints in either order: a conversation's key, the same for both directions.
-struct EndpointPair: Hashable {
+struct EndpointPair: Hashable, FlowTableKey {
     var a: Endpoint
     var b: Endpoint
     init(_ x: Endpoint, _ y: Endpoint) {
@@ -27,6 +27,8 @@ struct EndpointPair: Hashable {
         UInt64(a.port) << 48 | UInt64(b.port) << 32 | (a.address.isIPv6 ? 2 : 0) | (b.address.isIPv6 ? 1 : 0)
     }
 
+    var words: (UInt64, UInt64, UInt64, UInt64, UInt64) { (a.address.high, a.address.low, b.address.high, b.address.low, portsAndFamilies) }
+
     /// Five words rather than the eight fields one by one: hashed for every packet.
     func hash(into h: inout Hasher) {
         h.combine(a.address.high)
@@ -37,23 +39,25 @@ struct EndpointPair: Hashable {
     }
 }
 
-/// Frames and times of an attempt's SYNs: the first inline, the resends in arrays that a lone SYN leaves
-/// empty, so that it costs no allocation (a flood keeps 100,000 attempts, short connections make a million).
-struct SynSends: Sendable {
-    private var first: (frame: Int, time: Int64)?
-    private var laterFrames: [Int] = []
-    private var laterTimes: [Int64] = []
+/// Frames and times of a packet and its resends (an attempt's SYNs, a DNS query): the first inline, the
+/// resends in an array that a packet sent once leaves empty, so that it costs no allocation (a flood keeps
+/// 100,000 attempts, short connections make a million, a busy resolver as many lookups) and a copy one
+/// reference count.
+struct Sends: Sendable {
+    private(set) var first: (frame: Int, time: Int64)?
+    private var later: [(frame: Int, time: Int64)] = []
 
-    var count: Int { first == nil ? 0 : 1 + laterFrames.count }
-    var frames: [Int] { first.map { [$0.frame] + laterFrames } ?? [] }
-    var times: [Int64] { first.map { [$0.time] + laterTimes } ?? [] }
+    var count: Int { first == nil ? 0 : 1 + later.count }
+    var frames: [Int] { first.map { [$0.frame] + later.map(\.frame) } ?? [] }
+    var times: [Int64] { first.map { [$0.time] + later.map(\.time) } ?? [] }
+    /// The latest send's time (nil before the first).
+    var lastTime: Int64? { later.last?.time ?? first?.time }
 
     mutating func append(frame: Int, time: Int64) {
         if first == nil {
             first = (frame, time)
         } else {
-            laterFrames.append(frame)
-            laterTimes.append(time)
+            later.append((frame, time))
         }
     }
 }
@@ -85,7 +89,7 @@ public struct ConnectionAttempt: Sendable {
     /// `TCPConversations.maxSynFrames`: their frames and times.
     public var synFrames: [Int] { syns.frames }
     public var synTimes: [Int64] { syns.times }
-    var syns: SynSends
+    var syns: Sends
     public var synCount: Int
     public var synAckFrame: Int?
     public var synAckTime: Int64?
@@ -102,11 +106,11 @@ public struct ConnectionAttempt: Sendable {
 }
 
 extension ConnectionAttempt {
-    /// An attempt from its SYNs' frames and times as arrays (the memberwise initialiser takes `SynSends`).
+    /// An attempt from its SYNs' frames and times as arrays (the memberwise initialiser takes `Sends`).
     init(stream: Int, client: Endpoint, server: Endpoint, isn: UInt32, state: State, synFrames: [Int], synTimes: [Int64],
          synCount: Int, synAckFrame: Int?, synAckTime: Int64?, rstFrame: Int?, rstTime: Int64?, rstTTL: UInt8?, mss: UInt16,
          lastTime: Int64, ackWithoutSynAckFrame: Int? = nil) {
-        var syns = SynSends()
+        var syns = Sends()
         for (frame, time) in zip(synFrames, synTimes) { syns.append(frame: frame, time: time) }
         self.init(stream: stream, client: client, server: server, isn: isn, state: state, syns: syns, synCount: synCount,
                   synAckFrame: synAckFrame, synAckTime: synAckTime, rstFrame: rstFrame, rstTime: rstTime, rstTTL: rstTTL, mss: mss,
@@ -212,7 +216,7 @@ public struct TCPConversations {
         /// Retired: its place in the pool is free.
         var retired = false
         var responderPackets = 0
-        var syns = SynSends()
+        var syns = Sends()
         var synCount = 0
         var synAck: (frame: Int, time: Int64, seq: UInt32)?
         /// The last originator SYN before the SYN-ACK (retransmissions included).
@@ -327,7 +331,7 @@ public struct TCPConversations {
     /// At most this many SYN frames are kept per attempt as evidence.
     public static let maxSynFrames = 16
 
-    private var live = FlowTable<Entry>()
+    private var live = FlowTable<EndpointPair, Entry>()
     /// Conversations past their first SYN, found through the table; retired ones' places are reused.
     private var pool: [Conversation] = []
     private var freePlaces: [Int] = []
@@ -557,7 +561,7 @@ public struct TCPConversations {
     private mutating func retireOpening(_ o: Opening, _ key: Key) {
         let (originator, responder) = o.fromA ? (key.a, key.b) : (key.b, key.a)
         unansweredAttempts += 1
-        var lone = SynSends()
+        var lone = Sends()
         lone.append(frame: o.frame, time: o.time)
         keep(stream: o.stream, ConnectionAttempt(
             stream: o.stream, client: originator, server: responder, isn: o.sequence, state: .unanswered, syns: lone,
