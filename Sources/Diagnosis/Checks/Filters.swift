@@ -14,8 +14,6 @@ enum DisplayFilter {
     static func streams(_ streams: [Int]) -> String {
         "tcp.stream in {\(streams.map(String.init).joined(separator: ", "))}"
     }
-
-    static func protocolName(_ p: UInt8) -> String { IPProtocol.name(p) }
 }
 
 extension Array {

@@ -42,9 +42,8 @@ extension DNSLookup {
     public init(client: Endpoint, server: Endpoint, id: UInt16, name: String, qtype: UInt16, overTCP: Bool,
                 queryFrames: [Int], queryTimes: [Int64], sends: Int, responseFrame: Int? = nil,
                 responseTime: Int64? = nil, rcode: UInt8? = nil) {
-        var queries = Sends()
-        for (frame, time) in zip(queryFrames, queryTimes) { queries.append(frame: frame, time: time) }
-        self.init(client: client, server: server, id: id, name: name, qtype: qtype, overTCP: overTCP, queries: queries,
+        self.init(client: client, server: server, id: id, name: name, qtype: qtype, overTCP: overTCP,
+                  queries: Sends(frames: queryFrames, times: queryTimes),
                   sends: sends, responseFrame: responseFrame, responseTime: responseTime, rcode: rcode)
     }
 }
@@ -104,8 +103,12 @@ public struct DNSServerStats: Sendable {
     public var server: IPAddress
     public var lookups = 0
     public var answered = 0
-    /// Answered lookups by RCODE (filled when the capture ends, from `rcodeCounts`).
-    public var rcodes: [UInt8: Int] = [:]
+    /// Answered lookups by RCODE.
+    public var rcodes: [UInt8: Int] {
+        var all: [UInt8: Int] = [:]
+        for (code, n) in rcodeCounts.enumerated() where n > 0 { all[UInt8(code)] = n }
+        return all
+    }
     /// Answered lookups by RCODE (the header's four bits), counted per lookup without hashing.
     var rcodeCounts = [Int](repeating: 0, count: 16)
     public var latency = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000,
@@ -206,6 +209,8 @@ struct DNSLookups {
     static let maxOpen = DNSSummary.maxOpenLookups
     /// Queries of an A/AAAA pair must leave within this of each other to count as parallel.
     static let parallelWindow: Int64 = 10_000_000
+    /// Closed A/AAAA lookups remembered per socket for pairing, and NXDOMAIN ones per client for search chains.
+    static let pairLookBack = 8
     static let searchLookBack = 32
     static let searchWindow: Int64 = 10_000_000_000
 
@@ -289,40 +294,35 @@ struct DNSLookups {
                 close(open.remove(at: i))
             }
             if open.count >= Self.maxOpen { evictOldest() }
-            var queries = Sends()
-            queries.append(frame: frame, time: time)
             open.insert(key, hash: hash, DNSLookup(client: source, server: destination, id: m.id, name: name, qtype: m.qtype,
-                                                   overTCP: tcp, queries: queries, sends: 1))
+                                                   overTCP: tcp, queries: Sends(frame: frame, time: time), sends: 1))
         }
     }
 
-    /// Closes the open lookups at `positions` in order of `by` (ties by first frame), then removes them.
-    private mutating func closeOpen(_ positions: [Int], by time: (DNSLookup) -> Int64) {
-        let order = positions.sorted { (time(open.values[$0]), open.values[$0].firstFrame) < (time(open.values[$1]), open.values[$1].firstFrame) }
+    /// Positions of open lookups in order of `time` (ties by first frame): the order they are closed in.
+    private func ordered(_ positions: some Sequence<Int>, by time: (DNSLookup) -> Int64) -> [Int] {
+        positions.sorted { (time(open.values[$0]), open.values[$0].firstFrame) < (time(open.values[$1]), open.values[$1].firstFrame) }
+    }
+
+    /// Closes the open lookups at these positions, in this order, and removes them.
+    private mutating func closeOpen(inOrder order: [Int]) {
         let closing = order.map { open.values[$0] }
-        open.remove(sortedPositions: positions)
+        open.remove(sortedPositions: order.sorted())
         for l in closing { close(l) }
     }
 
     /// The tracker is full: the oldest eighth of the open lookups (by last send) is closed in one pass, so a
     /// flood of new queries costs one sort per `maxOpen / 8` queries rather than a scan per query.
     private mutating func evictOldest() {
-        let victims = open.values.indices.sorted { (open.values[$0].lastSendTime, open.values[$0].firstFrame)
-                                                   < (open.values[$1].lastSendTime, open.values[$1].firstFrame) }
-            .prefix(Self.maxOpen / 8)
+        let victims = Array(ordered(open.values.indices, by: \.lastSendTime).prefix(Self.maxOpen / 8))
         summary.evicted += victims.count
-        closeOpen(victims.sorted(), by: \.lastSendTime)
+        closeOpen(inOrder: victims)
     }
 
     private mutating func countLikeTshark(_ m: DNSMessage, _ s: Endpoint, _ d: Endpoint, tcp: Bool, time: Int64) {
         if m.isResponse { responses += 1 } else { queries += 1 }
         let conversation = ConversationKey(s, d, tcp: tcp)
-        let hash = conversations.hash(conversation)
-        if let i = conversations.find(conversation, hash: hash) {
-            conversations.values[i] = time
-        } else {
-            conversations.insert(conversation, hash: hash, time)
-        }
+        conversations.values[conversations.position(of: conversation, orInsert: time)] = time
         if transaction(TransactionKey(conversation: conversation, id: m.id), m, time: time) { answeredTransactions += 1 }
     }
 
@@ -357,7 +357,7 @@ struct DNSLookups {
         // A transaction goes with its conversation.
         let live = conversations
         transactions.removeAll { key, _ in live.find(key.conversation) == nil }
-        closeOpen(open.values.indices.filter { now - open.values[$0].lastSendTime >= Self.resendWindow }, by: \.firstTime)
+        closeOpen(inOrder: ordered(open.values.indices.filter { now - open.values[$0].lastSendTime >= Self.resendWindow }, by: \.firstTime))
         pairCandidates.removeAll { now - $1.lastTime >= Self.idleLimit }
         recentNX.removeAll { now - $1.lastTime >= Self.searchWindow }
     }
@@ -412,14 +412,7 @@ struct DNSLookups {
     /// Pairs A with AAAA of the same name from the same socket sent within `parallelWindow`.
     private mutating func pair(_ l: DNSLookup, _ brief: Brief) {
         // The socket's list is changed in place (one hash of its key).
-        let hash = pairCandidates.hash(l.client)
-        let i: Int
-        if let found = pairCandidates.find(l.client, hash: hash) {
-            i = found
-        } else {
-            i = pairCandidates.count
-            pairCandidates.insert(l.client, hash: hash, Recent())
-        }
+        let i = pairCandidates.position(of: l.client, orInsert: Recent())
         if let other = Self.partner(of: l, brief, in: &pairCandidates.values[i]) {
             // Exactly one of the two had trouble: both lost is a dead path, not the insertion race.
             let troubled = (other.sends > 1 || other.rcode == nil) != (l.sends > 1 || l.rcode == nil)
@@ -433,7 +426,7 @@ struct DNSLookups {
         }
     }
 
-    /// Takes from `candidates` the lookup `l` pairs with, or else remembers `l` (the latest 8).
+    /// Takes from `candidates` the lookup `l` pairs with, or else remembers `l` (the latest `pairLookBack`).
     private static func partner(of l: DNSLookup, _ brief: Brief, in candidates: inout Recent) -> DNSLookup? {
         for i in candidates.briefs.indices {
             let b = candidates.briefs[i]
@@ -442,25 +435,17 @@ struct DNSLookups {
                 return candidates.remove(at: i)
             }
         }
-        candidates.remember(brief, l, keeping: 8)
+        candidates.remember(brief, l, keeping: pairLookBack)
         return nil
     }
 
     private mutating func searchChain(_ l: DNSLookup, _ brief: Brief) {
         let client = l.client.address
-        let hash = recentNX.hash(client)
-        let found = recentNX.find(client, hash: hash)
         if l.rcode == 3 {
-            if let found {
-                recentNX.values[found].remember(brief, l, keeping: Self.searchLookBack)
-            } else {
-                var recent = Recent()
-                recent.remember(brief, l, keeping: Self.searchLookBack)
-                recentNX.insert(client, hash: hash, recent)
-            }
+            recentNX.values[recentNX.position(of: client, orInsert: Recent())].remember(brief, l, keeping: Self.searchLookBack)
             return
         }
-        guard let found else { return }
+        guard let found = recentNX.find(client) else { return }
         var matched: [Int] = []
         let recent = recentNX.values[found]
         for i in recent.briefs.indices {
@@ -484,11 +469,7 @@ struct DNSLookups {
 
     /// Closes every open lookup at the end of the capture.
     mutating func finish() -> DNSSummary {
-        closeOpen(Array(open.values.indices), by: \.firstTime)
-        open.removeAll()
-        for s in summary.servers.indices {
-            for (code, n) in summary.servers[s].rcodeCounts.enumerated() where n > 0 { summary.servers[s].rcodes[UInt8(code)] = n }
-        }
+        closeOpen(inOrder: ordered(open.values.indices, by: \.firstTime))
         return summary
     }
 }

@@ -83,6 +83,14 @@ struct FlowTable<Key: FlowTableKey, Value> {
 
     func find(_ key: Key) -> Int? { find(key, hash: hash(key)) }
 
+    /// The position of `key`, which is added with `value` at the last position when absent.
+    mutating func position(of key: Key, orInsert value: @autoclosure () -> Value) -> Int {
+        let hash = hash(key)
+        if let found = find(key, hash: hash) { return found }
+        insert(key, hash: hash, value())
+        return count - 1
+    }
+
     /// Adds `key`, which must not be present, with `value`, at the last position.
     mutating func insert(_ key: Key, hash: UInt64, _ value: Value) {
         if (keys.count + 1) * 4 > slots.count * 3 { grow() }

@@ -21,21 +21,20 @@ struct EndpointPair: Hashable, FlowTableKey {
         if x < y { a = x; b = y } else { a = y; b = x }
     }
 
-    /// The key's fifth word, after the four of the two addresses: both ports and both address families.
-    /// The words are what every hash of the key (this `Hashable`, `FlowTable`, `BloomFilter`) mixes.
-    var portsAndFamilies: UInt64 {
-        UInt64(a.port) << 48 | UInt64(b.port) << 32 | (a.address.isIPv6 ? 2 : 0) | (b.address.isIPv6 ? 1 : 0)
+    /// The two addresses, then both ports and both address families in a fifth word: what every hash of the
+    /// key (this `Hashable`, `FlowTable`, `BloomFilter`) mixes, rather than the eight fields one by one.
+    var words: (UInt64, UInt64, UInt64, UInt64, UInt64) {
+        (a.address.high, a.address.low, b.address.high, b.address.low,
+         UInt64(a.port) << 48 | UInt64(b.port) << 32 | (a.address.isIPv6 ? 2 : 0) | (b.address.isIPv6 ? 1 : 0))
     }
 
-    var words: (UInt64, UInt64, UInt64, UInt64, UInt64) { (a.address.high, a.address.low, b.address.high, b.address.low, portsAndFamilies) }
-
-    /// Five words rather than the eight fields one by one: hashed for every packet.
     func hash(into h: inout Hasher) {
-        h.combine(a.address.high)
-        h.combine(a.address.low)
-        h.combine(b.address.high)
-        h.combine(b.address.low)
-        h.combine(portsAndFamilies)
+        let w = words
+        h.combine(w.0)
+        h.combine(w.1)
+        h.combine(w.2)
+        h.combine(w.3)
+        h.combine(w.4)
     }
 }
 
@@ -52,6 +51,16 @@ struct Sends: Sendable {
     var times: [Int64] { first.map { [$0.time] + later.map(\.time) } ?? [] }
     /// The latest send's time (nil before the first).
     var lastTime: Int64? { later.last?.time ?? first?.time }
+
+    init() {}
+
+    /// A packet sent once.
+    init(frame: Int, time: Int64) { first = (frame, time) }
+
+    /// The sends whose frames and times these are (as many of each).
+    init(frames: [Int], times: [Int64]) {
+        for (frame, time) in zip(frames, times) { append(frame: frame, time: time) }
+    }
 
     mutating func append(frame: Int, time: Int64) {
         if first == nil {
@@ -110,9 +119,8 @@ extension ConnectionAttempt {
     init(stream: Int, client: Endpoint, server: Endpoint, isn: UInt32, state: State, synFrames: [Int], synTimes: [Int64],
          synCount: Int, synAckFrame: Int?, synAckTime: Int64?, rstFrame: Int?, rstTime: Int64?, rstTTL: UInt8?, mss: UInt16,
          lastTime: Int64, ackWithoutSynAckFrame: Int? = nil) {
-        var syns = Sends()
-        for (frame, time) in zip(synFrames, synTimes) { syns.append(frame: frame, time: time) }
-        self.init(stream: stream, client: client, server: server, isn: isn, state: state, syns: syns, synCount: synCount,
+        self.init(stream: stream, client: client, server: server, isn: isn, state: state,
+                  syns: Sends(frames: synFrames, times: synTimes), synCount: synCount,
                   synAckFrame: synAckFrame, synAckTime: synAckTime, rstFrame: rstFrame, rstTime: rstTime, rstTTL: rstTTL, mss: mss,
                   lastTime: lastTime, ackWithoutSynAckFrame: ackWithoutSynAckFrame)
     }
@@ -189,6 +197,11 @@ public struct TCPConversations {
             ttl = ip.ttl
             flags = tcp.flags
             self.fromA = fromA
+        }
+
+        /// Who sent the SYN and to whom, in the conversation at `key`.
+        func endpoints(_ key: EndpointPair) -> (originator: Endpoint, responder: Endpoint) {
+            fromA ? (key.a, key.b) : (key.b, key.a)
         }
 
         func header(from source: Endpoint, to destination: Endpoint) -> TCPHeader {
@@ -559,19 +572,18 @@ public struct TCPConversations {
     /// building the conversation (a SYN flood retires a million of them at the end). A lone pure SYN is an
     /// unanswered attempt (Zeek S0) with one SYN, and no flow summary: its sequence analysis flags nothing.
     private mutating func retireOpening(_ o: Opening, _ key: Key) {
-        let (originator, responder) = o.fromA ? (key.a, key.b) : (key.b, key.a)
+        let (originator, responder) = o.endpoints(key)
         unansweredAttempts += 1
-        var lone = Sends()
-        lone.append(frame: o.frame, time: o.time)
         keep(stream: o.stream, ConnectionAttempt(
-            stream: o.stream, client: originator, server: responder, isn: o.sequence, state: .unanswered, syns: lone,
+            stream: o.stream, client: originator, server: responder, isn: o.sequence, state: .unanswered,
+            syns: Sends(frame: o.frame, time: o.time),
             synCount: 1, synAckFrame: nil, synAckTime: nil, rstFrame: nil, rstTime: nil, rstTTL: nil,
             mss: o.mss, lastTime: o.time, ackWithoutSynAckFrame: nil))
     }
 
     /// Places the conversation an opening stands for, as if its SYN had been recorded as one; returns its place.
     private mutating func promote(_ o: Opening, _ key: Key) -> Int {
-        let (originator, responder) = o.fromA ? (key.a, key.b) : (key.b, key.a)
+        let (originator, responder) = o.endpoints(key)
         let syn = o.header(from: originator, to: responder)
         var c = Conversation(stream: o.stream, originator: originator, responder: responder, first: syn, frame: o.frame,
                              time: o.time)
@@ -659,7 +671,7 @@ public struct TCPConversations {
     /// Retires the conversation at place `c` of the pool, which is free again after.
     private mutating func retire(conversationAt c: Int) {
         // The pool is taken out while the conversation is retired in place: passing `pool[c]` to a method
-        // that changes `self` would copy it (a kilobyte, and a retain of each of its arrays).
+        // that changes `self` would copy it (640 bytes, and a retain of each of its arrays).
         var pool: [Conversation] = []
         swap(&pool, &self.pool)
         retire(&pool[c])
@@ -811,12 +823,13 @@ struct BloomFilter {
     /// the four bits in the block. The hash is seeded the same in every run (Swift's `hashValue` is not), so
     /// false positives, and what the report says about them, are reproducible.
     private static func start(_ key: EndpointPair) -> (Int, UInt64) {
+        let w = key.words
         var h: UInt64 = 0x9e37_79b9_7f4a_7c15
-        h = splitmix(h ^ key.a.address.high)
-        h = splitmix(h ^ key.a.address.low)
-        h = splitmix(h ^ key.b.address.high)
-        h = splitmix(h ^ key.b.address.low)
-        h = splitmix(h ^ key.portsAndFamilies)
+        h = splitmix(h ^ w.0)
+        h = splitmix(h ^ w.1)
+        h = splitmix(h ^ w.2)
+        h = splitmix(h ^ w.3)
+        h = splitmix(h ^ w.4)
         return (Int((h >> 40) % blocks) * 8, h)
     }
 

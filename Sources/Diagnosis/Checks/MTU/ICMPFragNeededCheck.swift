@@ -47,7 +47,7 @@ public struct ICMPFragNeededCheck: Check {
                 let quotedFlow: String
                 if let q = g.quoted {
                     let sp = q.sourcePort.map { ":\($0)" } ?? "", dp = q.destinationPort.map { ":\($0)" } ?? ""
-                    quotedFlow = "\(DisplayFilter.protocolName(q.protocolNumber)) \(q.source)\(sp) → \(q.destination)\(dp)"
+                    quotedFlow = "\(IPProtocol.name(q.protocolNumber)) \(q.source)\(sp) → \(q.destination)\(dp)"
                         + " (\(q.totalLength)-byte packet)"
                 } else {
                     quotedFlow = "an unquoted packet"

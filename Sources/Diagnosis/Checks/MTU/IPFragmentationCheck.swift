@@ -93,7 +93,7 @@ public struct IPFragmentationCheck: Check {
     }
 
     func flowEvidence(_ key: FlowKey, _ datagrams: [FragmentedDatagram], capture: CaptureFacts) -> Evidence {
-        let proto = DisplayFilter.protocolName(key.protocolNumber)
+        let proto = IPProtocol.name(key.protocolNumber)
         let sample = datagrams.first { $0.outcome != .complete } ?? datagrams[0]
         let port = sample.destinationPort.map { ":\($0)" } ?? ""
         let sizes = sample.fragments.map { String($0.length) }.joined(separator: "+")
