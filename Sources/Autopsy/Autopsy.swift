@@ -21,11 +21,15 @@ public struct Autopsy: Sendable {
     /// Told how far each capture's analysis has come (nil: nobody is watching).
     public var progress: ProgressReporter?
     /// Threads the analysis may use (`--jobs`): captures that are plain files are analyzed this many
-    /// at a time, and archive entries are decompressed on a thread of their own (`ReadAhead`) when
-    /// it is above 1. The report is the same whatever the number.
+    /// at a time; when it is above 1, archive entries are decompressed on a thread of their own (`ReadAhead`)
+    /// and each capture's TCP and DNS trackers run on a thread of their own (`ThreadedFlowRunner`). The report
+    /// is the same whatever the number.
     public var jobs = ProcessInfo.processInfo.activeProcessorCount {
         didSet { walker.readAhead = jobs > 1 }
     }
+    /// Packets' flow events handed to the TCP and DNS trackers at a time (`CaptureAnalyzer.defaultBatchSize`);
+    /// tests make it small, so that the two threads take turns often.
+    public var flowBatchSize = CaptureAnalyzer.defaultBatchSize
 
     public init(settings: CheckSettings = CheckSettings()) {
         self.settings = settings
@@ -359,7 +363,10 @@ public struct Autopsy: Sendable {
     }
 
     func analyzeCapture(_ file: BundleFile) -> (CaptureFileRecord, CaptureFacts) {
-        var analyzer = CaptureAnalyzer(fragmentLimits: fragmentLimits, tcpSettings: tcpSettings)
+        let threaded = jobs > 1
+        var analyzer = CaptureAnalyzer(fragmentLimits: fragmentLimits, tcpSettings: tcpSettings,
+                                       flowRunner: { threaded ? ThreadedFlowRunner($0) as any FlowRunner : InlineFlowRunner($0) },
+                                       batchSize: flowBatchSize)
         let outcome: CaptureReadOutcome
         if let progress {
             var metered = Metered(analyzer, reporter: progress, file: file)

@@ -1,8 +1,13 @@
 #define _GNU_SOURCE
 #include "CStreamShim.h"
+#include <stdio_ext.h>
 
 FILE *netautopsy_open_cookie_reader(
     void *cookie, ssize_t (*read)(void *, char *, size_t), int (*close)(void *)) {
     cookie_io_functions_t io = { .read = read, .write = NULL, .seek = NULL, .close = close };
-    return fopencookie(cookie, "r", io);
+    FILE *file = fopencookie(cookie, "r", io);
+    /* One thread reads the stream: glibc's lock on each fread (taken once a process has a second thread, such
+       as a capture's flow stage) would cost more than the copy it guards. */
+    if (file) __fsetlocking(file, FSETLOCKING_BYCALLER);
+    return file;
 }

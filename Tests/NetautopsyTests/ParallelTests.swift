@@ -83,11 +83,50 @@ import Wire
         #expect(inner.position == stoppedAt + 10)
     }
 
-    static func report(_ path: String, jobs: Int, readAheadMinimum: Int64 = 1 << 20) throws -> String {
+    static func report(_ path: String, jobs: Int, readAheadMinimum: Int64 = 1 << 20,
+                       flowBatchSize: Int = CaptureAnalyzer.defaultBatchSize) throws -> String {
         var autopsy = Autopsy()
         autopsy.jobs = jobs
         autopsy.walker.readAheadMinimum = readAheadMinimum
+        autopsy.flowBatchSize = flowBatchSize
         return try JSONRenderer.render(autopsy.analyze(path))
+    }
+
+    /// The TCP and DNS trackers on a thread of their own (`ThreadedFlowRunner`) see the same events in the same
+    /// order as inline: batches of one event and of a few make the two threads hand over at every packet, or
+    /// nearly, so that any event lost, run twice or out of order shows in the report.
+    @Test(arguments: [1, 7, 100])
+    func theFlowStageOnItsOwnThreadGivesTheSameReport(batchSize: Int) throws {
+        var dirs = [Paths.fixture("captures")]
+        let corpus = Paths.corpus.appendingPathComponent("pcaps").path
+        if FileManager.default.fileExists(atPath: corpus) { dirs.append(corpus) }
+        for path in dirs + [Paths.fixture("incident-bundle.tar.gz")] {
+            let inline = try Self.report(path, jobs: 1, flowBatchSize: batchSize)
+            let threaded = try Self.report(path, jobs: 2, flowBatchSize: batchSize)
+            #expect(inline == threaded, "\(path)")
+            #expect(inline == (try Self.report(path, jobs: 1)), "\(path): the batch size changed the report")
+        }
+    }
+
+    @Test func aFlowStageRunnerIsReleasedWhenItsAnalyzerIsDroppedMidCapture() throws {
+        // An analyzer that never finishes (its read failed, say) must not keep its runner, or leave its thread
+        // waiting for batches that never come: the runner's deinit tells the thread to run out and stop.
+        weak var runner: ThreadedFlowRunner?
+        var batches = 0
+        do {
+            var analyzer = CaptureAnalyzer(flowRunner: { stage in
+                let r = ThreadedFlowRunner(stage)
+                runner = r
+                return r
+            }, batchSize: 2)
+            try BundleWalker().walk(Paths.fixture("captures/tcp-resets.pcap"), file: { file in
+                let outcome = CaptureOpener.read(file, into: &analyzer)
+                batches = outcome.frames / 2
+            }, problem: { _ in })
+            #expect(runner != nil)
+        }
+        #expect(batches > 5)
+        #expect(runner == nil)
     }
 
     @Test func aDirectoryOfCapturesGivesTheSameReportOnOneThreadOrTwo() throws {
