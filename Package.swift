@@ -1,8 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// The folders tell the pipeline: Input (the only code that touches C) → Wire (pure-Swift packet
-// decoding and flow tracking) → Artifacts (text parsers) → Diagnosis (facts, checks, findings) →
+// The folders tell the pipeline: Input (the only code that touches C libraries) → Wire (pure-Swift packet
+// decoding and flow tracking; CPrefetch is one inlined cache hint, as Swift has no intrinsic) → Artifacts (text parsers) → Diagnosis (facts, checks, findings) →
 // Reports (pure renderers) → Autopsy (runs the pipeline) → Batch (many bundles, one child process
 // each); Redaction (rewrites a bundle to share it) → netautopsy (argument parsing only).
 /// The fuzz targets, one per parser of untrusted input (fuzz/Harness/FuzzHarness.swift).
@@ -28,9 +28,11 @@ let package = Package(
         .systemLibrary(
             name: "CArchive", pkgConfig: "libarchive",
             providers: [.apt(["libarchive-dev"]), .brew(["libarchive"])]),
+        .target(name: "CPrefetch"),
         .target(
             name: "Wire",
             dependencies: [
+                "CPrefetch",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "DequeModule", package: "swift-collections"),

@@ -59,9 +59,9 @@ import Testing
                 let position = table.find(k)
                 if position.map({ table.values[$0] }) != model[k] { disagreements += 1 }
                 if step % 5_000 == 4_999 {
-                    // Now and then a share removed at once, as an eviction does (an eighth, removed in one pass),
-                    // or a few, as an idle sweep may (removed one by one).
-                    let odds = step % 10_000 == 4_999 ? 8 : 500
+                    // Now and then a share removed at once, as an eviction does (an eighth, removed in one batch),
+                    // or half (an idle sweep may), or a few (removed one by one).
+                    let odds = step % 20_000 == 9_999 ? 2 : step % 10_000 == 4_999 ? 8 : 500
                     let doomed = Set(table.keys.indices.filter { _ in Int.random(in: 0..<odds, using: &rng) == 0 })
                     for p in doomed { model[table.keys[p]] = nil }
                     table.remove(sortedPositions: doomed.sorted())

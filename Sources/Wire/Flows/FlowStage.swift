@@ -35,10 +35,18 @@ public struct FlowStage: @unchecked Sendable {
         tcp.settings = tcpSettings
     }
 
-    /// Runs every event of `batch`, in order.
+    /// How many events ahead the lookups are prefetched: enough for a memory access to land meanwhile.
+    static let prefetchDistance = 8
+
+    /// Runs every event of `batch`, in order. Each event first starts loading what a later one will look up
+    /// (`prefetchDistance` ahead), so that the cache misses of a flood of new flows overlap rather than queue.
     public mutating func run(_ batch: FlowBatch) {
-        for event in batch.events {
-            switch event {
+        let events = batch.events
+        for i in events.indices {
+            if i + Self.prefetchDistance < events.count, case let .tcp(header, ip, _, _) = events[i + Self.prefetchDistance] {
+                tcp.prefetch(header, ip: ip)
+            }
+            switch events[i] {
             case let .tcp(header, ip, frame, time):
                 flagCounters.count(tcp.add(header, ip: ip, frame: frame, time: time))
             case let .dns(message, source, destination, overTCP, frame, time):

@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// A key of a `FlowTable`: up to five words that identify it (an address pair and its ports, say), which
 /// the table's keyed hash mixes. Equal keys must have equal words.
 protocol FlowTableKey: Equatable {
@@ -83,6 +85,16 @@ struct FlowTable<Key: FlowTableKey, Value> {
 
     func find(_ key: Key) -> Int? { find(key, hash: hash(key)) }
 
+    /// Starts loading the first slot a key of this hash probes, for a `find` a few packets later: the index is
+    /// megabytes, so that slot is a cache miss, and misses started together overlap.
+    @inline(__always)
+    func prefetch(hash: UInt64) {
+        slots.withUnsafeBufferPointer { slots in
+            guard let base = slots.baseAddress else { return }
+            netautopsy_prefetch(base + (Int(truncatingIfNeeded: Self.tag(hash)) & mask))
+        }
+    }
+
     /// The position of `key`, which is added with `value` at the last position when absent.
     mutating func position(of key: Key, orInsert value: @autoclosure () -> Value) -> Int {
         let hash = hash(key)
@@ -117,31 +129,86 @@ struct FlowTable<Key: FlowTableKey, Value> {
         return values.removeLast()
     }
 
-    /// Removes the entries at `positions` (ascending, distinct). A large share (an eviction drops an eighth of
-    /// the table) goes in one pass, the others keeping their order, and the index is rebuilt: one by one, each
-    /// removal would probe and move the last entry. A few go one by one, last position first, so that what
-    /// moves into a freed position (the last entry) is never one still to go.
+    /// Removes the entries at `positions` (ascending, distinct). A few go one by one, last position first, so
+    /// that what moves into a freed position (the last entry) is never one still to go. A large share (an
+    /// eviction drops an eighth of the table) goes in one batch: the last entries that stay move into the freed
+    /// positions below the new count, and one sweep over the index in slot order drops the removed entries'
+    /// slots, points the moved ones at their new positions and shifts back what followed a dropped slot. One by
+    /// one, each removal would probe at random; rebuilding the index would hash and place every entry at random.
     mutating func remove(sortedPositions positions: [Int]) {
-        guard let first = positions.first else { return }
+        guard !positions.isEmpty else { return }
         if positions.count < keys.count / 64 {
             for position in positions.reversed() { remove(at: position) }
             return
         }
-        var write = first, next = 0
-        for read in first..<keys.count {
-            if next < positions.count && positions[next] == read {
-                next += 1
-                continue
-            }
-            keys[write] = keys[read]
-            values[write] = values[read]
-            write += 1
+        let n = keys.count, kept = n - positions.count
+        // What the sweep asks of each slot's position, in memory that stays in cache: a bit per position (removed),
+        // and the new position of each one at or above `kept` that stays.
+        var removed = [UInt64](repeating: 0, count: (n + 63) / 64)
+        for p in positions { removed[p >> 6] |= 1 << UInt64(p & 63) }
+        var movedTo = [Int32](repeating: -1, count: n - kept)
+        var source = n - 1
+        for hole in positions {
+            guard hole < kept else { break }
+            while removed[source >> 6] & (1 << UInt64(source & 63)) != 0 { source -= 1 }
+            movedTo[source - kept] = Int32(hole)
+            keys.swapAt(hole, source)
+            values.swapAt(hole, source)
+            source -= 1
         }
-        keys.removeLast(keys.count - write)
-        values.removeLast(values.count - write)
-        slotOf.removeLast(slotOf.count - write)
-        slots.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-        reindex()
+        keys.removeLast(n - kept)
+        values.removeLast(n - kept)
+        slotOf.removeLast(n - kept)
+        sweep(removed: removed, movedTo: movedTo, kept: kept)
+    }
+
+    /// Applies a batched removal to the index in one pass over the slots: drops the removed positions' slots,
+    /// points the moved ones at their new positions, and moves each entry that followed an emptied slot back to
+    /// the first empty slot from its home (Knuth's Algorithm R, batched). The pass starts after a slot that was
+    /// empty, so no run of slots wraps around it.
+    private mutating func sweep(removed: [UInt64], movedTo: [Int32], kept: Int) {
+        let mask = self.mask
+        slots.withUnsafeMutableBufferPointer { slots in
+            slotOf.withUnsafeMutableBufferPointer { slotOf in
+                removed.withUnsafeBufferPointer { removed in
+                    movedTo.withUnsafeBufferPointer { movedTo in
+                        var start = 0
+                        while slots[start] != 0 { start += 1 }
+                        var j = start
+                        for _ in 0..<mask {
+                            j = (j + 1) & mask
+                            let s = slots[j]
+                            if s == 0 { continue }
+                            var position = Int(s & 0xffff_ffff) - 1
+                            if removed[position >> 6] & (1 << UInt64(position & 63)) != 0 {
+                                slots[j] = 0
+                                continue
+                            }
+                            var moved = false
+                            if position >= kept {
+                                position = Int(movedTo[position - kept])
+                                moved = true
+                            }
+                            var slot = j
+                            let home = Int(truncatingIfNeeded: s >> 32) & mask
+                            if home != j {
+                                var i = home
+                                while i != j && slots[i] != 0 { i = (i + 1) & mask }
+                                if i != j {
+                                    slots[j] = 0
+                                    slot = i
+                                    moved = true
+                                }
+                            }
+                            if moved {
+                                slots[slot] = s & ~0xffff_ffff | UInt64(position + 1)
+                                slotOf[position] = Int32(slot)
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// Removes every entry for which `shouldRemove` holds.

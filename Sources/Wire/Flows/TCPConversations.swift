@@ -426,6 +426,12 @@ public struct TCPConversations {
 
     public init() {}
 
+    /// Starts loading what `add` will look up first for this segment (its key's slot in the index).
+    @inline(__always)
+    func prefetch(_ tcp: TCPHeader, ip: IPHeader) {
+        live.prefetch(hash: live.hash(Key(Endpoint(ip.source, tcp.sourcePort), Endpoint(ip.destination, tcp.destinationPort))))
+    }
+
     /// Adds one segment; returns Wireshark's analysis flags for it.
     @discardableResult
     public mutating func add(_ tcp: TCPHeader, ip: IPHeader, frame: Int, time: Int64) -> TCPAnalysisFlags {
