@@ -1,3 +1,4 @@
+import CPrefetch
 import DequeModule
 import HeapModule
 
@@ -536,11 +537,16 @@ public struct TCPConversations {
     /// Flushes the entries at these positions, retiring them in stream order; the positions are found by a
     /// walk over the table, so no key is looked up again.
     private mutating func flush(_ victims: [(stream: Int, position: Int)]) {
-        for v in victims.sorted(by: { $0.stream < $1.stream }) {
-            retireEntry(at: v.position)
+        let order = victims.sorted(by: { $0.stream < $1.stream })
+        for i in order.indices {
+            if i + Self.prefetchDistance < order.count { flushed.prefetch(live.keys[order[i + Self.prefetchDistance].position]) }
+            retireEntry(at: order[i].position)
         }
         live.remove(sortedPositions: victims.map(\.position).sorted())
     }
+
+    /// How many flushes ahead a flushed key's Bloom block is prefetched.
+    private static let prefetchDistance = 8
 
     /// When an entry last had a packet, and its stream: the order entries are evicted in.
     struct Recency: Comparable {
@@ -809,9 +815,19 @@ struct BloomFilter {
     mutating func insert(_ key: EndpointPair) {
         if words.isEmpty { words = Array(repeating: 0, count: Self.bits / 64) }
         let (block, h) = Self.start(key)
-        for k in 0..<4 {
-            let bit = Int(truncatingIfNeeded: h >> (9 * k)) & 511
-            words[block + bit >> 6] |= 1 << (bit & 63)
+        words.withUnsafeMutableBufferPointer { words in
+            for k in 0..<4 {
+                let bit = Int(truncatingIfNeeded: h >> (9 * k)) & 511
+                words[block + bit >> 6] |= 1 << (bit & 63)
+            }
+        }
+    }
+
+    /// Starts loading the key's block, for an `insert` a few keys later (a flood's eviction inserts thousands).
+    func prefetch(_ key: EndpointPair) {
+        words.withUnsafeBufferPointer { words in
+            guard let base = words.baseAddress else { return }
+            netautopsy_prefetch(base + Self.start(key).0)
         }
     }
 
