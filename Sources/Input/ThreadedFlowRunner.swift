@@ -16,8 +16,8 @@ public final class ThreadedFlowRunner: FlowRunner {
     /// State shared by the two threads, guarded by `condition`.
     private final class Shared: @unchecked Sendable {
         let condition = NSCondition()
-        /// Only the stage's thread touches it between `start()` and the end of `finish`.
-        var stage: FlowStage
+        /// Only the stage's thread touches it between `start()` and the end of `finish`, which takes it.
+        var stage: FlowStage?
         /// Submitted batches in order, and emptied ones to fill again.
         var ready: [FlowBatch] = []
         var free: [FlowBatch] = []
@@ -34,7 +34,7 @@ public final class ThreadedFlowRunner: FlowRunner {
                 guard !ready.isEmpty else { break }
                 var batch = ready.removeFirst()
                 condition.unlock()
-                stage.run(batch)
+                stage!.run(batch)
                 batch.removeAll()
                 condition.lock()
                 free.append(batch)
@@ -64,16 +64,17 @@ public final class ThreadedFlowRunner: FlowRunner {
 
     public func finish(last: consuming FlowBatch) -> FlowStage {
         guard started else {
-            shared.stage.run(last)
-            return shared.stage
+            shared.stage!.run(last)
+            return shared.stage.take()!
         }
         shared.condition.lock()
         if !last.isEmpty { shared.ready.append(last) }
         shared.submitting = false
         shared.condition.broadcast()
         while shared.running { shared.condition.wait() }
+        let stage = shared.stage.take()!
         shared.condition.unlock()
-        return shared.stage
+        return stage
     }
 
     private func start() {

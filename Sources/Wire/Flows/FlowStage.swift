@@ -62,24 +62,27 @@ public struct FlowStage: @unchecked Sendable {
 public protocol FlowRunner: AnyObject {
     /// Runs `batch` now or later, after every batch submitted before it; returns an empty batch to fill next.
     func submit(_ batch: consuming FlowBatch) -> FlowBatch
-    /// Runs `last`, waits for every batch, and returns the stage. Nothing is submitted after.
+    /// Runs `last`, waits for every batch, and hands over the stage (keeping no reference to it: a copy kept
+    /// would share its arrays). Nothing is submitted after.
     func finish(last: consuming FlowBatch) -> FlowStage
 }
 
 /// Runs each batch at once, on the caller's thread.
 public final class InlineFlowRunner: FlowRunner {
-    private var stage: FlowStage
+    private var stage: FlowStage?
 
     public init(_ stage: FlowStage) { self.stage = stage }
 
     public func submit(_ batch: consuming FlowBatch) -> FlowBatch {
-        stage.run(batch)
+        stage!.run(batch)
         batch.removeAll()
         return batch
     }
 
+    /// Hands the stage over rather than a copy: a copy would share its arrays, and the caller's first change
+    /// to each (retiring every live conversation) would copy it whole.
     public func finish(last: consuming FlowBatch) -> FlowStage {
-        stage.run(last)
-        return stage
+        stage!.run(last)
+        return stage.take()!
     }
 }
