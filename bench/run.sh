@@ -5,7 +5,9 @@
 #
 # Usage: bench/run.sh [DIR]           (default: .bench, made by `sudo bench/make-inputs.sh`)
 # Environment: RUNS (default 5) timed runs per command after one warm-up (medians are quoted);
-#              TSHARK_RUNS (default 3); NETAUTOPSY (default .build/release/netautopsy, built here);
+#              TSHARK_RUNS (default 3); NETAUTOPSY (default: the binary the release tarball ships, built
+#              here as release/make-dist.sh builds it: release, Swift runtime linked statically, in
+#              .build-dist/);
 #              STAGE (e.g. /dev/shm/netautopsy-bench): copy the inputs to this directory first and
 #              time them there (removed at the end): on a tmpfs they stay in memory, where a VM's
 #              memory reclaim may evict the page cache between runs.
@@ -17,15 +19,17 @@ root="$here/.."
 DIR="$(cd "${1:-$root/.bench}" && pwd)"
 RUNS="${RUNS:-5}"
 TSHARK_RUNS="${TSHARK_RUNS:-3}"
-NA="${NETAUTOPSY:-$root/.build/release/netautopsy}"
+NA="${NETAUTOPSY:-$root/.build-dist/release/netautopsy}"
 DOC="$root/docs/performance.md"
 log() { printf '[bench] %s\n' "$*" >&2; }
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
 if [ -z "${NETAUTOPSY:-}" ]; then
-  log "building netautopsy (release)"
-  (cd "$root" && swift build -c release --product netautopsy >&2)
+  # What users run (the release tarball's binary): the Swift runtime linked in starts in about 11 ms, where
+  # loading it from shared libraries takes about 21 (measured 2026-12-07), which is a sixth of a DNS capture's time.
+  log "building netautopsy (release, --static-swift-stdlib, as release/make-dist.sh)"
+  (cd "$root" && swift build -c release --static-swift-stdlib --scratch-path .build-dist --product netautopsy >&2)
 fi
 inputs="bulk.pcap bulk-300m.pcap bulk-600m.pcap bulk.tar.gz short.pcap synflood.pcap dns.pcap"
 for f in $inputs; do
@@ -81,6 +85,8 @@ for f in short-1500000 short-3000000 short synflood dns; do
   time_cmd "read-$f" "$RUNS" "tcpdump -r $DIR/$f.pcap -w /dev/null"
   time_cmd "na-$f" "$RUNS" "$(analyze "$DIR/$f.pcap")"
 done
+# The flow stage on the reading thread (--jobs 1) rather than a second one, for the small-packet workloads.
+for f in short synflood dns; do time_cmd "na-$f-j1" "$RUNS" "$(analyze "$DIR/$f.pcap" --jobs 1)"; done
 for f in bulk bulk-300m bulk-600m short-1500000 short-3000000 short synflood dns; do peak "$f" "$(analyze "$DIR/$f.pcap")"; done
 peak bundle "$(analyze "$DIR/bulk.tar.gz")"
 peak multi-4 "$(analyze "$DIR/multi-4")"
@@ -93,6 +99,9 @@ import json, os, platform, re, statistics, subprocess, sys
 tmp, d, doc, runs, tshark_runs, na, staged = sys.argv[1:8]
 def med(name):
     return statistics.median(json.load(open(f"{tmp}/{name}.json"))["results"][0]["times"])
+def cpu_time(name):
+    r = json.load(open(f"{tmp}/{name}.json"))["results"][0]
+    return r["user"] + r["system"]
 def rss(name):
     return int(open(f"{tmp}/{name}.rss").read().split()[-1]) / 1024
 def frames(f):
@@ -109,7 +118,8 @@ w = lines.append
 w(f"Measured {cmd('date', '-u', '+%Y-%m-%d %H:%M UTC')} by `bench/run.sh` on {os.cpu_count()} × {cpu}, "
   f"{mem:.0f} GiB RAM, Linux {platform.release()}; {cmd(na, '--version')} (release build), "
   f"{cmd('tcpdump', '--version').splitlines()[0]}, {cmd('tshark', '--version').splitlines()[0].split(' (')[0]} {cmd('tshark', '--version').splitlines()[0].split(' ')[2]}. "
-  f"Medians of {runs} runs after a warm-up ({tshark_runs} for tshark); inputs {staged or 'read in place (page cache)'}.")
+  f"Medians of {runs} runs after a warm-up ({tshark_runs} for tshark); inputs {staged or 'read in place (page cache)'}. "
+  f"netautopsy is `{os.path.relpath(na, os.path.dirname(os.path.abspath(doc)) + '/..')}`.")
 w("")
 rb, nb, tb, gz, nz = med("read-bulk"), med("na-bulk"), med("tshark-bulk"), med("gunzip-bundle"), med("na-bundle")
 fb = frames("bulk.pcap")
@@ -120,7 +130,11 @@ w(f"| the same vs `tshark -n -o tcp.desegment_tcp_streams:FALSE -q -z expert` | 
 w(f"| the same capture in a `.tar.gz` bundle vs `gzip -dc B > /dev/null` | {gz:.2f} s | {nz:.2f} s | {nz/gz:.2f}× | ≤ 1.3× | {'yes' if nz/gz <= 1.3 else 'no'} |")
 w(f"| peak memory, bulk pcap | | {rss('bulk'):.0f} MB (tshark: {rss('tshark-bulk'):.0f} MB) | | < 100 MB | {'yes' if rss('bulk') < 100 else 'no'} |")
 w(f"| peak memory, 1,000,000 short connections ({frames('short.pcap'):,} frames) | | {rss('short'):.0f} MB | | < 100 MB | {'yes' if rss('short') < 100 else 'no'} |")
-w(f"| peak memory, SYN flood of 1,000,000 half-open attempts | | {rss('synflood'):.0f} MB | | < 400 MB | {'yes' if rss('synflood') < 400 else 'no'} |")
+w(f"| peak memory, SYN flood of 1,000,000 half-open attempts | | {rss('synflood'):.0f} MB | | < 100 MB | {'yes' if rss('synflood') < 100 else 'no'} |")
+for f, label in (("short", "1,000,000 short connections"), ("synflood", "SYN flood of 1,000,000 half-open attempts"),
+                 ("dns", "200,000 DNS lookups")):
+    rt, nt = med(f"read-{f}"), med(f"na-{f}")
+    w(f"| {label} vs libpcap reading it | {rt:.2f} s | {nt:.2f} s | {nt/rt:.2f}× | ≤ 2× | {'yes' if nt/rt <= 2 else 'no'} |")
 w("")
 w("Throughput and growth (netautopsy and libpcap's read time at each size; MB = 10⁶ bytes):")
 w("")
@@ -150,6 +164,15 @@ j1 = med("na-bundle-j1")
 w(f"| `bulk.tar.gz`, 1 capture | {j1:.2f} s | {nz:.2f} s | {j1/nz:.2f}× |")
 w("")
 w(f"Peak memory with 4 captures analyzed two at a time: {rss('multi-4'):.0f} MB.")
+w("")
+w("Small packets, the TCP and DNS trackers on a second thread (`--jobs 2`, the default here) against the reading "
+  "thread (`--jobs 1`): wall time, its ratio to libpcap's read, and CPU time (user + system, hyperfine's means):")
+w("")
+w("| input | libpcap read | `--jobs 1` | ratio | CPU | `--jobs 2` | ratio | CPU |")
+w("|---|---|---|---|---|---|---|---|")
+for f in ("short", "synflood", "dns"):
+    rt, one, two = med(f"read-{f}"), med(f"na-{f}-j1"), med(f"na-{f}")
+    w(f"| `{f}.pcap` | {rt:.2f} s | {one:.2f} s | {one/rt:.2f}× | {cpu_time(f'na-{f}-j1'):.2f} s | {two:.2f} s | {two/rt:.2f}× | {cpu_time(f'na-{f}'):.2f} s |")
 w("")
 try:
     rep = json.load(open(f"{tmp}/synflood-report.json"))

@@ -92,7 +92,7 @@ struct Analyze: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Show progress (bytes and packets per second) on standard error; by default only when it is a terminal.")
     var progress: Bool?
 
-    @Option(name: .long, help: "Threads to use: captures analyzed at once, and archive decompression beside analysis (default: all cores).")
+    @Option(name: .long, help: "Threads to use: captures analyzed at once, archive decompression beside analysis, a capture's TCP and DNS tracking beside its decoding (default: all cores).")
     var jobs: Int?
 
     @Flag(help: "The one path is a directory or an archive holding one bundle per node (archives or folders): a cluster report of them.")
