@@ -1,7 +1,7 @@
 /// What a packet gives the stateful flow trackers: a TCP segment, or a DNS message (over UDP, or taken out of
 /// a TCP stream). Everything else a packet feeds (timeline, sizes, fragments, duplicates) is cheap.
 enum FlowEvent {
-    case tcp(TCPHeader, IPHeader, frame: Int, time: Int64)
+    case tcp(TCPHeader, TCPConversations.SegmentIP, frame: Int, time: Int64)
     case dns(DNSMessage, source: Endpoint, destination: Endpoint, tcp: Bool, frame: Int, time: Int64)
 }
 

@@ -182,7 +182,7 @@ public struct TCPConversations {
         /// The SYN came from the key's `a` endpoint.
         var fromA: Bool
 
-        init?(_ tcp: TCPHeader, ip: IPHeader, stream: Int, frame: Int, time: Int64, fromA: Bool) {
+        init?(_ tcp: TCPHeader, ip: SegmentIP, stream: Int, frame: Int, time: Int64, fromA: Bool) {
             // A SYN that also carries RST or FIN closes or flags the flow: that takes a full conversation.
             guard tcp.flags.isPureSYN, tcp.flags.isDisjoint(with: [.rst, .fin]), tcp.payloadLength == 0, let ipLength = UInt16(exactly: ip.totalLength),
                   let headerLength = UInt8(exactly: tcp.headerLength) else { return nil }
@@ -427,15 +427,36 @@ public struct TCPConversations {
 
     public init() {}
 
+    /// What a segment's analysis reads of its IP header: a quarter of the header's size, so that a
+    /// `FlowEvent` carrying it between threads is small.
+    struct SegmentIP {
+        var source: IPAddress
+        var destination: IPAddress
+        var totalLength: Int
+        var ttl: UInt8
+
+        init(_ ip: IPHeader) {
+            source = ip.source
+            destination = ip.destination
+            totalLength = ip.totalLength
+            ttl = ip.ttl
+        }
+    }
+
     /// Starts loading what `add` will look up first for this segment (its key's slot in the index).
     @inline(__always)
-    func prefetch(_ tcp: TCPHeader, ip: IPHeader) {
+    func prefetch(_ tcp: TCPHeader, ip: SegmentIP) {
         live.prefetch(hash: live.hash(Key(Endpoint(ip.source, tcp.sourcePort), Endpoint(ip.destination, tcp.destinationPort))))
     }
 
     /// Adds one segment; returns Wireshark's analysis flags for it.
     @discardableResult
     public mutating func add(_ tcp: TCPHeader, ip: IPHeader, frame: Int, time: Int64) -> TCPAnalysisFlags {
+        add(tcp, ip: SegmentIP(ip), frame: frame, time: time)
+    }
+
+    @discardableResult
+    mutating func add(_ tcp: TCPHeader, ip: SegmentIP, frame: Int, time: Int64) -> TCPAnalysisFlags {
         tick(time)
         let src = Endpoint(ip.source, tcp.sourcePort), dst = Endpoint(ip.destination, tcp.destinationPort)
         let key = Key(src, dst)
@@ -481,7 +502,7 @@ public struct TCPConversations {
     }
 
     /// Starts a stream at `key` with its first segment: an `Opening` for a pure SYN without data.
-    private mutating func open(_ key: Key, hash: UInt64, _ src: Endpoint, _ dst: Endpoint, _ tcp: TCPHeader, ip: IPHeader,
+    private mutating func open(_ key: Key, hash: UInt64, _ src: Endpoint, _ dst: Endpoint, _ tcp: TCPHeader, ip: SegmentIP,
                                frame: Int, time: Int64) -> TCPAnalysisFlags {
         defer { streams += 1 }
         if live.count >= settings.maxLiveConversations { evictLeastRecent() }
