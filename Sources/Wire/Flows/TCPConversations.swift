@@ -543,14 +543,17 @@ public struct TCPConversations {
     private mutating func evictLeastRecent() {
         let count = Swift.min(live.count, Swift.max(1, settings.maxLiveConversations / 8))
         // The `count` least recent by (last packet, stream), both unique together: the boundary is found by
-        // selection over a copy of the 16-byte pairs, not by sorting the whole table (a flood evicts every
-        // 32,768 SYNs), and the victims are read off the pairs in table order.
-        let recencies = live.values.map(recency)
-        var reordered = recencies
+        // selection over the 16-byte pairs, not by sorting the whole table (a flood evicts every 32,768 SYNs),
+        // and the victims are found by a second walk over the table (cheaper than keeping the pairs in order).
+        var reordered = live.values.map(recency)
         let boundary = Recency.select(&reordered, rank: count - 1)
+        reordered = []
         var victims: [(stream: Int, position: Int)] = []
         victims.reserveCapacity(count)
-        for (position, r) in recencies.enumerated() where r <= boundary { victims.append((r.stream, position)) }
+        for position in live.values.indices {
+            let r = recency(live.values[position])
+            if r <= boundary { victims.append((r.stream, position)) }
+        }
         flush(victims)
         evictedConversations += victims.count
     }
