@@ -22,8 +22,8 @@ public struct Autopsy: Sendable {
     public var progress: ProgressReporter?
     /// Threads the analysis may use (`--jobs`): captures that are plain files are analyzed this many
     /// at a time; when it is above 1, archive entries are decompressed on a thread of their own (`ReadAhead`)
-    /// and each capture's TCP and DNS trackers run on a thread of their own (`ThreadedFlowRunner`). The report
-    /// is the same whatever the number.
+    /// and, while fewer captures than this are analyzed at once, each one's TCP and DNS trackers run on a
+    /// thread of their own (`ThreadedFlowRunner`). The report is the same whatever the number.
     public var jobs = ProcessInfo.processInfo.activeProcessorCount {
         didSet { walker.readAhead = jobs > 1 }
     }
@@ -101,7 +101,7 @@ public struct Autopsy: Sendable {
                                              slot: run.outcomes.count))
                 return  // an empty outcome holds its place until `analyzeDeferred` fills it
             }
-            let (record, captureFacts) = analyzeCapture(file)
+            let (record, captureFacts) = analyzeCapture(file, flowThread: jobs > 1)
             out = Self.captureOutcome(record, captureFacts, path: file.path, bytes: file.source.position)
         case .text:
             if let claim = Self.misnamed(file.path) {
@@ -341,9 +341,12 @@ public struct Autopsy: Sendable {
         case unreadable(String)
     }
 
-    /// Analyzes deferred captures on up to `jobs` threads; results in the same order.
+    /// Analyzes deferred captures on up to `jobs` threads; results in the same order. A capture's TCP and DNS
+    /// trackers get a thread of their own only while fewer captures than `jobs` are analyzed at once: otherwise
+    /// every core already has a capture, and a second thread each would only contend for them.
     private func analyzeInParallel(_ work: [Deferred], meter: UnpackMeter) -> [DeferredResult] {
-        ParallelWork.map(work, jobs: jobs) { d in
+        let flowThread = work.count < jobs
+        return ParallelWork.map(work, jobs: jobs) { d in
             let source: BufferedSource, head: [UInt8]
             do {
                 source = BufferedSource(meter.timed(try FileSource(path: d.diskPath), path: d.path))
@@ -357,13 +360,13 @@ public struct Autopsy: Sendable {
             }
             let file = BundleFile(path: d.path, sniffed: sniffed, head: head, source: source, declaredSize: d.declaredSize,
                                   diskPath: d.diskPath)
-            let (record, facts) = analyzeCapture(file)
+            let (record, facts) = analyzeCapture(file, flowThread: flowThread)
             return .analyzed(record, facts, bytes: source.position)
         }
     }
 
-    func analyzeCapture(_ file: BundleFile) -> (CaptureFileRecord, CaptureFacts) {
-        let threaded = jobs > 1
+    /// Analyzes one capture; `flowThread`: its TCP and DNS trackers on a thread of their own (`ThreadedFlowRunner`).
+    func analyzeCapture(_ file: BundleFile, flowThread threaded: Bool) -> (CaptureFileRecord, CaptureFacts) {
         var analyzer = CaptureAnalyzer(fragmentLimits: fragmentLimits, tcpSettings: tcpSettings,
                                        flowRunner: { threaded ? ThreadedFlowRunner($0) as any FlowRunner : InlineFlowRunner($0) },
                                        batchSize: flowBatchSize)

@@ -94,13 +94,23 @@ import Wire
 
     /// The TCP and DNS trackers on a thread of their own (`ThreadedFlowRunner`) see the same events in the same
     /// order as inline: batches of one event and of a few make the two threads hand over at every packet, or
-    /// nearly, so that any event lost, run twice or out of order shows in the report.
+    /// nearly, so that any event lost, run twice or out of order shows in the report. Each capture is analyzed
+    /// on its own (a directory of many is analyzed a capture per core, with the trackers inline), and so is an
+    /// archive, whose captures are read one after another.
     @Test(arguments: [1, 7, 100])
     func theFlowStageOnItsOwnThreadGivesTheSameReport(batchSize: Int) throws {
         var dirs = [Paths.fixture("captures")]
         let corpus = Paths.corpus.appendingPathComponent("pcaps").path
         if FileManager.default.fileExists(atPath: corpus) { dirs.append(corpus) }
-        for path in dirs + [Paths.fixture("incident-bundle.tar.gz")] {
+        var paths = [Paths.fixture("incident-bundle.tar.gz")]
+        for dir in dirs {
+            for name in try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+            where name.hasSuffix(".pcap") || name.hasSuffix(".pcapng") {
+                paths.append((dir as NSString).appendingPathComponent(name))
+            }
+        }
+        #expect(paths.count > 20)
+        for path in paths {
             let inline = try Self.report(path, jobs: 1, flowBatchSize: batchSize)
             let threaded = try Self.report(path, jobs: 2, flowBatchSize: batchSize)
             #expect(inline == threaded, "\(path)")
