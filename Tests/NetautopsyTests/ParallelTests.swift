@@ -119,8 +119,8 @@ import Wire
     }
 
     @Test func aFlowStageRunnerIsReleasedWhenItsAnalyzerIsDroppedMidCapture() throws {
-        // An analyzer that never finishes (its read failed, say) must not keep its runner, or leave its thread
-        // waiting for batches that never come: the runner's deinit tells the thread to run out and stop.
+        // An analyzer that never finishes (its read failed, say) must not keep its runner alive: the runner's
+        // deinit is what tells its thread to run out and stop (this checks the release, not the thread).
         weak var runner: ThreadedFlowRunner?
         var batches = 0
         do {

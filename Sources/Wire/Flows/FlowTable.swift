@@ -170,41 +170,37 @@ struct FlowTable<Key: FlowTableKey, Value> {
         let mask = self.mask
         slots.withUnsafeMutableBufferPointer { slots in
             slotOf.withUnsafeMutableBufferPointer { slotOf in
-                removed.withUnsafeBufferPointer { removed in
-                    movedTo.withUnsafeBufferPointer { movedTo in
-                        var start = 0
-                        while slots[start] != 0 { start += 1 }
-                        var j = start
-                        for _ in 0..<mask {
-                            j = (j + 1) & mask
-                            let s = slots[j]
-                            if s == 0 { continue }
-                            var position = Int(s & 0xffff_ffff) - 1
-                            if removed[position >> 6] & (1 << UInt64(position & 63)) != 0 {
-                                slots[j] = 0
-                                continue
-                            }
-                            var moved = false
-                            if position >= kept {
-                                position = Int(movedTo[position - kept])
-                                moved = true
-                            }
-                            var slot = j
-                            let home = Int(truncatingIfNeeded: s >> 32) & mask
-                            if home != j {
-                                var i = home
-                                while i != j && slots[i] != 0 { i = (i + 1) & mask }
-                                if i != j {
-                                    slots[j] = 0
-                                    slot = i
-                                    moved = true
-                                }
-                            }
-                            if moved {
-                                slots[slot] = s & ~0xffff_ffff | UInt64(position + 1)
-                                slotOf[position] = Int32(slot)
-                            }
+                var start = 0
+                while slots[start] != 0 { start += 1 }
+                var j = start
+                for _ in 0..<mask {
+                    j = (j + 1) & mask
+                    let s = slots[j]
+                    if s == 0 { continue }
+                    var position = Int(s & 0xffff_ffff) - 1
+                    if removed[position >> 6] & (1 << UInt64(position & 63)) != 0 {
+                        slots[j] = 0
+                        continue
+                    }
+                    var moved = false
+                    if position >= kept {
+                        position = Int(movedTo[position - kept])
+                        moved = true
+                    }
+                    var slot = j
+                    let home = Int(truncatingIfNeeded: s >> 32) & mask
+                    if home != j {
+                        var i = home
+                        while i != j && slots[i] != 0 { i = (i + 1) & mask }
+                        if i != j {
+                            slots[j] = 0
+                            slot = i
+                            moved = true
                         }
+                    }
+                    if moved {
+                        slots[slot] = s & ~0xffff_ffff | UInt64(position + 1)
+                        slotOf[position] = Int32(slot)
                     }
                 }
             }
@@ -256,11 +252,6 @@ struct FlowTable<Key: FlowTableKey, Value> {
         let size = Swift.max(16, slots.count * 2)
         slots = Array(repeating: 0, count: size)
         mask = size - 1
-        reindex()
-    }
-
-    /// Points the (empty) index at every entry.
-    private mutating func reindex() {
         for position in keys.indices { slotOf[position] = Int32(place(tag: Self.tag(hash(keys[position])), position: position)) }
     }
 }
