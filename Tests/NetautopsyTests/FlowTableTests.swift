@@ -87,6 +87,60 @@ import Testing
         }
     }
 
+    /// A table made with `recencyOrder` gives its least recently touched entries in the order of their last touch
+    /// (insertion or `touch`), against an ordered list as the model: through touches enough to compact the log
+    /// many times, removals one at a time (the last entry moves into the hole) and in batches of every size
+    /// (one by one, and the sweep over the index), and a table emptied and filled again.
+    @Test func leastRecentlyTouchedFollowsTheLastTouches() {
+        var table = FlowTable<EndpointPair, Int>(recencyOrder: true)
+        var model: [EndpointPair] = []   // least recently touched first
+        var rng = SystemRandomNumberGenerator()
+        var disagreements = 0, checks = 0
+        func key(_ n: Int) -> EndpointPair {
+            EndpointPair(Endpoint(IPAddress(ipv4: 0x0a00_0001 &+ UInt32(n % 3)), UInt16(1024 + n)), Endpoint(IPAddress(ipv4: 0x0a00_0063), 443))
+        }
+        func check() {
+            checks += 1
+            for n in [1, 7, model.count / 3, model.count, model.count + 5] {
+                if table.leastRecentlyTouched(n).map({ table.keys[$0] }) != Array(model.prefix(n)) { disagreements += 1 }
+            }
+        }
+        for _ in 0..<2 {
+            for step in 0..<30_000 {
+                let k = key(Int.random(in: 0..<1_000, using: &rng))
+                if step % 3_000 == 2_999 {
+                    let odds = [2, 8, 300][step / 3_000 % 3]
+                    let doomed = Set(table.keys.indices.filter { _ in Int.random(in: 0..<odds, using: &rng) == 0 })
+                    let doomedKeys = Set(doomed.map { table.keys[$0] })
+                    model.removeAll { doomedKeys.contains($0) }
+                    table.remove(sortedPositions: doomed.sorted())
+                    check()
+                    continue
+                }
+                if let position = table.find(k) {
+                    if Int.random(in: 0..<4, using: &rng) == 0 {
+                        table.remove(at: position)
+                        model.removeAll { $0 == k }
+                    } else {
+                        table.touch(position)
+                        model.removeAll { $0 == k }
+                        model.append(k)
+                    }
+                } else {
+                    table.insert(k, hash: table.hash(k), step)
+                    model.append(k)
+                }
+                if step % 499 == 0 { check() }
+            }
+            check()
+            table.removeAll()
+            model.removeAll()
+            #expect(table.leastRecentlyTouched(3).isEmpty)
+        }
+        #expect(disagreements == 0)
+        #expect(checks > 80)
+    }
+
     /// The closing queue (in-order closings first-in first-out, the rest in a heap) yields what one heap would:
     /// times that mostly rise, some that step back, ties broken by stream.
     @Test func closingQueueYieldsTheLeastFirstLikeAHeap() {
@@ -293,27 +347,6 @@ import Testing
         for i in 200_000..<1_100_000 { filter.insert(key(i)) }
         let atAMillion = (2_000_000..<2_100_000).count { filter.mayContain(key($0)) }
         #expect(atAMillion > 1_000 && atAMillion < 3_500, "\(atAMillion) of 100,000")
-    }
-    /// The eviction boundary is found by selection: for every rank, the same element a sort puts there,
-    /// on values with repeated times (streams break the ties) in several orders.
-    @Test func selectionFindsWhatASortWould() {
-        var rng = SystemRandomNumberGenerator()
-        for n in [1, 2, 3, 7, 64, 1000] {
-            for pattern in 0..<4 {
-                var values = (0..<n).map { i -> TCPConversations.Recency in
-                    let time: Int64 = pattern == 0 ? Int64(i) : pattern == 1 ? Int64(n - i) : pattern == 2 ? 5 : Int64.random(in: 0..<10, using: &rng)
-                    return TCPConversations.Recency(time: time, stream: (i * 7919) % n + n * i)
-                }
-                let sorted = values.sorted()
-                for k in Set([0, n / 2, n - 1, n / 8]) {
-                    var copy = values
-                    #expect(TCPConversations.Recency.select(&copy, rank: k) == sorted[k], "n \(n), pattern \(pattern), rank \(k)")
-                }
-                values.shuffle(using: &rng)
-                var copy = values
-                #expect(TCPConversations.Recency.select(&copy, rank: n - 1) == sorted[n - 1])
-            }
-        }
     }
     /// Flows of large packets are kept on as many interfaces as their sizes are (`maxInterfaces`), no more.
     @Test func largePacketFlowsStopAtTheInterfaceCap() {

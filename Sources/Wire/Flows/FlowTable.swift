@@ -30,6 +30,12 @@ extension Endpoint: FlowTableKey {
 ///   products, as wyhash does). A capture crafted so that its flows collide cannot know them. Nothing a
 ///   report says depends on them: the entries' order follows only the insertions and removals.
 ///
+/// - A table made with `recencyOrder` also keeps its entries in the order they were last touched (inserted,
+///   or passed to `touch`), so that the least recently touched can be found without looking at the rest: a
+///   log of positions, one record per touch, where each entry knows its latest record and older ones are
+///   skipped as stale. The log is compacted once it holds twice as many records as entries (amortised
+///   constant time per touch), and an entry that moves takes its record along.
+///
 /// Swift's `Dictionary` would hash the key with SipHash and keep 48-byte keys and values in buckets at up
 /// to 75 % load; here a SYN flood's table costs about 100 bytes per entry and a lookup one or two cache misses.
 struct FlowTable<Key: FlowTableKey, Value> {
@@ -41,11 +47,20 @@ struct FlowTable<Key: FlowTableKey, Value> {
     private var slotOf: [Int32] = []
     private var mask = 0
     private let secrets: (UInt64, UInt64, UInt64, UInt64, UInt64)
+    /// Whether the touch order is kept (`recencyOrder`).
+    private let keepsRecency: Bool
+    /// Positions in the order they were touched, one record each time; a record is current when it is its
+    /// position's latest (`latest[position]` is its index), stale otherwise. Those before `logStart` are stale.
+    private var log: [Int32] = []
+    private var logStart = 0
+    /// The index in `log` of each position's latest record.
+    private var latest: [UInt32] = []
 
-    init() {
+    init(recencyOrder: Bool = false) {
         var g = SystemRandomNumberGenerator()
         // Odd, so that no secret is zero and no product by a secret loses bits.
         secrets = (g.next() | 1, g.next() | 1, g.next() | 1, g.next() | 1, g.next() | 1)
+        keepsRecency = recencyOrder
     }
 
     var count: Int { keys.count }
@@ -109,6 +124,72 @@ struct FlowTable<Key: FlowTableKey, Value> {
         slotOf.append(Int32(place(tag: Self.tag(hash), position: keys.count)))
         keys.append(key)
         values.append(value)
+        if keepsRecency {
+            latest.append(0)
+            touch(keys.count - 1)
+        }
+    }
+
+    /// Makes the entry at `position` the most recently touched (a table made with `recencyOrder`).
+    @inline(__always)
+    mutating func touch(_ position: Int) {
+        latest[position] = UInt32(truncatingIfNeeded: log.count)
+        log.append(Int32(truncatingIfNeeded: position))
+        if log.count >= 2 * keys.count + 1024 { compactLog() }
+    }
+
+    /// Whether the record at `index` of the log is its position's latest.
+    @inline(__always)
+    private func isCurrent(_ index: Int) -> Bool {
+        let position = Int(log[index])
+        return position < keys.count && Int(latest[position]) == index
+    }
+
+    /// Drops the stale records, keeping the current ones in order.
+    private mutating func compactLog() {
+        var kept = 0
+        for index in logStart..<log.count where isCurrent(index) {
+            let position = Int(log[index])
+            latest[position] = UInt32(truncatingIfNeeded: kept)
+            log[kept] = Int32(truncatingIfNeeded: position)
+            kept += 1
+        }
+        log.removeLast(log.count - kept)
+        logStart = 0
+    }
+
+    /// The positions of the `n` entries touched least recently, least recent first (a table made with
+    /// `recencyOrder`). Time in proportion to `n` and the stale records passed over, not to the table.
+    mutating func leastRecentlyTouched(_ n: Int) -> [Int] {
+        while logStart < log.count && !isCurrent(logStart) { logStart += 1 }
+        var found: [Int] = []
+        found.reserveCapacity(Swift.min(n, keys.count))
+        var index = logStart
+        while found.count < n && index < log.count {
+            if isCurrent(index) { found.append(Int(log[index])) }
+            index += 1
+        }
+        return found
+    }
+
+    @inline(__always)
+    private func prefetchSlotOf(_ position: Int) {
+        slotOf.withUnsafeBufferPointer { netautopsy_prefetch($0.baseAddress! + position) }
+    }
+
+    @inline(__always)
+    private func prefetchSlot(of position: Int) {
+        let slot = Int(slotOf[position])
+        slots.withUnsafeBufferPointer { netautopsy_prefetch_write($0.baseAddress! + slot) }
+    }
+
+
+    /// The entry at `from` moves to `to`: its latest record follows it.
+    @inline(__always)
+    private mutating func recencyMoved(from: Int, to: Int) {
+        let record = latest[from]
+        latest[to] = record
+        log[Int(record)] = Int32(truncatingIfNeeded: to)
     }
 
     /// Removes the entry at `position`; the last entry moves there. Returns the removed value.
@@ -121,11 +202,17 @@ struct FlowTable<Key: FlowTableKey, Value> {
             let s = Int(slotOf[last])
             slots[s] = slots[s] & ~0xffff_ffff | UInt64(position + 1)
             slotOf[position] = Int32(s)
-            keys.swapAt(position, last)
-            values.swapAt(position, last)
+            keys[position] = keys.removeLast()
+            let removed = values[position]
+            values[position] = values.removeLast()
+            if keepsRecency { recencyMoved(from: last, to: position) }
+            slotOf.removeLast()
+            if keepsRecency { latest.removeLast() }
+            return removed
         }
         keys.removeLast()
         slotOf.removeLast()
+        if keepsRecency { latest.removeLast() }
         return values.removeLast()
     }
 
@@ -137,8 +224,22 @@ struct FlowTable<Key: FlowTableKey, Value> {
     /// one, each removal would probe at random; rebuilding the index would hash and place every entry at random.
     mutating func remove(sortedPositions positions: [Int]) {
         guard !positions.isEmpty else { return }
-        if positions.count < keys.count / 64 {
-            for position in positions.reversed() { remove(at: position) }
+        if positions.count < keys.count / 4 {
+            // Last position first, so that what moves into a freed position (the last entry) is never one still
+            // to go. Each removal's slot and entry, and the slot of the entry that moves, are cache misses:
+            // started `d` removals ahead (the slot's place `2 d` ahead), they overlap.
+            let d = 8
+            for k in positions.indices.reversed() {
+                if k >= 2 * d { prefetchSlotOf(positions[k - 2 * d]) }
+                if k >= d {
+                    prefetchSlot(of: positions[k - d])
+                    keys.withUnsafeBufferPointer { netautopsy_prefetch_write($0.baseAddress! + positions[k - d]) }
+                    values.withUnsafeBufferPointer { netautopsy_prefetch_write($0.baseAddress! + positions[k - d]) }
+                }
+                let last = keys.count - 1
+                if last >= d { prefetchSlot(of: last - d) }
+                remove(at: positions[k])
+            }
             return
         }
         let n = keys.count, kept = n - positions.count
@@ -154,11 +255,13 @@ struct FlowTable<Key: FlowTableKey, Value> {
             movedTo[source - kept] = Int32(hole)
             keys.swapAt(hole, source)
             values.swapAt(hole, source)
+            if keepsRecency { recencyMoved(from: source, to: hole) }
             source -= 1
         }
         keys.removeLast(n - kept)
         values.removeLast(n - kept)
         slotOf.removeLast(n - kept)
+        if keepsRecency { latest.removeLast(n - kept) }
         sweep(removed: removed, movedTo: movedTo, kept: kept)
     }
 
@@ -220,6 +323,9 @@ struct FlowTable<Key: FlowTableKey, Value> {
         slots = []
         slotOf = []
         mask = 0
+        log = []
+        logStart = 0
+        latest = []
     }
 
     /// Empties slot `i`, moving back the slots after it that may then be found from an earlier slot.

@@ -345,7 +345,7 @@ public struct TCPConversations {
     /// At most this many SYN frames are kept per attempt as evidence.
     public static let maxSynFrames = 16
 
-    private var live = FlowTable<EndpointPair, Entry>()
+    private var live = FlowTable<EndpointPair, Entry>(recencyOrder: true)
     /// Conversations past their first SYN, found through the table; retired ones' places are reused.
     private var pool: [Conversation] = []
     private var freePlaces: [Int] = []
@@ -470,6 +470,7 @@ public struct TCPConversations {
             peakLiveConversations = Swift.max(peakLiveConversations, live.count)
             return flags
         }
+        live.touch(position)
         let c: Int
         switch live.values[position] {
         case .opening(let o):
@@ -538,28 +539,17 @@ public struct TCPConversations {
         }
     }
 
-    /// Flushes the least recently active eighth of the live conversations (ties by stream), as the
-    /// inactivity timeout would have later.
+    /// Flushes the eighth of the live conversations whose last packet came earliest in the capture, as the
+    /// inactivity timeout would have later. The table keeps that order, so an eviction costs in proportion to
+    /// its victims, not to the table (a flood evicts every 32,768 SYNs).
     private mutating func evictLeastRecent() {
         let count = Swift.min(live.count, Swift.max(1, settings.maxLiveConversations / 8))
-        // The `count` least recent by (last packet, stream), both unique together: the boundary is found by
-        // selection over the 16-byte pairs, not by sorting the whole table (a flood evicts every 32,768 SYNs),
-        // and the victims are found by a second walk over the table (cheaper than keeping the pairs in order).
-        var reordered = live.values.map(recency)
-        let boundary = Recency.select(&reordered, rank: count - 1)
-        reordered = []
-        var victims: [(stream: Int, position: Int)] = []
-        victims.reserveCapacity(count)
-        for position in live.values.indices {
-            let r = recency(live.values[position])
-            if r <= boundary { victims.append((r.stream, position)) }
-        }
+        let victims = live.leastRecentlyTouched(count).map { (stream: recency(live.values[$0]).stream, position: $0) }
         flush(victims)
         evictedConversations += victims.count
     }
 
-    /// Flushes the entries at these positions, retiring them in stream order; the positions are found by a
-    /// walk over the table, so no key is looked up again.
+    /// Flushes the entries at these positions, retiring them in stream order (no key is looked up again).
     private mutating func flush(_ victims: [(stream: Int, position: Int)]) {
         let order = victims.sorted(by: { $0.stream < $1.stream })
         for i in order.indices {
@@ -572,36 +562,10 @@ public struct TCPConversations {
     /// How many flushes ahead a flushed key's Bloom block is prefetched.
     private static let prefetchDistance = 8
 
-    /// When an entry last had a packet, and its stream: the order entries are evicted in.
-    struct Recency: Comparable {
+    /// When an entry last had a packet, and its stream.
+    struct Recency {
         var time: Int64
         var stream: Int
-        static func < (a: Recency, b: Recency) -> Bool { a.time < b.time || (a.time == b.time && a.stream < b.stream) }
-
-        /// The element of rank `k` (0-based) in ascending order (Hoare's quickselect, median-of-three
-        /// pivots); `values` is reordered.
-        static func select(_ values: inout [Recency], rank k: Int) -> Recency {
-            var lo = 0, hi = values.count - 1
-            while lo < hi {
-                let mid = lo + (hi - lo) / 2
-                if values[mid] < values[lo] { values.swapAt(mid, lo) }
-                if values[hi] < values[lo] { values.swapAt(hi, lo) }
-                if values[hi] < values[mid] { values.swapAt(hi, mid) }
-                let pivot = values[mid]
-                var i = lo, j = hi
-                while i <= j {
-                    while values[i] < pivot { i += 1 }
-                    while pivot < values[j] { j -= 1 }
-                    if i <= j {
-                        values.swapAt(i, j)
-                        i += 1
-                        j -= 1
-                    }
-                }
-                if k <= j { hi = j } else if k >= i { lo = i } else { return values[k] }
-            }
-            return values[k]
-        }
     }
 
     /// Retires a conversation whose only packet was its SYN: what `retire(promote(o, key))` records, without
@@ -874,24 +838,22 @@ struct BloomFilter {
     }
 
     /// The first word of the key's block (from the hash's upper bits) and the hash, whose lower 36 bits choose
-    /// the four bits in the block. The hash is seeded the same in every run (Swift's `hashValue` is not), so
-    /// false positives, and what the report says about them, are reproducible.
+    /// the four bits in the block. The hash folds 128-bit products of the key's words with fixed constants (the
+    /// first digits of π), as `FlowTable`'s does with random ones: the same in every run (Swift's `hashValue` is
+    /// not), so false positives, and what the report says about them, are reproducible. Three independent
+    /// multiplications: a flood's eviction hashes 32,768 keys at a time.
+    @inline(__always)
     private static func start(_ key: EndpointPair) -> (Int, UInt64) {
         let w = key.words
-        var h: UInt64 = 0x9e37_79b9_7f4a_7c15
-        h = splitmix(h ^ w.0)
-        h = splitmix(h ^ w.1)
-        h = splitmix(h ^ w.2)
-        h = splitmix(h ^ w.3)
-        h = splitmix(h ^ w.4)
+        let x = fold(w.0 ^ 0x243f_6a88_85a3_08d3, w.1 ^ 0x1319_8a2e_0370_7344)
+        let y = fold(w.2 ^ 0xa409_3822_299f_31d0, w.3 ^ 0x082e_fa98_ec4e_6c89)
+        let h = fold(x ^ w.4, y ^ 0x4528_21e6_38d0_1377)
         return (Int((h >> 40) % blocks) * 8, h)
     }
 
-    /// SplitMix64's finaliser (Steele, Lea and Flood, 2014).
-    private static func splitmix(_ x: UInt64) -> UInt64 {
-        var z = x &+ 0x9e37_79b9_7f4a_7c15
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
+    @inline(__always)
+    private static func fold(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let p = a.multipliedFullWidth(by: b)
+        return p.high ^ p.low
     }
 }

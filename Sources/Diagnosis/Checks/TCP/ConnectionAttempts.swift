@@ -37,7 +37,13 @@ struct AttemptGroup {
         return groups.sorted { $0.positions.count > $1.positions.count }
     }
 
-    var clients: Int { Set(attempts.map(\.client.address)).count }
+    /// How many client addresses the group's attempts come from (each attempt read in place, not copied).
+    var clients: Int {
+        let all = capture.summary.notableAttempts
+        var seen = Set<IPAddress>(minimumCapacity: Swift.min(positions.count, 1024))
+        for p in positions { seen.insert(all[p].client.address) }
+        return seen.count
+    }
 
     /// The SYN gaps of an attempt: `SYN at +0 s, +1.0 s, +3.0 s`.
     static func timing(_ a: ConnectionAttempt) -> String {

@@ -39,8 +39,9 @@ public struct SynRstCheck: Check {
             total += g.attempts.count
             guard evidence.count < 20 else { continue }
             let example = g.attempts[0]
-            var note = "\(Format.plural(g.attempts.count, "attempt")) from \(g.clients) "
-                + "client\(g.clients == 1 ? "" : "s") to \(g.server) refused with RST"
+            let clients = g.clients
+            var note = "\(Format.plural(g.attempts.count, "attempt")) from \(clients) "
+                + "client\(clients == 1 ? "" : "s") to \(g.server) refused with RST"
             if let f = example.rstFrame, let ttl = example.rstTTL {
                 note += "; example stream \(example.stream): SYN frame \(example.synFrames.first ?? 0), RST frame \(f) (TTL \(ttl))"
             }

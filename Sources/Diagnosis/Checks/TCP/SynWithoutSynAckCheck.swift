@@ -60,8 +60,9 @@ public struct SynWithoutSynAckCheck: Check {
             var silent: [Int] = []
             var blind = 0
             var firstBlind: String?
-            for (position, a) in zip(g.positions, g.attempts) {
-                if let spot = Self.blindSpot(a, coverage) {
+            let all = g.capture.summary.notableAttempts
+            for position in g.positions {
+                if let spot = Self.blindSpot(all[position], coverage) {
                     blind += 1
                     if firstBlind == nil { firstBlind = spot.reason }
                 } else {
@@ -80,9 +81,11 @@ public struct SynWithoutSynAckCheck: Check {
             if silent.count >= 3 || g.server.port == 53 || total >= 3 { severity = .high }
             guard evidence.count < 20 else { continue }
             let example = silent[0]
-            let syns = silent.reduce(0) { $0 + $1.synCount }
-            var note = "\(Format.plural(silent.count, "attempt")) from \(g.clients) "
-                + "client\(g.clients == 1 ? "" : "s") to \(g.server) got no answer (\(syns) SYNs). "
+            let all = g.capture.summary.notableAttempts
+            let syns = g.positions.reduce(0) { $0 + all[$1].synCount }
+            let clients = g.clients
+            var note = "\(Format.plural(silent.count, "attempt")) from \(clients) "
+                + "client\(clients == 1 ? "" : "s") to \(g.server) got no answer (\(syns) SYNs). "
                 + "Example stream \(example.stream) from \(example.client): SYN at \(AttemptGroup.timing(example))"
             if let last = example.synTimes.last, let after = g.capture.summary.lastTime {
                 note += "; the capture went on \(Timestamp.seconds(after - last)) after the last SYN"
