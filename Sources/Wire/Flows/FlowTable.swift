@@ -172,6 +172,13 @@ struct FlowTable<Key: FlowTableKey, Value> {
         return found
     }
 
+    /// Starts loading the entry at `position` (its key and value), for a read or write a few entries later.
+    @inline(__always)
+    func prefetchEntry(_ position: Int) {
+        keys.withUnsafeBufferPointer { netautopsy_prefetch_write($0.baseAddress! + position) }
+        values.withUnsafeBufferPointer { netautopsy_prefetch_write($0.baseAddress! + position) }
+    }
+
     @inline(__always)
     private func prefetchSlotOf(_ position: Int) {
         slotOf.withUnsafeBufferPointer { netautopsy_prefetch($0.baseAddress! + position) }
@@ -233,8 +240,7 @@ struct FlowTable<Key: FlowTableKey, Value> {
                 if k >= 2 * d { prefetchSlotOf(positions[k - 2 * d]) }
                 if k >= d {
                     prefetchSlot(of: positions[k - d])
-                    keys.withUnsafeBufferPointer { netautopsy_prefetch_write($0.baseAddress! + positions[k - d]) }
-                    values.withUnsafeBufferPointer { netautopsy_prefetch_write($0.baseAddress! + positions[k - d]) }
+                    prefetchEntry(positions[k - d])
                 }
                 let last = keys.count - 1
                 if last >= d { prefetchSlot(of: last - d) }

@@ -443,10 +443,17 @@ public struct TCPConversations {
         }
     }
 
-    /// Starts loading what `add` will look up first for this segment (its key's slot in the index).
+    /// The hash of the segment's conversation key in the table: computed once per segment, to `prefetch` what
+    /// `add` will look up first and then to `add` it.
     @inline(__always)
-    func prefetch(_ tcp: TCPHeader, ip: SegmentIP) {
-        live.prefetch(hash: live.hash(Key(Endpoint(ip.source, tcp.sourcePort), Endpoint(ip.destination, tcp.destinationPort))))
+    func hash(_ tcp: TCPHeader, ip: SegmentIP) -> UInt64 {
+        live.hash(Key(Endpoint(ip.source, tcp.sourcePort), Endpoint(ip.destination, tcp.destinationPort)))
+    }
+
+    /// Starts loading what `add` will look up first for a segment of this `hash` (its key's slot in the index).
+    @inline(__always)
+    func prefetch(hash: UInt64) {
+        live.prefetch(hash: hash)
     }
 
     /// Adds one segment; returns Wireshark's analysis flags for it.
@@ -457,10 +464,15 @@ public struct TCPConversations {
 
     @discardableResult
     mutating func add(_ tcp: TCPHeader, ip: SegmentIP, frame: Int, time: Int64) -> TCPAnalysisFlags {
+        add(tcp, ip: ip, frame: frame, time: time, hash: hash(tcp, ip: ip))
+    }
+
+    /// Adds one segment whose key's hash is `hash(tcp, ip:)`.
+    @discardableResult
+    mutating func add(_ tcp: TCPHeader, ip: SegmentIP, frame: Int, time: Int64, hash: UInt64) -> TCPAnalysisFlags {
         tick(time)
         let src = Endpoint(ip.source, tcp.sourcePort), dst = Endpoint(ip.destination, tcp.destinationPort)
         let key = Key(src, dst)
-        let hash = live.hash(key)
         guard let position = live.find(key, hash: hash) else {
             if !tcp.flags.isPureSYN && flushed.mayContain(key) {
                 resumedConversations += 1
@@ -552,14 +564,17 @@ public struct TCPConversations {
     /// Flushes the entries at these positions, retiring them in stream order (no key is looked up again).
     private mutating func flush(_ victims: [(stream: Int, position: Int)]) {
         let order = victims.sorted(by: { $0.stream < $1.stream })
+        // Each victim's entry, then its key's Bloom block, are cache misses: started ahead, they overlap.
+        let d = Self.prefetchDistance
         for i in order.indices {
-            if i + Self.prefetchDistance < order.count { flushed.prefetch(live.keys[order[i + Self.prefetchDistance].position]) }
+            if i + 2 * d < order.count { live.prefetchEntry(order[i + 2 * d].position) }
+            if i + d < order.count { flushed.prefetch(live.keys[order[i + d].position]) }
             retireEntry(at: order[i].position)
         }
         live.remove(sortedPositions: victims.map(\.position).sorted())
     }
 
-    /// How many flushes ahead a flushed key's Bloom block is prefetched.
+    /// How many flushes ahead a flushed key's Bloom block is prefetched (its entry twice as far).
     private static let prefetchDistance = 8
 
     /// When an entry last had a packet, and its stream.

@@ -22,17 +22,31 @@ struct AttemptGroup {
         grouped(facts) { $0.state == state }
     }
 
-    /// The attempts `include` selects, per capture and server, largest groups first.
+    /// The attempts `include` selects, per capture and server, largest groups first. Attempts are read in place,
+    /// and a run of attempts to one server (a flood's 100,000) is grouped without hashing each.
     static func grouped(_ facts: Facts, where include: (ConnectionAttempt) -> Bool) -> [AttemptGroup] {
         var groups: [AttemptGroup] = []
         for capture in facts.captures {
-            var byServer: [Endpoint: [Int]] = [:]
-            var order: [Endpoint] = []
-            for (i, a) in capture.summary.notableAttempts.enumerated() where include(a) {
-                if byServer[a.server] == nil { order.append(a.server) }
-                byServer[a.server, default: []].append(i)
+            let all = capture.summary.notableAttempts
+            var found: [AttemptGroup] = []
+            var groupOf: [Endpoint: Int] = [:]
+            var previous: (server: Endpoint, group: Int)?
+            for i in all.indices where include(all[i]) {
+                let server = all[i].server
+                let group: Int
+                if let previous, previous.server == server {
+                    group = previous.group
+                } else if let known = groupOf[server] {
+                    group = known
+                } else {
+                    group = found.count
+                    groupOf[server] = group
+                    found.append(AttemptGroup(capture: capture, server: server, positions: []))
+                }
+                found[group].positions.append(i)
+                previous = (server, group)
             }
-            groups += order.map { AttemptGroup(capture: capture, server: $0, positions: byServer[$0]!) }
+            groups += found
         }
         return groups.sorted { $0.positions.count > $1.positions.count }
     }
