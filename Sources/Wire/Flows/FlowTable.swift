@@ -118,6 +118,19 @@ struct FlowTable<Key: FlowTableKey, Value> {
         return count - 1
     }
 
+    /// Reserves room for `n` entries: the dense arrays are then not copied at each doubling (their pages are
+    /// touched only as entries arrive), and the index, sized for them at once, is not rebuilt.
+    mutating func reserveCapacity(_ n: Int) {
+        if n * 4 > slots.count * 3 { grow(toHold: n) }
+        keys.reserveCapacity(n)
+        values.reserveCapacity(n)
+        slotOf.reserveCapacity(n)
+        if keepsRecency {
+            latest.reserveCapacity(n)
+            log.reserveCapacity(2 * n + 1024)
+        }
+    }
+
     /// Adds `key`, which must not be present, with `value`, at the last position.
     mutating func insert(_ key: Key, hash: UInt64, _ value: Value) {
         if (keys.count + 1) * 4 > slots.count * 3 { grow() }
@@ -360,8 +373,11 @@ struct FlowTable<Key: FlowTableKey, Value> {
         return i
     }
 
-    private mutating func grow() {
-        let size = Swift.max(16, slots.count * 2)
+    /// Doubles the index, or makes it large enough for `entries` at most three quarters full, and places every
+    /// entry again.
+    private mutating func grow(toHold entries: Int = 0) {
+        var size = Swift.max(16, slots.count * 2)
+        while entries * 4 > size * 3 { size *= 2 }
         slots = Array(repeating: 0, count: size)
         mask = size - 1
         for position in keys.indices { slotOf[position] = Int32(place(tag: Self.tag(hash(keys[position])), position: position)) }

@@ -519,6 +519,10 @@ public struct TCPConversations {
                                frame: Int, time: Int64) -> TCPAnalysisFlags {
         defer { streams += 1 }
         if live.count >= settings.maxLiveConversations { evictLeastRecent() }
+        // A table this large may well reach the limit (a flood does): its arrays are reserved for it at once.
+        if live.count == Self.reserveAt && settings.maxLiveConversations > Self.reserveAt {
+            live.reserveCapacity(settings.maxLiveConversations)
+        }
         if let o = Opening(tcp, ip: ip, stream: streams, frame: frame, time: time, fromA: src == key.a) {
             live.insert(key, hash: hash, .opening(o))
             // The flags the SYN gets as a conversation's first segment, from throwaway state: the
@@ -573,6 +577,9 @@ public struct TCPConversations {
         }
         live.remove(sortedPositions: victims.map(\.position).sorted())
     }
+
+    /// The number of live conversations at which the table's arrays are reserved up to `maxLiveConversations`.
+    private static let reserveAt = 16_384
 
     /// How many flushes ahead a flushed key's Bloom block is prefetched (its entry twice as far).
     private static let prefetchDistance = 8
