@@ -2,7 +2,7 @@
 import PackageDescription
 
 // The folders tell the pipeline: Input (the only code that touches C libraries) → Wire (pure-Swift packet
-// decoding and flow tracking; CPrefetch is one inlined cache hint, as Swift has no intrinsic) → Artifacts (text parsers) → Diagnosis (facts, checks, findings) →
+// decoding and flow tracking; CPrefetch holds two inlined memory hints: a cache prefetch, as Swift has no intrinsic, and huge pages) → Artifacts (text parsers) → Diagnosis (facts, checks, findings) →
 // Reports (pure renderers) → Autopsy (runs the pipeline) → Batch (many bundles, one child process
 // each); Redaction (rewrites a bundle to share it) → netautopsy (argument parsing only).
 /// The fuzz targets, one per parser of untrusted input (fuzz/Harness/FuzzHarness.swift).

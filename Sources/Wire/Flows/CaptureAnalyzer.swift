@@ -13,6 +13,8 @@ public struct CaptureAnalyzer: PacketConsumer {
     private var reassembler: FragmentReassembler
     private var tooBig = TooBigMessages()
     private let flows: any FlowRunner
+    /// Hashes each segment's conversation key as the stage's table does: here, on the reading thread.
+    private let tcpKeys: TCPConversations.KeyHasher
     private var batch = FlowBatch()
     private let batchSize: Int
     private var dnsOverTCP = DNSOverTCP()
@@ -31,7 +33,9 @@ public struct CaptureAnalyzer: PacketConsumer {
     public init(fragmentLimits: FragmentReassembler.Limits = .init(), tcpSettings: TCPAnalysisSettings = .init(),
                 flowRunner: (FlowStage) -> any FlowRunner = { InlineFlowRunner($0) }, batchSize: Int = defaultBatchSize) {
         reassembler = FragmentReassembler(limits: fragmentLimits)
-        flows = flowRunner(FlowStage(tcpSettings: tcpSettings))
+        let stage = FlowStage(tcpSettings: tcpSettings)
+        tcpKeys = stage.tcp.keyHasher
+        flows = flowRunner(stage)
         self.batchSize = Swift.max(1, batchSize)
         batch.events.reserveCapacity(self.batchSize)
     }
@@ -144,7 +148,8 @@ public struct CaptureAnalyzer: PacketConsumer {
     private mutating func analyze(_ layer: IPLayer, bytes: UnsafeRawBufferPointer, frame: Int, depth: Int) {
         switch layer.transport {
         case .tcp(let t):
-            send(.tcp(t, TCPConversations.SegmentIP(layer.ip), frame: frame, time: now))
+            let ip = TCPConversations.SegmentIP(layer.ip)
+            send(.tcp(t, ip, hash: tcpKeys.hash(t, ip: ip), frame: frame, time: now))
             if t.payloadLength > 0 || !t.flags.isDisjoint(with: [.syn, .fin, .rst]),
                DNSMessage.isDNS(sourcePort: t.sourcePort, destinationPort: t.destinationPort, tcp: true) {
                 // The header may end beyond the captured bytes (a small snap length): then nothing is read.

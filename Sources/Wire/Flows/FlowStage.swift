@@ -1,7 +1,8 @@
 /// What a packet gives the stateful flow trackers: a TCP segment, or a DNS message (over UDP, or taken out of
 /// a TCP stream). Everything else a packet feeds (timeline, sizes, fragments, duplicates) is cheap.
 enum FlowEvent {
-    case tcp(TCPHeader, TCPConversations.SegmentIP, frame: Int, time: Int64)
+    /// A segment, and its conversation key's hash (`TCPConversations.keyHasher`), computed by the reader.
+    case tcp(TCPHeader, TCPConversations.SegmentIP, hash: UInt64, frame: Int, time: Int64)
     case dns(DNSMessage, source: Endpoint, destination: Endpoint, tcp: Bool, frame: Int, time: Int64)
 }
 
@@ -35,29 +36,19 @@ public struct FlowStage: @unchecked Sendable {
         tcp.settings = tcpSettings
     }
 
-    /// How many events ahead the lookups are prefetched: enough for a memory access to land meanwhile (a power
-    /// of two, the size of the ring of hashes).
+    /// How many events ahead the lookups are prefetched: enough for a memory access to land meanwhile.
     static let prefetchDistance = 8
 
     /// Runs every event of `batch`, in order. Each event first starts loading what a later one will look up
-    /// (`prefetchDistance` ahead), so that the cache misses of a flood of new flows overlap rather than queue;
-    /// the key's hash computed for that is kept for the `add`, in a ring of the last `prefetchDistance`.
+    /// (`prefetchDistance` ahead), so that the cache misses of a flood of new flows overlap rather than queue.
     public mutating func run(_ batch: FlowBatch) {
         let events = batch.events
-        let d = Self.prefetchDistance
-        var hashes = InlineArray<8, UInt64>(repeating: 0)
-        for i in events.indices.prefix(d) {
-            if case let .tcp(header, ip, _, _) = events[i] { hashes[i & (d - 1)] = tcp.hash(header, ip: ip) }
-        }
         for i in events.indices {
-            let slot = i & (d - 1)
-            let hash = hashes[slot]
-            if i + d < events.count, case let .tcp(header, ip, _, _) = events[i + d] {
-                hashes[slot] = tcp.hash(header, ip: ip)
-                tcp.prefetch(hash: hashes[slot])
+            if i + Self.prefetchDistance < events.count, case let .tcp(_, _, hash, _, _) = events[i + Self.prefetchDistance] {
+                tcp.prefetch(hash: hash)
             }
             switch events[i] {
-            case let .tcp(header, ip, frame, time):
+            case let .tcp(header, ip, hash, frame, time):
                 flagCounters.count(tcp.add(header, ip: ip, frame: frame, time: time, hash: hash))
             case let .dns(message, source, destination, overTCP, frame, time):
                 dns.add(message, source: source, destination: destination, tcp: overTCP, frame: frame, time: time)

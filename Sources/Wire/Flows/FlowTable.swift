@@ -46,7 +46,8 @@ struct FlowTable<Key: FlowTableKey, Value> {
     /// The slot that points at each position: removal needs no probing.
     private var slotOf: [Int32] = []
     private var mask = 0
-    private let secrets: (UInt64, UInt64, UInt64, UInt64, UInt64)
+    /// What hashes the keys; a copy hashes them the same, on another thread.
+    let hasher: KeyHasher
     /// Whether the touch order is kept (`recencyOrder`).
     private let keepsRecency: Bool
     /// Positions in the order they were touched, one record each time; a record is current when it is its
@@ -57,28 +58,40 @@ struct FlowTable<Key: FlowTableKey, Value> {
     private var latest: [UInt32] = []
 
     init(recencyOrder: Bool = false) {
-        var g = SystemRandomNumberGenerator()
-        // Odd, so that no secret is zero and no product by a secret loses bits.
-        secrets = (g.next() | 1, g.next() | 1, g.next() | 1, g.next() | 1, g.next() | 1)
+        hasher = KeyHasher()
         keepsRecency = recencyOrder
+    }
+
+    /// The table's keyed hash: five secrets drawn at random for each table, folded with the key's words.
+    struct KeyHasher: Sendable {
+        private let secrets: (UInt64, UInt64, UInt64, UInt64, UInt64)
+
+        init() {
+            var g = SystemRandomNumberGenerator()
+            // Odd, so that no secret is zero and no product by a secret loses bits.
+            secrets = (g.next() | 1, g.next() | 1, g.next() | 1, g.next() | 1, g.next() | 1)
+        }
+
+        @inline(__always)
+        func hash(_ k: Key) -> UInt64 {
+            let w = k.words
+            let x = Self.fold(w.0 ^ secrets.0, w.1 ^ secrets.1)
+            let y = Self.fold(w.2 ^ secrets.2, w.3 ^ secrets.3)
+            return Self.fold(x ^ w.4, y ^ secrets.4)
+        }
+
+        @inline(__always)
+        private static func fold(_ a: UInt64, _ b: UInt64) -> UInt64 {
+            let p = a.multipliedFullWidth(by: b)
+            return p.high ^ p.low
+        }
     }
 
     var count: Int { keys.count }
 
     /// The key's hash: compute it once per packet and pass it to `find` and `insert`.
     @inline(__always)
-    func hash(_ k: Key) -> UInt64 {
-        let w = k.words
-        let x = Self.fold(w.0 ^ secrets.0, w.1 ^ secrets.1)
-        let y = Self.fold(w.2 ^ secrets.2, w.3 ^ secrets.3)
-        return Self.fold(x ^ w.4, y ^ secrets.4)
-    }
-
-    @inline(__always)
-    private static func fold(_ a: UInt64, _ b: UInt64) -> UInt64 {
-        let p = a.multipliedFullWidth(by: b)
-        return p.high ^ p.low
-    }
+    func hash(_ k: Key) -> UInt64 { hasher.hash(k) }
 
     /// The slot's tag: the upper half of the hash, which also chooses the first slot probed.
     @inline(__always)
@@ -120,14 +133,30 @@ struct FlowTable<Key: FlowTableKey, Value> {
 
     /// Reserves room for `n` entries: the dense arrays are then not copied at each doubling (their pages are
     /// touched only as entries arrive), and the index, sized for them at once, is not rebuilt.
+    /// The arrays, read and written at random, are advised huge pages (a table this large would otherwise miss the
+    /// TLB on nearly every access).
     mutating func reserveCapacity(_ n: Int) {
         if n * 4 > slots.count * 3 { grow(toHold: n) }
         keys.reserveCapacity(n)
+        Self.adviseHugePages(&keys)
         values.reserveCapacity(n)
+        Self.adviseHugePages(&values)
         slotOf.reserveCapacity(n)
+        Self.adviseHugePages(&slotOf)
         if keepsRecency {
             latest.reserveCapacity(n)
+            Self.adviseHugePages(&latest)
             log.reserveCapacity(2 * n + 1024)
+            Self.adviseHugePages(&log)
+        }
+    }
+
+    /// Advises huge pages for the untouched part of the array's storage, up to its capacity.
+    private static func adviseHugePages<T>(_ array: inout [T]) {
+        let capacity = array.capacity, count = array.count
+        array.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            netautopsy_advise_huge_pages(UnsafeMutableRawPointer(base + count), (capacity - count) * MemoryLayout<T>.stride)
         }
     }
 
@@ -222,9 +251,13 @@ struct FlowTable<Key: FlowTableKey, Value> {
             let s = Int(slotOf[last])
             slots[s] = slots[s] & ~0xffff_ffff | UInt64(position + 1)
             slotOf[position] = Int32(s)
-            keys[position] = keys.removeLast()
+            // Copied, then the last dropped (`removeLast(1)`): the generic `removeLast()` returns the element
+            // through a stack buffer it fills in pieces, and reading it back whole stalled each removal.
+            keys[position] = keys[last]
+            keys.removeLast(1)
             let removed = values[position]
-            values[position] = values.removeLast()
+            values[position] = values[last]
+            values.removeLast(1)
             if keepsRecency { recencyMoved(from: last, to: position) }
             slotOf.removeLast()
             if keepsRecency { latest.removeLast() }
@@ -245,20 +278,7 @@ struct FlowTable<Key: FlowTableKey, Value> {
     mutating func remove(sortedPositions positions: [Int]) {
         guard !positions.isEmpty else { return }
         if positions.count < keys.count / 4 {
-            // Last position first, so that what moves into a freed position (the last entry) is never one still
-            // to go. Each removal's slot and entry, and the slot of the entry that moves, are cache misses:
-            // started `d` removals ahead (the slot's place `2 d` ahead), they overlap.
-            let d = 8
-            for k in positions.indices.reversed() {
-                if k >= 2 * d { prefetchSlotOf(positions[k - 2 * d]) }
-                if k >= d {
-                    prefetchSlot(of: positions[k - d])
-                    prefetchEntry(positions[k - d])
-                }
-                let last = keys.count - 1
-                if last >= d { prefetchSlot(of: last - d) }
-                remove(at: positions[k])
-            }
+            removeOneByOne(sortedPositions: positions)
             return
         }
         let n = keys.count, kept = n - positions.count
@@ -282,6 +302,27 @@ struct FlowTable<Key: FlowTableKey, Value> {
         slotOf.removeLast(n - kept)
         if keepsRecency { latest.removeLast(n - kept) }
         sweep(removed: removed, movedTo: movedTo, kept: kept)
+    }
+
+    /// Removes the entries at `positions` (ascending, distinct) one by one, last position first, so that what moves
+    /// into a freed position (the last entry) is never one still to go.
+    /// Each removal's slot and entry, and the entry that moves and its slot, are cache misses: started `d`
+    /// removals ahead (the slot's place `2 d` ahead), they overlap.
+    private mutating func removeOneByOne(sortedPositions positions: [Int]) {
+        let d = 8
+        for k in positions.indices.reversed() {
+            if k >= 2 * d { prefetchSlotOf(positions[k - 2 * d]) }
+            if k >= d {
+                prefetchSlot(of: positions[k - d])
+                prefetchEntry(positions[k - d])
+            }
+            let last = keys.count - 1
+            if last >= d {
+                prefetchSlot(of: last - d)
+                prefetchEntry(last - d)
+            }
+            remove(at: positions[k])
+        }
     }
 
     /// Applies a batched removal to the index in one pass over the slots: drops the removed positions' slots,
@@ -378,7 +419,12 @@ struct FlowTable<Key: FlowTableKey, Value> {
     private mutating func grow(toHold entries: Int = 0) {
         var size = Swift.max(16, slots.count * 2)
         while entries * 4 > size * 3 { size *= 2 }
-        slots = Array(repeating: 0, count: size)
+        slots = [UInt64](unsafeUninitializedCapacity: size) { buffer, initialized in
+            // Advised before it is zeroed, so that the zeroing faults huge pages in.
+            if let base = buffer.baseAddress { netautopsy_advise_huge_pages(base, size * MemoryLayout<UInt64>.stride) }
+            buffer.initialize(repeating: 0)
+            initialized = size
+        }
         mask = size - 1
         for position in keys.indices { slotOf[position] = Int32(place(tag: Self.tag(hash(keys[position])), position: position)) }
     }

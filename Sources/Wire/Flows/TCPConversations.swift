@@ -443,12 +443,22 @@ public struct TCPConversations {
         }
     }
 
-    /// The hash of the segment's conversation key in the table: computed once per segment, to `prefetch` what
-    /// `add` will look up first and then to `add` it.
-    @inline(__always)
-    func hash(_ tcp: TCPHeader, ip: SegmentIP) -> UInt64 {
-        live.hash(Key(Endpoint(ip.source, tcp.sourcePort), Endpoint(ip.destination, tcp.destinationPort)))
+    /// Hashes segments' conversation keys as the table does: a copy, for the thread that reads and decodes, so that
+    /// each key is hashed once (for `prefetch` and `add`), and not on the thread that tracks the conversations.
+    struct KeyHasher: Sendable {
+        let table: FlowTable<EndpointPair, Entry>.KeyHasher
+
+        @inline(__always)
+        func hash(_ tcp: TCPHeader, ip: SegmentIP) -> UInt64 {
+            table.hash(Key(Endpoint(ip.source, tcp.sourcePort), Endpoint(ip.destination, tcp.destinationPort)))
+        }
     }
+
+    var keyHasher: KeyHasher { KeyHasher(table: live.hasher) }
+
+    /// The hash of the segment's conversation key in the table (`keyHasher`).
+    @inline(__always)
+    func hash(_ tcp: TCPHeader, ip: SegmentIP) -> UInt64 { keyHasher.hash(tcp, ip: ip) }
 
     /// Starts loading what `add` will look up first for a segment of this `hash` (its key's slot in the index).
     @inline(__always)
@@ -681,8 +691,12 @@ public struct TCPConversations {
 
     /// Retires the entry at `position` and remembers its key as flushed; the entry stays in the table.
     private mutating func retireEntry(at position: Int) {
-        let key = live.keys[position]
-        switch live.values[position] {
+        retire(live.keys[position], live.values[position])
+    }
+
+    /// Retires the entry of `key` and remembers the key as flushed.
+    private mutating func retire(_ key: Key, _ entry: Entry) {
+        switch entry {
         case .opening(let o): retireOpening(o, key)
         case .conversation(let c): retire(conversationAt: c)
         }
