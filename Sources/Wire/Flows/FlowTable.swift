@@ -50,6 +50,11 @@ struct FlowTable<Key: FlowTableKey, Value> {
     let hasher: KeyHasher
     /// Whether the touch order is kept (`recencyOrder`).
     private let keepsRecency: Bool
+    /// Whether a removal leaves a hole that a later insertion fills (`stablePositions`), rather than moving the
+    /// last entry into it.
+    private let keepsHoles: Bool
+    /// The holes, the next to fill last.
+    private var holes: [Int32] = []
     /// Positions in the order they were touched, one record each time; a record is current when it is its
     /// position's latest (`latest[position]` is its index), stale otherwise. Those before `logStart` are stale.
     private var log: [Int32] = []
@@ -57,9 +62,12 @@ struct FlowTable<Key: FlowTableKey, Value> {
     /// The index in `log` of each position's latest record.
     private var latest: [UInt32] = []
 
-    init(recencyOrder: Bool = false) {
+    /// `stablePositions`: entries never move; a removed one leaves a hole in the arrays (`isLive` is false there,
+    /// and `keys` and `values` hold what was removed) until an insertion fills it. For plain values only.
+    init(recencyOrder: Bool = false, stablePositions: Bool = false) {
         hasher = KeyHasher()
         keepsRecency = recencyOrder
+        keepsHoles = stablePositions
     }
 
     /// The table's keyed hash: five secrets drawn at random for each table, folded with the key's words.
@@ -87,7 +95,15 @@ struct FlowTable<Key: FlowTableKey, Value> {
         }
     }
 
-    var count: Int { keys.count }
+    /// The live entries.
+    var count: Int { keys.count - holes.count }
+
+    /// One past the last position an entry may be at: live entries and holes are below it.
+    var endPosition: Int { keys.count }
+
+    /// Whether an entry is at `position` (below `endPosition`), not a hole.
+    @inline(__always)
+    func isLive(_ position: Int) -> Bool { slotOf[position] >= 0 }
 
     /// The key's hash: compute it once per packet and pass it to `find` and `insert`.
     @inline(__always)
@@ -127,8 +143,7 @@ struct FlowTable<Key: FlowTableKey, Value> {
     mutating func position(of key: Key, orInsert value: @autoclosure () -> Value) -> Int {
         let hash = hash(key)
         if let found = find(key, hash: hash) { return found }
-        insert(key, hash: hash, value())
-        return count - 1
+        return insert(key, hash: hash, value())
     }
 
     /// Reserves room for `n` entries: the dense arrays are then not copied at each doubling (their pages are
@@ -161,8 +176,19 @@ struct FlowTable<Key: FlowTableKey, Value> {
     }
 
     /// Adds `key`, which must not be present, with `value`, at the last position.
-    mutating func insert(_ key: Key, hash: UInt64, _ value: Value) {
-        if (keys.count + 1) * 4 > slots.count * 3 { grow() }
+    /// Returns its position: the last, or the hole filled.
+    @discardableResult
+    mutating func insert(_ key: Key, hash: UInt64, _ value: Value) -> Int {
+        if (count + 1) * 4 > slots.count * 3 { grow() }
+        if let hole = holes.popLast().map(Int.init) {
+            // The holes filled next are cache misses: started a few insertions ahead, they land in time.
+            if let next = holes.last { prefetchEntry(Int(next)) }
+            slotOf[hole] = Int32(place(tag: Self.tag(hash), position: hole))
+            keys[hole] = key
+            values[hole] = value
+            if keepsRecency { touch(hole) }
+            return hole
+        }
         slotOf.append(Int32(place(tag: Self.tag(hash), position: keys.count)))
         keys.append(key)
         values.append(value)
@@ -170,6 +196,7 @@ struct FlowTable<Key: FlowTableKey, Value> {
             latest.append(0)
             touch(keys.count - 1)
         }
+        return keys.count - 1
     }
 
     /// Makes the entry at `position` the most recently touched (a table made with `recencyOrder`).
@@ -177,10 +204,10 @@ struct FlowTable<Key: FlowTableKey, Value> {
     mutating func touch(_ position: Int) {
         latest[position] = UInt32(truncatingIfNeeded: log.count)
         log.append(Int32(truncatingIfNeeded: position))
-        if log.count >= 2 * keys.count + 1024 { compactLog() }
+        if log.count >= 2 * count + 1024 { compactLog() }
     }
 
-    /// Whether the record at `index` of the log is its position's latest.
+    /// Whether the record at `index` of the log is its position's latest (a hole's is `UInt32.max`).
     @inline(__always)
     private func isCurrent(_ index: Int) -> Bool {
         let position = Int(log[index])
@@ -245,6 +272,12 @@ struct FlowTable<Key: FlowTableKey, Value> {
     @discardableResult
     mutating func remove(at position: Int) -> Value {
         unlink(slot: Int(slotOf[position]))
+        if keepsHoles {
+            slotOf[position] = -1
+            if keepsRecency { latest[position] = .max }
+            holes.append(Int32(truncatingIfNeeded: position))
+            return values[position]
+        }
         let last = keys.count - 1
         if position != last {
             // The last entry's slot now points at the hole.
@@ -277,7 +310,7 @@ struct FlowTable<Key: FlowTableKey, Value> {
     /// one, each removal would probe at random; rebuilding the index would hash and place every entry at random.
     mutating func remove(sortedPositions positions: [Int]) {
         guard !positions.isEmpty else { return }
-        if positions.count < keys.count / 4 {
+        if keepsHoles || positions.count < keys.count / 4 {
             removeOneByOne(sortedPositions: positions)
             return
         }
@@ -305,7 +338,7 @@ struct FlowTable<Key: FlowTableKey, Value> {
     }
 
     /// Removes the entries at `positions` (ascending, distinct) one by one, last position first, so that what moves
-    /// into a freed position (the last entry) is never one still to go.
+    /// into a freed position (the last entry) is never one still to go (with `stablePositions`, nothing moves).
     /// Each removal's slot and entry, and the entry that moves and its slot, are cache misses: started `d`
     /// removals ahead (the slot's place `2 d` ahead), they overlap.
     private mutating func removeOneByOne(sortedPositions positions: [Int]) {
@@ -314,10 +347,10 @@ struct FlowTable<Key: FlowTableKey, Value> {
             if k >= 2 * d { prefetchSlotOf(positions[k - 2 * d]) }
             if k >= d {
                 prefetchSlot(of: positions[k - d])
-                prefetchEntry(positions[k - d])
+                if !keepsHoles { prefetchEntry(positions[k - d]) }
             }
             let last = keys.count - 1
-            if last >= d {
+            if !keepsHoles && last >= d {
                 prefetchSlot(of: last - d)
                 prefetchEntry(last - d)
             }
@@ -373,7 +406,7 @@ struct FlowTable<Key: FlowTableKey, Value> {
     /// Removes every entry for which `shouldRemove` holds.
     mutating func removeAll(where shouldRemove: (Key, Value) -> Bool) {
         var positions: [Int] = []
-        for position in keys.indices where shouldRemove(keys[position], values[position]) { positions.append(position) }
+        for position in keys.indices where isLive(position) && shouldRemove(keys[position], values[position]) { positions.append(position) }
         remove(sortedPositions: positions)
     }
 
@@ -382,6 +415,7 @@ struct FlowTable<Key: FlowTableKey, Value> {
         values = []
         slots = []
         slotOf = []
+        holes = []
         mask = 0
         log = []
         logStart = 0
@@ -426,6 +460,8 @@ struct FlowTable<Key: FlowTableKey, Value> {
             initialized = size
         }
         mask = size - 1
-        for position in keys.indices { slotOf[position] = Int32(place(tag: Self.tag(hash(keys[position])), position: position)) }
+        for position in keys.indices where isLive(position) {
+            slotOf[position] = Int32(place(tag: Self.tag(hash(keys[position])), position: position))
+        }
     }
 }

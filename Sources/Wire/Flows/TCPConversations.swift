@@ -345,7 +345,7 @@ public struct TCPConversations {
     /// At most this many SYN frames are kept per attempt as evidence.
     public static let maxSynFrames = 16
 
-    private var live = FlowTable<EndpointPair, Entry>(recencyOrder: true)
+    private var live = FlowTable<EndpointPair, Entry>(recencyOrder: true, stablePositions: true)
     /// Conversations past their first SYN, found through the table; retired ones' places are reused.
     private var pool: [Conversation] = []
     private var freePlaces: [Int] = []
@@ -668,8 +668,8 @@ public struct TCPConversations {
         }
         if latest >= nextIdleSweep {
             var idle: [(stream: Int, position: Int)] = []
-            for (position, e) in live.values.enumerated() {
-                let r = recency(e)
+            for position in 0..<live.endPosition where live.isLive(position) {
+                let r = recency(live.values[position])
                 if r.time.saturatingAdd(settings.inactivityTimeout) <= latest { idle.append((r.stream, position)) }
             }
             // In stream order, as at the end: which flows fit under `maxFlows` must not depend on the table's order.
@@ -811,8 +811,9 @@ public struct TCPConversations {
     public mutating func finish() {
         finishing = true
         var conversations: [Int] = []
-        for (key, e) in zip(live.keys, live.values) {
-            switch e {
+        for position in 0..<live.endPosition where live.isLive(position) {
+            let key = live.keys[position]
+            switch live.values[position] {
             // A lone SYN never makes a flow summary, so openings may retire in any order.
             case .opening(let o): retireOpening(o, key)
             case .conversation(let c): conversations.append(c)
