@@ -163,7 +163,7 @@ public struct HandshakeSample: Sendable, Equatable {
 /// reported. A non-SYN packet on a flushed key is always counted, and rarely one on a key never flushed;
 /// a SYN is never counted, though after an idle flush a SYN with the old ISN (or from the silent
 /// responder) would have continued tshark's stream. A conversation whose only packet is a SYN is kept as a
-/// 48-byte `Opening`, so a SYN flood costs about 100 bytes per attempt.
+/// 48-byte `Opening`, so a SYN flood costs about 130 bytes per attempt live.
 public struct TCPConversations {
     /// A conversation whose only packet so far is a pure SYN without data: stored inline in the table
     /// (no allocation). The second packet turns it into a `Conversation` by replaying the SYN.
