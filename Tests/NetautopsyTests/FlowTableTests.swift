@@ -220,6 +220,20 @@ import Testing
         #expect(kept.dropFirst(early).allSatisfy { $0.synCount == 1 && $0.synFrames.count == 1 && $0.synTimes.count == 1 })
     }
 
+    /// A limit set far beyond the default (to mean "none") neither traps nor reserves its table up front when
+    /// the table grows past the point where a default-sized one would be reserved (16,384 live).
+    @Test func aVeryHighLimitOnLiveConversationsIsNotReservedUpFront() {
+        var settings = TCPAnalysisSettings()
+        settings.maxLiveConversations = .max
+        var f = Feeder(settings: settings)
+        let n = 20_000
+        for i in 0..<n { f.send(Double(i) / 10_000, Self.client &+ UInt32(i / 50_000), UInt16(1024 + i % 50_000), Self.server, 443, .syn) }
+        f.table.finish()
+        #expect(f.table.unansweredAttempts == n)
+        #expect(f.table.evictedConversations == 0)
+        #expect(f.table.peakLiveConversations == n)
+    }
+
     @Test func aRetransmittedSYNPromotesAndCountsBothSends() {
         var f = Feeder()
         f.send(0, Self.client, 40000, Self.server, 443, .syn)

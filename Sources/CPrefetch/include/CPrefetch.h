@@ -20,7 +20,8 @@ static inline __attribute__((always_inline)) void netautopsy_prefetch_write(cons
 
 /* Asks the kernel to back the whole 2 MiB pages inside [address, address + length) with transparent huge pages
    (madvise MADV_HUGEPAGE; the "madvise" mode of THP, the default of many distributions, backs only such
-   regions, and "always" needs no advice). Pages already touched stay as they are. For large tables read at
+   regions, and "always" needs no advice). Pages already touched are left to the kernel's background
+   collapsing (khugepaged). For large tables read at
    random: with 4 KiB pages nearly every access also misses the TLB. Nothing changes where the kernel refuses. */
 static inline __attribute__((always_inline)) void netautopsy_advise_huge_pages(void *address, size_t length) {
 #ifdef MADV_HUGEPAGE

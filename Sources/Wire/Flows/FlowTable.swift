@@ -19,8 +19,8 @@ extension Endpoint: FlowTableKey {
 /// The per-packet map from a flow's key (a TCP conversation, a DNS conversation or lookup) to what is live
 /// at that key: an open-addressing hash table in the layout of Python's compact dict or Rust's `indexmap`.
 ///
-/// - Entries live in two dense arrays, keys and values, so walking every entry (eviction, the idle sweep,
-///   the end of the capture) reads memory in order. Removing an entry moves the last one into its place; in a
+/// - Entries live in two dense arrays, keys and values, so walking every entry (the idle sweep, the end of
+///   the capture) reads memory in order. Removing an entry moves the last one into its place; in a
 ///   table made with `stablePositions` (the TCP conversations') nothing moves: the entry leaves a hole, which
 ///   the next insertion fills, so a removal writes only its slot (a flood removes 738,000 entries at random).
 /// - They are found through an index of 64-bit slots, a power of two long and at most three quarters full,
@@ -142,7 +142,7 @@ struct FlowTable<Key: FlowTableKey, Value> {
         }
     }
 
-    /// The position of `key`, which is added with `value` at the last position when absent.
+    /// The position of `key`, which is added with `value` when absent (at the last position, or in a hole).
     mutating func position(of key: Key, orInsert value: @autoclosure () -> Value) -> Int {
         let hash = hash(key)
         if let found = find(key, hash: hash) { return found }
@@ -178,8 +178,8 @@ struct FlowTable<Key: FlowTableKey, Value> {
         }
     }
 
-    /// Adds `key`, which must not be present, with `value`, at the last position.
-    /// Returns its position: the last, or the hole filled.
+    /// Adds `key`, which must not be present, with `value`, at the last position or, with `stablePositions`, in
+    /// the latest hole. Returns its position.
     @discardableResult
     mutating func insert(_ key: Key, hash: UInt64, _ value: Value) -> Int {
         if (count + 1) * 4 > slots.count * 3 { grow() }
@@ -271,7 +271,8 @@ struct FlowTable<Key: FlowTableKey, Value> {
         log[Int(record)] = Int32(truncatingIfNeeded: to)
     }
 
-    /// Removes the entry at `position`; the last entry moves there. Returns the removed value.
+    /// Removes the entry at `position`; the last entry moves there (with `stablePositions`, nothing moves and
+    /// the position becomes a hole). Returns the removed value.
     @discardableResult
     mutating func remove(at position: Int) -> Value {
         unlink(slot: Int(slotOf[position]))
@@ -305,15 +306,15 @@ struct FlowTable<Key: FlowTableKey, Value> {
         return values.removeLast()
     }
 
-    /// Removes the entries at `positions` (ascending, distinct). A few go one by one, last position first, so
-    /// that what moves into a freed position (the last entry) is never one still to go. A large share (an
-    /// eviction drops an eighth of the table) goes in one batch: the last entries that stay move into the freed
+    /// Removes the entries at `positions` (ascending, distinct). A few (all, with `stablePositions`) go one by
+    /// one, last position first, so that what moves into a freed position (the last entry) is never one still
+    /// to go. A share of 1/64 or more (an idle sweep may drop much of the table) goes in one batch: the last entries that stay move into the freed
     /// positions below the new count, and one sweep over the index in slot order drops the removed entries'
     /// slots, points the moved ones at their new positions and shifts back what followed a dropped slot. One by
     /// one, each removal would probe at random; rebuilding the index would hash and place every entry at random.
     mutating func remove(sortedPositions positions: [Int]) {
         guard !positions.isEmpty else { return }
-        if keepsHoles || positions.count < keys.count / 4 {
+        if keepsHoles || positions.count < keys.count / 64 {
             removeOneByOne(sortedPositions: positions)
             return
         }

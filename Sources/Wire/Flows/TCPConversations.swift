@@ -428,7 +428,7 @@ public struct TCPConversations {
     public init() {}
 
     /// What a segment's analysis reads of its IP header: 64 bytes rather than the header's 96, so that a
-    /// `FlowEvent` carrying it between threads is 120 bytes rather than 160.
+    /// `FlowEvent` carrying it between threads, with the key's hash, is 128 bytes (its stride).
     struct SegmentIP {
         var source: IPAddress
         var destination: IPAddress
@@ -529,9 +529,14 @@ public struct TCPConversations {
                                frame: Int, time: Int64) -> TCPAnalysisFlags {
         defer { streams += 1 }
         if live.count >= settings.maxLiveConversations { evictLeastRecent() }
-        // A table this large may well reach the limit (a flood does): its arrays are reserved for it at once.
-        if live.count == Self.reserveAt && settings.maxLiveConversations > Self.reserveAt {
-            live.reserveCapacity(settings.maxLiveConversations)
+        // A table this large may well reach the limit (a flood does): its arrays are reserved for it at once,
+        // once, and only for a limit that is not far beyond the default (a limit set very high, to mean "none",
+        // must not allocate its whole index up front).
+        if !reserved && live.count == Self.reserveAt {
+            reserved = true
+            if settings.maxLiveConversations > Self.reserveAt && settings.maxLiveConversations <= Self.maxReserved {
+                live.reserveCapacity(settings.maxLiveConversations)
+            }
         }
         if let o = Opening(tcp, ip: ip, stream: streams, frame: frame, time: time, fromA: src == key.a) {
             live.insert(key, hash: hash, .opening(o))
@@ -588,8 +593,11 @@ public struct TCPConversations {
         live.remove(sortedPositions: victims.map(\.position).sorted())
     }
 
-    /// The number of live conversations at which the table's arrays are reserved up to `maxLiveConversations`.
+    /// The number of live conversations at which the table's arrays are reserved up to `maxLiveConversations`,
+    /// if that is at most `maxReserved` (4 times the default: an index of 16 MB).
     private static let reserveAt = 16_384
+    private static let maxReserved = 1 << 20
+    private var reserved = false
 
     /// How many flushes ahead a flushed key's Bloom block is prefetched (its entry twice as far).
     private static let prefetchDistance = 8
