@@ -45,9 +45,9 @@ import Testing
     /// remaining key findable), with IPv4 and IPv6
     /// keys that share addresses and differ only in ports, and a table grown (once by a reservation) and emptied
     /// several times.
-    /// With `stablePositions`, removals leave holes that insertions fill, and nothing moves.
-    @Test(arguments: [false, true]) func hashTableAgreesWithADictionaryThroughChurn(stablePositions: Bool) {
-        var table = FlowTable<EndpointPair, Int>(stablePositions: stablePositions)
+    /// With `recencyOrder`, removals leave holes that insertions fill, and nothing moves.
+    @Test(arguments: [false, true]) func hashTableAgreesWithADictionaryThroughChurn(recencyOrder: Bool) {
+        var table = FlowTable<EndpointPair, Int>(recencyOrder: recencyOrder)
         var model: [EndpointPair: Int] = [:]
         var rng = SystemRandomNumberGenerator()
         var disagreements = 0
@@ -96,10 +96,10 @@ import Testing
 
     /// A table made with `recencyOrder` gives its least recently touched entries in the order of their last touch
     /// (insertion or `touch`), against an ordered list as the model: through touches enough to compact the log
-    /// many times, removals one at a time (the last entry moves into the hole) and in batches of every size
-    /// (one by one, and the sweep over the index), and a table emptied and filled again.
-    @Test(arguments: [false, true]) func leastRecentlyTouchedFollowsTheLastTouches(stablePositions: Bool) {
-        var table = FlowTable<EndpointPair, Int>(recencyOrder: true, stablePositions: stablePositions)
+    /// many times, removals one at a time and in batches of every size (each leaving a hole that a later
+    /// insertion fills), and a table emptied and filled again.
+    @Test func leastRecentlyTouchedFollowsTheLastTouches() {
+        var table = FlowTable<EndpointPair, Int>(recencyOrder: true)
         var model: [EndpointPair] = []   // least recently touched first
         var rng = SystemRandomNumberGenerator()
         var disagreements = 0, checks = 0

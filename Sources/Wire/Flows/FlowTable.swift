@@ -21,7 +21,7 @@ extension Endpoint: FlowTableKey {
 ///
 /// - Entries live in two dense arrays, keys and values, so walking every entry (the idle sweep, the end of
 ///   the capture) reads memory in order. Removing an entry moves the last one into its place; in a
-///   table made with `stablePositions` (the TCP conversations') nothing moves: the entry leaves a hole, which
+///   table made with `recencyOrder` (the TCP conversations') nothing moves: the entry leaves a hole, which
 ///   the next insertion fills, so a removal writes only its slot (a flood removes 738,000 entries at random).
 /// - They are found through an index of 64-bit slots, a power of two long and at most three quarters full,
 ///   probed linearly; each entry knows its slot, for removal. A slot holds the entry's position plus one
@@ -36,7 +36,7 @@ extension Endpoint: FlowTableKey {
 ///   or passed to `touch`), so that the least recently touched can be found without looking at the rest: a
 ///   log of positions, one record per touch, where each entry knows its latest record and older ones are
 ///   skipped as stale. The log is compacted once it holds twice as many records as entries (amortised
-///   constant time per touch), and an entry that moves takes its record along.
+///   constant time per touch). Its entries keep their positions (below), so a record never has to move.
 /// - `reserveCapacity` sizes the arrays and the index at once and advises huge pages for them.
 /// Swift's `Dictionary` would hash the key with SipHash and keep 48-byte keys and values in buckets at up
 /// to 75 % load; here a SYN flood's table costs about 130 bytes per entry (key 48, value 48, index 16, slot 4,
@@ -51,11 +51,9 @@ struct FlowTable<Key: FlowTableKey, Value> {
     private var mask = 0
     /// What hashes the keys; a copy hashes them the same, on another thread.
     let hasher: KeyHasher
-    /// Whether the touch order is kept (`recencyOrder`).
+    /// Whether the touch order is kept (`recencyOrder`), and with it stable positions: a removal leaves a hole
+    /// that a later insertion fills, rather than moving the last entry into it.
     private let keepsRecency: Bool
-    /// Whether a removal leaves a hole that a later insertion fills (`stablePositions`), rather than moving the
-    /// last entry into it.
-    private let keepsHoles: Bool
     /// The holes, the next to fill last.
     private var holes: [Int32] = []
     /// Positions in the order they were touched, one record each time; a record is current when it is its
@@ -65,12 +63,12 @@ struct FlowTable<Key: FlowTableKey, Value> {
     /// The index in `log` of each position's latest record.
     private var latest: [UInt32] = []
 
-    /// `stablePositions`: entries never move; a removed one leaves a hole in the arrays (`isLive` is false there,
-    /// and `keys` and `values` hold what was removed) until an insertion fills it. For plain values only.
-    init(recencyOrder: Bool = false, stablePositions: Bool = false) {
+    /// `recencyOrder`: the touch order is kept, and entries never move; a removed one leaves a hole in the arrays
+    /// (`isLive` is false there, and `keys` and `values` hold what was removed) until an insertion fills it. For
+    /// plain values only.
+    init(recencyOrder: Bool = false) {
         hasher = KeyHasher()
         keepsRecency = recencyOrder
-        keepsHoles = stablePositions
     }
 
     /// The table's keyed hash: five secrets drawn at random for each table, folded with the key's words.
@@ -178,18 +176,18 @@ struct FlowTable<Key: FlowTableKey, Value> {
         }
     }
 
-    /// Adds `key`, which must not be present, with `value`, at the last position or, with `stablePositions`, in
-    /// the latest hole. Returns its position.
+    /// Adds `key`, which must not be present, with `value`, at the last position or, with `recencyOrder`, in the
+    /// latest hole. Returns its position.
     @discardableResult
     mutating func insert(_ key: Key, hash: UInt64, _ value: Value) -> Int {
         if (count + 1) * 4 > slots.count * 3 { grow() }
         if let hole = holes.popLast().map(Int.init) {
-            // The holes filled next are cache misses: started a few insertions ahead, they land in time.
+            // The hole filled next is a cache miss: started one insertion ahead, it lands in time.
             if let next = holes.last { prefetchEntry(Int(next)) }
             slotOf[hole] = Int32(place(tag: Self.tag(hash), position: hole))
             keys[hole] = key
             values[hole] = value
-            if keepsRecency { touch(hole) }
+            touch(hole)
             return hole
         }
         slotOf.append(Int32(place(tag: Self.tag(hash), position: keys.count)))
@@ -262,23 +260,14 @@ struct FlowTable<Key: FlowTableKey, Value> {
         slots.withUnsafeBufferPointer { netautopsy_prefetch_write($0.baseAddress! + slot) }
     }
 
-
-    /// The entry at `from` moves to `to`: its latest record follows it.
-    @inline(__always)
-    private mutating func recencyMoved(from: Int, to: Int) {
-        let record = latest[from]
-        latest[to] = record
-        log[Int(record)] = Int32(truncatingIfNeeded: to)
-    }
-
-    /// Removes the entry at `position`; the last entry moves there (with `stablePositions`, nothing moves and
-    /// the position becomes a hole). Returns the removed value.
+    /// Removes the entry at `position`; the last entry moves there (with `recencyOrder`, nothing moves and the
+    /// position becomes a hole). Returns the removed value.
     @discardableResult
     mutating func remove(at position: Int) -> Value {
         unlink(slot: Int(slotOf[position]))
-        if keepsHoles {
+        if keepsRecency {
             slotOf[position] = -1
-            if keepsRecency { latest[position] = .max }
+            latest[position] = .max
             holes.append(Int32(truncatingIfNeeded: position))
             return values[position]
         }
@@ -295,26 +284,24 @@ struct FlowTable<Key: FlowTableKey, Value> {
             let removed = values[position]
             values[position] = values[last]
             values.removeLast(1)
-            if keepsRecency { recencyMoved(from: last, to: position) }
             slotOf.removeLast()
-            if keepsRecency { latest.removeLast() }
             return removed
         }
         keys.removeLast()
         slotOf.removeLast()
-        if keepsRecency { latest.removeLast() }
         return values.removeLast()
     }
 
-    /// Removes the entries at `positions` (ascending, distinct). A few (all, with `stablePositions`) go one by
-    /// one, last position first, so that what moves into a freed position (the last entry) is never one still
-    /// to go. A share of 1/64 or more (an idle sweep may drop much of the table) goes in one batch: the last entries that stay move into the freed
-    /// positions below the new count, and one sweep over the index in slot order drops the removed entries'
-    /// slots, points the moved ones at their new positions and shifts back what followed a dropped slot. One by
-    /// one, each removal would probe at random; rebuilding the index would hash and place every entry at random.
+    /// Removes the entries at `positions` (ascending, distinct). A few (all, with `recencyOrder`) go one by one,
+    /// last position first, so that what moves into a freed position (the last entry) is never one still to go.
+    /// A share of 1/64 or more (an idle sweep may drop much of the table) goes in one batch: the last entries that
+    /// stay move into the freed positions below the new count, and one sweep over the index in slot order drops
+    /// the removed entries' slots, points the moved ones at their new positions and shifts back what followed a
+    /// dropped slot. One by one, each removal would probe at random; rebuilding the index would hash and place
+    /// every entry at random.
     mutating func remove(sortedPositions positions: [Int]) {
         guard !positions.isEmpty else { return }
-        if keepsHoles || positions.count < keys.count / 64 {
+        if keepsRecency || positions.count < keys.count / 64 {
             removeOneByOne(sortedPositions: positions)
             return
         }
@@ -331,18 +318,16 @@ struct FlowTable<Key: FlowTableKey, Value> {
             movedTo[source - kept] = Int32(hole)
             keys.swapAt(hole, source)
             values.swapAt(hole, source)
-            if keepsRecency { recencyMoved(from: source, to: hole) }
             source -= 1
         }
         keys.removeLast(n - kept)
         values.removeLast(n - kept)
         slotOf.removeLast(n - kept)
-        if keepsRecency { latest.removeLast(n - kept) }
         sweep(removed: removed, movedTo: movedTo, kept: kept)
     }
 
     /// Removes the entries at `positions` (ascending, distinct) one by one, last position first, so that what moves
-    /// into a freed position (the last entry) is never one still to go (with `stablePositions`, nothing moves).
+    /// into a freed position (the last entry) is never one still to go (with `recencyOrder`, nothing moves).
     /// Each removal's slot and entry, and the entry that moves and its slot, are cache misses: started `d`
     /// removals ahead (the slot's place `2 d` ahead), they overlap.
     private mutating func removeOneByOne(sortedPositions positions: [Int]) {
@@ -351,10 +336,10 @@ struct FlowTable<Key: FlowTableKey, Value> {
             if k >= 2 * d { prefetchSlotOf(positions[k - 2 * d]) }
             if k >= d {
                 prefetchSlot(of: positions[k - d])
-                if !keepsHoles { prefetchEntry(positions[k - d]) }
+                if !keepsRecency { prefetchEntry(positions[k - d]) }
             }
             let last = keys.count - 1
-            if !keepsHoles && last >= d {
+            if !keepsRecency && last >= d {
                 prefetchSlot(of: last - d)
                 prefetchEntry(last - d)
             }

@@ -345,7 +345,7 @@ public struct TCPConversations {
     /// At most this many SYN frames are kept per attempt as evidence.
     public static let maxSynFrames = 16
 
-    private var live = FlowTable<EndpointPair, Entry>(recencyOrder: true, stablePositions: true)
+    private var live = FlowTable<EndpointPair, Entry>(recencyOrder: true)
     /// Conversations past their first SYN, found through the table; retired ones' places are reused.
     private var pool: [Conversation] = []
     private var freePlaces: [Int] = []
