@@ -116,14 +116,15 @@ public struct TrafficSection: Codable, Sendable, Equatable {
             }
             flowsAll += s.tcpFlows.count + s.tcpFlowsNotKept
             flows += s.tcpFlows.map { flowRow($0, file: capture.file) }
-            for a in s.notableAttempts {
-                guard t.connectionAttempts.count < maxRows else { t.connectionAttemptsNotShown += 1; continue }
+            // Those beyond the rows shown are only counted (a flood keeps 100,000).
+            let room = Swift.max(0, maxRows - t.connectionAttempts.count)
+            for a in s.notableAttempts.prefix(room) {
                 t.connectionAttempts.append(AttemptRow(
                     file: capture.file, stream: a.stream, client: a.client.description, server: a.server.description,
-                    state: a.state.rawValue, syns: a.synCount, firstFrame: a.synFrames.first ?? 0,
-                    time: a.synTimes.first.map { WallTime(nanoseconds: $0) }))
+                    state: a.state.rawValue, syns: a.synCount, firstFrame: a.firstSynFrame ?? 0,
+                    time: a.firstSynTime.map { WallTime(nanoseconds: $0) }))
             }
-            t.connectionAttemptsNotShown += s.notableAttemptsNotKept
+            t.connectionAttemptsNotShown += Swift.max(0, s.notableAttempts.count - room) + s.notableAttemptsNotKept
         }
         // Worst first: retransmissions, then resets, zero windows and duplicate ACKs; ties in capture order.
         let ranked = flows.enumerated().sorted { a, b in

@@ -100,6 +100,11 @@ public struct ConnectionAttempt: Sendable {
     public var synFrames: [Int] { syns.frames }
     public var synTimes: [Int64] { syns.times }
     var syns: Sends
+    /// The first of `synFrames` and `synTimes`, and the last of `synTimes` (nil without SYNs), read without
+    /// building the arrays.
+    public var firstSynFrame: Int? { syns.first?.frame }
+    public var firstSynTime: Int64? { syns.first?.time }
+    public var lastSynTime: Int64? { syns.lastTime }
     public var synCount: Int
     public var synAckFrame: Int?
     public var synAckTime: Int64?

@@ -24,7 +24,7 @@ struct AttemptGroup {
 
     /// The attempts `include` selects, per capture and server, largest groups first. Attempts are read in place,
     /// and a run of attempts to one server (a flood's 100,000) is grouped without hashing each.
-    static func grouped(_ facts: Facts, where include: (ConnectionAttempt) -> Bool) -> [AttemptGroup] {
+    static func grouped(_ facts: Facts, where include: (borrowing ConnectionAttempt) -> Bool) -> [AttemptGroup] {
         var groups: [AttemptGroup] = []
         for capture in facts.captures {
             let all = capture.summary.notableAttempts
@@ -51,11 +51,18 @@ struct AttemptGroup {
         return groups.sorted { $0.positions.count > $1.positions.count }
     }
 
-    /// How many client addresses the group's attempts come from (each attempt read in place, not copied).
+    /// How many client addresses the group's attempts come from (each attempt read in place, not copied; a run of
+    /// attempts from one client, as a flood's, is not hashed again).
     var clients: Int {
         let all = capture.summary.notableAttempts
         var seen = Set<IPAddress>(minimumCapacity: Swift.min(positions.count, 1024))
-        for p in positions { seen.insert(all[p].client.address) }
+        var previous: IPAddress?
+        for p in positions {
+            let address = all[p].client.address
+            if address == previous { continue }
+            seen.insert(address)
+            previous = address
+        }
         return seen.count
     }
 

@@ -61,8 +61,8 @@ public struct SlowConnectCheck: Check {
     }
 
     /// First SYN to SYN-ACK.
-    static func connectLatency(_ a: ConnectionAttempt) -> Int64? {
-        guard let ack = a.synAckTime, let first = a.synTimes.first else { return nil }
+    static func connectLatency(_ a: borrowing ConnectionAttempt) -> Int64? {
+        guard let ack = a.synAckTime, let first = a.firstSynTime else { return nil }
         return ack - first
     }
 }

@@ -134,9 +134,9 @@ public struct SynWithoutSynAckCheck: Check {
     }
 
     /// Why the capture cannot vouch that nothing answered `a`, or nil when it can.
-    static func blindSpot(_ a: ConnectionAttempt, _ coverage: CaptureCoverage) -> BlindSpot? {
+    static func blindSpot(_ a: borrowing ConnectionAttempt, _ coverage: CaptureCoverage) -> BlindSpot? {
         if let frame = a.ackWithoutSynAckFrame { return .answeredUnseen(frame: frame) }
-        guard let last = a.synTimes.last else { return .noSYNTimes }
+        guard let last = a.lastSynTime else { return .noSYNTimes }
         return coverage.blindSpot(lastSend: last, sends: a.synCount, window: minimumSilence).map { .coverage($0) }
     }
 }
