@@ -197,6 +197,40 @@ import Testing
         #expect(attempts.allSatisfy { $0.state == .unanswered && $0.synCount == 1 && $0.synFrames == [$0.stream + 1] && $0.mss == 1460 })
     }
 
+    /// The bounded list of attempts keeps the lowest streams offered, in stream order, and counts the rest, whatever
+    /// the order they come in: checked against sorting them all, with orders that are sorted, sorted but for one late
+    /// stream (the list fills in order, then a lower stream comes), reversed and shuffled.
+    @Test func keptAttemptsHoldTheLowestStreamsInAnyOrder() {
+        var rng = SplitMix64(seed: 24)
+        let capacity = 40
+        func attempt(_ stream: Int) -> ConnectionAttempt {
+            ConnectionAttempt(stream: stream, client: Endpoint(IPAddress(ipv4: 1), 1), server: Endpoint(IPAddress(ipv4: 2), 2),
+                              isn: 0, state: .unanswered, syns: Sends(frame: stream + 1, time: 0), synCount: 1, synAckFrame: nil,
+                              synAckTime: nil, rstFrame: nil, rstTime: nil, rstTTL: nil, mss: 0, lastTime: 0)
+        }
+        var orders: [[Int]] = []
+        for n in [0, 1, 39, 40, 41, 50, 51, 120] {
+            orders.append(Array(0..<n))
+            orders.append(Array((0..<n).reversed()))
+            for late in [0, 5, 39, 45] where late < n {
+                orders.append(Array(0..<n).filter { $0 != late } + [late])
+            }
+            for _ in 0..<20 { orders.append(Array(0..<n).shuffled(using: &rng)) }
+        }
+        var mismatches = 0
+        for order in orders {
+            var kept = KeptAttempts(capacity: capacity)
+            var built = 0
+            for stream in order { kept.offer(stream: stream, { built += 1; return attempt(stream) }()) }
+            kept.finish()
+            let expected = Array(order.sorted().prefix(capacity))
+            if kept.attempts.map(\.stream) != expected || kept.notKept != order.count - expected.count { mismatches += 1 }
+            // In stream order, nothing past the first `capacity` is built.
+            if order == order.sorted() && built != expected.count { mismatches += 1 }
+        }
+        #expect(mismatches == 0)
+    }
+
     /// Past `maxKeptAttempts`, the lowest streams are kept whatever order they retire in: here a flood's
     /// lone SYNs retire by eviction, in stream order, while the first 20 attempts (SYNs resent throughout)
     /// stay live and retire only at the end.

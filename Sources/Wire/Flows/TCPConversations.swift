@@ -42,12 +42,14 @@ struct EndpointPair: Hashable, FlowTableKey {
 /// Frames and times of a packet and its resends (an attempt's SYNs, a DNS query): the first inline, the
 /// resends in an array that a packet sent once leaves empty, so that it costs no allocation (a flood keeps
 /// 100,000 attempts, short connections make a million, a busy resolver as many lookups) and a copy one
-/// reference count.
+/// reference count. 24 bytes: no frame is `Int.min` (frames count from 1), which stands for "none yet".
 struct Sends: Sendable {
-    private(set) var first: (frame: Int, time: Int64)?
+    private var firstFrame = Int.min
+    private var firstTime: Int64 = 0
     private var later: [(frame: Int, time: Int64)] = []
 
-    var count: Int { first == nil ? 0 : 1 + later.count }
+    var first: (frame: Int, time: Int64)? { firstFrame == .min ? nil : (firstFrame, firstTime) }
+    var count: Int { firstFrame == .min ? 0 : 1 + later.count }
     var frames: [Int] { first.map { [$0.frame] + later.map(\.frame) } ?? [] }
     var times: [Int64] { first.map { [$0.time] + later.map(\.time) } ?? [] }
     /// The latest send's time (nil before the first).
@@ -56,7 +58,10 @@ struct Sends: Sendable {
     init() {}
 
     /// A packet sent once.
-    init(frame: Int, time: Int64) { first = (frame, time) }
+    init(frame: Int, time: Int64) {
+        firstFrame = frame
+        firstTime = time
+    }
 
     /// The sends whose frames and times these are (as many of each).
     init(frames: [Int], times: [Int64]) {
@@ -64,8 +69,9 @@ struct Sends: Sendable {
     }
 
     mutating func append(frame: Int, time: Int64) {
-        if first == nil {
-            first = (frame, time)
+        if firstFrame == .min {
+            firstFrame = frame
+            firstTime = time
         } else {
             later.append((frame, time))
         }
@@ -73,6 +79,10 @@ struct Sends: Sendable {
 }
 
 /// One TCP connection attempt's opening as the capture saw it.
+///
+/// 144 bytes: a flood keeps 100,000 of them, and the SYN checks read each. What every check reads (the stream, the
+/// endpoints, the state) is in the first 64 bytes, what judging an unanswered one reads in the next; the optional
+/// frames and times are stored as plain numbers with a bit each in `present`.
 public struct ConnectionAttempt: Sendable {
     public enum State: String, Sendable {
         /// SYN seen, the responder sent nothing (Zeek `S0`).
@@ -90,38 +100,82 @@ public struct ConnectionAttempt: Sendable {
     /// tshark `tcp.stream` index (0-based, in order of first packet).
     public var stream: Int
     public var client: Endpoint
-    public var server: Endpoint
     /// The originator's initial sequence number (`tcp.seq_raw` of its SYN): with the addresses, what
     /// recognises the same attempt in another node's capture (NAT rewrites addresses, not sequence numbers).
     public var isn: UInt32
+    public var server: Endpoint
     public var state: State
+    private var storedRstTTL: UInt8
+    public var mss: UInt16
+    /// Which of the optional values are there (`Present`).
+    private var present: UInt8
+    public var synCount: Int
+    private var storedAckWithoutSynAck: Int
+    var syns: Sends
+    private var storedSynAckFrame: Int
+    private var storedSynAckTime: Int64
+    private var storedRstFrame: Int
+    private var storedRstTime: Int64
+    /// Time of the last packet in the conversation.
+    public var lastTime: Int64
+
+    private enum Present {
+        static let synAckFrame: UInt8 = 1, synAckTime: UInt8 = 2, rstFrame: UInt8 = 4, rstTime: UInt8 = 8, rstTTL: UInt8 = 16
+        static let ackWithoutSynAck: UInt8 = 32
+    }
+
     /// The originator's SYNs with the first ISN (kernel retransmissions of one attempt), at most
     /// `TCPConversations.maxSynFrames`: their frames and times.
     public var synFrames: [Int] { syns.frames }
     public var synTimes: [Int64] { syns.times }
-    var syns: Sends
     /// The first of `synFrames` and `synTimes`, and the last of `synTimes` (nil without SYNs), read without
     /// building the arrays.
     public var firstSynFrame: Int? { syns.first?.frame }
     public var firstSynTime: Int64? { syns.first?.time }
     public var lastSynTime: Int64? { syns.lastTime }
-    public var synCount: Int
-    public var synAckFrame: Int?
-    public var synAckTime: Int64?
-    public var rstFrame: Int?
-    public var rstTime: Int64?
-    public var rstTTL: UInt8?
-    public var mss: UInt16
-    /// Time of the last packet in the conversation.
-    public var lastTime: Int64
+    public var synAckFrame: Int? { value(storedSynAckFrame, Present.synAckFrame) }
+    public var synAckTime: Int64? { value(storedSynAckTime, Present.synAckTime) }
+    public var rstFrame: Int? { value(storedRstFrame, Present.rstFrame) }
+    public var rstTime: Int64? { value(storedRstTime, Present.rstTime) }
+    public var rstTTL: UInt8? { value(storedRstTTL, Present.rstTTL) }
     /// An `unanswered` attempt whose originator went on to acknowledge (ACK without SYN or RST):
     /// it must have received a SYN-ACK the capture did not hold (a one-direction capture,
     /// asymmetric routing, or capture drops), so "no answer" cannot be claimed. The first such frame.
-    public var ackWithoutSynAckFrame: Int?
+    public var ackWithoutSynAckFrame: Int? { value(storedAckWithoutSynAck, Present.ackWithoutSynAck) }
+
+    @inline(__always)
+    private func value<T>(_ stored: T, _ bit: UInt8) -> T? { present & bit != 0 ? stored : nil }
+
+    init(stream: Int, client: Endpoint, server: Endpoint, isn: UInt32, state: State, syns: Sends,
+         synCount: Int, synAckFrame: Int?, synAckTime: Int64?, rstFrame: Int?, rstTime: Int64?, rstTTL: UInt8?, mss: UInt16,
+         lastTime: Int64, ackWithoutSynAckFrame: Int? = nil) {
+        self.stream = stream
+        self.client = client
+        self.isn = isn
+        self.server = server
+        self.state = state
+        self.mss = mss
+        self.synCount = synCount
+        self.syns = syns
+        self.lastTime = lastTime
+        var present: UInt8 = 0
+        func store<T>(_ v: T?, _ bit: UInt8, _ empty: T) -> T {
+            guard let v else { return empty }
+            present |= bit
+            return v
+        }
+        storedSynAckFrame = store(synAckFrame, Present.synAckFrame, 0)
+        storedSynAckTime = store(synAckTime, Present.synAckTime, 0)
+        storedRstFrame = store(rstFrame, Present.rstFrame, 0)
+        storedRstTime = store(rstTime, Present.rstTime, 0)
+        storedRstTTL = store(rstTTL, Present.rstTTL, 0)
+        storedAckWithoutSynAck = store(ackWithoutSynAckFrame, Present.ackWithoutSynAck, 0)
+        self.present = present
+    }
 }
 
 extension ConnectionAttempt {
-    /// An attempt from its SYNs' frames and times as arrays (the memberwise initialiser takes `Sends`).
+    /// An attempt from its SYNs' frames and times as arrays.
     init(stream: Int, client: Endpoint, server: Endpoint, isn: UInt32, state: State, synFrames: [Int], synTimes: [Int64],
          synCount: Int, synAckFrame: Int?, synAckTime: Int64?, rstFrame: Int?, rstTime: Int64?, rstTTL: UInt8?, mss: UInt16,
          lastTime: Int64, ackWithoutSynAckFrame: Int? = nil) {
@@ -405,10 +459,9 @@ public struct TCPConversations {
     /// Attempts (streams that began with a SYN) not established at the first SYN (unanswered,
     /// refused, other, or SYN retransmitted): the first `maxKeptAttempts` by stream after `finish`.
     /// Established ones are only counted, so memory does not grow with the number of connections.
-    public private(set) var notableAttempts: [ConnectionAttempt] = []
-    public private(set) var notableAttemptsNotKept = 0
-    /// Attempts of this stream or later are not kept (see `keep`).
-    private var keptStreamCeiling = Int.max
+    public var notableAttempts: [ConnectionAttempt] { kept.attempts }
+    public var notableAttemptsNotKept: Int { kept.notKept }
+    private var kept = KeptAttempts(capacity: maxKeptAttempts)
     public static let maxKeptAttempts = 100_000
     /// Completed handshakes kept as samples, for matching across captures: the first `maxHandshakeSamples` to
     /// retire, and as many again of those open when the capture ended.
@@ -767,57 +820,9 @@ public struct TCPConversations {
             ackWithoutSynAckFrame: c.ackWithoutSynAck))
     }
 
-    /// Keeps a notable attempt, trimming the list to the lowest streams first when it is full.
-    /// An attempt is built only if it may be kept: once a trim has left `maxKeptAttempts`, one of a later
-    /// stream than all of those never will be (a flood retires a million, nearly all of them past that).
+    /// Keeps a notable attempt if it may be among the lowest streams (built only then).
     private mutating func keep(stream: Int, _ attempt: @autoclosure () -> ConnectionAttempt) {
-        guard stream < keptStreamCeiling else {
-            notableAttemptsNotKept += 1
-            return
-        }
-        let limit = Self.maxKeptAttempts + Self.maxKeptAttempts / 4
-        if notableAttempts.count >= limit { trimAttempts() }
-        // Reserved at its limit once: pages are touched only as attempts are written, and growing by
-        // doubling would hold the old and the new buffer at once (a flood's list would peak at 35 MB, not 22).
-        if notableAttempts.capacity == 0 { notableAttempts.reserveCapacity(limit) }
-        notableAttempts.append(attempt())
-    }
-
-    /// Keeps the `maxKeptAttempts` lowest streams (attempts retire out of stream order). Sorted through a
-    /// permutation of indices: an attempt is large, and a merge sort moving them costs more than the sort.
-    private mutating func trimAttempts() {
-        let sorted = notableAttempts.indices.dropFirst().allSatisfy { notableAttempts[$0 - 1].stream < notableAttempts[$0].stream }
-        let keep = Swift.min(notableAttempts.count, Self.maxKeptAttempts)
-        notableAttemptsNotKept += notableAttempts.count - keep
-        defer {
-            // The kept attempts are now in stream order: none later than the last will ever be kept.
-            if notableAttempts.count == Self.maxKeptAttempts, let last = notableAttempts.last { keptStreamCeiling = last.stream }
-        }
-        if sorted {
-            notableAttempts.removeLast(notableAttempts.count - keep)
-            return
-        }
-        // Stream numbers are unique, so the order is the same as a stable sort's. The permutation is
-        // applied in place, cycle by cycle, so that no second buffer of attempts is made.
-        let streams = notableAttempts.map(\.stream)
-        var order = Array(streams.indices)
-        order.sort { streams[$0] < streams[$1] }
-        var placed = [Bool](repeating: false, count: order.count)
-        for start in order.indices where !placed[start] {
-            let first = notableAttempts[start]
-            var k = start
-            while true {
-                placed[k] = true
-                let from = order[k]
-                if from == start {
-                    notableAttempts[k] = first
-                    break
-                }
-                notableAttempts[k] = notableAttempts[from]
-                k = from
-            }
-        }
-        notableAttempts.removeLast(notableAttempts.count - keep)
+        kept.offer(stream: stream, attempt())
     }
 
     /// Ends the capture: every live conversation is retired; attempts come back in stream order.
@@ -836,8 +841,83 @@ public struct TCPConversations {
         for c in conversations.sorted(by: { pool[$0].stream < pool[$1].stream }) { retire(conversationAt: c) }
         pool = []
         freePlaces = []
-        trimAttempts()
+        kept.finish()
         flows.sort { $0.stream < $1.stream }
+    }
+}
+
+/// The attempts of the lowest `capacity` streams among those offered, in stream order after `finish`; the others
+/// are counted (`notKept`). Attempts retire out of stream order (a long connection retires after later short
+/// ones), so the list holds up to a quarter more and is trimmed to the lowest when full. An attempt is built only
+/// if it may be kept: once the list holds `capacity` attempts in stream order, one of a later stream than all of
+/// those never will be (a flood retires a million, nearly all of them past that).
+struct KeptAttempts {
+    let capacity: Int
+    private(set) var attempts: [ConnectionAttempt] = []
+    private(set) var notKept = 0
+    /// Attempts of this stream or later are not kept.
+    private var ceiling = Int.max
+    /// Whether `attempts` has been in stream order since the start.
+    private var inOrder = true
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// Keeps the attempt of `stream` (a stream number not offered before) unless it cannot be among the lowest.
+    mutating func offer(stream: Int, _ attempt: @autoclosure () -> ConnectionAttempt) {
+        guard stream < ceiling else {
+            notKept += 1
+            return
+        }
+        let limit = capacity + capacity / 4
+        if attempts.count >= limit { trim() }
+        // Reserved at its limit once: pages are touched only as attempts are written, and growing by
+        // doubling would hold the old and the new buffer at once.
+        if attempts.capacity == 0 { attempts.reserveCapacity(limit) }
+        if let last = attempts.last, last.stream > stream { inOrder = false }
+        attempts.append(attempt())
+        // Offered in stream order so far (a flood's are), the list is already what a trim would leave: none later
+        // than the last will ever be kept, and the rest are not built (nor their pages touched).
+        if attempts.count == capacity && inOrder && ceiling == .max { ceiling = stream }
+    }
+
+    /// Keeps the lowest `capacity`, in stream order.
+    mutating func finish() { trim() }
+
+    /// Keeps the `capacity` lowest streams. Sorted through a permutation of indices: an attempt is large, and a
+    /// merge sort moving them costs more than the sort.
+    private mutating func trim() {
+        let sorted = attempts.indices.dropFirst().allSatisfy { attempts[$0 - 1].stream < attempts[$0].stream }
+        let keep = Swift.min(attempts.count, capacity)
+        notKept += attempts.count - keep
+        defer {
+            // The kept attempts are now in stream order: none later than the last will ever be kept.
+            if attempts.count == capacity, let last = attempts.last { ceiling = last.stream }
+        }
+        if sorted {
+            attempts.removeLast(attempts.count - keep)
+            return
+        }
+        // Stream numbers are unique, so the order is the same as a stable sort's. The permutation is
+        // applied in place, cycle by cycle, so that no second buffer of attempts is made.
+        let streams = attempts.map(\.stream)
+        var order = Array(streams.indices)
+        order.sort { streams[$0] < streams[$1] }
+        var placed = [Bool](repeating: false, count: order.count)
+        for start in order.indices where !placed[start] {
+            let first = attempts[start]
+            var k = start
+            while true {
+                placed[k] = true
+                let from = order[k]
+                if from == start {
+                    attempts[k] = first
+                    break
+                }
+                attempts[k] = attempts[from]
+                k = from
+            }
+        }
+        attempts.removeLast(attempts.count - keep)
     }
 }
 
