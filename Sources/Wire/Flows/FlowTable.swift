@@ -332,6 +332,10 @@ struct FlowTable<Key: FlowTableKey, Value> {
     /// removals ahead (the slot's place `2 d` ahead), they overlap.
     private mutating func removeOneByOne(sortedPositions positions: [Int]) {
         let d = 8
+        if keepsRecency {
+            removeLeavingHoles(sortedPositions: positions, prefetchDistance: d)
+            return
+        }
         for k in positions.indices.reversed() {
             if k >= 2 * d { prefetchSlotOf(positions[k - 2 * d]) }
             if k >= d {
@@ -345,6 +349,29 @@ struct FlowTable<Key: FlowTableKey, Value> {
             }
             remove(at: positions[k])
         }
+    }
+
+    /// `removeOneByOne` for a `recencyOrder` table: each position becomes a hole, the last first (so that the lowest
+    /// is filled first). The arrays are borrowed once for all (a flood's eviction removes 32,768 entries), not checked
+    /// for sharing at every write.
+    private mutating func removeLeavingHoles(sortedPositions positions: [Int], prefetchDistance d: Int) {
+        let mask = self.mask
+        slots.withUnsafeMutableBufferPointer { slots in
+            slotOf.withUnsafeMutableBufferPointer { slotOf in
+                latest.withUnsafeMutableBufferPointer { latest in
+                    for k in positions.indices.reversed() {
+                        if k >= 2 * d { netautopsy_prefetch(slotOf.baseAddress! + positions[k - 2 * d]) }
+                        if k >= d { netautopsy_prefetch_write(slots.baseAddress! + Int(slotOf[positions[k - d]])) }
+                        let position = positions[k]
+                        Self.unlink(slot: Int(slotOf[position]), slots: slots, slotOf: slotOf, mask: mask)
+                        slotOf[position] = -1
+                        latest[position] = .max
+                    }
+                }
+            }
+        }
+        holes.reserveCapacity(holes.count + positions.count)
+        for position in positions.reversed() { holes.append(Int32(truncatingIfNeeded: position)) }
     }
 
     /// Applies a batched removal to the index in one pass over the slots: drops the removed positions' slots,
@@ -413,6 +440,17 @@ struct FlowTable<Key: FlowTableKey, Value> {
 
     /// Empties slot `i`, moving back the slots after it that may then be found from an earlier slot.
     private mutating func unlink(slot i: Int) {
+        let mask = self.mask
+        slots.withUnsafeMutableBufferPointer { slots in
+            slotOf.withUnsafeMutableBufferPointer { slotOf in
+                Self.unlink(slot: i, slots: slots, slotOf: slotOf, mask: mask)
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func unlink(slot i: Int, slots: UnsafeMutableBufferPointer<UInt64>, slotOf: UnsafeMutableBufferPointer<Int32>,
+                               mask: Int) {
         var hole = i, j = i
         while true {
             j = (j + 1) & mask
