@@ -37,14 +37,19 @@ public struct CaptureAnalyzer: PacketConsumer {
         tcpKeys = stage.tcp.keyHasher
         flows = flowRunner(stage)
         self.batchSize = Swift.max(1, batchSize)
-        batch.events.reserveCapacity(self.batchSize)
+        batch.tcp.reserveCapacity(self.batchSize)
     }
 
-    /// Queues an event for the flow stage, handing the batch over when it is full.
+    /// Queues a segment or a DNS message for the flow stage, handing the batch over when it is full.
     @inline(__always)
-    private mutating func send(_ event: FlowEvent) {
-        batch.events.append(event)
-        if batch.events.count >= batchSize { batch = flows.submit(takeBatch()) }
+    private mutating func send(_ event: TCPEvent) {
+        batch.tcp.append(event)
+        if batch.count >= batchSize { batch = flows.submit(takeBatch()) }
+    }
+
+    private mutating func send(_ event: DNSEvent) {
+        batch.dns.append(event)
+        if batch.count >= batchSize { batch = flows.submit(takeBatch()) }
     }
 
     /// The batch being filled, moved out (the runner then holds its only reference) and replaced by an empty one.
@@ -149,7 +154,7 @@ public struct CaptureAnalyzer: PacketConsumer {
         switch layer.transport {
         case .tcp(let t):
             let ip = TCPConversations.SegmentIP(layer.ip)
-            send(.tcp(t, ip, hash: tcpKeys.hash(t, ip: ip), frame: frame, time: now))
+            send(TCPEvent(header: t, ip: ip, hash: tcpKeys.hash(t, ip: ip), frame: frame, time: now))
             if t.payloadLength > 0 || !t.flags.isDisjoint(with: [.syn, .fin, .rst]),
                DNSMessage.isDNS(sourcePort: t.sourcePort, destinationPort: t.destinationPort, tcp: true) {
                 // The header may end beyond the captured bytes (a small snap length): then nothing is read.
@@ -161,14 +166,14 @@ public struct CaptureAnalyzer: PacketConsumer {
                                time: now) { message in
                     if let m = DNSMessage.parse(ByteReader(message), at: 0, end: message.count) { messages.append(m) }
                 }
-                for m in messages { send(.dns(m, source: source, destination: destination, tcp: true, frame: frame, time: now)) }
+                for m in messages { send(DNSEvent(message: m, source: source, destination: destination, tcp: true, frame: frame, time: now)) }
             }
         case .udp(let u) where DNSMessage.isDNS(sourcePort: u.sourcePort, destinationPort: u.destinationPort, tcp: false):
             let start = layer.payloadOffset + 8
             let end = Swift.min(bytes.count, layer.payloadOffset + layer.capturedPayloadLength)
             if let m = DNSMessage.parse(ByteReader(bytes), at: start, end: end) {
-                send(.dns(m, source: Endpoint(layer.ip.source, u.sourcePort), destination: Endpoint(layer.ip.destination, u.destinationPort),
-                          tcp: false, frame: frame, time: now))
+                send(DNSEvent(message: m, source: Endpoint(layer.ip.source, u.sourcePort),
+                              destination: Endpoint(layer.ip.destination, u.destinationPort), tcp: false, frame: frame, time: now))
             }
         case .icmp(let m) where m.isFragmentationNeeded || m.isPacketTooBig:
             tooBig.add(m, router: layer.ip.source, frame: frame, time: now)

@@ -1,24 +1,42 @@
-/// What a packet gives the stateful flow trackers: a TCP segment, or a DNS message (over UDP, or taken out of
-/// a TCP stream). Everything else a packet feeds (timeline, sizes, fragments, duplicates) is cheap.
-enum FlowEvent {
-    /// A segment, and its conversation key's hash (`TCPConversations.keyHasher`), computed by the reader.
-    case tcp(TCPHeader, TCPConversations.SegmentIP, hash: UInt64, frame: Int, time: Int64)
-    case dns(DNSMessage, source: Endpoint, destination: Endpoint, tcp: Bool, frame: Int, time: Int64)
+/// A TCP segment for the flow stage, and its conversation key's hash (`TCPConversations.keyHasher`), computed by the
+/// reader: plain values (128 bytes), so that the stage reads them in place, with no reference counting.
+struct TCPEvent {
+    var header: TCPHeader
+    var ip: TCPConversations.SegmentIP
+    var hash: UInt64
+    var frame: Int
+    var time: Int64
 }
 
-/// Events in capture order, handed to a `FlowRunner` a batch at a time.
+/// A DNS message for the flow stage (over UDP, or taken out of a TCP stream).
+struct DNSEvent {
+    var message: DNSMessage
+    var source: Endpoint
+    var destination: Endpoint
+    var tcp: Bool
+    var frame: Int
+    var time: Int64
+}
+
+/// What packets give the stateful flow trackers, in capture order for each: TCP segments, and DNS messages. The two
+/// trackers share nothing, so each sees its own events in order whatever the order between the two kinds.
+/// Everything else a packet feeds (timeline, sizes, fragments, duplicates) is cheap.
 public struct FlowBatch: @unchecked Sendable {
     // Unchecked: the headers and messages inside are plain values (addresses, numbers, a name's String), and
     // a batch is only ever held by one thread at a time (the runner hands it over under a lock).
-    var events: [FlowEvent] = []
+    var tcp: [TCPEvent] = []
+    var dns: [DNSEvent] = []
 
     public init() {}
 
-    public var isEmpty: Bool { events.isEmpty }
-    public var count: Int { events.count }
+    public var isEmpty: Bool { tcp.isEmpty && dns.isEmpty }
+    public var count: Int { tcp.count + dns.count }
 
     /// Empties the batch and keeps its storage, for the next events.
-    public mutating func removeAll() { events.removeAll(keepingCapacity: true) }
+    public mutating func removeAll() {
+        tcp.removeAll(keepingCapacity: true)
+        dns.removeAll(keepingCapacity: true)
+    }
 }
 
 /// The stateful trackers a packet's flow goes through, in capture order: TCP conversations (Wireshark's sequence
@@ -39,20 +57,18 @@ public struct FlowStage: @unchecked Sendable {
     /// How many events ahead the lookups are prefetched: enough for a memory access to land meanwhile.
     static let prefetchDistance = 8
 
-    /// Runs every event of `batch`, in order. Each event first starts loading what a later one will look up
+    /// Runs every event of `batch`, each kind in order. Each segment first starts loading what a later one will look up
     /// (`prefetchDistance` ahead), so that the cache misses of a flood of new flows overlap rather than queue.
     public mutating func run(_ batch: FlowBatch) {
-        let events = batch.events
-        for i in events.indices {
-            if i + Self.prefetchDistance < events.count, case let .tcp(_, _, hash, _, _) = events[i + Self.prefetchDistance] {
-                tcp.prefetch(hash: hash)
+        batch.tcp.withUnsafeBufferPointer { events in
+            for i in events.indices {
+                if i + Self.prefetchDistance < events.count { tcp.prefetch(hash: events[i + Self.prefetchDistance].hash) }
+                let e = events[i]
+                flagCounters.count(tcp.add(e.header, ip: e.ip, frame: e.frame, time: e.time, hash: e.hash))
             }
-            switch events[i] {
-            case let .tcp(header, ip, hash, frame, time):
-                flagCounters.count(tcp.add(header, ip: ip, frame: frame, time: time, hash: hash))
-            case let .dns(message, source, destination, overTCP, frame, time):
-                dns.add(message, source: source, destination: destination, tcp: overTCP, frame: frame, time: time)
-            }
+        }
+        for e in batch.dns {
+            dns.add(e.message, source: e.source, destination: e.destination, tcp: e.tcp, frame: e.frame, time: e.time)
         }
     }
 }

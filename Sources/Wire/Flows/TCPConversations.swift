@@ -486,7 +486,7 @@ public struct TCPConversations {
     public init() {}
 
     /// What a segment's analysis reads of its IP header: 64 bytes rather than the header's 96, so that a
-    /// `FlowEvent` carrying it between threads, with the key's hash, is 128 bytes (its stride).
+    /// `TCPEvent` carrying it between threads, with the key's hash, is 128 bytes (its stride).
     struct SegmentIP {
         var source: IPAddress
         var destination: IPAddress
@@ -641,13 +641,19 @@ public struct TCPConversations {
     /// Flushes the entries at these positions, retiring them in stream order (no key is looked up again).
     private mutating func flush(_ victims: [(stream: Int, position: Int)]) {
         let order = victims.sorted(by: { $0.stream < $1.stream })
-        // Each victim's entry, then its key's Bloom block, are cache misses: started ahead, they overlap.
+        // Each victim's entry is a cache miss: started ahead, they overlap. The keys' places in the Bloom filter are
+        // gathered, then inserted together (prefetching ahead there too).
         let d = Self.prefetchDistance
+        var places: [BloomFilter.Place] = []
+        places.reserveCapacity(order.count)
         for i in order.indices {
-            if i + 2 * d < order.count { live.prefetchEntry(order[i + 2 * d].position) }
-            if i + d < order.count { flushed.prefetch(live.keys[order[i + d].position]) }
-            retireEntry(at: order[i].position)
+            if i + d < order.count { live.prefetchEntry(order[i + d].position) }
+            let position = order[i].position
+            let key = live.keys[position]
+            retireWithoutRemembering(key, live.values[position])
+            places.append(BloomFilter.place(key))
         }
+        flushed.insert(places)
         live.remove(sortedPositions: victims.map(\.position).sorted())
     }
 
@@ -657,7 +663,7 @@ public struct TCPConversations {
     private static let maxReserved = 1 << 20
     private var reserved = false
 
-    /// How many flushes ahead a flushed key's Bloom block is prefetched (its entry twice as far).
+    /// How many flushes ahead a victim's entry is prefetched.
     private static let prefetchDistance = 8
 
     /// When an entry last had a packet, and its stream.
@@ -762,11 +768,16 @@ public struct TCPConversations {
 
     /// Retires the entry of `key` and remembers the key as flushed.
     private mutating func retire(_ key: Key, _ entry: Entry) {
+        retireWithoutRemembering(key, entry)
+        flushed.insert(key)
+    }
+
+    /// Retires the entry of `key`; the caller remembers the key as flushed.
+    private mutating func retireWithoutRemembering(_ key: Key, _ entry: Entry) {
         switch entry {
         case .opening(let o): retireOpening(o, key)
         case .conversation(let c): retire(conversationAt: c)
         }
-        flushed.insert(key)
         flushedConversations += 1
     }
 
@@ -930,22 +941,33 @@ struct BloomFilter {
     private static let bits = 1 << 23
     private static let blocks = UInt64(bits / 512)
 
-    mutating func insert(_ key: EndpointPair) {
-        if words.isEmpty { words = Array(repeating: 0, count: Self.bits / 64) }
-        let (block, h) = Self.start(key)
-        words.withUnsafeMutableBufferPointer { words in
-            for k in 0..<4 {
-                let (word, mask) = Self.bit(k, of: h)
-                words[block + word] |= mask
-            }
-        }
+    /// Where a key goes: the first word of its block, and the hash that chooses its bits there.
+    struct Place {
+        var block: Int
+        var hash: UInt64
     }
 
-    /// Starts loading the key's block, for an `insert` a few keys later (a flood's eviction inserts thousands).
-    func prefetch(_ key: EndpointPair) {
-        words.withUnsafeBufferPointer { words in
-            guard let base = words.baseAddress else { return }
-            netautopsy_prefetch(base + Self.start(key).0)
+    static func place(_ key: EndpointPair) -> Place {
+        let (block, h) = start(key)
+        return Place(block: block, hash: h)
+    }
+
+    mutating func insert(_ key: EndpointPair) { insert([Self.place(key)]) }
+
+    /// Inserts the keys whose places these are (a flood's eviction inserts 32,768): each block is a cache miss,
+    /// started a few keys ahead.
+    mutating func insert(_ places: [Place]) {
+        if words.isEmpty { words = Array(repeating: 0, count: Self.bits / 64) }
+        let d = 8
+        words.withUnsafeMutableBufferPointer { words in
+            for i in places.indices {
+                if i + d < places.count { netautopsy_prefetch_write(words.baseAddress! + places[i + d].block) }
+                let place = places[i]
+                for k in 0..<4 {
+                    let (word, mask) = Self.bit(k, of: place.hash)
+                    words[place.block + word] |= mask
+                }
+            }
         }
     }
 
