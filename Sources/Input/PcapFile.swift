@@ -8,6 +8,10 @@ import Wire
 /// and closed in `deinit` (`pcap_close`, which also releases the stream).
 public final class PcapFile {
     private let handle: OpaquePointer
+    /// The stream's buffer, freed after `pcap_close` has closed the stream.
+    private let streamBuffer: UnsafeMutableRawBufferPointer
+    /// As large as `BufferedSource`'s buffer, so that a read fills it straight from the source (one copy less).
+    static let streamBufferSize = 1 << 18
     private let linkType: UInt16
     private let snapLength: UInt32
     private let format: String
@@ -26,6 +30,7 @@ public final class PcapFile {
         format = (magic == 0xa1b23c4d || magic == 0x4d3cb2a1) ? "pcap (ns)" : "pcap"
 
         let cookie = Unmanaged.passRetained(input).toOpaque()
+        let streamBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.streamBufferSize, alignment: 64)
         guard let file = netautopsy_open_cookie_reader(cookie, { cookie, buffer, count in
             guard let cookie, let buffer else { return -1 }
             let source = Unmanaged<BufferedSource>.fromOpaque(cookie).takeUnretainedValue()
@@ -33,19 +38,25 @@ public final class PcapFile {
         }, { cookie in
             if let cookie { Unmanaged<BufferedSource>.fromOpaque(cookie).release() }
             return 0
-        }) else {
+        }, streamBuffer.baseAddress!.assumingMemoryBound(to: CChar.self), streamBuffer.count) else {
             Unmanaged<BufferedSource>.fromOpaque(cookie).release()
+            streamBuffer.deallocate()
             throw .corrupt("cannot create a stream for libpcap")
         }
         var errbuf = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
         guard let pcap = pcap_fopen_offline_with_tstamp_precision(file, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errbuf) else {
             fclose(file)
+            streamBuffer.deallocate()
             throw Self.classify(String(decoding: errbuf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
         handle = pcap
+        self.streamBuffer = streamBuffer
     }
 
-    deinit { pcap_close(handle) }
+    deinit {
+        pcap_close(handle)
+        streamBuffer.deallocate()
+    }
 
     /// Reads every record into `consumer` (`pcap_next_ex`); errors end the read with `error` set.
     public func read<C: PacketConsumer>(into consumer: inout C) -> CaptureReadOutcome {
