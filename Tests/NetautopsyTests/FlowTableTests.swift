@@ -197,6 +197,52 @@ import Testing
         #expect(attempts.allSatisfy { $0.state == .unanswered && $0.synCount == 1 && $0.synFrames == [$0.stream + 1] && $0.mss == 1460 })
     }
 
+    /// The capture timeline finds the gaps and steps back its documentation defines, checked against that definition
+    /// computed directly (the frames counted in each whole second, `t / 1e9`, of the window before a silence) on random
+    /// timestamps: bursts and silences, steps back small and large, negative times and seconds around zero.
+    @Test func captureTimelineAgreesWithItsDefinition() {
+        var rng = SplitMix64(seed: 7)
+        var mismatches = 0
+        for round in 0..<60 {
+            var timeline = CaptureTimeline()
+            var counted: [Int64] = []   // the seconds of the frames counted (not steps back)
+            var latest: Int64?
+            var latestFrame = 0
+            var expectedGaps: [CaptureGap] = []
+            var reversals = 0
+            var t: Int64 = round % 3 == 0 ? -5_000_000_000 : Int64.random(in: 0..<4_000_000_000, using: &rng)
+            for frame in 1...2_000 {
+                switch Int.random(in: 0..<100, using: &rng) {
+                case 0..<2: t += Int64.random(in: 1_000_000_000..<25_000_000_000, using: &rng)    // a silence
+                case 2..<4: t -= Int64.random(in: 0..<3_000_000_000, using: &rng)                // a step back
+                default: t += Int64.random(in: 0..<(round % 2 == 0 ? 20_000_000 : 300_000_000), using: &rng)
+                }
+                timeline.add(t, frame: frame)
+                guard let last = latest else {
+                    latest = t; latestFrame = frame; counted.append(t / 1_000_000_000)
+                    continue
+                }
+                if t < last {
+                    if last - t >= CaptureTimeline.reversalMinimum { reversals += 1 }
+                    continue
+                }
+                if t - last >= CaptureTimeline.gapMinimum {
+                    let now = counted.last!, first = counted.first!
+                    let inWindow = counted.filter { $0 > now - Int64(CaptureTimeline.rateWindow) }.count
+                    let covered = Swift.min(Int64(CaptureTimeline.rateWindow), Swift.max(1, now - first + 1))
+                    let expected = Double(inWindow) / Double(covered) * Double(t - last) / 1e9
+                    if expected >= CaptureTimeline.gapExpectedFrames {
+                        expectedGaps.append(CaptureGap(frameBefore: latestFrame, frameAfter: frame, start: last, end: t, expectedFrames: expected))
+                    }
+                }
+                latest = t; latestFrame = frame; counted.append(t / 1_000_000_000)
+            }
+            let byDuration = expectedGaps.sorted { $0.duration > $1.duration }
+            if timeline.finished() != byDuration || timeline.reversals != reversals { mismatches += 1 }
+        }
+        #expect(mismatches == 0)
+    }
+
     /// The bounded list of attempts keeps the lowest streams offered, in stream order, and counts the rest, whatever
     /// the order they come in: checked against sorting them all, with orders that are sorted, sorted but for one late
     /// stream (the list fills in order, then a lower stream comes), reversed and shuffled.

@@ -19,8 +19,12 @@ struct CaptureTimeline {
     private var latestFrame = 0
     private var firstSecond: Int64 = 0
     private var bucketSecond: Int64 = 0
-    /// Frames per second of the last `rateWindow` seconds, indexed by second modulo the window.
+    /// Frames per second of the last `rateWindow` seconds, indexed by second modulo the window; the current
+    /// second's frames are counted in `current` until the next second begins.
     private var buckets = [Int](repeating: 0, count: rateWindow)
+    private var current = 0
+    /// The times that fall in `bucketSecond` (`t / 1e9`), when it is positive: a frame there is only counted.
+    private var currentRange: Range<Int64> = 0..<0
     private(set) var gaps: [CaptureGap] = []
     private(set) var reversals = 0
     private(set) var firstReversalFrame: Int?
@@ -58,10 +62,23 @@ struct CaptureTimeline {
     /// Frames per second over the window before the latest frame (or since the first, if shorter).
     private var localRate: Double {
         let covered = Swift.min(Int64(Self.rateWindow), Swift.max(1, bucketSecond - firstSecond + 1))
-        return Double(buckets.reduce(0, +)) / Double(covered)
+        return Double(buckets.reduce(0, +) + current) / Double(covered)
     }
 
+    @inline(__always)
     private mutating func count(_ t: Int64) {
+        if currentRange.contains(t) {
+            current += 1
+        } else {
+            countInAnotherSecond(t)
+        }
+    }
+
+    /// `count` for a frame outside `currentRange`: the second's frames go to its bucket, and the buckets of the
+    /// seconds since (or all, after a whole window) are emptied.
+    private mutating func countInAnotherSecond(_ t: Int64) {
+        buckets[Self.slot(bucketSecond)] += current
+        current = 0
         let second = t / 1_000_000_000
         if second != bucketSecond {
             let steps = second - bucketSecond
@@ -72,7 +89,10 @@ struct CaptureTimeline {
             }
             bucketSecond = second
         }
-        buckets[Self.slot(second)] += 1
+        // Division truncates towards zero: second 0 holds the times of both signs, so only positive seconds get a range.
+        let (start, overflow) = second.multipliedReportingOverflow(by: 1_000_000_000)
+        currentRange = second > 0 && !overflow && start <= Int64.max - 1_000_000_000 ? start..<(start + 1_000_000_000) : 0..<0
+        current += 1
     }
 
     private static func slot(_ second: Int64) -> Int {
