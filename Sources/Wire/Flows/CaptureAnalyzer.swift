@@ -47,7 +47,7 @@ public struct CaptureAnalyzer: PacketConsumer {
         if batch.count >= batchSize { batch = flows.submit(takeBatch()) }
     }
 
-    private mutating func send(_ event: DNSEvent) {
+    private mutating func send(_ event: consuming DNSEvent) {
         batch.dns.append(event)
         if batch.count >= batchSize { batch = flows.submit(takeBatch()) }
     }

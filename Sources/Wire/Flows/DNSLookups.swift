@@ -268,7 +268,12 @@ struct DNSLookups {
         }
     }
 
-    mutating func add(_ m: DNSMessage, source: Endpoint, destination: Endpoint, tcp: Bool, frame: Int, time: Int64) {
+    /// Adds the message of a flow batch's event, read where it is.
+    mutating func add(_ e: borrowing DNSEvent) {
+        add(e.message, source: e.source, destination: e.destination, tcp: e.tcp, frame: e.frame, time: e.time)
+    }
+
+    mutating func add(_ m: borrowing DNSMessage, source: Endpoint, destination: Endpoint, tcp: Bool, frame: Int, time: Int64) {
         sweep(now: time)
         countLikeTshark(m, source, destination, tcp: tcp, time: time)
         if m.isResponse {

@@ -67,8 +67,9 @@ public struct FlowStage: @unchecked Sendable {
                 flagCounters.count(tcp.add(e.header, ip: e.ip, frame: e.frame, time: e.time, hash: e.hash))
             }
         }
-        for e in batch.dns {
-            dns.add(e.message, source: e.source, destination: e.destination, tcp: e.tcp, frame: e.frame, time: e.time)
+        // Read in place: a copy of an event would retain its name.
+        batch.dns.withUnsafeBufferPointer { events in
+            for i in events.indices { dns.add(events[i]) }
         }
     }
 }
