@@ -15,6 +15,7 @@ public struct CaptureAnalyzer: PacketConsumer {
     private let flows: any FlowRunner
     /// Hashes each segment's conversation key as the stage's table does: here, on the reading thread.
     private let tcpKeys: TCPConversations.KeyHasher
+    private let dnsKeys: DNSLookups.KeyHasher
     private var batch = FlowBatch()
     private let batchSize: Int
     private var dnsOverTCP = DNSOverTCP()
@@ -35,6 +36,7 @@ public struct CaptureAnalyzer: PacketConsumer {
         reassembler = FragmentReassembler(limits: fragmentLimits)
         let stage = FlowStage(tcpSettings: tcpSettings)
         tcpKeys = stage.tcp.keyHasher
+        dnsKeys = stage.dns.keyHasher
         flows = flowRunner(stage)
         self.batchSize = Swift.max(1, batchSize)
         batch.tcp.reserveCapacity(self.batchSize)
@@ -45,6 +47,12 @@ public struct CaptureAnalyzer: PacketConsumer {
     private mutating func send(_ event: TCPEvent) {
         batch.tcp.append(event)
         if batch.count >= batchSize { batch = flows.submit(takeBatch()) }
+    }
+
+    /// A DNS message's event, with its keys' hashes.
+    private func dnsEvent(_ m: consuming DNSMessage, source: Endpoint, destination: Endpoint, tcp: Bool, frame: Int) -> DNSEvent {
+        let hashes = dnsKeys.hashes(m, source: source, destination: destination, tcp: tcp)
+        return DNSEvent(message: m, source: source, destination: destination, tcp: tcp, frame: frame, time: now, hashes: hashes)
     }
 
     private mutating func send(_ event: consuming DNSEvent) {
@@ -166,14 +174,14 @@ public struct CaptureAnalyzer: PacketConsumer {
                                time: now) { message in
                     if let m = DNSMessage.parse(ByteReader(message), at: 0, end: message.count) { messages.append(m) }
                 }
-                for m in messages { send(DNSEvent(message: m, source: source, destination: destination, tcp: true, frame: frame, time: now)) }
+                for m in messages { send(dnsEvent(m, source: source, destination: destination, tcp: true, frame: frame)) }
             }
         case .udp(let u) where DNSMessage.isDNS(sourcePort: u.sourcePort, destinationPort: u.destinationPort, tcp: false):
             let start = layer.payloadOffset + 8
             let end = Swift.min(bytes.count, layer.payloadOffset + layer.capturedPayloadLength)
             if let m = DNSMessage.parse(ByteReader(bytes), at: start, end: end) {
-                send(DNSEvent(message: m, source: Endpoint(layer.ip.source, u.sourcePort),
-                              destination: Endpoint(layer.ip.destination, u.destinationPort), tcp: false, frame: frame, time: now))
+                send(dnsEvent(m, source: Endpoint(layer.ip.source, u.sourcePort),
+                              destination: Endpoint(layer.ip.destination, u.destinationPort), tcp: false, frame: frame))
             }
         case .icmp(let m) where m.isFragmentationNeeded || m.isPacketTooBig:
             tooBig.add(m, router: layer.ip.source, frame: frame, time: now)

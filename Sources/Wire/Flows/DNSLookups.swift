@@ -268,17 +268,55 @@ struct DNSLookups {
         }
     }
 
-    /// Adds the message of a flow batch's event, read where it is.
+    /// The hashes of the keys a message looks up (`KeyHasher`): computed by the thread that reads and decodes, so
+    /// that the flow stage can start loading their slots a few messages ahead (a resolver's traffic has as many
+    /// conversations as client sockets, and each lookup would otherwise miss the cache three times).
+    struct Hashes {
+        var conversation: UInt64
+        var transaction: UInt64
+        var lookup: UInt64
+    }
+
+    /// Hashes a message's keys as the tables do: a copy of their keyed hashes, for another thread.
+    struct KeyHasher: Sendable {
+        let conversations: FlowTable<ConversationKey, Int64>.KeyHasher
+        let transactions: FlowTable<TransactionKey, Int64>.KeyHasher
+        let open: FlowTable<LookupKey, DNSLookup>.KeyHasher
+
+        func hashes(_ m: borrowing DNSMessage, source: Endpoint, destination: Endpoint, tcp: Bool) -> Hashes {
+            let conversation = ConversationKey(source, destination, tcp: tcp)
+            return Hashes(conversation: conversations.hash(conversation),
+                          transaction: transactions.hash(TransactionKey(conversation: conversation, id: m.id)),
+                          lookup: open.hash(LookupKey(client: m.isResponse ? destination : source, id: m.id, tcp: tcp)))
+        }
+    }
+
+    var keyHasher: KeyHasher { KeyHasher(conversations: conversations.hasher, transactions: transactions.hasher, open: open.hasher) }
+
+    /// Starts loading the slots `add` will look up first for a message of these hashes.
+    func prefetch(_ h: Hashes) {
+        conversations.prefetch(hash: h.conversation)
+        transactions.prefetch(hash: h.transaction)
+        open.prefetch(hash: h.lookup)
+    }
+
+    /// Adds the message of a flow batch's event, read where it is, with the hashes the reader computed.
     mutating func add(_ e: borrowing DNSEvent) {
-        add(e.message, source: e.source, destination: e.destination, tcp: e.tcp, frame: e.frame, time: e.time)
+        add(e.message, source: e.source, destination: e.destination, tcp: e.tcp, frame: e.frame, time: e.time, hashes: e.hashes)
     }
 
     mutating func add(_ m: borrowing DNSMessage, source: Endpoint, destination: Endpoint, tcp: Bool, frame: Int, time: Int64) {
+        add(m, source: source, destination: destination, tcp: tcp, frame: frame, time: time,
+            hashes: keyHasher.hashes(m, source: source, destination: destination, tcp: tcp))
+    }
+
+    private mutating func add(_ m: borrowing DNSMessage, source: Endpoint, destination: Endpoint, tcp: Bool, frame: Int, time: Int64,
+                              hashes: Hashes) {
         sweep(now: time)
-        countLikeTshark(m, source, destination, tcp: tcp, time: time)
+        countLikeTshark(m, source, destination, tcp: tcp, time: time, hashes: hashes)
         if m.isResponse {
             // Open lookups have no answer yet: an answer closes its lookup at once.
-            guard let i = open.find(LookupKey(client: destination, id: m.id, tcp: tcp)) else { return }
+            guard let i = open.find(LookupKey(client: destination, id: m.id, tcp: tcp), hash: hashes.lookup) else { return }
             var l = open.remove(at: i)
             l.responseFrame = frame
             l.responseTime = time
@@ -287,7 +325,7 @@ struct DNSLookups {
         } else {
             guard let name = m.name else { return }
             let key = LookupKey(client: source, id: m.id, tcp: tcp)
-            let hash = open.hash(key)
+            let hash = hashes.lookup
             if let i = open.find(key, hash: hash) {
                 if open.values[i].name == name && open.values[i].qtype == m.qtype
                     && time - open.values[i].lastSendTime < Self.resendWindow {
@@ -324,11 +362,17 @@ struct DNSLookups {
         closeOpen(inOrder: victims)
     }
 
-    private mutating func countLikeTshark(_ m: DNSMessage, _ s: Endpoint, _ d: Endpoint, tcp: Bool, time: Int64) {
+    private mutating func countLikeTshark(_ m: borrowing DNSMessage, _ s: Endpoint, _ d: Endpoint, tcp: Bool, time: Int64, hashes: Hashes) {
         if m.isResponse { responses += 1 } else { queries += 1 }
         let conversation = ConversationKey(s, d, tcp: tcp)
-        conversations.values[conversations.position(of: conversation, orInsert: time)] = time
-        if transaction(TransactionKey(conversation: conversation, id: m.id), m, time: time) { answeredTransactions += 1 }
+        if let i = conversations.find(conversation, hash: hashes.conversation) {
+            conversations.values[i] = time
+        } else {
+            conversations.insert(conversation, hash: hashes.conversation, time)
+        }
+        if transaction(TransactionKey(conversation: conversation, id: m.id), hash: hashes.transaction, m, time: time) {
+            answeredTransactions += 1
+        }
     }
 
     /// Applies tshark's rule to the latest transaction of `m`'s id; returns whether `m` answered it.
@@ -336,8 +380,7 @@ struct DNSLookups {
     /// Only unanswered transactions are kept: an answered one behaves as none at all (a response finds
     /// nothing to answer, a query starts a new transaction), so it goes at its answer and the table holds
     /// what is in flight, not every id a conversation ever used.
-    private mutating func transaction(_ key: TransactionKey, _ m: DNSMessage, time: Int64) -> Bool {
-        let hash = transactions.hash(key)
+    private mutating func transaction(_ key: TransactionKey, hash: UInt64, _ m: borrowing DNSMessage, time: Int64) -> Bool {
         let found = transactions.find(key, hash: hash)
         if m.isResponse {
             guard let i = found else { return false }

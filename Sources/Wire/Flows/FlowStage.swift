@@ -16,6 +16,8 @@ struct DNSEvent {
     var tcp: Bool
     var frame: Int
     var time: Int64
+    /// Its keys' hashes in the DNS tracker's tables (`DNSLookups.keyHasher`), computed by the reader.
+    var hashes: DNSLookups.Hashes
 }
 
 /// What packets give the stateful flow trackers, in capture order for each: TCP segments, and DNS messages. The two
@@ -69,7 +71,10 @@ public struct FlowStage: @unchecked Sendable {
         }
         // Read in place: a copy of an event would retain its name.
         batch.dns.withUnsafeBufferPointer { events in
-            for i in events.indices { dns.add(events[i]) }
+            for i in events.indices {
+                if i + Self.prefetchDistance < events.count { dns.prefetch(events[i + Self.prefetchDistance].hashes) }
+                dns.add(events[i])
+            }
         }
     }
 }
