@@ -1,7 +1,7 @@
 import Wire
 
 /// Connection attempts of one state grouped by server, as SYN checks report them: positions in the
-/// capture's own list, not copies (a flood keeps 100,000 attempts of 176 bytes).
+/// capture's own list, not copies (a flood keeps 100,000 attempts of 144 bytes).
 struct AttemptGroup {
     var capture: CaptureFacts
     var server: Endpoint
