@@ -340,10 +340,10 @@ struct FlowTable<Key: FlowTableKey, Value> {
             if k >= 2 * d { prefetchSlotOf(positions[k - 2 * d]) }
             if k >= d {
                 prefetchSlot(of: positions[k - d])
-                if !keepsRecency { prefetchEntry(positions[k - d]) }
+                prefetchEntry(positions[k - d])
             }
             let last = keys.count - 1
-            if !keepsRecency && last >= d {
+            if last >= d {
                 prefetchSlot(of: last - d)
                 prefetchEntry(last - d)
             }
@@ -363,6 +363,8 @@ struct FlowTable<Key: FlowTableKey, Value> {
                         if k >= 2 * d { netautopsy_prefetch(slotOf.baseAddress! + positions[k - 2 * d]) }
                         if k >= d { netautopsy_prefetch_write(slots.baseAddress! + Int(slotOf[positions[k - d]])) }
                         let position = positions[k]
+                        // Unchecked writes follow: a hole (or a position given twice) would have slot -1.
+                        assert(slotOf[position] >= 0, "removing a hole")
                         Self.unlink(slot: Int(slotOf[position]), slots: slots, slotOf: slotOf, mask: mask)
                         slotOf[position] = -1
                         latest[position] = .max

@@ -59,6 +59,7 @@ struct Sends: Sendable {
 
     /// A packet sent once.
     init(frame: Int, time: Int64) {
+        assert(frame != .min, "Int.min stands for no send")
         firstFrame = frame
         firstTime = time
     }
@@ -69,6 +70,7 @@ struct Sends: Sendable {
     }
 
     mutating func append(frame: Int, time: Int64) {
+        assert(frame != .min, "Int.min stands for no send")
         if firstFrame == .min {
             firstFrame = frame
             firstTime = time
@@ -952,22 +954,30 @@ struct BloomFilter {
         return Place(block: block, hash: h)
     }
 
-    mutating func insert(_ key: EndpointPair) { insert([Self.place(key)]) }
+    mutating func insert(_ key: EndpointPair) {
+        if words.isEmpty { words = Array(repeating: 0, count: Self.bits / 64) }
+        words.withUnsafeMutableBufferPointer { Self.insert(Self.place(key), into: $0) }
+    }
 
     /// Inserts the keys whose places these are (a flood's eviction inserts 32,768): each block is a cache miss,
     /// started a few keys ahead.
     mutating func insert(_ places: [Place]) {
+        guard !places.isEmpty else { return }
         if words.isEmpty { words = Array(repeating: 0, count: Self.bits / 64) }
         let d = 8
         words.withUnsafeMutableBufferPointer { words in
             for i in places.indices {
                 if i + d < places.count { netautopsy_prefetch_write(words.baseAddress! + places[i + d].block) }
-                let place = places[i]
-                for k in 0..<4 {
-                    let (word, mask) = Self.bit(k, of: place.hash)
-                    words[place.block + word] |= mask
-                }
+                Self.insert(places[i], into: words)
             }
+        }
+    }
+
+    @inline(__always)
+    private static func insert(_ place: Place, into words: UnsafeMutableBufferPointer<UInt64>) {
+        for k in 0..<4 {
+            let (word, mask) = bit(k, of: place.hash)
+            words[place.block + word] |= mask
         }
     }
 
