@@ -300,9 +300,9 @@ import Testing
         #expect(kept.dropFirst(early).allSatisfy { $0.synCount == 1 && $0.synFrames.count == 1 && $0.synTimes.count == 1 })
     }
 
-    /// A limit set far beyond the default (to mean "none") neither traps nor reserves its table up front when
-    /// the table grows past the point where a default-sized one would be reserved (16,384 live).
-    @Test func aVeryHighLimitOnLiveConversationsIsNotReservedUpFront() {
+    /// A limit set far beyond the default (to mean "none") does not trap when the table grows past the point where a
+    /// default-sized one is reserved (16,384 live): reserving for `Int.max` overflowed before the reservation's cap.
+    @Test func aLimitOfIntMaxOnLiveConversationsDoesNotTrapWhereTablesAreReserved() {
         var settings = TCPAnalysisSettings()
         settings.maxLiveConversations = .max
         var f = Feeder(settings: settings)

@@ -13,7 +13,8 @@ public struct CaptureAnalyzer: PacketConsumer {
     private var reassembler: FragmentReassembler
     private var tooBig = TooBigMessages()
     private let flows: any FlowRunner
-    /// Hashes each segment's conversation key as the stage's table does: here, on the reading thread.
+    /// Hash each segment's conversation key, and each DNS message's keys, as the stage's tables do: here, on the
+    /// reading thread.
     private let tcpKeys: TCPConversations.KeyHasher
     private let dnsKeys: DNSLookups.KeyHasher
     private var batch = FlowBatch()
@@ -46,7 +47,7 @@ public struct CaptureAnalyzer: PacketConsumer {
     @inline(__always)
     private mutating func send(_ event: TCPEvent) {
         batch.tcp.append(event)
-        if batch.count >= batchSize { batch = flows.submit(takeBatch()) }
+        handOverIfFull()
     }
 
     /// A DNS message's event, with its keys' hashes.
@@ -57,6 +58,11 @@ public struct CaptureAnalyzer: PacketConsumer {
 
     private mutating func send(_ event: consuming DNSEvent) {
         batch.dns.append(event)
+        handOverIfFull()
+    }
+
+    @inline(__always)
+    private mutating func handOverIfFull() {
         if batch.count >= batchSize { batch = flows.submit(takeBatch()) }
     }
 

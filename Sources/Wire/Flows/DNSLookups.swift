@@ -195,6 +195,13 @@ struct DNSLookups {
         var client: Endpoint
         var id: UInt16
         var tcp: Bool
+
+        /// The key of the lookup a message belongs to: a query's client is its source, a response's its destination.
+        init(_ m: borrowing DNSMessage, source: Endpoint, destination: Endpoint, tcp: Bool) {
+            client = m.isResponse ? destination : source
+            id = m.id
+            self.tcp = tcp
+        }
         var words: (UInt64, UInt64, UInt64, UInt64, UInt64) {
             (client.address.high, client.address.low, 0, 0,
              UInt64(client.port) << 32 | UInt64(id) << 16 | (client.address.isIPv6 ? 2 : 0) | (tcp ? 1 : 0))
@@ -287,7 +294,7 @@ struct DNSLookups {
             let conversation = ConversationKey(source, destination, tcp: tcp)
             return Hashes(conversation: conversations.hash(conversation),
                           transaction: transactions.hash(TransactionKey(conversation: conversation, id: m.id)),
-                          lookup: open.hash(LookupKey(client: m.isResponse ? destination : source, id: m.id, tcp: tcp)))
+                          lookup: open.hash(LookupKey(m, source: source, destination: destination, tcp: tcp)))
         }
     }
 
@@ -316,7 +323,7 @@ struct DNSLookups {
         countLikeTshark(m, source, destination, tcp: tcp, time: time, hashes: hashes)
         if m.isResponse {
             // Open lookups have no answer yet: an answer closes its lookup at once.
-            guard let i = open.find(LookupKey(client: destination, id: m.id, tcp: tcp), hash: hashes.lookup) else { return }
+            guard let i = open.find(LookupKey(m, source: source, destination: destination, tcp: tcp), hash: hashes.lookup) else { return }
             var l = open.remove(at: i)
             l.responseFrame = frame
             l.responseTime = time
@@ -324,7 +331,7 @@ struct DNSLookups {
             close(l)
         } else {
             guard let name = m.name else { return }
-            let key = LookupKey(client: source, id: m.id, tcp: tcp)
+            let key = LookupKey(m, source: source, destination: destination, tcp: tcp)
             let hash = hashes.lookup
             if let i = open.find(key, hash: hash) {
                 if open.values[i].name == name && open.values[i].qtype == m.qtype

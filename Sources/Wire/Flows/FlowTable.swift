@@ -292,8 +292,9 @@ struct FlowTable<Key: FlowTableKey, Value> {
         return values.removeLast()
     }
 
-    /// Removes the entries at `positions` (ascending, distinct). A few (all, with `recencyOrder`) go one by one,
-    /// last position first, so that what moves into a freed position (the last entry) is never one still to go.
+    /// Removes the entries at `positions` (ascending, distinct). With `recencyOrder`, each leaves a hole. Otherwise a
+    /// few go one by one, last position first, so that what moves into a freed position (the last entry) is never
+    /// one still to go.
     /// A share of 1/64 or more (an idle sweep may drop much of the table) goes in one batch: the last entries that
     /// stay move into the freed positions below the new count, and one sweep over the index in slot order drops
     /// the removed entries' slots, points the moved ones at their new positions and shifts back what followed a
@@ -301,7 +302,11 @@ struct FlowTable<Key: FlowTableKey, Value> {
     /// every entry at random.
     mutating func remove(sortedPositions positions: [Int]) {
         guard !positions.isEmpty else { return }
-        if keepsRecency || positions.count < keys.count / 64 {
+        if keepsRecency {
+            removeLeavingHoles(sortedPositions: positions)
+            return
+        }
+        if positions.count < keys.count / 64 {
             removeOneByOne(sortedPositions: positions)
             return
         }
@@ -326,16 +331,15 @@ struct FlowTable<Key: FlowTableKey, Value> {
         sweep(removed: removed, movedTo: movedTo, kept: kept)
     }
 
+    /// How many removals ahead a removal's slot and entry are prefetched (the slot's place twice as far).
+    private static var removalPrefetchDistance: Int { 8 }
+
     /// Removes the entries at `positions` (ascending, distinct) one by one, last position first, so that what moves
-    /// into a freed position (the last entry) is never one still to go (with `recencyOrder`, nothing moves).
-    /// Each removal's slot and entry, and the entry that moves and its slot, are cache misses: started `d`
-    /// removals ahead (the slot's place `2 d` ahead), they overlap.
+    /// into a freed position (the last entry) is never one still to go. Each removal's slot and entry, and the entry
+    /// that moves and its slot, are cache misses: started `d` removals ahead (the slot's place `2 d` ahead), they
+    /// overlap.
     private mutating func removeOneByOne(sortedPositions positions: [Int]) {
-        let d = 8
-        if keepsRecency {
-            removeLeavingHoles(sortedPositions: positions, prefetchDistance: d)
-            return
-        }
+        let d = Self.removalPrefetchDistance
         for k in positions.indices.reversed() {
             if k >= 2 * d { prefetchSlotOf(positions[k - 2 * d]) }
             if k >= d {
@@ -351,11 +355,11 @@ struct FlowTable<Key: FlowTableKey, Value> {
         }
     }
 
-    /// `removeOneByOne` for a `recencyOrder` table: each position becomes a hole, the last first (so that the lowest
-    /// is filled first). The arrays are borrowed once for all (a flood's eviction removes 32,768 entries), not checked
-    /// for sharing at every write.
-    private mutating func removeLeavingHoles(sortedPositions positions: [Int], prefetchDistance d: Int) {
-        let mask = self.mask
+    /// `remove(sortedPositions:)` for a `recencyOrder` table: each position becomes a hole, the last first (so that
+    /// the lowest is filled first), prefetched as in `removeOneByOne`. The arrays are borrowed once for all (a flood's
+    /// eviction removes 32,768 entries), not checked for sharing at every write.
+    private mutating func removeLeavingHoles(sortedPositions positions: [Int]) {
+        let mask = self.mask, d = Self.removalPrefetchDistance
         slots.withUnsafeMutableBufferPointer { slots in
             slotOf.withUnsafeMutableBufferPointer { slotOf in
                 latest.withUnsafeMutableBufferPointer { latest in

@@ -949,13 +949,8 @@ struct BloomFilter {
         var hash: UInt64
     }
 
-    static func place(_ key: EndpointPair) -> Place {
-        let (block, h) = start(key)
-        return Place(block: block, hash: h)
-    }
-
     mutating func insert(_ key: EndpointPair) {
-        if words.isEmpty { words = Array(repeating: 0, count: Self.bits / 64) }
+        allocate()
         words.withUnsafeMutableBufferPointer { Self.insert(Self.place(key), into: $0) }
     }
 
@@ -963,7 +958,7 @@ struct BloomFilter {
     /// started a few keys ahead.
     mutating func insert(_ places: [Place]) {
         guard !places.isEmpty else { return }
-        if words.isEmpty { words = Array(repeating: 0, count: Self.bits / 64) }
+        allocate()
         let d = 8
         words.withUnsafeMutableBufferPointer { words in
             for i in places.indices {
@@ -971,6 +966,11 @@ struct BloomFilter {
                 Self.insert(places[i], into: words)
             }
         }
+    }
+
+    /// Makes the filter's bits at the first insert.
+    private mutating func allocate() {
+        if words.isEmpty { words = Array(repeating: 0, count: Self.bits / 64) }
     }
 
     @inline(__always)
@@ -983,10 +983,10 @@ struct BloomFilter {
 
     func mayContain(_ key: EndpointPair) -> Bool {
         guard !words.isEmpty else { return false }
-        let (block, h) = Self.start(key)
+        let place = Self.place(key)
         for k in 0..<4 {
-            let (word, mask) = Self.bit(k, of: h)
-            if words[block + word] & mask == 0 { return false }
+            let (word, mask) = Self.bit(k, of: place.hash)
+            if words[place.block + word] & mask == 0 { return false }
         }
         return true
     }
@@ -999,18 +999,18 @@ struct BloomFilter {
         return (bit >> 6, 1 << (bit & 63))
     }
 
-    /// The first word of the key's block (from the hash's upper bits) and the hash, whose lower 36 bits choose
-    /// the four bits in the block. The hash folds 128-bit products of the key's words with fixed constants (the
+    /// The key's place: the first word of its block (from the hash's upper bits) and the hash, whose lower 36 bits
+    /// choose the four bits in the block. The hash folds 128-bit products of the key's words with fixed constants (the
     /// first digits of π), as `FlowTable`'s does with random ones: the same in every run (Swift's `hashValue` is
     /// not), so false positives, and what the report says about them, are reproducible. Three independent
     /// multiplications: a flood's eviction hashes 32,768 keys at a time.
     @inline(__always)
-    private static func start(_ key: EndpointPair) -> (Int, UInt64) {
+    static func place(_ key: EndpointPair) -> Place {
         let w = key.words
         let x = fold(w.0 ^ 0x243f_6a88_85a3_08d3, w.1 ^ 0x1319_8a2e_0370_7344)
         let y = fold(w.2 ^ 0xa409_3822_299f_31d0, w.3 ^ 0x082e_fa98_ec4e_6c89)
         let h = fold(x ^ w.4, y ^ 0x4528_21e6_38d0_1377)
-        return (Int((h >> 40) % blocks) * 8, h)
+        return Place(block: Int((h >> 40) % blocks) * 8, hash: h)
     }
 
     @inline(__always)
